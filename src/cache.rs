@@ -1,0 +1,239 @@
+//! The cache store: one abstraction behind every layer's nodes.
+//!
+//! A [`Cache`] maps dense integer keys to slots, keeps each resident entry's expiry and
+//! version, and asks its [`Policy`] which entry to evict. Layers differ in topology,
+//! latency and HTTP rules, never in how a node stores entries.
+//!
+//! Memory per resident entry: 16 bytes here (key, version, expiry), the policy's own
+//! state (8 bytes for LRU and FIFO, 12 for LFU), plus 4 bytes per key of the key space
+//! for the dense index.
+//!
+//! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
+//! as an expiration), or when the policy evicts it. No timer event per entry exists.
+
+use crate::SimTime;
+use crate::policy::{Access, AnyPolicy, Policy, Slot};
+
+const ABSENT: Slot = Slot::MAX;
+
+/// The result of [`Cache::get`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// A fresh copy is resident.
+    Hit {
+        /// The origin version the copy holds.
+        version: u32,
+        /// When the copy expires.
+        expires: SimTime,
+    },
+    /// No copy is resident.
+    Miss,
+    /// A copy was resident but expired; it has been removed.
+    Expired,
+}
+
+/// The result of [`Cache::fill`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fill {
+    /// The key was absent and is now resident.
+    Inserted {
+        /// Whether another entry was evicted to make room.
+        evicted: bool,
+    },
+    /// The key was resident; its version and expiry were overwritten.
+    Updated,
+}
+
+/// One cache node: at most `capacity` entries, chosen by an eviction policy.
+///
+/// ```
+/// use tiersim::cache::{Cache, Fill, Lookup};
+/// use tiersim::policy::PolicySpec;
+/// use tiersim::SimTime;
+///
+/// let mut c = Cache::new(2, 10, PolicySpec::from_name("lru").unwrap().build(2, 0));
+/// let t = SimTime::from_secs_f64(1.0);
+/// c.fill(1, 0, SimTime::NEVER);
+/// c.fill(2, 0, t);
+/// assert!(matches!(c.get(1, SimTime::ZERO), Lookup::Hit { .. }));
+/// assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: true }); // evicts 2
+/// assert_eq!(c.get(2, SimTime::ZERO), Lookup::Miss);
+/// c.fill(2, 0, t);                                       // evicts 1
+/// assert_eq!(c.get(2, t), Lookup::Expired);
+/// ```
+#[derive(Debug)]
+pub struct Cache {
+    /// key -> slot, `ABSENT` when not resident.
+    index: Vec<Slot>,
+    keys: Vec<u32>,
+    versions: Vec<u32>,
+    expires: Vec<SimTime>,
+    free: Vec<Slot>,
+    len: u32,
+    capacity: u32,
+    policy: AnyPolicy,
+}
+
+impl Cache {
+    /// An empty cache of `capacity` entries over the keys `0..key_space`.
+    pub fn new(capacity: u32, key_space: u32, policy: AnyPolicy) -> Self {
+        let reserve = capacity.min(key_space) as usize;
+        Cache {
+            index: vec![ABSENT; key_space as usize],
+            keys: Vec::with_capacity(reserve),
+            versions: Vec::with_capacity(reserve),
+            expires: Vec::with_capacity(reserve),
+            free: Vec::new(),
+            len: 0,
+            capacity,
+            policy,
+        }
+    }
+
+    /// Resident entries (fresh or not yet noticed to be expired).
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Whether no entry is resident.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The most entries this cache holds.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Whether `key` is resident, without touching the policy or expiring it.
+    pub fn contains(&self, key: u32) -> bool {
+        self.index[key as usize] != ABSENT
+    }
+
+    /// Looks `key` up at `now`: a fresh copy counts as a hit for the policy; an expired
+    /// one is removed.
+    #[inline]
+    pub fn get(&mut self, key: u32, now: SimTime) -> Lookup {
+        let slot = self.index[key as usize];
+        if slot == ABSENT {
+            return Lookup::Miss;
+        }
+        let s = slot as usize;
+        let expires = self.expires[s];
+        if expires <= now {
+            self.policy.remove(slot);
+            self.release(key, slot);
+            return Lookup::Expired;
+        }
+        self.policy.touch(slot, &Access::key(key));
+        Lookup::Hit {
+            version: self.versions[s],
+            expires,
+        }
+    }
+
+    /// Stores `key` at `version` until `expires`, evicting if the cache is full.
+    #[inline]
+    pub fn fill(&mut self, key: u32, version: u32, expires: SimTime) -> Fill {
+        if self.capacity == 0 {
+            return Fill::Inserted { evicted: false };
+        }
+        let access = Access::key(key);
+        let slot = self.index[key as usize];
+        if slot != ABSENT {
+            let s = slot as usize;
+            self.versions[s] = version;
+            self.expires[s] = expires;
+            self.policy.touch(slot, &access);
+            return Fill::Updated;
+        }
+        let mut evicted = false;
+        let slot = if self.len == self.capacity {
+            // The victim's slot is reused in place: no free-list traffic at steady state.
+            let victim = self.policy.evict(&access);
+            let old = self.keys[victim as usize];
+            self.index[old as usize] = ABSENT;
+            self.len -= 1;
+            evicted = true;
+            victim
+        } else if let Some(s) = self.free.pop() {
+            s
+        } else {
+            self.keys.push(0);
+            self.versions.push(0);
+            self.expires.push(SimTime::ZERO);
+            (self.keys.len() - 1) as Slot
+        };
+        let s = slot as usize;
+        self.keys[s] = key;
+        self.versions[s] = version;
+        self.expires[s] = expires;
+        self.index[key as usize] = slot;
+        self.len += 1;
+        self.policy.insert(slot, &access);
+        Fill::Inserted { evicted }
+    }
+
+    /// Removes `key` if resident (an invalidation); returns whether it was.
+    pub fn invalidate(&mut self, key: u32) -> bool {
+        let slot = self.index[key as usize];
+        if slot == ABSENT {
+            return false;
+        }
+        self.policy.remove(slot);
+        self.release(key, slot);
+        true
+    }
+
+    fn release(&mut self, key: u32, slot: Slot) {
+        self.index[key as usize] = ABSENT;
+        self.free.push(slot);
+        self.len -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicySpec;
+
+    fn cache(policy: &str, capacity: u32) -> Cache {
+        Cache::new(
+            capacity,
+            100,
+            PolicySpec::from_name(policy)
+                .unwrap()
+                .build(capacity as usize, 1),
+        )
+    }
+
+    #[test]
+    fn occupancy_never_exceeds_capacity_and_slots_are_reused() {
+        let mut c = cache("lru", 3);
+        for k in 0..50 {
+            c.fill(k % 7, 0, SimTime::NEVER);
+            assert!(c.len() <= 3);
+        }
+        assert_eq!(c.keys.len(), 3, "no slot beyond capacity is ever allocated");
+        assert!(c.invalidate(49 % 7));
+        assert!(!c.invalidate(49 % 7));
+        c.fill(50, 0, SimTime::NEVER);
+        assert_eq!(c.keys.len(), 3, "a freed slot is reused");
+    }
+
+    #[test]
+    fn refill_overwrites_version_and_expiry() {
+        let mut c = cache("fifo", 2);
+        c.fill(1, 1, SimTime::from_nanos(10));
+        assert_eq!(c.fill(1, 2, SimTime::from_nanos(20)), Fill::Updated);
+        assert_eq!(
+            c.get(1, SimTime::from_nanos(15)),
+            Lookup::Hit {
+                version: 2,
+                expires: SimTime::from_nanos(20)
+            }
+        );
+        assert_eq!(c.get(1, SimTime::from_nanos(20)), Lookup::Expired);
+        assert!(c.is_empty());
+    }
+}

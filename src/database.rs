@@ -1,0 +1,84 @@
+//! The origin database: `connections` servers working in parallel and a FIFO queue
+//! behind them (an M/G/c queue), plus each key's current version.
+
+use std::collections::VecDeque;
+
+use crate::SimTime;
+use crate::latency::Latency;
+use crate::layer::DatabasePlan;
+use crate::rng::SimRng;
+
+/// The database of one run. It queues request ids; the engine owns the requests.
+#[derive(Debug)]
+pub struct Database {
+    connections: u32,
+    busy: u32,
+    waiting: VecDeque<u32>,
+    service: Latency,
+    rng: SimRng,
+    versions: Vec<u32>,
+}
+
+impl Database {
+    /// An idle database over `keys` keys, all at version 0.
+    pub fn new(plan: &DatabasePlan, keys: u32, rng: SimRng) -> Self {
+        Database {
+            connections: plan.connections,
+            busy: 0,
+            waiting: VecDeque::new(),
+            service: plan.service.clone(),
+            rng,
+            versions: vec![0; keys as usize],
+        }
+    }
+
+    /// A query arrives. If a connection is free it starts now and its service time is
+    /// returned; otherwise it waits in the queue.
+    #[inline]
+    pub fn arrive(&mut self, req: u32) -> Option<SimTime> {
+        if self.busy < self.connections {
+            self.busy += 1;
+            Some(self.service.sample(&mut self.rng))
+        } else {
+            self.waiting.push_back(req);
+            None
+        }
+    }
+
+    /// A query finished and its connection is free; the next waiting query, if any,
+    /// starts now: returns it and its service time.
+    #[inline]
+    pub fn depart(&mut self) -> Option<(u32, SimTime)> {
+        match self.waiting.pop_front() {
+            Some(next) => Some((next, self.service.sample(&mut self.rng))),
+            None => {
+                self.busy -= 1;
+                None
+            }
+        }
+    }
+
+    /// Queries waiting for a connection.
+    pub fn queue_len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Connections serving a query.
+    pub fn busy(&self) -> u32 {
+        self.busy
+    }
+
+    /// The current version of `key`.
+    #[inline]
+    pub fn version(&self, key: u32) -> u32 {
+        self.versions[key as usize]
+    }
+
+    /// Commits a write to `key`: its version moves on.
+    #[inline]
+    pub fn commit_write(&mut self, key: u32) -> u32 {
+        let v = &mut self.versions[key as usize];
+        *v = v.wrapping_add(1);
+        *v
+    }
+}

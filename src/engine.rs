@@ -1,0 +1,399 @@
+//! The discrete-event engine: requests travel the path in simulated time.
+//!
+//! A request arrives, consults each cache layer in turn (paying that layer's latency,
+//! a round trip), and on a miss everywhere queues at the database. The response fills
+//! every cache layer it passes on the way out: a hit at layer `i` fills layers `0..i`
+//! at the moment of the hit; an origin response fills them all when the query completes.
+//!
+//! Requests overlap in time, so while one origin fetch for a key is in flight, other
+//! requests for it miss too and go to the origin as well: the herd, counted in
+//! [`OriginStats::herd_requests`].
+//!
+//! Writes go straight to the database; when a write commits, the key's version moves on
+//! and every cache layer drops its copy. A read takes the version current when its query
+//! starts, so a read that started before a write and finishes after it fills the caches
+//! with the old version: the cache-aside race, counted as stale hits later.
+//!
+//! Hot-path rules: no allocation per request (requests live in a reused slab), one
+//! pending arrival at a time, expiry checked lazily on lookup.
+
+mod queue;
+
+use crate::SimTime;
+use crate::cache::Lookup;
+use crate::database::Database;
+use crate::layer::Layer;
+use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
+use crate::report::Report;
+use crate::rng::{Stream, mix64, stream};
+use crate::scenario::Plan;
+use crate::workload::Workload;
+use queue::EventQueue;
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// The next request arrives.
+    Arrival,
+    /// Request `req` consults cache layer `layer`.
+    Lookup { req: u32, layer: u32 },
+    /// Request `req` reaches the database.
+    Origin { req: u32 },
+    /// The database finished request `req`'s query.
+    Served { req: u32 },
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Request {
+    arrived: SimTime,
+    at_origin: SimTime,
+    key: u32,
+    /// For reads, the version the query read.
+    version: u32,
+    measured: bool,
+    write: bool,
+}
+
+/// How far a run has got, for progress bars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Requests generated so far.
+    pub generated: u64,
+    /// Requests the run will generate, if known in advance.
+    pub total: Option<u64>,
+}
+
+/// Everything a run measures; turned into a [`Report`] at the end.
+#[derive(Debug)]
+pub(crate) struct Measured {
+    pub layers: Vec<LayerStats>,
+    pub origin: OriginStats,
+    pub latency: LatencyHistogram,
+    pub reads: u64,
+    pub writes: u64,
+    pub stale_reads: u64,
+    pub window: SimTime,
+    /// From the first measured arrival to the last event.
+    pub span: SimTime,
+    pub timeseries: TimeSeries,
+}
+
+/// One run of a plan.
+pub struct Engine<'p> {
+    plan: &'p Plan,
+    events: EventQueue<Event>,
+    requests: Vec<Request>,
+    free: Vec<u32>,
+    workload: Workload,
+    layers: Vec<Layer>,
+    db: Database,
+    /// Reads of each key in flight at the origin.
+    in_flight: Vec<u32>,
+    generated: u64,
+    /// When measurement began (the first measured arrival), if it has.
+    measure_from: Option<SimTime>,
+    last_arrival: SimTime,
+    /// Time of the last change of the origin queue or busy count, for their integrals.
+    last_origin_change: SimTime,
+    m: Measured,
+}
+
+/// How often, in generated requests, the progress callback runs.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+impl<'p> Engine<'p> {
+    /// Prepares a run: builds the samplers and empty caches.
+    pub fn new(plan: &'p Plan) -> Self {
+        let keys = plan.workload.keys;
+        let layers: Vec<Layer> = plan
+            .caches
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let policy_seed = mix64(plan.seed ^ mix64(0xC0FFEE + i as u64));
+                Layer::new(c, keys, stream(plan.seed, Stream::Layer(i)), policy_seed)
+            })
+            .collect();
+        let n = layers.len();
+        Engine {
+            plan,
+            events: EventQueue::new(),
+            requests: Vec::with_capacity(1024),
+            free: Vec::with_capacity(1024),
+            workload: Workload::new(&plan.workload, stream(plan.seed, Stream::Workload)),
+            layers,
+            db: Database::new(&plan.database, keys, stream(plan.seed, Stream::Database)),
+            in_flight: vec![0; keys as usize],
+            generated: 0,
+            measure_from: None,
+            last_arrival: SimTime::ZERO,
+            last_origin_change: SimTime::ZERO,
+            m: Measured {
+                layers: vec![LayerStats::default(); n],
+                origin: OriginStats::default(),
+                latency: LatencyHistogram::default(),
+                reads: 0,
+                writes: 0,
+                stale_reads: 0,
+                window: SimTime::ZERO,
+                span: SimTime::ZERO,
+                timeseries: TimeSeries::new(plan.bucket),
+            },
+        }
+    }
+
+    /// Runs to the end and reports.
+    ///
+    /// ```
+    /// use tiersim::engine::Engine;
+    /// use tiersim::scenario::Source;
+    /// let (_, mut plan) = Source::quickstart().plan(&[]).unwrap();
+    /// plan.requests = Some(20_000);
+    /// plan.warmup_requests = 0;
+    /// let report = Engine::new(&plan).run(|_| {});
+    /// assert_eq!(report.requests, 20_000);
+    /// ```
+    pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Report {
+        self.events.push(SimTime::ZERO, Event::Arrival);
+        let mut end = SimTime::ZERO;
+        while let Some((now, event)) = self.events.pop() {
+            end = now;
+            self.m.timeseries.close_before(now);
+            match event {
+                Event::Arrival => {
+                    self.arrival(now);
+                    if self.generated % PROGRESS_EVERY == 0 {
+                        progress(Progress {
+                            generated: self.generated,
+                            total: self.plan.requests,
+                        });
+                    }
+                }
+                Event::Lookup { req, layer } => self.lookup(req, layer as usize, now),
+                Event::Origin { req } => self.origin(req, now),
+                Event::Served { req } => self.served(req, now),
+            }
+        }
+        progress(Progress {
+            generated: self.generated,
+            total: Some(self.generated),
+        });
+        self.account_origin(end);
+        self.m.window = self
+            .measure_from
+            .map_or(SimTime::ZERO, |t| self.last_arrival - t);
+        self.m.span = self.measure_from.map_or(SimTime::ZERO, |t| end - t);
+        Report::new(self.plan, self.m)
+    }
+
+    fn arrival(&mut self, now: SimTime) {
+        let index = self.generated;
+        self.generated += 1;
+        self.last_arrival = now;
+        let measured = index >= self.plan.warmup_requests;
+        if measured && self.measure_from.is_none() {
+            self.measure_from = Some(now);
+            self.last_origin_change = now;
+        }
+        // Draw the gap before the key so the arrival times do not depend on the mix.
+        let gap = self.workload.next_gap();
+        let op = self.workload.next_op();
+        let more = self.plan.requests.is_none_or(|n| self.generated < n);
+        let next = now + gap;
+        if more && self.plan.duration.is_none_or(|d| next <= d) {
+            self.events.push(next, Event::Arrival);
+        }
+        let req = self.alloc(Request {
+            arrived: now,
+            at_origin: SimTime::ZERO,
+            key: op.key,
+            version: 0,
+            measured,
+            write: op.write,
+        });
+        if measured {
+            self.m.timeseries.arrival(now);
+        }
+        if op.write {
+            if measured {
+                self.m.writes += 1;
+            }
+            self.origin(req, now);
+        } else {
+            if measured {
+                self.m.reads += 1;
+            }
+            self.lookup(req, 0, now);
+        }
+    }
+
+    /// Request `req` consults layer `i` at `now`, and goes on inward through every layer
+    /// that answers in zero time without scheduling an event.
+    fn lookup(&mut self, req: u32, mut i: usize, mut now: SimTime) {
+        let Request { key, measured, .. } = self.requests[req as usize];
+        loop {
+            if i == self.layers.len() {
+                self.origin(req, now);
+                return;
+            }
+            let layer = &mut self.layers[i];
+            let latency = layer.sample_latency();
+            let lookup = layer.cache.get(key, now);
+            let stats = &mut self.m.layers[i];
+            if measured {
+                stats.requests += 1;
+            }
+            match lookup {
+                Lookup::Hit { version, .. } => {
+                    if measured {
+                        stats.hits += 1;
+                        if version != self.db.version(key) {
+                            stats.stale_hits += 1;
+                            self.m.stale_reads += 1;
+                        }
+                    }
+                    self.fill(key, version, i, now);
+                    self.complete(req, now + latency);
+                    return;
+                }
+                Lookup::Miss | Lookup::Expired => {
+                    if measured {
+                        stats.misses += 1;
+                        stats.expirations += u64::from(lookup == Lookup::Expired);
+                    }
+                    i += 1;
+                    if latency != SimTime::ZERO {
+                        now = now + latency;
+                        let event = if i == self.layers.len() {
+                            Event::Origin { req }
+                        } else {
+                            Event::Lookup {
+                                req,
+                                layer: i as u32,
+                            }
+                        };
+                        self.events.push(now, event);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn origin(&mut self, req: u32, now: SimTime) {
+        self.account_origin(now);
+        let r = &mut self.requests[req as usize];
+        r.at_origin = now;
+        let Request {
+            key,
+            measured,
+            write,
+            ..
+        } = *r;
+        if !write {
+            let n = &mut self.in_flight[key as usize];
+            *n += 1;
+            if measured {
+                self.m.origin.reads += 1;
+                if *n > 1 {
+                    self.m.origin.herd_requests += 1;
+                }
+                self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(*n);
+            }
+        }
+        let started = self.db.arrive(req);
+        if measured {
+            let queue = self.db.queue_len() as u64;
+            self.m.origin.peak_queue = self.m.origin.peak_queue.max(queue);
+            self.m.timeseries.origin(now, queue);
+        }
+        if let Some(service) = started {
+            self.start_query(req, now, service);
+        }
+    }
+
+    fn start_query(&mut self, req: u32, now: SimTime, service: SimTime) {
+        let r = &mut self.requests[req as usize];
+        r.version = self.db.version(r.key);
+        if r.measured {
+            self.m.origin.started += 1;
+            self.m.origin.wait_ns += (now - r.at_origin).as_nanos() as u128;
+        }
+        self.events.push(now + service, Event::Served { req });
+    }
+
+    fn served(&mut self, req: u32, now: SimTime) {
+        self.account_origin(now);
+        if let Some((next, service)) = self.db.depart() {
+            self.start_query(next, now, service);
+        }
+        let Request {
+            key,
+            version,
+            write,
+            ..
+        } = self.requests[req as usize];
+        if write {
+            self.db.commit_write(key);
+            for layer in &mut self.layers {
+                layer.cache.invalidate(key);
+            }
+        } else {
+            self.in_flight[key as usize] -= 1;
+            self.fill(key, version, self.layers.len(), now);
+        }
+        self.complete(req, now);
+    }
+
+    /// The response for `key` passes layers `0..upto` on its way out and fills them.
+    #[inline]
+    fn fill(&mut self, key: u32, version: u32, upto: usize, now: SimTime) {
+        for (layer, stats) in self.layers[..upto].iter_mut().zip(&mut self.m.layers) {
+            let expires = layer.expiry(now);
+            if let crate::cache::Fill::Inserted { evicted: true } =
+                layer.cache.fill(key, version, expires)
+            {
+                stats.evictions += 1;
+            }
+        }
+    }
+
+    fn complete(&mut self, req: u32, done: SimTime) {
+        let r = self.requests[req as usize];
+        if r.measured && !r.write {
+            let latency = done - r.arrived;
+            self.m.latency.record(latency);
+            self.m.timeseries.completed(done, latency);
+        }
+        self.free.push(req);
+    }
+
+    /// Adds the time since the last change to the origin's queue and busy integrals.
+    #[inline]
+    fn account_origin(&mut self, now: SimTime) {
+        if self.measure_from.is_some() {
+            let dt = (now - self.last_origin_change).as_nanos() as u128;
+            self.m.origin.queue_area += dt * self.db.queue_len() as u128;
+            self.m.origin.busy_area += dt * self.db.busy() as u128;
+            self.last_origin_change = now;
+        }
+    }
+
+    #[inline]
+    fn alloc(&mut self, r: Request) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.requests[i as usize] = r;
+                i
+            }
+            None => {
+                self.requests.push(r);
+                (self.requests.len() - 1) as u32
+            }
+        }
+    }
+}
+
+/// Runs `plan` to the end.
+pub fn run(plan: &Plan) -> Report {
+    Engine::new(plan).run(|_| {})
+}

@@ -1,0 +1,56 @@
+//! # tiersim
+//!
+//! A discrete-event simulator of cache hierarchies. A request leaves a client and walks
+//! a path of cache layers, outermost first, until one of them holds a fresh copy or it
+//! reaches the database; the response fills the layers it passes on the way back.
+//!
+//! ```text
+//!  client ──▶ in_process (L1) ──miss──▶ redis ──miss──▶ database (connections + queue)
+//!    ▲              │ hit                 │ hit                │
+//!    └──────────────┴─────────────────────┴────────────────────┘  response fills the
+//!                                                                  layers it passes
+//! ```
+//!
+//! Simulated time is integer nanoseconds ([`SimTime`]); events due at the same instant
+//! run in the order they were scheduled, and every random draw comes from a stream
+//! seeded by the scenario ([`rng`]), so a scenario and a seed give the same bytes out.
+//!
+//! The pipeline, module by module:
+//!
+//! | step | module |
+//! |---|---|
+//! | read a TOML/JSON file, apply `--set`, validate into a [`scenario::Plan`] | [`scenario`] |
+//! | generate requests: Zipf or uniform keys, Poisson arrivals, writes | [`workload`] |
+//! | run the events | [`engine`] |
+//! | each layer: a [`cache::Cache`] store, a [`policy`], a TTL, a [`latency`] | [`layer`], [`cache`], [`policy`] |
+//! | the origin's connection pool and queue | [`database`] |
+//! | counters, histograms, the time series | [`metrics`] |
+//! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
+//!
+//! ```
+//! use tiersim::scenario::{Override, Source};
+//!
+//! let set = [Override::parse("requests=50000").unwrap(), Override::parse("warmup_requests=5000").unwrap()];
+//! let (_, plan) = Source::quickstart().plan(&set).unwrap();
+//! let report = tiersim::engine::run(&plan);
+//! let l1 = &report.layers[0];
+//! assert_eq!(l1.hits + l1.misses, l1.requests);
+//! assert!(report.latency_ms.p99 >= report.latency_ms.p50);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod cache;
+pub mod database;
+pub mod engine;
+pub mod latency;
+pub mod layer;
+pub mod metrics;
+pub mod policy;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+mod time;
+pub mod workload;
+
+pub use time::SimTime;

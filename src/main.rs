@@ -1,0 +1,164 @@
+//! The `tiersim` command line: parses arguments, calls the library, prints errors once.
+//!
+//! Exit codes: 0 success, 1 a run failed (cannot write output), 2 bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tiersim::engine::Engine;
+use tiersim::scenario::{Override, Plan, Scenario, Source};
+
+#[derive(Parser)]
+#[command(
+    name = "tiersim",
+    version,
+    about = "Discrete-event simulator of cache hierarchies"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario and print a summary; without SCENARIO, the built-in quickstart.
+    Run {
+        /// A scenario file (.toml or .json).
+        scenario: Option<PathBuf>,
+        /// Output folder [default: results/<scenario name>]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a scenario file and say what is wrong, or that it is fine.
+    Validate {
+        /// A scenario file (.toml or .json).
+        scenario: PathBuf,
+        /// Check with these overrides applied (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+/// An error and the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 2,
+        error: e.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            set,
+            quiet,
+        } => {
+            let (_, mut plan) = load(scenario.as_deref(), &set)?;
+            if let Some(seed) = seed {
+                plan.seed = seed;
+            }
+            let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
+            let report = run_with_progress(&plan, quiet);
+            report.write(&out)?;
+            print!("{}", report.table());
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Validate { scenario, set } => {
+            let (s, plan) = load(Some(&scenario), &set)?;
+            println!("{}: ok — {}", scenario.display(), describe(&s, &plan));
+            Ok(())
+        }
+    }
+}
+
+fn load(path: Option<&Path>, set: &[String]) -> Result<(Scenario, Plan), Failure> {
+    let overrides = set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad_input)?;
+    let source = match path {
+        Some(p) => Source::read(p).map_err(bad_input)?,
+        None => Source::quickstart(),
+    };
+    source.plan(&overrides).map_err(bad_input)
+}
+
+fn describe(s: &Scenario, plan: &Plan) -> String {
+    let path: Vec<String> = s
+        .layers
+        .iter()
+        .map(|l| format!("{} ({})", l.name, l.kind.as_str()))
+        .collect();
+    let stop = match (plan.requests, s.duration_s) {
+        (Some(n), Some(d)) => format!("{n} requests or {d} s"),
+        (Some(n), None) => format!("{n} requests"),
+        (None, Some(d)) => format!("{d} s"),
+        (None, None) => unreachable!("resolve requires one"),
+    };
+    format!(
+        "scenario `{}`, {}, path {}",
+        plan.name,
+        stop,
+        path.join(" -> ")
+    )
+}
+
+fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::report::Report {
+    let bar = match plan.requests {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::no_length(),
+    };
+    if quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bar:40} {human_pos}/{human_len} requests  {per_sec}  eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    let report = Engine::new(plan).run(|p| bar.set_position(p.generated));
+    bar.finish_and_clear();
+    report
+}

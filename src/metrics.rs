@@ -1,0 +1,240 @@
+//! What a run measures: per-layer counters, origin load, latency histograms and the
+//! time series. Only requests after the warm-up are recorded.
+
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::SimTime;
+
+/// The longest latency a histogram tells apart (one hour); longer ones saturate.
+const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
+
+/// Counters of one cache layer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LayerStats {
+    /// Reads that consulted the layer.
+    pub requests: u64,
+    /// Reads answered by a fresh copy.
+    pub hits: u64,
+    /// Reads passed inward.
+    pub misses: u64,
+    /// Entries evicted to make room.
+    pub evictions: u64,
+    /// Expired entries found and removed on lookup.
+    pub expirations: u64,
+    /// Hits that served a copy older than the origin's current version.
+    pub stale_hits: u64,
+}
+
+/// Counters of the origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OriginStats {
+    /// Read queries.
+    pub reads: u64,
+    /// Write queries.
+    pub writes: u64,
+    /// Reads that arrived while another read of the same key was in flight: the herd.
+    pub herd_requests: u64,
+    /// Most reads of one key in flight at once.
+    pub peak_key_concurrency: u32,
+    /// Longest queue for a connection.
+    pub peak_queue: u64,
+    /// Queries that started service.
+    pub started: u64,
+    /// Their total wait for a connection, ns.
+    pub wait_ns: u128,
+    /// Integral of the queue length over the measured time, in ns.
+    pub queue_area: u128,
+    /// Integral of busy connections over the measured time, in ns.
+    pub busy_area: u128,
+}
+
+/// A latency histogram in nanoseconds, 3 significant digits, with an exact mean.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    hist: Histogram<u64>,
+    sum_ns: u128,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        LatencyHistogram {
+            hist: Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("valid bounds"),
+            sum_ns: 0,
+        }
+    }
+}
+
+/// Percentiles in milliseconds, as reports give them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Samples.
+    pub count: u64,
+    /// Exact mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest sample.
+    pub max: f64,
+}
+
+impl LatencyHistogram {
+    /// Adds one sample.
+    #[inline]
+    pub fn record(&mut self, latency: SimTime) {
+        let ns = latency.as_nanos();
+        self.hist.saturating_record(ns);
+        self.sum_ns += ns as u128;
+    }
+
+    /// Mean and percentiles in milliseconds; zeros when empty.
+    pub fn summary(&self) -> LatencySummary {
+        let n = self.hist.len();
+        if n == 0 {
+            return LatencySummary::default();
+        }
+        let ms = |ns: u64| ns as f64 / 1e6;
+        LatencySummary {
+            count: n,
+            mean: self.sum_ns as f64 / n as f64 / 1e6,
+            p50: ms(self.hist.value_at_quantile(0.5)),
+            p90: ms(self.hist.value_at_quantile(0.9)),
+            p99: ms(self.hist.value_at_quantile(0.99)),
+            p999: ms(self.hist.value_at_quantile(0.999)),
+            max: ms(self.hist.max()),
+        }
+    }
+}
+
+/// One bucket of the time series.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Bucket {
+    /// Bucket start, seconds of simulated time.
+    pub t_s: f64,
+    /// Requests that arrived.
+    pub requests: u64,
+    /// Queries that reached the origin.
+    pub origin_requests: u64,
+    /// Longest origin queue seen.
+    pub origin_queue: u64,
+    /// Requests completed.
+    pub completed: u64,
+    /// 99th-percentile latency of the requests completed, ms.
+    pub p99_ms: f64,
+}
+
+/// Per-bucket counts, with a small window of open latency histograms: a request's
+/// completion is never earlier than the event being processed, so buckets before the
+/// current one are final and their histogram is recycled.
+#[derive(Debug)]
+pub struct TimeSeries {
+    width: u64,
+    rows: Vec<Bucket>,
+    first: Option<usize>,
+    /// Histograms for buckets `open_from..open_from + open.len()`.
+    open: VecDeque<Histogram<u64>>,
+    open_from: usize,
+    spare: Vec<Histogram<u64>>,
+}
+
+impl TimeSeries {
+    /// A series of buckets `width` wide, from time zero.
+    pub fn new(width: SimTime) -> Self {
+        TimeSeries {
+            width: width.as_nanos().max(1),
+            rows: Vec::new(),
+            first: None,
+            open: VecDeque::new(),
+            open_from: 0,
+            spare: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn row(&mut self, t: SimTime) -> &mut Bucket {
+        let i = (t.as_nanos() / self.width) as usize;
+        if i >= self.rows.len() {
+            self.rows.resize_with(i + 1, Bucket::default);
+        }
+        self.first = Some(self.first.map_or(i, |f| f.min(i)));
+        &mut self.rows[i]
+    }
+
+    /// A measured request arrived at `t`.
+    #[inline]
+    pub fn arrival(&mut self, t: SimTime) {
+        self.row(t).requests += 1;
+    }
+
+    /// A measured query reached the origin at `t`, finding `queue` queries waiting.
+    #[inline]
+    pub fn origin(&mut self, t: SimTime, queue: u64) {
+        let row = self.row(t);
+        row.origin_requests += 1;
+        row.origin_queue = row.origin_queue.max(queue);
+    }
+
+    /// A measured request completed at `done` after `latency`.
+    #[inline]
+    pub fn completed(&mut self, done: SimTime, latency: SimTime) {
+        self.row(done).completed += 1;
+        let i = (done.as_nanos() / self.width) as usize;
+        if self.open.is_empty() {
+            self.open_from = i;
+        }
+        debug_assert!(i >= self.open_from, "completions never go back in time");
+        while self.open_from + self.open.len() <= i {
+            let h = self.spare.pop().unwrap_or_else(|| {
+                Histogram::new_with_bounds(1, MAX_LATENCY_NS, 2).expect("valid bounds")
+            });
+            self.open.push_back(h);
+        }
+        self.open[i - self.open_from].saturating_record(latency.as_nanos());
+    }
+
+    /// Finalizes every bucket that ends at or before `now`.
+    #[inline]
+    pub fn close_before(&mut self, now: SimTime) {
+        let current = (now.as_nanos() / self.width) as usize;
+        while !self.open.is_empty() && self.open_from < current {
+            self.close_front();
+        }
+    }
+
+    fn close_front(&mut self) {
+        let mut h = self.open.pop_front().expect("non-empty");
+        if !h.is_empty() {
+            self.rows[self.open_from].p99_ms = h.value_at_quantile(0.99) as f64 / 1e6;
+        }
+        h.reset();
+        self.spare.push(h);
+        self.open_from += 1;
+    }
+
+    /// The rows from the first measured bucket, all buckets closed.
+    pub fn finish(mut self) -> Vec<Bucket> {
+        while !self.open.is_empty() {
+            self.close_front();
+        }
+        let width_s = self.width as f64 / 1e9;
+        let first = self.first.unwrap_or(self.rows.len());
+        let mut rows = self.rows.split_off(first);
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.t_s = (first + i) as f64 * width_s;
+        }
+        rows
+    }
+
+    /// The bucket width in seconds.
+    pub fn width_s(&self) -> f64 {
+        self.width as f64 / 1e9
+    }
+}

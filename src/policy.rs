@@ -1,0 +1,224 @@
+//! Eviction policies: which resident entry leaves when a full cache must take a new one.
+//!
+//! Every policy implements [`Policy`] over *slots*: small integers that the owning
+//! [`Cache`](crate::cache::Cache) assigns to resident entries. A policy keeps only its own
+//! ordering state (links, counters, ghosts), in arrays indexed by slot, so the per-entry
+//! cost is a few `u32`s and no allocation happens per request.
+//!
+//! A scenario names a policy with a string (`policy = "lru"`) or, for a policy with
+//! parameters, a table (`policy = { name = "lru" }`); both deserialize into
+//! [`PolicySpec`], whose variants are generated from the one list in this file, together
+//! with the runtime enum [`AnyPolicy`] that dispatches without a virtual call.
+//!
+//! Adding a policy: write `policy/<name>.rs` with a type implementing [`Policy`] and
+//! [`BuildPolicy`], and add one line to the `policies!` list below.
+
+mod lfu;
+mod list;
+mod lru;
+
+mod fifo;
+
+pub use fifo::Fifo;
+pub use lfu::Lfu;
+pub use lru::Lru;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A resident entry's position in its cache's arrays.
+pub type Slot = u32;
+
+/// What a policy learns about an access (a hit or an insertion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// The dense key.
+    pub key: u32,
+    /// The object's size in bytes (1 where sizes are not modelled).
+    pub size: u32,
+    /// When this key is next requested, for offline policies; `u64::MAX` when unknown.
+    pub next_access: u64,
+}
+
+impl Access {
+    /// An access to `key` with unit size and an unknown future.
+    pub const fn key(key: u32) -> Self {
+        Access {
+            key,
+            size: 1,
+            next_access: u64::MAX,
+        }
+    }
+}
+
+/// The ordering state of one cache's eviction policy.
+///
+/// The cache calls exactly one of these per event, so a policy sees every resident entry
+/// from [`insert`](Policy::insert) to [`evict`](Policy::evict) or [`remove`](Policy::remove).
+pub trait Policy {
+    /// A new entry now lives in `slot`.
+    fn insert(&mut self, slot: Slot, access: &Access);
+    /// The entry in `slot` was read (a hit) or overwritten.
+    fn touch(&mut self, slot: Slot, access: &Access);
+    /// Chooses the entry to evict to make room for `incoming`, forgets it and returns its
+    /// slot. Called only while at least one entry is resident.
+    fn evict(&mut self, incoming: &Access) -> Slot;
+    /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
+    fn remove(&mut self, slot: Slot);
+}
+
+/// How a policy is made from its scenario configuration.
+pub trait BuildPolicy: Policy + Sized {
+    /// The policy's parameters, as a scenario table; `Default` gives the documented defaults.
+    type Config: Default + Clone + fmt::Debug + PartialEq + Serialize + for<'de> Deserialize<'de>;
+    /// A policy for a cache expected to hold about `capacity_hint` entries; `seed` feeds any
+    /// internal randomness.
+    fn build(config: &Self::Config, capacity_hint: usize, seed: u64) -> Self;
+}
+
+/// The configuration of a policy without parameters: only `name` is allowed in its table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoConfig {}
+
+macro_rules! policies {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal => $ty:ty ),+ $(,)?) => {
+        /// A policy and its parameters as a scenario names them.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(remote = "Self", tag = "name", deny_unknown_fields)]
+        pub enum PolicySpec {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant(<$ty as BuildPolicy>::Config), )+
+        }
+
+        /// A built policy: one variant per policy, dispatched by `match`.
+        #[derive(Debug)]
+        pub enum AnyPolicy {
+            $( $(#[$doc])* $variant($ty), )+
+        }
+
+        impl PolicySpec {
+            /// Every policy name a scenario accepts.
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            /// The name a scenario uses for this policy.
+            pub fn name(&self) -> &'static str {
+                match self { $( PolicySpec::$variant(_) => $name, )+ }
+            }
+
+            /// Builds the policy for a cache of about `capacity_hint` entries.
+            pub fn build(&self, capacity_hint: usize, seed: u64) -> AnyPolicy {
+                match self {
+                    $( PolicySpec::$variant(c) => AnyPolicy::$variant(<$ty>::build(c, capacity_hint, seed)), )+
+                }
+            }
+
+            /// The policy called `name`, with default parameters.
+            pub fn from_name(name: &str) -> Option<PolicySpec> {
+                match name {
+                    $( $name => Some(PolicySpec::$variant(Default::default())), )+
+                    _ => None,
+                }
+            }
+        }
+
+        impl Policy for AnyPolicy {
+            #[inline]
+            fn insert(&mut self, slot: Slot, access: &Access) {
+                match self { $( AnyPolicy::$variant(p) => p.insert(slot, access), )+ }
+            }
+            #[inline]
+            fn touch(&mut self, slot: Slot, access: &Access) {
+                match self { $( AnyPolicy::$variant(p) => p.touch(slot, access), )+ }
+            }
+            #[inline]
+            fn evict(&mut self, incoming: &Access) -> Slot {
+                match self { $( AnyPolicy::$variant(p) => p.evict(incoming), )+ }
+            }
+            #[inline]
+            fn remove(&mut self, slot: Slot) {
+                match self { $( AnyPolicy::$variant(p) => p.remove(slot), )+ }
+            }
+        }
+    };
+}
+
+policies! {
+    /// First in, first out: hits do not reorder.
+    Fifo = "fifo" => Fifo,
+    /// Least recently used.
+    Lru = "lru" => Lru,
+    /// Least frequently used, in-cache counts, O(1); ties go to the least recently used.
+    Lfu = "lfu" => Lfu,
+}
+
+impl Default for PolicySpec {
+    fn default() -> Self {
+        PolicySpec::Lru(NoConfig {})
+    }
+}
+
+impl fmt::Display for PolicySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for PolicySpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        PolicySpec::from_name(s).ok_or_else(|| {
+            format!(
+                "unknown policy `{s}`; expected one of: {}",
+                PolicySpec::NAMES.join(", ")
+            )
+        })
+    }
+}
+
+/// A policy is written either as its name or as a table with `name` and parameters.
+impl<'de> Deserialize<'de> for PolicySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NameOrTable;
+        impl<'de> Visitor<'de> for NameOrTable {
+            type Value = PolicySpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(
+                    f,
+                    "a policy name ({}) or a table with `name`",
+                    PolicySpec::NAMES.join(", ")
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<PolicySpec, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PolicySpec, A::Error> {
+                PolicySpec::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_any(NameOrTable)
+    }
+}
+
+impl Serialize for PolicySpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        PolicySpec::serialize(self, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_from_name_or_table() {
+        let a: PolicySpec = serde_json::from_str(r#""lfu""#).unwrap();
+        let b: PolicySpec = serde_json::from_str(r#"{"name":"lfu"}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.name(), "lfu");
+        let err = serde_json::from_str::<PolicySpec>(r#""lur""#).unwrap_err();
+        assert!(err.to_string().contains("unknown policy `lur`"), "{err}");
+        let err = serde_json::from_str::<PolicySpec>(r#"{"name":"lru","x":1}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `x`"), "{err}");
+    }
+}

@@ -1,0 +1,62 @@
+//! FIFO: evict the entry that was inserted first; hits change nothing.
+//!
+//! Under the independent reference model FIFO and RANDOM have the same hit ratio
+//! (Gelenbe, "A unified approach to the evaluation of a class of replacement
+//! algorithms", IEEE Trans. Computers, 1973).
+
+use super::list::{Links, List};
+use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+
+/// First in, first out.
+#[derive(Debug, Default)]
+pub struct Fifo {
+    links: Links,
+    queue: List,
+}
+
+impl BuildPolicy for Fifo {
+    type Config = NoConfig;
+    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+        Fifo {
+            links: Links::with_capacity(capacity_hint),
+            queue: List::default(),
+        }
+    }
+}
+
+impl Policy for Fifo {
+    #[inline]
+    fn insert(&mut self, slot: Slot, _: &Access) {
+        self.queue.push_back(&mut self.links, slot);
+    }
+    #[inline]
+    fn touch(&mut self, _: Slot, _: &Access) {}
+    #[inline]
+    fn evict(&mut self, _: &Access) -> Slot {
+        self.queue
+            .pop_front(&mut self.links)
+            .expect("evict called on an empty cache")
+    }
+    #[inline]
+    fn remove(&mut self, slot: Slot) {
+        self.queue.remove(&mut self.links, slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evicts_in_insertion_order_ignoring_hits() {
+        let mut p = Fifo::default();
+        for s in 0..4 {
+            p.insert(s, &Access::key(s));
+        }
+        p.touch(0, &Access::key(0));
+        p.remove(1);
+        assert_eq!(p.queue.to_vec(&p.links), vec![0, 2, 3]);
+        assert_eq!(p.evict(&Access::key(9)), 0);
+        assert_eq!(p.evict(&Access::key(9)), 2);
+    }
+}

@@ -1,0 +1,65 @@
+//! LRU: evict the entry whose last access is oldest.
+//!
+//! Under the independent reference model its hit ratio follows Che's approximation
+//! (Che, Tung and Wang, "Hierarchical Web caching systems: modeling, design and
+//! experimental results", IEEE JSAC 2002); `tests/integration/theory.rs` checks it.
+
+use super::list::{Links, List};
+use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+
+/// Least recently used: one recency list, 8 bytes of state per entry.
+#[derive(Debug, Default)]
+pub struct Lru {
+    links: Links,
+    recency: List,
+}
+
+impl BuildPolicy for Lru {
+    type Config = NoConfig;
+    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+        Lru {
+            links: Links::with_capacity(capacity_hint),
+            recency: List::default(),
+        }
+    }
+}
+
+impl Policy for Lru {
+    #[inline]
+    fn insert(&mut self, slot: Slot, _: &Access) {
+        self.recency.push_back(&mut self.links, slot);
+    }
+    #[inline]
+    fn touch(&mut self, slot: Slot, _: &Access) {
+        self.recency.move_to_back(&mut self.links, slot);
+    }
+    #[inline]
+    fn evict(&mut self, _: &Access) -> Slot {
+        self.recency
+            .pop_front(&mut self.links)
+            .expect("evict called on an empty cache")
+    }
+    #[inline]
+    fn remove(&mut self, slot: Slot) {
+        self.recency.remove(&mut self.links, slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_move_to_the_back() {
+        let mut p = Lru::default();
+        for s in 0..4 {
+            p.insert(s, &Access::key(s));
+        }
+        p.touch(0, &Access::key(0));
+        p.touch(2, &Access::key(2));
+        assert_eq!(p.recency.to_vec(&p.links), vec![1, 3, 0, 2]);
+        assert_eq!(p.evict(&Access::key(9)), 1);
+        p.remove(3);
+        assert_eq!(p.evict(&Access::key(9)), 0);
+    }
+}

@@ -1,0 +1,346 @@
+//! Reports: `summary.json`, `layers.csv`, `timeseries.csv` and the terminal table.
+//!
+//! Every file is written to a temporary file in the output folder, then renamed over
+//! its final name, so an interrupted run never leaves half a file behind.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::Measured;
+use crate::layer::LayerKind;
+use crate::metrics::{Bucket, LatencySummary};
+use crate::scenario::Plan;
+
+/// One layer's line of a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerReport {
+    /// The layer's name.
+    pub name: String,
+    /// The layer's kind.
+    pub kind: LayerKind,
+    /// Eviction policy (cache layers).
+    pub policy: Option<String>,
+    /// Capacity in entries (cache layers).
+    pub capacity: Option<u64>,
+    /// Reads that consulted the layer.
+    pub requests: u64,
+    /// Reads it answered. The database answers every read that reaches it.
+    pub hits: u64,
+    /// Reads it passed inward.
+    pub misses: u64,
+    /// `hits / requests`, 0 when no request came.
+    pub hit_ratio: f64,
+    /// Share of all reads that this layer answered.
+    pub served_share: f64,
+    /// Entries evicted to make room.
+    pub evictions: u64,
+    /// Expired entries found on lookup.
+    pub expirations: u64,
+    /// Hits that served an outdated version.
+    pub stale_hits: u64,
+}
+
+/// The origin's line of a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OriginReport {
+    /// Queries, reads and writes.
+    pub requests: u64,
+    /// Read queries.
+    pub reads: u64,
+    /// Write queries.
+    pub writes: u64,
+    /// Queries per second over the measured arrival window.
+    pub mean_rps: f64,
+    /// Queries per second in the busiest time-series bucket.
+    pub peak_rps: f64,
+    /// Most queries waiting for a connection at once.
+    pub peak_queue: u64,
+    /// Time-averaged queries waiting.
+    pub mean_queue: f64,
+    /// Mean wait for a connection, ms.
+    pub mean_queue_wait_ms: f64,
+    /// Time-averaged share of connections busy.
+    pub utilization: f64,
+    /// Most reads of one key in flight at once.
+    pub peak_key_concurrency: u32,
+    /// Reads that found a read of the same key already in flight.
+    pub herd_requests: u64,
+}
+
+/// What a run measured. Serializes as `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Measured requests (after warm-up), reads and writes.
+    pub requests: u64,
+    /// Measured reads.
+    pub reads: u64,
+    /// Measured writes.
+    pub writes: u64,
+    /// Requests left out as warm-up.
+    pub warmup_requests: u64,
+    /// Simulated seconds from the first to the last measured arrival.
+    pub duration_s: f64,
+    /// Cache layers then the database, outermost first.
+    pub layers: Vec<LayerReport>,
+    /// The origin's load.
+    pub origin: OriginReport,
+    /// End-to-end read latency.
+    pub latency_ms: LatencySummary,
+    /// Reads served with an outdated version.
+    pub stale_reads: u64,
+    /// The time series, written to `timeseries.csv`.
+    #[serde(skip)]
+    pub timeseries: Vec<Bucket>,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl Report {
+    pub(crate) fn new(plan: &Plan, m: Measured) -> Report {
+        let mut layers: Vec<LayerReport> = plan
+            .caches
+            .iter()
+            .zip(&m.layers)
+            .map(|(c, s)| LayerReport {
+                name: c.name.clone(),
+                kind: c.kind,
+                policy: Some(c.policy.name().to_owned()),
+                capacity: Some(c.capacity as u64),
+                requests: s.requests,
+                hits: s.hits,
+                misses: s.misses,
+                hit_ratio: ratio(s.hits, s.requests),
+                served_share: ratio(s.hits, m.reads),
+                evictions: s.evictions,
+                expirations: s.expirations,
+                stale_hits: s.stale_hits,
+            })
+            .collect();
+        let o = &m.origin;
+        layers.push(LayerReport {
+            name: plan.database.name.clone(),
+            kind: LayerKind::Database,
+            policy: None,
+            capacity: None,
+            requests: o.reads,
+            hits: o.reads,
+            misses: 0,
+            hit_ratio: if o.reads > 0 { 1.0 } else { 0.0 },
+            served_share: ratio(o.reads, m.reads),
+            evictions: 0,
+            expirations: 0,
+            stale_hits: 0,
+        });
+        let timeseries = m.timeseries.finish();
+        let bucket_s = plan.bucket.as_secs_f64();
+        let window_s = m.window.as_secs_f64();
+        let span_ns = m.span.as_nanos() as f64;
+        let per_span = |area: u128| {
+            if span_ns > 0.0 {
+                area as f64 / span_ns
+            } else {
+                0.0
+            }
+        };
+        Report {
+            scenario: plan.name.clone(),
+            seed: plan.seed,
+            requests: m.reads + m.writes,
+            reads: m.reads,
+            writes: m.writes,
+            warmup_requests: plan.warmup_requests,
+            duration_s: window_s,
+            layers,
+            origin: OriginReport {
+                requests: o.reads + o.writes,
+                reads: o.reads,
+                writes: m.writes,
+                mean_rps: if window_s > 0.0 {
+                    (o.reads + m.writes) as f64 / window_s
+                } else {
+                    0.0
+                },
+                peak_rps: timeseries
+                    .iter()
+                    .map(|b| b.origin_requests)
+                    .max()
+                    .unwrap_or(0) as f64
+                    / bucket_s,
+                peak_queue: o.peak_queue,
+                mean_queue: per_span(o.queue_area),
+                mean_queue_wait_ms: if o.started > 0 {
+                    o.wait_ns as f64 / o.started as f64 / 1e6
+                } else {
+                    0.0
+                },
+                utilization: per_span(o.busy_area) / plan.database.connections as f64,
+                peak_key_concurrency: o.peak_key_concurrency,
+                herd_requests: o.herd_requests,
+            },
+            latency_ms: m.latency.summary(),
+            stale_reads: m.stale_reads,
+            timeseries,
+        }
+    }
+
+    /// `summary.json`'s text.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("reports serialize");
+        s.push('\n');
+        s
+    }
+
+    /// Writes `summary.json`, `layers.csv` and `timeseries.csv` into `dir`, creating it.
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        write_atomic(&dir.join("summary.json"), self.to_json().as_bytes())?;
+        write_atomic(&dir.join("layers.csv"), &csv_bytes(&self.layers)?)?;
+        write_atomic(&dir.join("timeseries.csv"), &csv_bytes(&self.timeseries)?)?;
+        Ok(())
+    }
+
+    /// The summary as aligned text tables, for the terminal.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "scenario {}  seed {}  {} requests ({} reads, {} writes) over {:.1} s simulated, {} warm-up left out",
+            self.scenario,
+            self.seed,
+            self.requests,
+            self.reads,
+            self.writes,
+            self.duration_s,
+            self.warmup_requests
+        );
+        let mut rows = vec![
+            [
+                "layer",
+                "kind",
+                "policy",
+                "capacity",
+                "requests",
+                "hit ratio",
+                "served",
+                "evictions",
+                "expired",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        for l in &self.layers {
+            rows.push(vec![
+                l.name.clone(),
+                l.kind.as_str().to_owned(),
+                l.policy.clone().unwrap_or_else(|| "-".into()),
+                l.capacity.map_or("-".into(), |c| c.to_string()),
+                l.requests.to_string(),
+                format!("{:.4}", l.hit_ratio),
+                format!("{:.1}%", l.served_share * 100.0),
+                l.evictions.to_string(),
+                l.expirations.to_string(),
+            ]);
+        }
+        out.push_str(&align(&rows));
+        let o = &self.origin;
+        let _ = writeln!(
+            out,
+            "origin: {} queries, {:.1}/s mean, {:.1}/s peak; queue mean {:.2}, peak {}, wait {:.3} ms; utilization {:.1}%; herd {} (peak {} on one key)",
+            o.requests,
+            o.mean_rps,
+            o.peak_rps,
+            o.mean_queue,
+            o.peak_queue,
+            o.mean_queue_wait_ms,
+            o.utilization * 100.0,
+            o.herd_requests,
+            o.peak_key_concurrency
+        );
+        let l = &self.latency_ms;
+        let _ = writeln!(
+            out,
+            "latency ms: mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+            l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+        );
+        if self.writes > 0 {
+            let _ = writeln!(out, "stale reads: {}", self.stale_reads);
+        }
+        out
+    }
+}
+
+/// Left-aligns the first column and right-aligns the rest.
+fn align(rows: &[Vec<String>]) -> String {
+    let cols = rows[0].len();
+    let width: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        for (c, cell) in r.iter().enumerate() {
+            if c == 0 {
+                let _ = write!(out, "{cell:<w$}", w = width[c]);
+            } else {
+                let _ = write!(out, "  {cell:>w$}", w = width[c]);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Why output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file or folder could not be created or written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Rows could not be encoded as CSV.
+    #[error("cannot encode CSV: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, OutputError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.into_inner()
+        .map_err(|e| OutputError::Csv(e.into_error().into()))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
+/// so readers see the old file or the whole new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let io = |source| OutputError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

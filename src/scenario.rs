@@ -1,0 +1,416 @@
+//! Scenarios: the file a user writes, and the validated [`Plan`] the engine runs.
+//!
+//! Loading goes in three steps, each with its own errors:
+//! 1. parse the TOML or JSON text into a document (syntax errors, with line and column);
+//! 2. apply `--set` overrides, then deserialize into [`Scenario`], a plain mirror of the
+//!    file (unknown keys and wrong types, with the key path);
+//! 3. [`Scenario::resolve`] checks every value and derives the [`Plan`] (rule violations,
+//!    with the key path, the value and what is allowed).
+//!
+//! In a TOML file, steps 2 and 3 also give the line and column of the offending key.
+
+mod error;
+mod overrides;
+
+pub use error::{Invalid, KeyPath, ScenarioError, Seg};
+pub use overrides::Override;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::SimTime;
+use crate::layer::{CachePlan, DatabasePlan, LayerKind, LayerPlan, LayerSpec};
+use crate::workload::{WorkloadPlan, WorkloadSpec};
+
+/// The built-in default scenario (`scenarios/quickstart.toml`), run by `tiersim run`
+/// without a file.
+pub const QUICKSTART: &str = include_str!("../scenarios/quickstart.toml");
+
+/// A scenario file, as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Names the run and its default output folder `results/<name>/`.
+    pub name: String,
+    /// Seeds every random stream of the run.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Stop after this many requests, warm-up included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Stop generating requests after this many simulated seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    /// The first requests, left out of every metric.
+    #[serde(default)]
+    pub warmup_requests: u64,
+    /// What the clients ask for.
+    pub workload: WorkloadSpec,
+    /// The path, outermost first, ending in one `database`.
+    pub layers: Vec<LayerSpec>,
+    /// How metrics are gathered.
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// The `[metrics]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSpec {
+    /// Width of a `timeseries.csv` bucket, in seconds.
+    pub bucket_s: f64,
+}
+
+impl Default for MetricsSpec {
+    fn default() -> Self {
+        MetricsSpec { bucket_s: 1.0 }
+    }
+}
+
+/// A validated scenario: what the engine runs. Every value in it has been checked.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The scenario's name.
+    pub name: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Stop after this many requests, if set.
+    pub requests: Option<u64>,
+    /// Stop generating arrivals after this time, if set.
+    pub duration: Option<SimTime>,
+    /// Requests left out of the metrics.
+    pub warmup_requests: u64,
+    /// The workload.
+    pub workload: WorkloadPlan,
+    /// The cache layers, outermost first.
+    pub caches: Vec<CachePlan>,
+    /// The origin.
+    pub database: DatabasePlan,
+    /// Time-series bucket width.
+    pub bucket: SimTime,
+}
+
+impl Scenario {
+    /// Checks every value and builds the plan.
+    ///
+    /// ```
+    /// use tiersim::scenario::Scenario;
+    /// let s = Scenario::from_toml_str("example", r#"
+    ///     name = "tiny"
+    ///     requests = 1000
+    ///     [workload]
+    ///     keys = 100
+    ///     rate = 10.0
+    ///     [[layers]]
+    ///     name = "db"
+    ///     kind = "database"
+    /// "#).unwrap();
+    /// let plan = s.resolve().unwrap();
+    /// assert_eq!(plan.database.connections, 1);
+    /// assert!(plan.caches.is_empty());
+    /// ```
+    pub fn resolve(&self) -> Result<Plan, Invalid> {
+        if self.name.trim().is_empty() {
+            return Err(Invalid::new("name", "is empty; give the scenario a name"));
+        }
+        if let Some(0) = self.requests {
+            return Err(Invalid::new("requests", "is 0; must be at least 1"));
+        }
+        let duration = match self.duration_s {
+            None => None,
+            Some(d) if d.is_finite() && d > 0.0 => Some(SimTime::from_secs_f64(d)),
+            Some(d) => {
+                return Err(Invalid::new(
+                    "duration_s",
+                    format!("is {d}; must be a finite number of seconds > 0"),
+                ));
+            }
+        };
+        if self.requests.is_none() && duration.is_none() {
+            return Err(Invalid::new(
+                "requests",
+                "is missing; set `requests` or `duration_s` (or both: the run stops at the first)",
+            ));
+        }
+        if let Some(n) = self.requests
+            && self.warmup_requests >= n
+        {
+            return Err(Invalid::new(
+                "warmup_requests",
+                format!(
+                    "is {}; must be below `requests` ({n})",
+                    self.warmup_requests
+                ),
+            ));
+        }
+        let bucket_s = self.metrics.bucket_s;
+        if !(bucket_s.is_finite() && bucket_s >= 1e-6) {
+            return Err(Invalid::new(
+                "metrics.bucket_s",
+                format!("is {bucket_s}; must be at least 0.000001 seconds"),
+            ));
+        }
+        let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
+
+        let (database, caches) = self.resolve_layers()?;
+        Ok(Plan {
+            name: self.name.clone(),
+            seed: self.seed,
+            requests: self.requests,
+            duration,
+            warmup_requests: self.warmup_requests,
+            workload,
+            caches,
+            database,
+            bucket: SimTime::from_secs_f64(bucket_s),
+        })
+    }
+
+    fn resolve_layers(&self) -> Result<(DatabasePlan, Vec<CachePlan>), Invalid> {
+        let Some(last) = self.layers.last() else {
+            return Err(Invalid::new(
+                "layers",
+                "is empty; a path needs at least a layer of kind `database`",
+            ));
+        };
+        let layer_err = |i: usize, e: Invalid| e.at(i).under("layers");
+        if last.kind != LayerKind::Database {
+            return Err(layer_err(
+                self.layers.len() - 1,
+                Invalid::new(
+                    "kind",
+                    "the last layer must be of kind `database` (the origin)",
+                ),
+            ));
+        }
+        let mut caches = Vec::new();
+        let mut database = None;
+        for (i, spec) in self.layers.iter().enumerate() {
+            if spec.name.trim().is_empty() {
+                return Err(layer_err(
+                    i,
+                    Invalid::new("name", "is empty; every layer needs a name"),
+                ));
+            }
+            if let Some(j) = self.layers[..i].iter().position(|l| l.name == spec.name) {
+                return Err(layer_err(
+                    i,
+                    Invalid::new(
+                        "name",
+                        format!(
+                            "`{}` is also the name of layer {j}; names must be unique",
+                            spec.name
+                        ),
+                    ),
+                ));
+            }
+            if i > 0 && spec.kind < self.layers[i - 1].kind {
+                let order: Vec<&str> = LayerKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(layer_err(
+                    i,
+                    Invalid::new(
+                        "kind",
+                        format!(
+                            "`{}` cannot come after `{}`; layers go outermost first, in the order {}",
+                            spec.kind.as_str(),
+                            self.layers[i - 1].kind.as_str(),
+                            order.join(", ")
+                        ),
+                    ),
+                ));
+            }
+            if spec.kind == LayerKind::Database && i + 1 != self.layers.len() {
+                return Err(layer_err(
+                    i,
+                    Invalid::new("kind", "only the last layer may be the `database`"),
+                ));
+            }
+            match spec.resolve().map_err(|e| layer_err(i, e))? {
+                LayerPlan::Cache(c) => caches.push(c),
+                LayerPlan::Database(d) => database = Some(d),
+            }
+        }
+        Ok((database.expect("the last layer is a database"), caches))
+    }
+
+    /// Parses TOML text, for tests and examples; `origin` names it in errors.
+    pub fn from_toml_str(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        Source::new(origin, text, Format::Toml).scenario(&[])
+    }
+}
+
+/// A scenario file's syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `.toml`
+    Toml,
+    /// `.json`
+    Json,
+}
+
+/// Scenario text and where it came from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    origin: String,
+    text: String,
+    format: Format,
+}
+
+impl Source {
+    /// Text from elsewhere, named `origin` in errors.
+    pub fn new(origin: impl Into<String>, text: impl Into<String>, format: Format) -> Self {
+        Source {
+            origin: origin.into(),
+            text: text.into(),
+            format,
+        }
+    }
+
+    /// The built-in quickstart scenario.
+    pub fn quickstart() -> Self {
+        Source::new("built-in scenario `quickstart`", QUICKSTART, Format::Toml)
+    }
+
+    /// Reads a `.toml` or `.json` file.
+    pub fn read(path: &Path) -> Result<Self, ScenarioError> {
+        let format = match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        {
+            Some(e) if e == "toml" => Format::Toml,
+            Some(e) if e == "json" => Format::Json,
+            _ => {
+                return Err(ScenarioError::Format {
+                    path: path.to_owned(),
+                });
+            }
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Source::new(path.display().to_string(), text, format))
+    }
+
+    /// Parses, applies `overrides` and deserializes.
+    pub fn scenario(&self, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        let doc = self.document(overrides)?;
+        serde_path_to_error::deserialize::<_, Scenario>(&doc).map_err(|e| {
+            let mut path = KeyPath(
+                e.path()
+                    .iter()
+                    .filter_map(|s| match s {
+                        serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+                        serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+                        serde_path_to_error::Segment::Enum { .. }
+                        | serde_path_to_error::Segment::Unknown => None,
+                    })
+                    .collect(),
+            );
+            let message = e.inner().to_string();
+            // serde reports an unknown key at its table; point at the key itself.
+            if let Some(unknown) = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                path.0.push(Seg::Key(unknown.to_owned()));
+            }
+            self.invalid(&doc, overrides, &path, message)
+        })
+    }
+
+    /// Parses, applies `overrides`, deserializes and validates.
+    pub fn plan(&self, overrides: &[Override]) -> Result<(Scenario, Plan), ScenarioError> {
+        let scenario = self.scenario(overrides)?;
+        match scenario.resolve() {
+            Ok(plan) => Ok((scenario, plan)),
+            Err(invalid) => {
+                let doc = serde_json::to_value(&scenario).expect("scenarios serialize");
+                Err(self.invalid(&doc, overrides, &invalid.key, invalid.message))
+            }
+        }
+    }
+
+    fn document(&self, overrides: &[Override]) -> Result<Value, ScenarioError> {
+        let syntax = |message: String| ScenarioError::Syntax {
+            origin: self.origin.clone(),
+            message,
+        };
+        let mut doc: Value = match self.format {
+            Format::Toml => toml::from_str(&self.text)
+                .map_err(|e| syntax(e.to_string().trim_end().to_owned()))?,
+            Format::Json => serde_json::from_str(&self.text).map_err(|e| syntax(e.to_string()))?,
+        };
+        for o in overrides {
+            o.apply(&mut doc)?;
+        }
+        Ok(doc)
+    }
+
+    fn invalid(
+        &self,
+        doc: &Value,
+        overrides: &[Override],
+        path: &KeyPath,
+        message: String,
+    ) -> ScenarioError {
+        let key = path.render(Some(doc));
+        let overridden = overrides.iter().any(|o| {
+            let set = o.key.join(".");
+            key == set || key.starts_with(&format!("{set}."))
+        });
+        let location = if overridden {
+            " (from --set)".to_owned()
+        } else if self.format == Format::Toml {
+            toml_location(&self.text, path)
+                .map(|(l, c)| format!(":{l}:{c}"))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        ScenarioError::Invalid {
+            origin: self.origin.clone(),
+            location,
+            key,
+            message,
+        }
+    }
+}
+
+/// The 1-based line and column of the value at `path` in TOML `text`, or of the deepest
+/// table on the path that exists (for a missing key).
+fn toml_location(text: &str, path: &KeyPath) -> Option<(usize, usize)> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut item = doc.as_item();
+    let mut span = None;
+    for seg in &path.0 {
+        let next = match seg {
+            Seg::Key(k) => item.get(k.as_str()),
+            Seg::Index(i) => item.get(*i),
+        };
+        match next {
+            Some(it) => {
+                item = it;
+                span = it.span().or(span);
+            }
+            None => break,
+        }
+    }
+    let offset = span?.start;
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+    Some((line, col))
+}
+
+/// Reads and validates a scenario file, with `overrides` applied.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<(Scenario, Plan), ScenarioError> {
+    Source::read(path)?.plan(overrides)
+}

@@ -1,0 +1,265 @@
+//! The workload: which key each request asks for, when it arrives, and whether it writes.
+//!
+//! Arrivals are Poisson at `rate`; keys follow Zipf(alpha) over `keys` ranks (key 0 is
+//! the most popular) or are uniform. Requests are generated lazily, one at a time, so a
+//! run of any length holds one pending arrival.
+
+use rand::RngExt;
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::{Distribution, Exp, Uniform, Zipf};
+use serde::{Deserialize, Serialize};
+
+use crate::SimTime;
+use crate::rng::SimRng;
+use crate::scenario::Invalid;
+
+/// The most keys a workload may have: keys are `u32` and one value is reserved.
+pub const MAX_KEYS: u64 = u32::MAX as u64 - 1;
+
+/// Above this many keys the Zipf sampler switches from an alias table (O(1), 12 bytes
+/// per key, ~20 ms setup per million keys) to rejection sampling (no table, ~25-45 ns
+/// a draw).
+const ALIAS_TABLE_MAX_KEYS: u32 = 1 << 24;
+
+/// The `[workload]` table of a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Distinct keys, `0..keys`.
+    pub keys: u64,
+    /// Key popularity; defaults to Zipf with alpha 0.9.
+    #[serde(default)]
+    pub popularity: PopularitySpec,
+    /// Mean arrivals per second (Poisson).
+    pub rate: f64,
+    /// Fraction of requests that are writes.
+    #[serde(default)]
+    pub write_ratio: f64,
+}
+
+/// Key popularity: `{ dist = "zipf", alpha = 0.9 }` or `{ dist = "uniform" }`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PopularitySpec {
+    /// Key `i` (0-based rank) is asked with probability proportional to `(i + 1)^-alpha`.
+    Zipf {
+        /// Skew, any value >= 0 (0 is uniform).
+        alpha: f64,
+    },
+    /// Every key equally likely.
+    Uniform,
+}
+
+impl Default for PopularitySpec {
+    fn default() -> Self {
+        PopularitySpec::Zipf { alpha: 0.9 }
+    }
+}
+
+impl PopularitySpec {
+    /// The probability of each key, most popular first. O(keys): for analysis and tests.
+    ///
+    /// ```
+    /// use tiersim::workload::PopularitySpec;
+    /// let q = PopularitySpec::Zipf { alpha: 1.0 }.probabilities(3);
+    /// assert!((q[0] - 6.0 / 11.0).abs() < 1e-12);
+    /// assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    /// ```
+    pub fn probabilities(&self, keys: u32) -> Vec<f64> {
+        let w: Vec<f64> = match *self {
+            PopularitySpec::Zipf { alpha } => (1..=keys).map(|i| (i as f64).powf(-alpha)).collect(),
+            PopularitySpec::Uniform => vec![1.0; keys as usize],
+        };
+        let sum: f64 = w.iter().sum();
+        w.into_iter().map(|x| x / sum).collect()
+    }
+}
+
+/// A validated workload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadPlan {
+    /// Distinct keys.
+    pub keys: u32,
+    /// Key popularity.
+    pub popularity: PopularitySpec,
+    /// Arrivals per second.
+    pub rate: f64,
+    /// Fraction of writes.
+    pub write_ratio: f64,
+}
+
+impl WorkloadSpec {
+    /// Checks every field.
+    pub fn resolve(&self) -> Result<WorkloadPlan, Invalid> {
+        if self.keys == 0 || self.keys > MAX_KEYS {
+            return Err(Invalid::new(
+                "keys",
+                format!("is {}; must be between 1 and {MAX_KEYS}", self.keys),
+            ));
+        }
+        if !(self.rate.is_finite() && self.rate > 0.0) {
+            return Err(Invalid::new(
+                "rate",
+                format!(
+                    "is {}; must be a finite number of requests per second > 0",
+                    self.rate
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.write_ratio) {
+            return Err(Invalid::new(
+                "write_ratio",
+                format!("is {}; must be between 0 and 1", self.write_ratio),
+            ));
+        }
+        if let PopularitySpec::Zipf { alpha } = self.popularity
+            && !(alpha.is_finite() && alpha >= 0.0)
+        {
+            return Err(Invalid::new(
+                "popularity.alpha",
+                format!("is {alpha}; must be a finite number >= 0"),
+            ));
+        }
+        Ok(WorkloadPlan {
+            keys: self.keys as u32,
+            popularity: self.popularity,
+            rate: self.rate,
+            write_ratio: self.write_ratio,
+        })
+    }
+}
+
+/// Draws popularity ranks.
+#[derive(Clone, Debug)]
+enum KeySampler {
+    Uniform(Uniform<u32>),
+    Alias(WeightedAliasIndex<f64>),
+    Rejection(Zipf<f64>),
+}
+
+/// One generated request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// The key asked for.
+    pub key: u32,
+    /// Whether it writes the key.
+    pub write: bool,
+}
+
+/// The request generator of one run.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    keys: KeySampler,
+    gap: Exp<f64>,
+    write_ratio: f64,
+    rng: SimRng,
+}
+
+impl Workload {
+    /// A generator for `plan`, drawing from `rng`.
+    ///
+    /// ```
+    /// use tiersim::rng::{stream, Stream};
+    /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0 };
+    /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
+    /// assert!(w.next_op().key < 10);
+    /// assert!(w.next_gap().as_nanos() > 0);
+    /// ```
+    pub fn new(plan: &WorkloadPlan, rng: SimRng) -> Self {
+        let keys = match plan.popularity {
+            PopularitySpec::Uniform | PopularitySpec::Zipf { alpha: 0.0 } => {
+                KeySampler::Uniform(Uniform::new(0, plan.keys).expect("keys >= 1"))
+            }
+            PopularitySpec::Zipf { alpha } if plan.keys <= ALIAS_TABLE_MAX_KEYS => {
+                let weights = (1..=plan.keys).map(|i| (i as f64).powf(-alpha)).collect();
+                KeySampler::Alias(
+                    WeightedAliasIndex::new(weights).expect("finite positive weights"),
+                )
+            }
+            PopularitySpec::Zipf { alpha } => {
+                KeySampler::Rejection(Zipf::new(plan.keys as f64, alpha).expect("validated alpha"))
+            }
+        };
+        Workload {
+            keys,
+            gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
+            write_ratio: plan.write_ratio,
+            rng,
+        }
+    }
+
+    /// The time to the next arrival.
+    #[inline]
+    pub fn next_gap(&mut self) -> SimTime {
+        SimTime::from_nanos_f64(self.gap.sample(&mut self.rng))
+    }
+
+    /// The next request's key and kind.
+    #[inline]
+    pub fn next_op(&mut self) -> Op {
+        let key = match &self.keys {
+            KeySampler::Uniform(d) => d.sample(&mut self.rng),
+            KeySampler::Alias(d) => d.sample(&mut self.rng) as u32,
+            KeySampler::Rejection(d) => d.sample(&mut self.rng) as u32 - 1,
+        };
+        let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
+        Op { key, write }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Stream, stream};
+
+    fn frequencies(popularity: PopularitySpec, keys: u32, n: usize) -> Vec<f64> {
+        let plan = WorkloadPlan {
+            keys,
+            popularity,
+            rate: 1.0,
+            write_ratio: 0.0,
+        };
+        let mut w = Workload::new(&plan, stream(3, Stream::Workload));
+        let mut counts = vec![0u32; keys as usize];
+        for _ in 0..n {
+            counts[w.next_op().key as usize] += 1;
+        }
+        counts.into_iter().map(|c| c as f64 / n as f64).collect()
+    }
+
+    #[test]
+    fn samplers_match_popularity() {
+        // 400k draws: the standard error of a frequency p is sqrt(p(1-p)/n) <= 0.0008,
+        // so 0.004 is five standard errors.
+        for alpha in [0.0, 0.8, 1.0, 1.4] {
+            let spec = PopularitySpec::Zipf { alpha };
+            let freq = frequencies(spec, 20, 400_000);
+            for (f, q) in freq.iter().zip(spec.probabilities(20)) {
+                assert!((f - q).abs() < 0.004, "alpha {alpha}: {f} vs {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn gaps_have_the_mean_of_the_rate() {
+        let plan = WorkloadPlan {
+            keys: 1,
+            popularity: PopularitySpec::Uniform,
+            rate: 250.0,
+            write_ratio: 0.5,
+        };
+        let mut w = Workload::new(&plan, stream(9, Stream::Workload));
+        let n = 100_000;
+        let (mut total, mut writes) = (0u64, 0);
+        for _ in 0..n {
+            total += w.next_gap().as_nanos();
+            writes += w.next_op().write as u32;
+        }
+        // Exponential gaps: relative standard error 1/sqrt(n) = 0.3%; allow 1.5%.
+        let mean_s = total as f64 / n as f64 / 1e9;
+        assert!((mean_s * 250.0 - 1.0).abs() < 0.015, "{mean_s}");
+        // Binomial writes: standard error 0.0016; allow 0.008.
+        assert!((writes as f64 / n as f64 - 0.5).abs() < 0.008);
+    }
+}
