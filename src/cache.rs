@@ -42,6 +42,8 @@ pub enum Fill {
     },
     /// The key was resident; its version and expiry were overwritten.
     Updated,
+    /// The policy declined to admit the key; nothing changed.
+    Rejected,
 }
 
 /// One cache node: at most `capacity` entries, chosen by an eviction policy.
@@ -147,8 +149,12 @@ impl Cache {
             self.policy.touch(slot, &access);
             return Fill::Updated;
         }
+        let full = self.len == self.capacity;
+        if !self.policy.admit(&access, full) {
+            return Fill::Rejected;
+        }
         let mut evicted = false;
-        let slot = if self.len == self.capacity {
+        let slot = if full {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
             let old = self.keys[victim as usize];

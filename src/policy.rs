@@ -18,10 +18,12 @@ mod list;
 mod lru;
 
 mod fifo;
+mod perfect_lfu;
 
 pub use fifo::Fifo;
 pub use lfu::Lfu;
 pub use lru::Lru;
+pub use perfect_lfu::PerfectLfu;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -66,6 +68,14 @@ pub trait Policy {
     fn evict(&mut self, incoming: &Access) -> Slot;
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
+    /// Whether `incoming`, not resident, may enter; `full` says whether admitting it
+    /// means an eviction. Called once per fill of an absent key, before any eviction.
+    /// Most policies admit everything.
+    #[inline]
+    fn admit(&mut self, incoming: &Access, full: bool) -> bool {
+        let _ = (incoming, full);
+        true
+    }
 }
 
 /// How a policy is made from its scenario configuration.
@@ -139,6 +149,10 @@ macro_rules! policies {
             fn remove(&mut self, slot: Slot) {
                 match self { $( AnyPolicy::$variant(p) => p.remove(slot), )+ }
             }
+            #[inline]
+            fn admit(&mut self, incoming: &Access, full: bool) -> bool {
+                match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
+            }
         }
     };
 }
@@ -150,6 +164,8 @@ policies! {
     Lru = "lru" => Lru,
     /// Least frequently used, in-cache counts, O(1); ties go to the least recently used.
     Lfu = "lfu" => Lfu,
+    /// LFU with every key's count kept for ever: holds the most requested keys seen.
+    PerfectLfu = "perfect_lfu" => PerfectLfu,
 }
 
 impl Default for PolicySpec {

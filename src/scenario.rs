@@ -315,12 +315,12 @@ impl Source {
                     .collect(),
             );
             let message = e.inner().to_string();
-            // serde reports an unknown key at its table; point at the key itself.
-            if let Some(unknown) = message
-                .strip_prefix("unknown field `")
+            // A missing key is reported at its table; name the key itself.
+            if let Some(missing) = message
+                .strip_prefix("missing field `")
                 .and_then(|rest| rest.split('`').next())
             {
-                path.0.push(Seg::Key(unknown.to_owned()));
+                path.0.push(Seg::Key(missing.to_owned()));
             }
             self.invalid(&doc, overrides, &path, message)
         })
@@ -344,8 +344,18 @@ impl Source {
             message,
         };
         let mut doc: Value = match self.format {
-            Format::Toml => toml::from_str(&self.text)
-                .map_err(|e| syntax(e.to_string().trim_end().to_owned()))?,
+            Format::Toml => {
+                let table: toml::Table = toml::from_str(&self.text)
+                    .map_err(|e| syntax(e.to_string().trim_end().to_owned()))?;
+                // JSON has no NaN or infinity: catch them before the conversion turns them into null.
+                let mut path = KeyPath::default();
+                if let Some(v) = non_finite(&toml::Value::Table(table.clone()), &mut path) {
+                    let doc = serde_json::to_value(&table).unwrap_or_default();
+                    let message = format!("is {v}; must be a finite number");
+                    return Err(self.invalid(&doc, &[], &path, message));
+                }
+                serde_json::to_value(table).expect("TOML tables convert to JSON")
+            }
             Format::Json => serde_json::from_str(&self.text).map_err(|e| syntax(e.to_string()))?,
         };
         for o in overrides {
@@ -384,7 +394,31 @@ impl Source {
     }
 }
 
-/// The 1-based line and column of the value at `path` in TOML `text`, or of the deepest
+/// The first NaN or infinite float in `v`, leaving its path in `path`.
+fn non_finite(v: &toml::Value, path: &mut KeyPath) -> Option<f64> {
+    match v {
+        toml::Value::Float(f) if !f.is_finite() => Some(*f),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+            path.0.push(Seg::Key(k.clone()));
+            let found = non_finite(v, path);
+            if found.is_none() {
+                path.0.pop();
+            }
+            found
+        }),
+        toml::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| {
+            path.0.push(Seg::Index(i));
+            let found = non_finite(v, path);
+            if found.is_none() {
+                path.0.pop();
+            }
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// The 1-based line and column of the key at `path` in TOML `text`, or of the deepest
 /// table on the path that exists (for a missing key).
 fn toml_location(text: &str, path: &KeyPath) -> Option<(usize, usize)> {
     let doc = toml_edit::Document::parse(text).ok()?;
@@ -392,13 +426,16 @@ fn toml_location(text: &str, path: &KeyPath) -> Option<(usize, usize)> {
     let mut span = None;
     for seg in &path.0 {
         let next = match seg {
-            Seg::Key(k) => item.get(k.as_str()),
-            Seg::Index(i) => item.get(*i),
+            Seg::Key(k) => item
+                .as_table_like()
+                .and_then(|t| t.get_key_value(k))
+                .map(|(key, it)| (key.span(), it)),
+            Seg::Index(i) => item.get(*i).map(|it| (None, it)),
         };
         match next {
-            Some(it) => {
+            Some((key_span, it)) => {
                 item = it;
-                span = it.span().or(span);
+                span = key_span.or(it.span()).or(span);
             }
             None => break,
         }

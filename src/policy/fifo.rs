@@ -55,7 +55,7 @@ mod tests {
         }
         p.touch(0, &Access::key(0));
         p.remove(1);
-        assert_eq!(p.queue.to_vec(&p.links), vec![0, 2, 3]);
+        assert_eq!(p.queue.slots(&p.links), vec![0, 2, 3]);
         assert_eq!(p.evict(&Access::key(9)), 0);
         assert_eq!(p.evict(&Access::key(9)), 2);
     }

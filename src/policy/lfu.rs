@@ -21,7 +21,7 @@ struct Class {
 }
 
 /// Least frequently used, with 12 bytes of state per entry plus one class per distinct count.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lfu {
     links: Links,
     class_of: Vec<u32>,
@@ -29,6 +29,12 @@ pub struct Lfu {
     free_classes: Vec<u32>,
     /// The class with the lowest frequency, or `NIL`.
     lowest: u32,
+}
+
+impl Default for Lfu {
+    fn default() -> Self {
+        Lfu::build(&NoConfig {}, 0, 0)
+    }
 }
 
 impl BuildPolicy for Lfu {

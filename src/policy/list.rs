@@ -36,6 +36,7 @@ impl Links {
 
     /// The slot after `slot` in its list, or `NIL`.
     #[inline]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn next(&self, slot: Slot) -> Slot {
         self.next[slot as usize]
     }
@@ -61,6 +62,7 @@ impl Default for List {
 
 impl List {
     #[inline]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
@@ -71,6 +73,7 @@ impl List {
     }
 
     #[inline]
+    #[allow(dead_code)]
     pub(crate) fn front(&self) -> Slot {
         self.head
     }
@@ -131,7 +134,7 @@ impl List {
 
     /// The slots from oldest to newest, for white-box tests.
     #[cfg(test)]
-    pub(crate) fn to_vec(&self, links: &Links) -> Vec<Slot> {
+    pub(crate) fn slots(&self, links: &Links) -> Vec<Slot> {
         let mut v = Vec::with_capacity(self.len as usize);
         let mut s = self.head;
         while s != NIL {
@@ -153,12 +156,12 @@ mod tests {
         for s in [3, 1, 4, 0] {
             l.push_back(&mut links, s);
         }
-        assert_eq!(l.to_vec(&links), vec![3, 1, 4, 0]);
+        assert_eq!(l.slots(&links), vec![3, 1, 4, 0]);
         l.move_to_back(&mut links, 1);
-        assert_eq!(l.to_vec(&links), vec![3, 4, 0, 1]);
+        assert_eq!(l.slots(&links), vec![3, 4, 0, 1]);
         l.remove(&mut links, 0);
         assert_eq!(l.pop_front(&mut links), Some(3));
-        assert_eq!(l.to_vec(&links), vec![4, 1]);
+        assert_eq!(l.slots(&links), vec![4, 1]);
         assert_eq!(l.len(), 2);
     }
 }

@@ -57,7 +57,7 @@ mod tests {
         }
         p.touch(0, &Access::key(0));
         p.touch(2, &Access::key(2));
-        assert_eq!(p.recency.to_vec(&p.links), vec![1, 3, 0, 2]);
+        assert_eq!(p.recency.slots(&p.links), vec![1, 3, 0, 2]);
         assert_eq!(p.evict(&Access::key(9)), 1);
         p.remove(3);
         assert_eq!(p.evict(&Access::key(9)), 0);
