@@ -54,3 +54,8 @@ mod time;
 pub mod workload;
 
 pub use time::SimTime;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -336,3 +336,22 @@ fn unwritable_output_fails_with_exit_1_and_keeps_existing_files() {
         "not a folder"
     );
 }
+
+/// Every TOML example in README.md is a valid scenario.
+#[test]
+fn readme_scenario_examples_validate() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(!blocks.is_empty());
+    for (i, block) in blocks.iter().enumerate() {
+        let file = format!("readme{i}.toml");
+        fs::write(dir.path().join(&file), block).unwrap();
+        let out = tiersim(dir.path(), &["validate", &file]);
+        assert!(out.status.success(), "README block {i}: {}", stderr(&out));
+    }
+}
