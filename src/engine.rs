@@ -289,7 +289,11 @@ impl<'p> Engine<'p> {
             write,
             ..
         } = *r;
-        if !write {
+        if write {
+            if measured {
+                self.m.origin.writes += 1;
+            }
+        } else {
             let n = &mut self.in_flight[key as usize];
             *n += 1;
             if measured {

@@ -163,9 +163,9 @@ impl Report {
             origin: OriginReport {
                 requests: o.reads + o.writes,
                 reads: o.reads,
-                writes: m.writes,
+                writes: o.writes,
                 mean_rps: if window_s > 0.0 {
-                    (o.reads + m.writes) as f64 / window_s
+                    (o.reads + o.writes) as f64 / window_s
                 } else {
                     0.0
                 },

@@ -2,7 +2,11 @@
 //!
 //! - `theory`: the simulator against closed-form results of caching and queueing theory.
 //! - `cli`: the real `tiersim` binary, run in temporary folders.
+//! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
+//! - `properties`: proptest invariants of the cache store.
 
 mod cli;
+mod engine;
+mod properties;
 mod support;
 mod theory;

@@ -1,0 +1,122 @@
+//! Property tests of the cache store on random operation sequences.
+
+use std::collections::VecDeque;
+
+use proptest::prelude::*;
+use tiersim::SimTime;
+use tiersim::cache::{Cache, Fill, Lookup};
+use tiersim::policy::PolicySpec;
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Look the key up at the current time; fill it on a miss with this TTL (ns).
+    Read {
+        key: u32,
+        ttl: u64,
+    },
+    Invalidate {
+        key: u32,
+    },
+    /// Advance the clock.
+    Wait {
+        ns: u64,
+    },
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    let op = prop_oneof![
+        6 => (0u32..24, 1u64..200).prop_map(|(key, ttl)| Op::Read { key, ttl }),
+        1 => (0u32..24).prop_map(|key| Op::Invalidate { key }),
+        2 => (1u64..60).prop_map(|ns| Op::Wait { ns }),
+    ];
+    proptest::collection::vec(op, 1..400)
+}
+
+/// A reference LRU with TTL: a vector from least to most recently used.
+#[derive(Default)]
+struct NaiveLru {
+    entries: VecDeque<(u32, u64)>,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For every policy: occupancy never exceeds capacity, an expired entry is never
+    /// served, and a hit always returns the version last filled.
+    #[test]
+    fn store_invariants_hold_for_every_policy(ops in ops(), capacity in 1u32..10) {
+        for name in PolicySpec::NAMES {
+            let mut cache = Cache::new(capacity, 24, PolicySpec::from_name(name).unwrap().build(capacity as usize, 9));
+            let mut now = 0u64;
+            // What was last filled for each key: (version, expiry).
+            let mut truth = [None::<(u32, u64)>; 24];
+            let mut version = 0u32;
+            for op in &ops {
+                match *op {
+                    Op::Read { key, ttl } => match cache.get(key, SimTime::from_nanos(now)) {
+                        Lookup::Hit { version: v, expires } => {
+                            let (tv, te) = truth[key as usize].expect("a hit on a key never filled");
+                            prop_assert_eq!(v, tv, "{}: stale version", name);
+                            prop_assert!(te > now && expires.as_nanos() == te, "{}: expired entry served", name);
+                        }
+                        Lookup::Miss | Lookup::Expired => {
+                            version += 1;
+                            let exp = now + ttl;
+                            if cache.fill(key, version, SimTime::from_nanos(exp)) != Fill::Rejected {
+                                truth[key as usize] = Some((version, exp));
+                            }
+                        }
+                    },
+                    Op::Invalidate { key } => {
+                        cache.invalidate(key);
+                        prop_assert!(!cache.contains(key));
+                    }
+                    Op::Wait { ns } => now += ns,
+                }
+                prop_assert!(cache.len() <= capacity, "{}: {} entries > {}", name, cache.len(), capacity);
+            }
+        }
+    }
+
+    /// LRU with lazy expiry hits and misses exactly like a naive list model.
+    #[test]
+    fn lru_matches_a_naive_model(ops in ops(), capacity in 1u32..10) {
+        let mut cache = Cache::new(capacity, 24, PolicySpec::from_name("lru").unwrap().build(capacity as usize, 0));
+        let mut naive = NaiveLru::default();
+        let mut now = 0u64;
+        for op in &ops {
+            match *op {
+                Op::Read { key, ttl } => {
+                    let pos = naive.entries.iter().position(|&(k, _)| k == key);
+                    let naive_hit = match pos {
+                        Some(p) if naive.entries[p].1 > now => {
+                            let e = naive.entries.remove(p).unwrap();
+                            naive.entries.push_back(e);
+                            true
+                        }
+                        Some(p) => {
+                            naive.entries.remove(p);
+                            false
+                        }
+                        None => false,
+                    };
+                    let hit = matches!(cache.get(key, SimTime::from_nanos(now)), Lookup::Hit { .. });
+                    prop_assert_eq!(hit, naive_hit);
+                    if !hit {
+                        if naive.entries.len() == capacity as usize {
+                            naive.entries.pop_front();
+                        }
+                        naive.entries.push_back((key, now + ttl));
+                        cache.fill(key, 0, SimTime::from_nanos(now + ttl));
+                    }
+                }
+                Op::Invalidate { key } => {
+                    naive.entries.retain(|&(k, _)| k != key);
+                    cache.invalidate(key);
+                }
+                Op::Wait { ns } => now += ns,
+            }
+            prop_assert_eq!(cache.len() as usize, naive.entries.len());
+        }
+    }
+}
