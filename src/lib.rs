@@ -26,6 +26,7 @@
 //! | the origin's connection pool and queue | [`database`] |
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
+//! | a grid of runs in parallel, with replications and confidence intervals | [`sweep`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};
@@ -50,6 +51,7 @@ pub mod policy;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 mod time;
 pub mod workload;
 

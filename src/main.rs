@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiersim::engine::Engine;
 use tiersim::scenario::{Override, Plan, Scenario, Source};
+use tiersim::sweep::{Axis, Sweep};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,35 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a scenario over a grid of settings in parallel; write sweep.csv and sweep_summary.csv.
+    Sweep {
+        /// A scenario file (.toml or .json); its [sweep] table adds axes.
+        scenario: PathBuf,
+        /// An axis: KEY=V1,V2,... or KEY=A..B step S or KEY=A..B log N (repeatable).
+        #[arg(long, value_name = "KEY=VALUES")]
+        grid: Vec<String>,
+        /// Runs per grid point, each with its own seed [default: the scenario's, else 1]
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Parallel runs [default: all cores]
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output folder [default: results/<scenario name>-sweep]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep the finished jobs of an interrupted sweep in --out and run only the rest.
+        #[arg(long)]
+        resume: bool,
+        /// Override the scenario's seed (each job's seed derives from it).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario key for every point (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
         /// No progress bar.
@@ -103,6 +133,56 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             println!("wrote {}", out.display());
             Ok(())
         }
+        Command::Sweep {
+            scenario,
+            grid,
+            replications,
+            jobs,
+            out,
+            resume,
+            seed,
+            set,
+            quiet,
+        } => {
+            let overrides = parse_overrides(&set)?;
+            let axes = grid
+                .iter()
+                .map(|g| Axis::parse(g))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad_input)?;
+            let source = Source::read(&scenario).map_err(bad_input)?;
+            let sweep =
+                Sweep::new(source, overrides, axes, replications, seed).map_err(bad_input)?;
+            let name = Source::read(&scenario)
+                .map_err(bad_input)?
+                .scenario(&[])
+                .map_err(bad_input)?
+                .name;
+            let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let bar = ProgressBar::new(sweep.jobs() as u64);
+            if quiet {
+                bar.set_draw_target(ProgressDrawTarget::hidden());
+            }
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
+                )
+                .expect("valid template"),
+            );
+            let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            println!(
+                "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}",
+                sweep.points.len(),
+                sweep.replications,
+                outcome.ran,
+                outcome.resumed,
+                out.display()
+            );
+            Ok(())
+        }
         Command::Validate { scenario, set } => {
             let (s, plan) = load(Some(&scenario), &set)?;
             println!("{}: ok — {}", scenario.display(), describe(&s, &plan));
@@ -111,12 +191,15 @@ fn dispatch(command: Command) -> Result<(), Failure> {
     }
 }
 
-fn load(path: Option<&Path>, set: &[String]) -> Result<(Scenario, Plan), Failure> {
-    let overrides = set
-        .iter()
+fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {
+    set.iter()
         .map(|s| Override::parse(s))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(bad_input)?;
+        .map_err(bad_input)
+}
+
+fn load(path: Option<&Path>, set: &[String]) -> Result<(Scenario, Plan), Failure> {
+    let overrides = parse_overrides(set)?;
     let source = match path {
         Some(p) => Source::read(p).map_err(bad_input)?,
         None => Source::quickstart(),

@@ -53,6 +53,9 @@ pub struct Scenario {
     /// How metrics are gathered.
     #[serde(default)]
     pub metrics: MetricsSpec,
+    /// Axes and replications for `tiersim sweep`; ignored by `run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::sweep::SweepSpec>,
 }
 
 fn default_seed() -> u64 {

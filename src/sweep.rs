@@ -1,0 +1,730 @@
+//! Sweeps: one scenario run over a grid of settings, with replications, in parallel.
+//!
+//! A grid is the cartesian product of axes; an axis is a dotted scenario key (anything
+//! `--set` accepts) and its values. Each (point, replication) is a *job*, seeded from the
+//! scenario seed, the point's coordinates and the replication number, never from its
+//! position in the run order, so results are the same for any `--jobs` and any order.
+//!
+//! Rows are appended to `sweep.csv` as jobs finish, a job's rows in one write. With
+//! `resume`, jobs whose rows are all present are not run again; a partial job left by an
+//! interruption is dropped and run again. `sweep_summary.csv` gives, per point and layer,
+//! the mean of every metric over the replications and the half-width of its 95%
+//! confidence interval (Student's t), as Icarus reports them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::report::{OutputError, Report, write_atomic};
+use crate::rng::mix64;
+use crate::scenario::{Override, ScenarioError, Source};
+
+/// The `[sweep]` table of a scenario.
+///
+/// ```toml
+/// [sweep]
+/// replications = 5
+/// grid = { "layers.redis.ttl_s" = "10..300 step 10", "layers.redis.policy" = ["lru", "lfu"] }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Runs per grid point, each with its own seed.
+    #[serde(default = "one")]
+    pub replications: u32,
+    /// Axis key -> a list of values, or a range string (`"10..300 step 10"`, `"1000..1000000 log 7"`).
+    #[serde(default)]
+    pub grid: BTreeMap<String, GridValues>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// An axis's values as a scenario writes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GridValues {
+    /// Explicit values.
+    List(Vec<Value>),
+    /// A range: `A..B step S` (arithmetic, inclusive) or `A..B log N` (N geometric points).
+    Range(String),
+}
+
+/// One axis of a grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// The dotted scenario key.
+    pub key: String,
+    /// Its values, in order.
+    pub values: Vec<Value>,
+}
+
+/// Why a sweep could not be set up or finished.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// An axis is malformed.
+    #[error("--grid {arg}: {message}")]
+    Axis {
+        /// The axis as written.
+        arg: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A grid point is not a valid scenario.
+    #[error("grid point {point}: {source}")]
+    Point {
+        /// The point's coordinates.
+        point: String,
+        /// Why it is invalid.
+        #[source]
+        source: ScenarioError,
+    },
+    /// The base scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// An existing `sweep.csv` cannot be resumed.
+    #[error("cannot resume {path}: {message}")]
+    Resume {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// Output could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+impl Axis {
+    /// Parses `KEY=V1,V2,...`, `KEY=A..B step S` or `KEY=A..B log N`. Values are read as
+    /// TOML values, bare words as strings; commas inside braces, brackets or quotes do
+    /// not split.
+    ///
+    /// ```
+    /// use tiersim::sweep::Axis;
+    /// let a = Axis::parse("layers.redis.ttl_s=10..30 step 10").unwrap();
+    /// assert_eq!(a.values, [10, 20, 30].map(serde_json::Value::from));
+    /// let p = Axis::parse("layers.redis.policy=lru,lfu").unwrap();
+    /// assert_eq!(p.values, ["lru", "lfu"].map(serde_json::Value::from));
+    /// let g = Axis::parse("layers.redis.capacity=1000..100000 log 3").unwrap();
+    /// assert_eq!(g.values, [1000, 10000, 100000].map(serde_json::Value::from));
+    /// ```
+    pub fn parse(arg: &str) -> Result<Axis, SweepError> {
+        let bad = |message: &str| SweepError::Axis {
+            arg: arg.to_owned(),
+            message: message.to_owned(),
+        };
+        let (key, values) = arg
+            .split_once('=')
+            .ok_or_else(|| bad("expected KEY=V1,V2,... or KEY=A..B step S"))?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(bad("the key is empty"));
+        }
+        let values = if values.contains("..") && !values.contains(',') {
+            range(values.trim()).map_err(|m| bad(&m))?
+        } else {
+            split_top_level(values)
+                .into_iter()
+                .map(|v| value_of(v.trim()))
+                .collect()
+        };
+        if values.is_empty() {
+            return Err(bad("no values"));
+        }
+        Ok(Axis {
+            key: key.to_owned(),
+            values,
+        })
+    }
+
+    fn from_spec(key: &str, values: &GridValues) -> Result<Axis, SweepError> {
+        match values {
+            GridValues::List(v) if !v.is_empty() => Ok(Axis {
+                key: key.to_owned(),
+                values: v.clone(),
+            }),
+            GridValues::List(_) => Err(SweepError::Axis {
+                arg: key.to_owned(),
+                message: "no values".into(),
+            }),
+            GridValues::Range(r) => Axis::parse(&format!("{key}={r}")),
+        }
+    }
+}
+
+/// A value from the command line: a TOML literal, else a bare string.
+fn value_of(raw: &str) -> Value {
+    Override::parse(&format!("v={raw}"))
+        .map(|o| o.value)
+        .unwrap_or_else(|_| Value::String(raw.to_owned()))
+}
+
+fn split_top_level(s: &str) -> Vec<&str> {
+    let (mut depth, mut quoted, mut start) = (0i32, false, 0);
+    let mut parts = Vec::new();
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' | '\'' => quoted = !quoted,
+            '{' | '[' if !quoted => depth += 1,
+            '}' | ']' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+/// `A..B step S` or `A..B log N`; integers stay integers when A, B (and S) are.
+fn range(spec: &str) -> Result<Vec<Value>, String> {
+    let (bounds, rest) = match spec.split_once(char::is_whitespace) {
+        Some((b, r)) => (b, r.trim()),
+        None => return Err("a range needs `step S` or `log N`, e.g. 10..300 step 10".into()),
+    };
+    let (a, b) = bounds.split_once("..").ok_or("expected A..B")?;
+    let num = |s: &str| {
+        s.trim()
+            .replace('_', "")
+            .parse::<f64>()
+            .map_err(|_| format!("`{s}` is not a number"))
+    };
+    let (a, b) = (num(a)?, num(b)?);
+    let integral = |x: f64| x.fract() == 0.0;
+    let (kind, n) = rest
+        .split_once(char::is_whitespace)
+        .ok_or("expected `step S` or `log N`")?;
+    let as_value = |x: f64, ints: bool| {
+        if ints {
+            Value::from(x.round() as i64)
+        } else {
+            Value::from(x)
+        }
+    };
+    match kind {
+        "step" => {
+            let step = num(n)?;
+            if !(step > 0.0) || b < a {
+                return Err("needs A <= B and a step > 0".into());
+            }
+            let count = ((b - a) / step + 1e-9).floor() as usize + 1;
+            if count > 100_000 {
+                return Err(format!("{count} values is too many"));
+            }
+            let ints = integral(a) && integral(step);
+            Ok((0..count)
+                .map(|i| as_value(a + step * i as f64, ints))
+                .collect())
+        }
+        "log" => {
+            let n: usize = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{n}` is not a count"))?;
+            if n < 2 || !(a > 0.0) || b <= a {
+                return Err("a log range needs 0 < A < B and at least 2 points".into());
+            }
+            let ints = integral(a) && integral(b);
+            let ratio = (b / a).powf(1.0 / (n - 1) as f64);
+            Ok((0..n)
+                .map(|i| {
+                    if i == n - 1 {
+                        b
+                    } else {
+                        a * ratio.powi(i as i32)
+                    }
+                })
+                .map(|x| as_value(x, ints))
+                .collect())
+        }
+        other => Err(format!(
+            "unknown range kind `{other}`; use `step S` or `log N`"
+        )),
+    }
+}
+
+/// Renders a value for a CSV cell: strings bare, anything else as JSON.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One grid point: a value for each axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// `(key, value)` per axis, in axis order.
+    pub coords: Vec<(String, Value)>,
+}
+
+impl Point {
+    /// `key=value key=value`, for messages.
+    pub fn label(&self) -> String {
+        self.coords
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn cells(&self) -> Vec<String> {
+        self.coords.iter().map(|(_, v)| cell(v)).collect()
+    }
+
+    fn overrides(&self) -> Vec<Override> {
+        self.coords
+            .iter()
+            .map(|(k, v)| Override {
+                key: k.split('.').map(str::to_owned).collect(),
+                value: v.clone(),
+                assignment: format!("{k}={}", cell(v)),
+            })
+            .collect()
+    }
+
+    /// The seed of `replication` at this point: a hash of the base seed, the point's
+    /// coordinates (sorted by key, so axis order does not matter) and the replication.
+    pub fn seed(&self, base: u64, replication: u32) -> u64 {
+        let mut coords: Vec<String> = self
+            .coords
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        coords.sort();
+        let mut h = mix64(base);
+        for byte in coords.join("\u{1f}").bytes() {
+            h = mix64(h ^ byte as u64);
+        }
+        mix64(h ^ mix64(0x5EED_0000 + replication as u64))
+    }
+}
+
+/// A validated sweep, ready to run.
+pub struct Sweep {
+    source: Source,
+    base: Vec<Override>,
+    /// The axes, scenario `[sweep]` table first, then `--grid` (which replaces a key the table also has).
+    pub axes: Vec<Axis>,
+    /// The grid points, in cartesian order (the last axis varies fastest).
+    pub points: Vec<Point>,
+    /// Runs per point.
+    pub replications: u32,
+    seed: u64,
+    layer_names: Vec<String>,
+}
+
+/// What a finished sweep did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Jobs run now.
+    pub ran: usize,
+    /// Jobs found complete in an earlier run's `sweep.csv`.
+    pub resumed: usize,
+}
+
+const JOB_COLUMNS: [&str; 2] = ["replication", "seed"];
+const ROW_COLUMNS: [&str; 28] = [
+    "layer",
+    "kind",
+    "policy",
+    "capacity",
+    "requests",
+    "hits",
+    "misses",
+    "hit_ratio",
+    "served_share",
+    "evictions",
+    "expirations",
+    "stale_hits",
+    "origin_requests",
+    "origin_mean_rps",
+    "origin_peak_rps",
+    "origin_peak_queue",
+    "origin_mean_queue",
+    "origin_mean_queue_wait_ms",
+    "origin_utilization",
+    "origin_peak_key_concurrency",
+    "origin_herd_requests",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "latency_max_ms",
+    "stale_reads",
+];
+/// The first numeric column of `ROW_COLUMNS`: everything from here on is summarized.
+const FIRST_METRIC: usize = 4;
+
+impl Sweep {
+    /// Combines the scenario's `[sweep]` table with `grid` axes from the command line,
+    /// and checks every point, so a bad value fails before anything runs.
+    pub fn new(
+        source: Source,
+        base: Vec<Override>,
+        grid: Vec<Axis>,
+        replications: Option<u32>,
+        seed: Option<u64>,
+    ) -> Result<Sweep, SweepError> {
+        let (scenario, plan) = source.plan(&base)?;
+        let spec = scenario.sweep.clone().unwrap_or_default();
+        let mut axes: Vec<Axis> = Vec::new();
+        for (key, values) in &spec.grid {
+            axes.push(Axis::from_spec(key, values)?);
+        }
+        for axis in grid {
+            axes.retain(|a| a.key != axis.key);
+            axes.push(axis);
+        }
+        let replications = replications.unwrap_or(spec.replications);
+        if replications == 0 {
+            return Err(SweepError::Axis {
+                arg: "replications".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let mut points = vec![Point { coords: Vec::new() }];
+        for axis in &axes {
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    axis.values.iter().map(move |v| {
+                        let mut coords = p.coords.clone();
+                        coords.push((axis.key.clone(), v.clone()));
+                        Point { coords }
+                    })
+                })
+                .collect();
+        }
+        let mut layer_names = None;
+        for point in &points {
+            let mut overrides = base.clone();
+            overrides.extend(point.overrides());
+            let (_, p) = source
+                .plan(&overrides)
+                .map_err(|source| SweepError::Point {
+                    point: point.label(),
+                    source,
+                })?;
+            let names: Vec<String> = p
+                .caches
+                .iter()
+                .map(|c| c.name.clone())
+                .chain([p.database.name.clone()])
+                .collect();
+            layer_names.get_or_insert(names);
+        }
+        Ok(Sweep {
+            source,
+            base,
+            axes,
+            points,
+            replications,
+            seed: seed.unwrap_or(plan.seed),
+            layer_names: layer_names.unwrap_or_default(),
+        })
+    }
+
+    /// Jobs in all: points times replications.
+    pub fn jobs(&self) -> usize {
+        self.points.len() * self.replications as usize
+    }
+
+    fn header(&self) -> Vec<String> {
+        self.axes
+            .iter()
+            .map(|a| a.key.clone())
+            .chain(
+                JOB_COLUMNS
+                    .iter()
+                    .chain(&ROW_COLUMNS)
+                    .map(|s| s.to_string()),
+            )
+            .collect()
+    }
+
+    /// Runs every job not already in `dir/sweep.csv` (with `resume`) on `threads`
+    /// threads, calling `tick` after each job, then writes `sweep_summary.csv`.
+    pub fn run(
+        &self,
+        dir: &Path,
+        threads: usize,
+        resume: bool,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Outcome, SweepError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OutputError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let csv_path = dir.join("sweep.csv");
+        let header = self.header();
+        let done = if resume && csv_path.exists() {
+            self.recover(&csv_path, &header)?
+        } else {
+            write_atomic(&csv_path, &csv_line(&header))?;
+            Default::default()
+        };
+        let todo: Vec<(usize, u32)> = (0..self.points.len())
+            .flat_map(|p| (0..self.replications).map(move |r| (p, r)))
+            .filter(|&(p, r)| !done.contains_key(&(self.points[p].cells(), r)))
+            .collect();
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&csv_path)
+            .map_err(io(&csv_path))?;
+        let file = Mutex::new(file);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .expect("a thread pool can be built");
+        pool.install(|| {
+            todo.par_iter()
+                .try_for_each(|&(p, r)| -> Result<(), SweepError> {
+                    let rows = self.run_job(p, r)?;
+                    let mut f = file.lock().expect("no writer panics");
+                    f.write_all(&rows)
+                        .and_then(|_| f.flush())
+                        .map_err(io(&csv_path))?;
+                    drop(f);
+                    tick();
+                    Ok(())
+                })
+        })?;
+        self.write_summary(dir, &csv_path)?;
+        Ok(Outcome {
+            ran: todo.len(),
+            resumed: done.len(),
+        })
+    }
+
+    fn run_job(&self, p: usize, replication: u32) -> Result<Vec<u8>, SweepError> {
+        let point = &self.points[p];
+        let mut overrides = self.base.clone();
+        overrides.extend(point.overrides());
+        let (_, mut plan) = self
+            .source
+            .plan(&overrides)
+            .map_err(|source| SweepError::Point {
+                point: point.label(),
+                source,
+            })?;
+        plan.seed = point.seed(self.seed, replication);
+        let report = crate::engine::run(&plan);
+        let mut out = Vec::new();
+        for row in rows(&report) {
+            let mut line = point.cells();
+            line.push(replication.to_string());
+            line.push(plan.seed.to_string());
+            line.extend(row);
+            out.extend(csv_line(&line));
+        }
+        Ok(out)
+    }
+
+    /// Reads an interrupted `sweep.csv`, keeps the jobs whose rows are all there, and
+    /// rewrites it with only those.
+    fn recover(
+        &self,
+        path: &Path,
+        header: &[String],
+    ) -> Result<HashMap<(Vec<String>, u32), usize>, SweepError> {
+        let resume_err = |message: String| SweepError::Resume {
+            path: path.to_owned(),
+            message,
+        };
+        let text = std::fs::read(path).map_err(|source| OutputError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        // A line cut by an interruption has no newline: drop it.
+        let complete = match text.iter().rposition(|&b| b == b'\n') {
+            Some(end) => &text[..=end],
+            None => &text[..0],
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(complete);
+        let found: Vec<String> = reader
+            .headers()
+            .map_err(|e| resume_err(e.to_string()))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        if found != header {
+            return Err(resume_err(
+                "its columns differ from this sweep's (another grid?); remove it or choose another --out".into(),
+            ));
+        }
+        let n_axes = self.axes.len();
+        let mut jobs: HashMap<(Vec<String>, u32), Vec<csv::StringRecord>> = HashMap::new();
+        let mut order = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| resume_err(e.to_string()))?;
+            let coords: Vec<String> = record.iter().take(n_axes).map(str::to_owned).collect();
+            let replication: u32 = record
+                .get(n_axes)
+                .and_then(|r| r.parse().ok())
+                .ok_or_else(|| resume_err("a row has no replication number".into()))?;
+            let key = (coords, replication);
+            if !jobs.contains_key(&key) {
+                order.push(key.clone());
+            }
+            jobs.entry(key).or_default().push(record);
+        }
+        let layers = self.layer_names.len();
+        let mut out = csv_line(header);
+        let mut done = HashMap::new();
+        for key in order {
+            let records = &jobs[&key];
+            if records.len() == layers {
+                for r in records {
+                    out.extend(csv_line(&r.iter().map(str::to_owned).collect::<Vec<_>>()));
+                }
+                done.insert(key, records.len());
+            }
+        }
+        write_atomic(path, &out)?;
+        Ok(done)
+    }
+
+    fn write_summary(&self, dir: &Path, csv_path: &Path) -> Result<(), SweepError> {
+        let bad = |e: csv::Error| SweepError::Resume {
+            path: csv_path.to_owned(),
+            message: e.to_string(),
+        };
+        let mut reader = csv::Reader::from_path(csv_path).map_err(bad)?;
+        let n_axes = self.axes.len();
+        let first_metric = n_axes + JOB_COLUMNS.len() + FIRST_METRIC;
+        // (point cells, layer) -> per metric, the replications' values.
+        let mut groups: HashMap<(Vec<String>, String), Vec<Vec<f64>>> = HashMap::new();
+        for record in reader.records() {
+            let record = record.map_err(bad)?;
+            let coords: Vec<String> = record.iter().take(n_axes).map(str::to_owned).collect();
+            let layer = record
+                .get(n_axes + JOB_COLUMNS.len())
+                .unwrap_or_default()
+                .to_owned();
+            let values: Vec<f64> = record
+                .iter()
+                .skip(first_metric)
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect();
+            let g = groups.entry((coords, layer)).or_default();
+            if g.is_empty() {
+                g.resize(values.len(), Vec::new());
+            }
+            for (col, v) in g.iter_mut().zip(values) {
+                col.push(v);
+            }
+        }
+        let metrics = &ROW_COLUMNS[FIRST_METRIC..];
+        let mut header: Vec<String> = self.axes.iter().map(|a| a.key.clone()).collect();
+        header.push("layer".into());
+        header.push("replications".into());
+        for m in metrics {
+            header.push(format!("{m}_mean"));
+            header.push(format!("{m}_ci95"));
+        }
+        let mut out = csv_line(&header);
+        for point in &self.points {
+            for layer in &self.layer_names {
+                let Some(cols) = groups.get(&(point.cells(), layer.clone())) else {
+                    continue;
+                };
+                let mut line = point.cells();
+                line.push(layer.clone());
+                line.push(cols.first().map_or(0, Vec::len).to_string());
+                for col in cols {
+                    let (mean, half) = mean_ci95(col);
+                    line.push(mean.to_string());
+                    line.push(half.map_or(String::new(), |h| h.to_string()));
+                }
+                out.extend(csv_line(&line));
+            }
+        }
+        write_atomic(&dir.join("sweep_summary.csv"), &out)?;
+        Ok(())
+    }
+}
+
+/// The mean of `xs` and the half-width of its 95% confidence interval from Student's t
+/// with n - 1 degrees of freedom (none for a single value).
+///
+/// ```
+/// let (m, h) = tiersim::sweep::mean_ci95(&[1.0, 2.0, 3.0]);
+/// assert_eq!(m, 2.0);
+/// assert!((h.unwrap() - 4.302653 * 1.0 / 3f64.sqrt()).abs() < 1e-5);
+/// ```
+pub fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if xs.len() < 2 {
+        return (mean, None);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let t = StudentsT::new(0.0, 1.0, n - 1.0)
+        .expect("n >= 2")
+        .inverse_cdf(0.975);
+    (mean, Some(t * (var / n).sqrt()))
+}
+
+/// A report's rows for `sweep.csv`: one per layer, without the job columns.
+fn rows(r: &Report) -> Vec<Vec<String>> {
+    let o = &r.origin;
+    let l = &r.latency_ms;
+    r.layers
+        .iter()
+        .map(|layer| {
+            vec![
+                layer.name.clone(),
+                layer.kind.as_str().to_owned(),
+                layer.policy.clone().unwrap_or_default(),
+                layer.capacity.map_or(String::new(), |c| c.to_string()),
+                layer.requests.to_string(),
+                layer.hits.to_string(),
+                layer.misses.to_string(),
+                layer.hit_ratio.to_string(),
+                layer.served_share.to_string(),
+                layer.evictions.to_string(),
+                layer.expirations.to_string(),
+                layer.stale_hits.to_string(),
+                o.requests.to_string(),
+                o.mean_rps.to_string(),
+                o.peak_rps.to_string(),
+                o.peak_queue.to_string(),
+                o.mean_queue.to_string(),
+                o.mean_queue_wait_ms.to_string(),
+                o.utilization.to_string(),
+                o.peak_key_concurrency.to_string(),
+                o.herd_requests.to_string(),
+                l.mean.to_string(),
+                l.p50.to_string(),
+                l.p90.to_string(),
+                l.p99.to_string(),
+                l.p999.to_string(),
+                l.max.to_string(),
+                r.stale_reads.to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn csv_line(cells: &[String]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cells)
+        .expect("writing to memory cannot fail");
+    w.into_inner().expect("writing to memory cannot fail")
+}
