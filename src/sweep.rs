@@ -33,7 +33,7 @@ use crate::scenario::{Override, ScenarioError, Source};
 /// replications = 5
 /// grid = { "layers.redis.ttl_s" = "10..300 step 10", "layers.redis.policy" = ["lru", "lfu"] }
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepSpec {
     /// Runs per grid point, each with its own seed.
@@ -46,6 +46,15 @@ pub struct SweepSpec {
 
 fn one() -> u32 {
     1
+}
+
+impl Default for SweepSpec {
+    fn default() -> Self {
+        SweepSpec {
+            replications: 1,
+            grid: BTreeMap::new(),
+        }
+    }
 }
 
 /// An axis's values as a scenario writes them.

@@ -4,9 +4,11 @@
 //! - `cli`: the real `tiersim` binary, run in temporary folders.
 //! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
 //! - `properties`: proptest invariants of the cache store.
+//! - `sweep`: grids in parallel, resume, confidence intervals.
 
 mod cli;
 mod engine;
 mod properties;
 mod support;
+mod sweep;
 mod theory;

@@ -1,0 +1,240 @@
+//! `tiersim sweep`: order-independent results, resume after an interruption, honest CIs.
+
+use std::fs;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tiersim::scenario::{Format, Source};
+use tiersim::sweep::Sweep;
+
+use crate::support::{repo, stderr, tiersim};
+
+fn sorted_lines(path: &std::path::Path) -> Vec<String> {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+const GRID: [&str; 4] = [
+    "--grid",
+    "layers.redis.ttl_s=5,30",
+    "--grid",
+    "layers.l1.policy=lru,fifo,lfu",
+];
+
+fn sweep_args<'a>(out: &'a str, jobs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let quickstart = repo().join("scenarios/quickstart.toml");
+    let quickstart: &'static str =
+        Box::leak(quickstart.to_str().unwrap().to_owned().into_boxed_str());
+    let mut args = vec![
+        "sweep",
+        quickstart,
+        "--out",
+        out,
+        "--jobs",
+        jobs,
+        "-q",
+        "--replications",
+        "2",
+        "--set",
+        "requests=20000",
+        "--set",
+        "warmup_requests=2000",
+    ];
+    args.extend(GRID);
+    args.extend(extra);
+    args
+}
+
+#[test]
+fn jobs_one_and_two_give_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    for (out, jobs) in [("one", "1"), ("two", "2")] {
+        let o = tiersim(dir.path(), &sweep_args(out, jobs, &[]));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let one = sorted_lines(&dir.path().join("one/sweep.csv"));
+    assert_eq!(one, sorted_lines(&dir.path().join("two/sweep.csv")));
+    // 6 points x 2 replications x 3 layers, plus the header.
+    assert_eq!(one.len(), 6 * 2 * 3 + 1);
+    assert_eq!(
+        fs::read(dir.path().join("one/sweep_summary.csv")).unwrap(),
+        fs::read(dir.path().join("two/sweep_summary.csv")).unwrap(),
+        "the summary is written in grid order, not completion order"
+    );
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_to_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = tiersim(dir.path(), &sweep_args("full", "1", &[]));
+    assert!(full.status.success(), "{}", stderr(&full));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(sweep_args("cut", "1", &[]))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let csv = dir.path().join("cut/sweep.csv");
+    let start = Instant::now();
+    // Wait for a few finished jobs (header + 3 rows each), then interrupt.
+    while fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 1 + 3 * 3 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let interrupted = child.try_wait().unwrap().is_none();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let partial = sorted_lines(&csv).len();
+    if interrupted {
+        assert!(
+            partial < 6 * 2 * 3 + 1,
+            "the interrupt left the sweep unfinished"
+        );
+    }
+    let resumed = tiersim(dir.path(), &sweep_args("cut", "2", &["--resume"]));
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(
+        sorted_lines(&csv),
+        sorted_lines(&dir.path().join("full/sweep.csv"))
+    );
+    assert_eq!(
+        fs::read(dir.path().join("cut/sweep_summary.csv")).unwrap(),
+        fs::read(dir.path().join("full/sweep_summary.csv")).unwrap()
+    );
+}
+
+#[test]
+fn resume_drops_a_torn_last_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tiersim(dir.path(), &sweep_args("s", "2", &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = dir.path().join("s/sweep.csv");
+    let expected = sorted_lines(&csv);
+    // Cut the file in the middle of the last job's second row.
+    let text = fs::read_to_string(&csv).unwrap();
+    let keep: Vec<&str> = text.lines().collect();
+    let torn = format!(
+        "{}\n{}",
+        keep[..keep.len() - 2].join("\n"),
+        &keep[keep.len() - 2][..20]
+    );
+    fs::write(&csv, torn).unwrap();
+    let o = tiersim(dir.path(), &sweep_args("s", "2", &["--resume"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 runs, 11 kept"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(sorted_lines(&csv), expected);
+}
+
+#[test]
+fn bad_grids_are_rejected_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = repo().join("scenarios/quickstart.toml");
+    let q = q.to_str().unwrap();
+    for (grid, phrase) in [
+        (
+            "layers.redis.capacity=100,0",
+            "grid point layers.redis.capacity=0",
+        ),
+        ("layers.redis.ttl_s=10..1 step 1", "needs A <= B"),
+        ("layers.nosuch.ttl_s=1,2", "no element named `nosuch`"),
+        ("novalues", "expected KEY=V1,V2"),
+    ] {
+        let o = tiersim(
+            dir.path(),
+            &["sweep", q, "--grid", grid, "--out", "x", "-q"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{grid}: {}", stderr(&o));
+        assert!(stderr(&o).contains(phrase), "{grid}: {}", stderr(&o));
+        assert!(
+            !dir.path().join("x").exists(),
+            "nothing is written for a bad grid"
+        );
+    }
+}
+
+/// Che's approximation for LRU, N = 10,000, Zipf 0.8, C = 1,000; computed as in
+/// `theory.rs`.
+fn che_point() -> f64 {
+    let q = tiersim::workload::PopularitySpec::Zipf { alpha: 0.8 }.probabilities(10_000);
+    let occupancy = |t: f64| q.iter().map(|&p| 1.0 - (-p * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1e9);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if occupancy(mid) < 1_000.0 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    q.iter().map(|&p| p * (1.0 - (-p * lo).exp())).sum()
+}
+
+/// A 95% confidence interval should cover the true value 95% of the time, so at least
+/// 9 of 10 independent intervals cover it with probability 0.914 (binomial); seeds are
+/// fixed, so the outcome is reproducible. The covered value is Che's approximation,
+/// whose own error at N = 10,000, C = 1,000 (about 1e-4) is small beside the
+/// intervals' half-width (about 1e-3).
+#[test]
+fn confidence_intervals_cover_the_che_value() {
+    let expected = che_point();
+    let toml = r#"
+        name = "ci"
+        requests = 120_000
+        warmup_requests = 20_000
+        [workload]
+        keys = 10_000
+        popularity = { dist = "zipf", alpha = 0.8 }
+        rate = 1000.0
+        [[layers]]
+        name = "cache"
+        kind = "redis"
+        capacity = 1000
+        [[layers]]
+        name = "db"
+        kind = "database"
+        latency = { dist = "constant", ms = 0 }
+        [sweep]
+        replications = 10
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let mut covered = 0;
+    for seed in 1..=10u64 {
+        let source = Source::new("ci", toml, Format::Toml);
+        let sweep = Sweep::new(source, vec![], vec![], None, Some(seed)).unwrap();
+        let out = dir.path().join(seed.to_string());
+        sweep.run(&out, 2, false, &|| {}).unwrap();
+        let mut reader = csv::Reader::from_path(out.join("sweep_summary.csv")).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let row = reader
+            .records()
+            .map(Result::unwrap)
+            .find(|r| &r[col("layer")] == "cache")
+            .unwrap();
+        let mean: f64 = row[col("hit_ratio_mean")].parse().unwrap();
+        let half: f64 = row[col("hit_ratio_ci95")].parse().unwrap();
+        eprintln!("seed {seed}: {mean:.5} ± {half:.5} vs Che {expected:.5}");
+        assert!(half > 0.0 && half < 0.01);
+        if (mean - expected).abs() <= half {
+            covered += 1;
+        }
+    }
+    assert!(
+        covered >= 9,
+        "{covered} of 10 intervals cover Che's value {expected:.5}"
+    );
+}
