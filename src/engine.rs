@@ -308,7 +308,8 @@ impl<'p> Engine<'p> {
         if measured {
             let queue = self.db.queue_len() as u64;
             self.m.origin.peak_queue = self.m.origin.peak_queue.max(queue);
-            self.m.timeseries.origin(now, queue);
+            let herd = !write && self.in_flight[key as usize] > 1;
+            self.m.timeseries.origin(now, queue, herd);
         }
         if let Some(service) = started {
             self.start_query(req, now, service);

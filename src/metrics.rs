@@ -95,6 +95,27 @@ impl LatencyHistogram {
         self.sum_ns += ns as u128;
     }
 
+    /// The distribution as `(quantile, latency ms)` points: 200 even steps, then the
+    /// tail to 99.999%, for a CDF chart.
+    pub fn cdf(&self) -> Vec<CdfPoint> {
+        if self.hist.is_empty() {
+            return Vec::new();
+        }
+        let even = (0..=200).map(|i| i as f64 / 200.0);
+        let tail = [
+            0.991, 0.993, 0.995, 0.997, 0.998, 0.999, 0.9995, 0.9999, 0.99999,
+        ];
+        let mut qs: Vec<f64> = even.chain(tail).collect();
+        qs.sort_by(f64::total_cmp);
+        qs.dedup();
+        qs.into_iter()
+            .map(|q| CdfPoint {
+                quantile: q,
+                latency_ms: self.hist.value_at_quantile(q) as f64 / 1e6,
+            })
+            .collect()
+    }
+
     /// Mean and percentiles in milliseconds; zeros when empty.
     pub fn summary(&self) -> LatencySummary {
         let n = self.hist.len();
@@ -114,8 +135,17 @@ impl LatencyHistogram {
     }
 }
 
+/// One point of a latency distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CdfPoint {
+    /// The quantile, in [0, 1].
+    pub quantile: f64,
+    /// The latency at that quantile, ms.
+    pub latency_ms: f64,
+}
+
 /// One bucket of the time series.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Bucket {
     /// Bucket start, seconds of simulated time.
     pub t_s: f64,
@@ -125,6 +155,8 @@ pub struct Bucket {
     pub origin_requests: u64,
     /// Longest origin queue seen.
     pub origin_queue: u64,
+    /// Origin reads that found a read of the same key in flight (the herd).
+    pub origin_herd: u64,
     /// Requests completed.
     pub completed: u64,
     /// 99th-percentile latency of the requests completed, ms.
@@ -174,12 +206,14 @@ impl TimeSeries {
         self.row(t).requests += 1;
     }
 
-    /// A measured query reached the origin at `t`, finding `queue` queries waiting.
+    /// A measured query reached the origin at `t`, finding `queue` queries waiting;
+    /// `herd` if a read of the same key was already in flight.
     #[inline]
-    pub fn origin(&mut self, t: SimTime, queue: u64) {
+    pub fn origin(&mut self, t: SimTime, queue: u64, herd: bool) {
         let row = self.row(t);
         row.origin_requests += 1;
         row.origin_queue = row.origin_queue.max(queue);
+        row.origin_herd += u64::from(herd);
     }
 
     /// A measured request completed at `done` after `latency`.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::engine::Measured;
 use crate::layer::LayerKind;
-use crate::metrics::{Bucket, LatencySummary};
+use crate::metrics::{Bucket, CdfPoint, LatencySummary};
 use crate::scenario::Plan;
 
 /// One layer's line of a report.
@@ -98,6 +98,9 @@ pub struct Report {
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
+    /// The read latency distribution, written to `latency.csv`.
+    #[serde(skip)]
+    pub latency_cdf: Vec<CdfPoint>,
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -187,6 +190,7 @@ impl Report {
                 herd_requests: o.herd_requests,
             },
             latency_ms: m.latency.summary(),
+            latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
             timeseries,
         }
@@ -199,7 +203,8 @@ impl Report {
         s
     }
 
-    /// Writes `summary.json`, `layers.csv` and `timeseries.csv` into `dir`, creating it.
+    /// Writes `summary.json`, `layers.csv`, `timeseries.csv` and `latency.csv` into
+    /// `dir`, creating it.
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
             path: dir.to_owned(),
@@ -208,6 +213,7 @@ impl Report {
         write_atomic(&dir.join("summary.json"), self.to_json().as_bytes())?;
         write_atomic(&dir.join("layers.csv"), &csv_bytes(&self.layers)?)?;
         write_atomic(&dir.join("timeseries.csv"), &csv_bytes(&self.timeseries)?)?;
+        write_atomic(&dir.join("latency.csv"), &csv_bytes(&self.latency_cdf)?)?;
         Ok(())
     }
 

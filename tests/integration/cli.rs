@@ -32,7 +32,12 @@ fn run_default_scenario_writes_every_output() {
     files.sort();
     assert_eq!(
         files,
-        ["layers.csv", "summary.json", "timeseries.csv"],
+        [
+            "latency.csv",
+            "layers.csv",
+            "summary.json",
+            "timeseries.csv"
+        ],
         "no temp files left behind"
     );
 
@@ -78,7 +83,11 @@ fn run_default_scenario_writes_every_output() {
     );
     assert_eq!(lines.count(), 3);
     let ts = fs::read_to_string(dir.path().join("out/timeseries.csv")).unwrap();
-    assert!(ts.starts_with("t_s,requests,origin_requests,origin_queue,completed,p99_ms\n"));
+    assert!(
+        ts.starts_with("t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms\n")
+    );
+    let cdf = fs::read_to_string(dir.path().join("out/latency.csv")).unwrap();
+    assert!(cdf.starts_with("quantile,latency_ms\n0.0,"), "{cdf}");
     // 30,000 requests at 5,000/s: about 6 one-second buckets, 5.4 s of them measured.
     let rows = ts.lines().count() - 1;
     assert!((5..=7).contains(&rows), "{rows} rows");
