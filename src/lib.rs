@@ -27,6 +27,7 @@
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
 //! | a grid of runs in parallel, with replications and confidence intervals | [`sweep`] |
+//! | charts from those files, PNG and SVG | [`plot`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};
@@ -47,6 +48,7 @@ pub mod engine;
 pub mod latency;
 pub mod layer;
 pub mod metrics;
+pub mod plot;
 pub mod policy;
 pub mod report;
 pub mod rng;

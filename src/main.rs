@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiersim::engine::Engine;
+use tiersim::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
 use tiersim::sweep::{Axis, Sweep};
 
@@ -40,6 +41,9 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Also draw the run's charts into the output folder.
+        #[arg(long)]
+        plot: bool,
     },
     /// Run a scenario over a grid of settings in parallel; write sweep.csv and sweep_summary.csv.
     Sweep {
@@ -69,6 +73,20 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Also draw the sweep's charts into the output folder.
+        #[arg(long)]
+        plot: bool,
+    },
+    /// Draw charts from the files that run, sweep or replay wrote.
+    Plot {
+        /// A folder holding run, sweep or replay output.
+        dir: PathBuf,
+        /// Where to write the charts [default: DIR]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Image formats.
+        #[arg(long, value_enum, default_value_t = ImageFormat::Both)]
+        format: ImageFormat,
     },
     /// Check a scenario file and say what is wrong, or that it is fine.
     Validate {
@@ -121,6 +139,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             seed,
             set,
             quiet,
+            plot,
         } => {
             let (_, mut plan) = load(scenario.as_deref(), &set)?;
             if let Some(seed) = seed {
@@ -131,6 +150,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             report.write(&out)?;
             print!("{}", report.table());
             println!("wrote {}", out.display());
+            if plot {
+                draw(&out, &out, ImageFormat::Both)?;
+            }
             Ok(())
         }
         Command::Sweep {
@@ -143,6 +165,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             seed,
             set,
             quiet,
+            plot,
         } => {
             let overrides = parse_overrides(&set)?;
             let axes = grid
@@ -181,7 +204,26 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 outcome.resumed,
                 out.display()
             );
+            if plot {
+                draw(&out, &out, ImageFormat::Both)?;
+            }
             Ok(())
+        }
+        Command::Plot { dir, out, format } => {
+            if !dir.is_dir() {
+                return Err(bad_input(anyhow::anyhow!(
+                    "{} is not a folder",
+                    dir.display()
+                )));
+            }
+            let out = out.unwrap_or_else(|| dir.clone());
+            draw(&dir, &out, format).map_err(|f| {
+                if f.error.is::<PlotError>() {
+                    Failure { code: 2, ..f }
+                } else {
+                    f
+                }
+            })
         }
         Command::Validate { scenario, set } => {
             let (s, plan) = load(Some(&scenario), &set)?;
@@ -189,6 +231,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
+    let files = plot_dir(dir, out, format).map_err(|e| match e {
+        PlotError::Nothing(_) | PlotError::Input { .. } => bad_input(e),
+        other => other.into(),
+    })?;
+    for f in files {
+        println!("drew {}", f.display());
+    }
+    Ok(())
 }
 
 fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {

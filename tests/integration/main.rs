@@ -5,9 +5,11 @@
 //! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
 //! - `properties`: proptest invariants of the cache store.
 //! - `sweep`: grids in parallel, resume, confidence intervals.
+//! - `plot`: every chart kind renders and is labelled.
 
 mod cli;
 mod engine;
+mod plot;
 mod properties;
 mod support;
 mod sweep;
