@@ -580,7 +580,7 @@ fn sweep_charts(t: &Table) -> Result<Vec<Chart>, PlotError> {
     let x_label = x_axis.map_or("grid point".to_owned(), |c| axis_label(&axes[c]));
 
     // layer -> group -> points
-    let mut hit: BTreeMap<(usize, String), BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut hit: BTreeMap<(usize, String), Lines> = BTreeMap::new();
     let mut layer_order: Vec<String> = Vec::new();
     let hr = t.col("hit_ratio_mean")?;
     for r in &t.rows {
@@ -752,6 +752,9 @@ fn miss_ratio_curve(t: &Table) -> Result<Chart, PlotError> {
         },
     })
 }
+
+/// Named lines of points, by legend entry.
+type Lines = BTreeMap<String, Vec<(f64, f64)>>;
 
 /// `layers.redis.ttl_s` -> `redis.ttl_s`, for legends.
 fn short(key: &str) -> String {

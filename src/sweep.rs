@@ -224,7 +224,7 @@ fn range(spec: &str) -> Result<Vec<Value>, String> {
     match kind {
         "step" => {
             let step = num(n)?;
-            if !(step > 0.0) || b < a {
+            if step.is_nan() || step <= 0.0 || b < a {
                 return Err("needs A <= B and a step > 0".into());
             }
             let count = ((b - a) / step + 1e-9).floor() as usize + 1;
@@ -241,7 +241,7 @@ fn range(spec: &str) -> Result<Vec<Value>, String> {
                 .trim()
                 .parse()
                 .map_err(|_| format!("`{n}` is not a count"))?;
-            if n < 2 || !(a > 0.0) || b <= a {
+            if n < 2 || a.is_nan() || a <= 0.0 || b <= a {
                 return Err("a log range needs 0 < A < B and at least 2 points".into());
             }
             let ints = integral(a) && integral(b);
