@@ -176,11 +176,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let source = Source::read(&scenario).map_err(bad_input)?;
             let sweep =
                 Sweep::new(source, overrides, axes, replications, seed).map_err(bad_input)?;
-            let name = Source::read(&scenario)
-                .map_err(bad_input)?
-                .scenario(&[])
-                .map_err(bad_input)?
-                .name;
+            let name = &sweep.name;
             let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

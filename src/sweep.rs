@@ -322,6 +322,8 @@ impl Point {
 
 /// A validated sweep, ready to run.
 pub struct Sweep {
+    /// The scenario's name.
+    pub name: String,
     source: Source,
     base: Vec<Override>,
     /// The axes, scenario `[sweep]` table first, then `--grid` (which replaces a key the table also has).
@@ -436,6 +438,7 @@ impl Sweep {
             layer_names.get_or_insert(names);
         }
         Ok(Sweep {
+            name: plan.name.clone(),
             source,
             base,
             axes,
