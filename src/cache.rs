@@ -8,6 +8,11 @@
 //! state (8 bytes for LRU and FIFO, 12 for LFU), plus 4 bytes per key of the key space
 //! for the dense index.
 //!
+//! An entry's key, version and expiry sit together in one 16-byte record rather than in
+//! three parallel vectors: a lookup reads expiry and version, an eviction the victim's
+//! key, and with caches far larger than the CPU caches each separate vector would cost
+//! its own cache miss.
+//!
 //! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
@@ -44,6 +49,14 @@ pub enum Fill {
     Updated,
 }
 
+/// A resident entry.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    expires: SimTime,
+    key: u32,
+    version: u32,
+}
+
 /// One cache node: at most `capacity` entries, chosen by an eviction policy.
 ///
 /// ```
@@ -65,9 +78,8 @@ pub enum Fill {
 pub struct Cache {
     /// key -> slot, `ABSENT` when not resident.
     index: Vec<Slot>,
-    keys: Vec<u32>,
-    versions: Vec<u32>,
-    expires: Vec<SimTime>,
+    /// slot -> entry.
+    entries: Vec<Entry>,
     free: Vec<Slot>,
     len: u32,
     capacity: u32,
@@ -80,9 +92,7 @@ impl Cache {
         let reserve = capacity.min(key_space) as usize;
         Cache {
             index: vec![ABSENT; key_space as usize],
-            keys: Vec::with_capacity(reserve),
-            versions: Vec::with_capacity(reserve),
-            expires: Vec::with_capacity(reserve),
+            entries: Vec::with_capacity(reserve),
             free: Vec::new(),
             len: 0,
             capacity,
@@ -118,18 +128,16 @@ impl Cache {
         if slot == ABSENT {
             return Lookup::Miss;
         }
-        let s = slot as usize;
-        let expires = self.expires[s];
+        let Entry {
+            expires, version, ..
+        } = self.entries[slot as usize];
         if expires <= now {
             self.policy.remove(slot);
             self.release(key, slot);
             return Lookup::Expired;
         }
         self.policy.touch(slot, &Access::key(key));
-        Lookup::Hit {
-            version: self.versions[s],
-            expires,
-        }
+        Lookup::Hit { version, expires }
     }
 
     /// Stores `key` at `version` until `expires`, evicting if the cache is full.
@@ -140,10 +148,13 @@ impl Cache {
         }
         let access = Access::key(key);
         let slot = self.index[key as usize];
+        let entry = Entry {
+            expires,
+            key,
+            version,
+        };
         if slot != ABSENT {
-            let s = slot as usize;
-            self.versions[s] = version;
-            self.expires[s] = expires;
+            self.entries[slot as usize] = entry;
             self.policy.touch(slot, &access);
             return Fill::Updated;
         }
@@ -151,7 +162,7 @@ impl Cache {
         let slot = if self.len == self.capacity {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
-            let old = self.keys[victim as usize];
+            let old = self.entries[victim as usize].key;
             self.index[old as usize] = ABSENT;
             self.len -= 1;
             evicted = true;
@@ -159,15 +170,10 @@ impl Cache {
         } else if let Some(s) = self.free.pop() {
             s
         } else {
-            self.keys.push(0);
-            self.versions.push(0);
-            self.expires.push(SimTime::ZERO);
-            (self.keys.len() - 1) as Slot
+            self.entries.push(entry);
+            (self.entries.len() - 1) as Slot
         };
-        let s = slot as usize;
-        self.keys[s] = key;
-        self.versions[s] = version;
-        self.expires[s] = expires;
+        self.entries[slot as usize] = entry;
         self.index[key as usize] = slot;
         self.len += 1;
         self.policy.insert(slot, &access);
@@ -214,11 +220,15 @@ mod tests {
             c.fill(k % 7, 0, SimTime::NEVER);
             assert!(c.len() <= 3);
         }
-        assert_eq!(c.keys.len(), 3, "no slot beyond capacity is ever allocated");
+        assert_eq!(
+            c.entries.len(),
+            3,
+            "no slot beyond capacity is ever allocated"
+        );
         assert!(c.invalidate(49 % 7));
         assert!(!c.invalidate(49 % 7));
         c.fill(50, 0, SimTime::NEVER);
-        assert_eq!(c.keys.len(), 3, "a freed slot is reused");
+        assert_eq!(c.entries.len(), 3, "a freed slot is reused");
     }
 
     #[test]

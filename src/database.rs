@@ -58,6 +58,11 @@ impl Database {
         }
     }
 
+    /// The service time if it is constant.
+    pub fn constant_service(&self) -> Option<SimTime> {
+        self.service.constant()
+    }
+
     /// Queries waiting for a connection.
     pub fn queue_len(&self) -> usize {
         self.waiting.len()

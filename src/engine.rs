@@ -88,6 +88,12 @@ pub struct Engine<'p> {
     db: Database,
     /// Reads of each key in flight at the origin.
     in_flight: Vec<u32>,
+    /// For each cache layer, whether its latency is constant, so the hop after it is
+    /// scheduled in its own FIFO lane of the event queue (lane `1 + layer`) rather
+    /// than the heap. Lane 0 holds the next arrival.
+    constant_hop: Vec<bool>,
+    /// Whether the database's service time is constant (lane `1 + layers`).
+    constant_service: bool,
     generated: u64,
     /// When measurement began (the first measured arrival), if it has.
     measure_from: Option<SimTime>,
@@ -99,6 +105,9 @@ pub struct Engine<'p> {
 
 /// How often, in generated requests, the progress callback runs.
 const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// The event-queue lane of the one pending arrival.
+const ARRIVAL_LANE: usize = 0;
 
 impl<'p> Engine<'p> {
     /// Prepares a run: builds the samplers and empty caches.
@@ -114,14 +123,21 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let n = layers.len();
+        let constant_hop = layers
+            .iter()
+            .map(|l| l.constant_latency().is_some())
+            .collect();
+        let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
         Engine {
             plan,
-            events: EventQueue::new(),
+            events: EventQueue::new(n + 2),
+            constant_hop,
+            constant_service: db.constant_service().is_some(),
             requests: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             workload: Workload::new(&plan.workload, stream(plan.seed, Stream::Workload)),
             layers,
-            db: Database::new(&plan.database, keys, stream(plan.seed, Stream::Database)),
+            db,
             in_flight: vec![0; keys as usize],
             generated: 0,
             measure_from: None,
@@ -153,7 +169,8 @@ impl<'p> Engine<'p> {
     /// assert_eq!(report.requests, 20_000);
     /// ```
     pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Report {
-        self.events.push(SimTime::ZERO, Event::Arrival);
+        self.events
+            .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
         let mut end = SimTime::ZERO;
         while let Some((now, event)) = self.events.pop() {
             end = now;
@@ -200,7 +217,7 @@ impl<'p> Engine<'p> {
         let more = self.plan.requests.is_none_or(|n| self.generated < n);
         let next = now + gap;
         if more && self.plan.duration.is_none_or(|d| next <= d) {
-            self.events.push(next, Event::Arrival);
+            self.events.push_lane(ARRIVAL_LANE, next, Event::Arrival);
         }
         let req = self.alloc(Request {
             arrived: now,
@@ -271,7 +288,11 @@ impl<'p> Engine<'p> {
                                 layer: i as u32,
                             }
                         };
-                        self.events.push(now, event);
+                        if self.constant_hop[i - 1] {
+                            self.events.push_lane(i, now, event);
+                        } else {
+                            self.events.push(now, event);
+                        }
                         return;
                     }
                 }
@@ -318,7 +339,13 @@ impl<'p> Engine<'p> {
             self.m.origin.started += 1;
             self.m.origin.wait_ns += (now - r.at_origin).as_nanos() as u128;
         }
-        self.events.push(now + service, Event::Served { req });
+        let event = Event::Served { req };
+        if self.constant_service {
+            self.events
+                .push_lane(self.layers.len() + 1, now + service, event);
+        } else {
+            self.events.push(now + service, event);
+        }
     }
 
     fn served(&mut self, req: u32, now: SimTime) {

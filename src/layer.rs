@@ -269,6 +269,11 @@ impl Layer {
         self.latency.sample(&mut self.rng)
     }
 
+    /// The layer's latency if it is constant.
+    pub fn constant_latency(&self) -> Option<SimTime> {
+        self.latency.constant()
+    }
+
     /// When a copy filled at `now` expires: `now + ttl * (1 + jitter * U(-1, 1))`.
     #[inline]
     pub fn expiry(&mut self, now: SimTime) -> SimTime {
