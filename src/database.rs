@@ -73,6 +73,12 @@ impl Database {
         self.busy
     }
 
+    /// Reads `key`'s state ahead, like [`Cache::read_ahead`](crate::cache::Cache::read_ahead).
+    #[inline]
+    pub fn read_ahead(&self, key: u32) -> u32 {
+        self.versions[key as usize]
+    }
+
     /// The current version of `key`.
     #[inline]
     pub fn version(&self, key: u32) -> u32 {

@@ -214,6 +214,9 @@ impl<'p> Engine<'p> {
         // Draw the gap before the key so the arrival times do not depend on the mix.
         let gap = self.workload.next_gap();
         let op = self.workload.next_op();
+        if let Some(keys) = self.workload.upcoming_keys() {
+            self.read_ahead(keys);
+        }
         let more = self.plan.requests.is_none_or(|n| self.generated < n);
         let next = now + gap;
         if more && self.plan.duration.is_none_or(|d| next <= d) {
@@ -403,6 +406,21 @@ impl<'p> Engine<'p> {
             self.m.origin.busy_area += dt * self.db.busy() as u128;
             self.last_origin_change = now;
         }
+    }
+
+    /// Reads the per-key state of the next requests' keys into the CPU cache, all at
+    /// once so their misses overlap: with a large key space, a request otherwise stalls
+    /// on memory at every layer in turn (see [`crate::workload`]).
+    #[cold]
+    fn read_ahead(&self, keys: &[u32]) {
+        let mut acc = 0u32;
+        for &k in keys {
+            for layer in &self.layers {
+                acc ^= layer.cache.read_ahead(k);
+            }
+            acc ^= self.db.read_ahead(k) ^ self.in_flight[k as usize];
+        }
+        std::hint::black_box(acc);
     }
 
     #[inline]

@@ -39,6 +39,7 @@ impl Links {
 
     /// The slot after `slot` in its list, or `NIL`.
     #[inline]
+    #[allow(dead_code)] // kept for the queue-based policies to come
     pub(crate) fn next(&self, slot: Slot) -> Slot {
         self.link[slot as usize][NEXT]
     }
@@ -64,6 +65,7 @@ impl Default for List {
 
 impl List {
     #[inline]
+    #[allow(dead_code)] // kept for the queue-based policies to come
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
@@ -74,6 +76,7 @@ impl List {
     }
 
     #[inline]
+    #[allow(dead_code)] // kept for the queue-based policies to come
     pub(crate) fn front(&self) -> Slot {
         self.head
     }
@@ -133,6 +136,7 @@ impl List {
 
     /// The slots from oldest to newest, for white-box tests.
     #[cfg(test)]
+    #[allow(clippy::wrong_self_convention)]
     pub(crate) fn to_vec(&self, links: &Links) -> Vec<Slot> {
         let mut v = Vec::with_capacity(self.len as usize);
         let mut s = self.head;
