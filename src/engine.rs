@@ -86,8 +86,6 @@ pub struct Engine<'p> {
     workload: Workload,
     layers: Vec<Layer>,
     db: Database,
-    /// Reads of each key in flight at the origin.
-    in_flight: Vec<u32>,
     /// For each cache layer, whether its latency is constant, so the hop after it is
     /// scheduled in its own FIFO lane of the event queue (lane `1 + layer`) rather
     /// than the heap. Lane 0 holds the next arrival.
@@ -138,7 +136,6 @@ impl<'p> Engine<'p> {
             workload: Workload::new(&plan.workload, stream(plan.seed, Stream::Workload)),
             layers,
             db,
-            in_flight: vec![0; keys as usize],
             generated: 0,
             measure_from: None,
             last_arrival: SimTime::ZERO,
@@ -314,14 +311,13 @@ impl<'p> Engine<'p> {
             ..
         } = *r;
         if !write {
-            let n = &mut self.in_flight[key as usize];
-            *n += 1;
+            let n = self.db.read_arrived(key);
             if measured {
                 self.m.origin.reads += 1;
-                if *n > 1 {
+                if n > 1 {
                     self.m.origin.herd_requests += 1;
                 }
-                self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(*n);
+                self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(n);
             }
         }
         let started = self.db.arrive(req);
@@ -368,7 +364,7 @@ impl<'p> Engine<'p> {
                 layer.cache.invalidate(key);
             }
         } else {
-            self.in_flight[key as usize] -= 1;
+            self.db.read_served(key);
             self.fill(key, version, self.layers.len(), now);
         }
         self.complete(req, now);
@@ -418,7 +414,7 @@ impl<'p> Engine<'p> {
             for layer in &self.layers {
                 acc ^= layer.cache.read_ahead(k);
             }
-            acc ^= self.db.read_ahead(k) ^ self.in_flight[k as usize];
+            acc ^= self.db.read_ahead(k);
         }
         std::hint::black_box(acc);
     }
