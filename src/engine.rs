@@ -86,12 +86,12 @@ pub struct Engine<'p> {
     workload: Workload,
     layers: Vec<Layer>,
     db: Database,
-    /// For each cache layer, whether its latency is constant, so the hop after it is
-    /// scheduled in its own FIFO lane of the event queue (lane `1 + layer`) rather
-    /// than the heap. Lane 0 holds the next arrival.
-    constant_hop: Vec<bool>,
-    /// Whether the database's service time is constant (lane `1 + layers`).
-    constant_service: bool,
+    /// For each cache layer of constant latency, the FIFO lane of the event queue that
+    /// the hop after it goes to, rather than the heap (see `queue`). Lane 0 holds the
+    /// next arrival. Only constant sources get a lane, as `pop` scans every lane.
+    hop_lane: Vec<Option<usize>>,
+    /// The lane of `Served` events, if the database's service time is constant.
+    served_lane: Option<usize>,
     generated: u64,
     /// When measurement began (the first measured arrival), if it has.
     measure_from: Option<SimTime>,
@@ -121,16 +121,24 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let n = layers.len();
-        let constant_hop = layers
-            .iter()
-            .map(|l| l.constant_latency().is_some())
-            .collect();
         let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
+        let mut lanes = ARRIVAL_LANE + 1;
+        let mut lane_if = |constant: bool| {
+            constant.then(|| {
+                lanes += 1;
+                lanes - 1
+            })
+        };
+        let hop_lane = layers
+            .iter()
+            .map(|l| lane_if(l.constant_latency().is_some()))
+            .collect();
+        let served_lane = lane_if(db.constant_service().is_some());
         Engine {
             plan,
-            events: EventQueue::new(n + 2),
-            constant_hop,
-            constant_service: db.constant_service().is_some(),
+            events: EventQueue::new(lanes),
+            hop_lane,
+            served_lane,
             requests: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             workload: Workload::new(&plan.workload, stream(plan.seed, Stream::Workload)),
@@ -288,8 +296,8 @@ impl<'p> Engine<'p> {
                                 layer: i as u32,
                             }
                         };
-                        if self.constant_hop[i - 1] {
-                            self.events.push_lane(i, now, event);
+                        if let Some(lane) = self.hop_lane[i - 1] {
+                            self.events.push_lane(lane, now, event);
                         } else {
                             self.events.push(now, event);
                         }
@@ -339,9 +347,8 @@ impl<'p> Engine<'p> {
             self.m.origin.wait_ns += (now - r.at_origin).as_nanos() as u128;
         }
         let event = Event::Served { req };
-        if self.constant_service {
-            self.events
-                .push_lane(self.layers.len() + 1, now + service, event);
+        if let Some(lane) = self.served_lane {
+            self.events.push_lane(lane, now + service, event);
         } else {
             self.events.push(now + service, event);
         }

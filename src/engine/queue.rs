@@ -61,6 +61,9 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     /// Each lane's events are in nondecreasing time (and increasing `seq`) order.
     lanes: Vec<VecDeque<Entry<E>>>,
+    /// Each lane's front key, `u128::MAX` when empty: `pop` scans this short array
+    /// rather than the deques.
+    fronts: Vec<u128>,
     seq: u64,
 }
 
@@ -70,6 +73,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             lanes: (0..lanes).map(|_| VecDeque::with_capacity(256)).collect(),
+            fronts: vec![u128::MAX; lanes],
             seq: 0,
         }
     }
@@ -100,27 +104,32 @@ impl<E> EventQueue<E> {
         let e = self.entry(time, event);
         let q = &mut self.lanes[lane];
         debug_assert!(q.back().is_none_or(|b| b.key < e.key), "lane out of order");
+        if q.is_empty() {
+            self.fronts[lane] = e.key;
+        }
         q.push_back(e);
     }
 
     /// The earliest event, ties broken by scheduling order.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let mut best = self.heap.peek().map(|e| e.key);
+        let mut best = self.heap.peek().map_or(u128::MAX, |e| e.key);
         let mut from = Source::Heap;
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(front) = lane.front()
-                && best.is_none_or(|b| front.key < b)
-            {
-                best = Some(front.key);
+        for (i, &front) in self.fronts.iter().enumerate() {
+            if front < best {
+                best = front;
                 from = Source::Lane(i);
             }
         }
-        best?;
         let e = match from {
-            Source::Heap => self.heap.pop(),
-            Source::Lane(i) => self.lanes[i].pop_front(),
-        }?;
+            Source::Heap => self.heap.pop()?,
+            Source::Lane(i) => {
+                let q = &mut self.lanes[i];
+                let e = q.pop_front()?;
+                self.fronts[i] = q.front().map_or(u128::MAX, |f| f.key);
+                e
+            }
+        };
         Some((SimTime::from_nanos((e.key >> 64) as u64), e.event))
     }
 }
