@@ -93,6 +93,8 @@ pub struct Engine<'p> {
     /// The lane of `Served` events, if the database's service time is constant.
     served_lane: Option<usize>,
     generated: u64,
+    /// The time of the event being handled.
+    clock: SimTime,
     /// When measurement began (the first measured arrival), if it has.
     measure_from: Option<SimTime>,
     last_arrival: SimTime,
@@ -145,6 +147,7 @@ impl<'p> Engine<'p> {
             layers,
             db,
             generated: 0,
+            clock: SimTime::ZERO,
             measure_from: None,
             last_arrival: SimTime::ZERO,
             last_origin_change: SimTime::ZERO,
@@ -176,10 +179,8 @@ impl<'p> Engine<'p> {
     pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Report {
         self.events
             .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
-        let mut end = SimTime::ZERO;
         while let Some((now, event)) = self.events.pop() {
-            end = now;
-            self.m.timeseries.close_before(now);
+            self.advance(now);
             match event {
                 Event::Arrival => {
                     self.arrival(now);
@@ -199,6 +200,7 @@ impl<'p> Engine<'p> {
             generated: self.generated,
             total: Some(self.generated),
         });
+        let end = self.clock;
         self.account_origin(end);
         self.m.window = self
             .measure_from
@@ -288,6 +290,11 @@ impl<'p> Engine<'p> {
                     i += 1;
                     if latency != SimTime::ZERO {
                         now = now + latency;
+                        if self.events.take_if_next(now) {
+                            // Nothing else happens before the next hop: take it now.
+                            self.advance(now);
+                            continue;
+                        }
                         let event = if i == self.layers.len() {
                             Event::Origin { req }
                         } else {
@@ -398,6 +405,13 @@ impl<'p> Engine<'p> {
             self.m.timeseries.completed(done, latency);
         }
         self.free.push(req);
+    }
+
+    /// Simulated time moves on to `now`, the time of the next event.
+    #[inline]
+    fn advance(&mut self, now: SimTime) {
+        self.clock = now;
+        self.m.timeseries.close_before(now);
     }
 
     /// Adds the time since the last change to the origin's queue and busy integrals.
