@@ -42,15 +42,19 @@ impl SimTime {
         // overflow to u64::MAX), without `f64::round`: on the baseline x86-64 target it
         // is a libm call (no SSE4.1 `roundsd`), and every latency sample goes through
         // here. Below 2^52 the fraction `ns - trunc(ns)` is computed exactly; at or
-        // above it every f64 is already an integer.
-        if ns.is_nan() || ns <= 0.0 {
-            return SimTime(0);
-        }
-        let whole = ns as u64; // truncates, saturating
-        if ns < 4_503_599_627_370_496.0 && ns - whole as f64 >= 0.5 {
-            SimTime(whole + 1)
+        // above it every f64 is already an integer. NaN compares false both times and
+        // ends in `NaN as u64`, which is 0.
+        if ns < 4_503_599_627_370_496.0 {
+            if ns > 0.0 {
+                // Signed conversions: one instruction each way, where u64 takes several.
+                let whole = ns as i64;
+                let up = ns - whole as f64 >= 0.5;
+                SimTime((whole + i64::from(up)) as u64)
+            } else {
+                SimTime(0) // zero or negative
+            }
         } else {
-            SimTime(whole)
+            SimTime(ns as u64) // an integer already, or NaN (to 0); saturates
         }
     }
 
