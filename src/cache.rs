@@ -8,6 +8,17 @@
 //! state (8 bytes for LRU and FIFO, 12 for LFU), plus 4 bytes per key of the key space
 //! for the dense index.
 //!
+//! An entry's key, version and expiry sit together in one 16-byte record rather than in
+//! three parallel vectors: a lookup reads expiry and version, an eviction the victim's
+//! key, and with caches far larger than the CPU caches each separate vector would cost
+//! its own cache miss.
+//!
+//! The key -> slot index may hold stale slots: an eviction does not clear the victim's
+//! index cell, and a cell counts only if the slot it names holds that same key. At
+//! steady state every fill evicts, and the victim's cell is a random spot of a
+//! `4 * key_space`-byte array, a cache miss on every fill; the check instead reads the
+//! entry, which a lookup reads anyway.
+//!
 //! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
@@ -15,6 +26,9 @@ use crate::SimTime;
 use crate::policy::{Access, AnyPolicy, Policy, Slot};
 
 const ABSENT: Slot = Slot::MAX;
+
+/// The key of a free slot: no real key (they are below `u32::MAX - 1`) matches it.
+const NO_KEY: u32 = u32::MAX;
 
 /// The result of [`Cache::get`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +60,14 @@ pub enum Fill {
     Rejected,
 }
 
+/// A resident entry.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    expires: SimTime,
+    key: u32,
+    version: u32,
+}
+
 /// One cache node: at most `capacity` entries, chosen by an eviction policy.
 ///
 /// ```
@@ -67,9 +89,8 @@ pub enum Fill {
 pub struct Cache {
     /// key -> slot, `ABSENT` when not resident.
     index: Vec<Slot>,
-    keys: Vec<u32>,
-    versions: Vec<u32>,
-    expires: Vec<SimTime>,
+    /// slot -> entry.
+    entries: Vec<Entry>,
     free: Vec<Slot>,
     len: u32,
     capacity: u32,
@@ -82,9 +103,7 @@ impl Cache {
         let reserve = capacity.min(key_space) as usize;
         Cache {
             index: vec![ABSENT; key_space as usize],
-            keys: Vec::with_capacity(reserve),
-            versions: Vec::with_capacity(reserve),
-            expires: Vec::with_capacity(reserve),
+            entries: Vec::with_capacity(reserve),
             free: Vec::new(),
             len: 0,
             capacity,
@@ -109,29 +128,49 @@ impl Cache {
 
     /// Whether `key` is resident, without touching the policy or expiring it.
     pub fn contains(&self, key: u32) -> bool {
-        self.index[key as usize] != ABSENT
+        self.slot(key).is_some()
+    }
+
+    /// `key`'s slot if resident. Its index cell may be stale (see the module docs).
+    #[inline]
+    fn slot(&self, key: u32) -> Option<Slot> {
+        let slot = self.index[key as usize];
+        match self.entries.get(slot as usize) {
+            Some(e) if e.key == key => Some(slot),
+            _ => None,
+        }
+    }
+
+    /// Reads `key`'s index and entry without changing anything, so that a lookup soon
+    /// after finds them in the CPU cache. Returns a value derived from both, for the
+    /// caller to feed to `black_box`, so the loads are not optimised away. Reading a
+    /// batch of keys this way overlaps their cache misses.
+    #[inline]
+    pub fn read_ahead(&self, key: u32) -> u32 {
+        let slot = self.index[key as usize];
+        match self.entries.get(slot as usize) {
+            Some(e) => e.version,
+            None => slot,
+        }
     }
 
     /// Looks `key` up at `now`: a fresh copy counts as a hit for the policy; an expired
     /// one is removed.
     #[inline]
     pub fn get(&mut self, key: u32, now: SimTime) -> Lookup {
-        let slot = self.index[key as usize];
-        if slot == ABSENT {
+        let Some(slot) = self.slot(key) else {
             return Lookup::Miss;
-        }
-        let s = slot as usize;
-        let expires = self.expires[s];
+        };
+        let Entry {
+            expires, version, ..
+        } = self.entries[slot as usize];
         if expires <= now {
             self.policy.remove(slot);
             self.release(key, slot);
             return Lookup::Expired;
         }
         self.policy.touch(slot, &Access::key(key));
-        Lookup::Hit {
-            version: self.versions[s],
-            expires,
-        }
+        Lookup::Hit { version, expires }
     }
 
     /// Stores `key` at `version` until `expires`, evicting if the cache is full.
@@ -141,11 +180,13 @@ impl Cache {
             return Fill::Inserted { evicted: false };
         }
         let access = Access::key(key);
-        let slot = self.index[key as usize];
-        if slot != ABSENT {
-            let s = slot as usize;
-            self.versions[s] = version;
-            self.expires[s] = expires;
+        let entry = Entry {
+            expires,
+            key,
+            version,
+        };
+        if let Some(slot) = self.slot(key) {
+            self.entries[slot as usize] = entry;
             self.policy.touch(slot, &access);
             return Fill::Updated;
         }
@@ -157,23 +198,18 @@ impl Cache {
         let slot = if full {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
-            let old = self.keys[victim as usize];
-            self.index[old as usize] = ABSENT;
+            // The victim's index cell is left stale: the entry overwritten below no
+            // longer holds its key.
             self.len -= 1;
             evicted = true;
             victim
         } else if let Some(s) = self.free.pop() {
             s
         } else {
-            self.keys.push(0);
-            self.versions.push(0);
-            self.expires.push(SimTime::ZERO);
-            (self.keys.len() - 1) as Slot
+            self.entries.push(entry);
+            (self.entries.len() - 1) as Slot
         };
-        let s = slot as usize;
-        self.keys[s] = key;
-        self.versions[s] = version;
-        self.expires[s] = expires;
+        self.entries[slot as usize] = entry;
         self.index[key as usize] = slot;
         self.len += 1;
         self.policy.insert(slot, &access);
@@ -182,10 +218,9 @@ impl Cache {
 
     /// Removes `key` if resident (an invalidation); returns whether it was.
     pub fn invalidate(&mut self, key: u32) -> bool {
-        let slot = self.index[key as usize];
-        if slot == ABSENT {
+        let Some(slot) = self.slot(key) else {
             return false;
-        }
+        };
         self.policy.remove(slot);
         self.release(key, slot);
         true
@@ -193,6 +228,7 @@ impl Cache {
 
     fn release(&mut self, key: u32, slot: Slot) {
         self.index[key as usize] = ABSENT;
+        self.entries[slot as usize].key = NO_KEY;
         self.free.push(slot);
         self.len -= 1;
     }
@@ -220,11 +256,79 @@ mod tests {
             c.fill(k % 7, 0, SimTime::NEVER);
             assert!(c.len() <= 3);
         }
-        assert_eq!(c.keys.len(), 3, "no slot beyond capacity is ever allocated");
+        assert_eq!(
+            c.entries.len(),
+            3,
+            "no slot beyond capacity is ever allocated"
+        );
         assert!(c.invalidate(49 % 7));
         assert!(!c.invalidate(49 % 7));
         c.fill(50, 0, SimTime::NEVER);
-        assert_eq!(c.keys.len(), 3, "a freed slot is reused");
+        assert_eq!(c.entries.len(), 3, "a freed slot is reused");
+    }
+
+    #[test]
+    fn matches_a_naive_lru_with_stale_index_cells() {
+        // Random fills, lookups, invalidations and expiries against a plain list model:
+        // an evicted key's stale index cell must never make it look resident.
+        let mut c = cache("lru", 8);
+        let mut model: Vec<(u32, u32, SimTime)> = Vec::new(); // oldest first
+        let mut z = 5u64;
+        for step in 0..200_000u64 {
+            z = crate::rng::mix64(z);
+            let key = (z % 40) as u32;
+            let now = SimTime::from_nanos(step);
+            let pos = model.iter().position(|e| e.0 == key);
+            match (z >> 8) % 4 {
+                0 | 1 => {
+                    let want = match pos {
+                        None => Lookup::Miss,
+                        Some(p) if model[p].2 <= now => {
+                            model.remove(p);
+                            Lookup::Expired
+                        }
+                        Some(p) => {
+                            let e = model.remove(p);
+                            model.push(e);
+                            Lookup::Hit {
+                                version: e.1,
+                                expires: e.2,
+                            }
+                        }
+                    };
+                    assert_eq!(c.get(key, now), want, "step {step}");
+                }
+                2 => {
+                    let version = (z >> 16) as u32 % 5;
+                    let expires = SimTime::from_nanos(step + (z >> 24) % 64);
+                    let want = match pos {
+                        Some(p) => {
+                            model.remove(p);
+                            Fill::Updated
+                        }
+                        None => {
+                            let evicted = model.len() == 8;
+                            if evicted {
+                                model.remove(0);
+                            }
+                            Fill::Inserted { evicted }
+                        }
+                    };
+                    model.push((key, version, expires));
+                    assert_eq!(c.fill(key, version, expires), want, "step {step}");
+                }
+                _ => {
+                    if let Some(p) = pos {
+                        model.remove(p);
+                    }
+                    assert_eq!(c.invalidate(key), pos.is_some(), "step {step}");
+                }
+            }
+            assert_eq!(c.len() as usize, model.len());
+            for k in 0..40 {
+                assert_eq!(c.contains(k), model.iter().any(|e| e.0 == k), "key {k}");
+            }
+        }
     }
 
     #[test]

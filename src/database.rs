@@ -16,7 +16,17 @@ pub struct Database {
     waiting: VecDeque<u32>,
     service: Latency,
     rng: SimRng,
-    versions: Vec<u32>,
+    /// Per key: its version and its reads at the origin, side by side because a read
+    /// that reaches the origin touches both, and with a large key space each separate
+    /// array would cost its own cache miss.
+    keys: Vec<KeyState>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyState {
+    version: u32,
+    /// Reads of the key queued or in service.
+    reads: u32,
 }
 
 impl Database {
@@ -28,7 +38,7 @@ impl Database {
             waiting: VecDeque::new(),
             service: plan.service.clone(),
             rng,
-            versions: vec![0; keys as usize],
+            keys: vec![KeyState::default(); keys as usize],
         }
     }
 
@@ -58,6 +68,11 @@ impl Database {
         }
     }
 
+    /// The service time if it is constant.
+    pub fn constant_service(&self) -> Option<SimTime> {
+        self.service.constant()
+    }
+
     /// Queries waiting for a connection.
     pub fn queue_len(&self) -> usize {
         self.waiting.len()
@@ -68,16 +83,36 @@ impl Database {
         self.busy
     }
 
+    /// Reads `key`'s state ahead, like [`Cache::read_ahead`](crate::cache::Cache::read_ahead).
+    #[inline]
+    pub fn read_ahead(&self, key: u32) -> u32 {
+        self.keys[key as usize].version
+    }
+
+    /// A read of `key` reached the origin; returns how many reads of it are there now.
+    #[inline]
+    pub fn read_arrived(&mut self, key: u32) -> u32 {
+        let n = &mut self.keys[key as usize].reads;
+        *n += 1;
+        *n
+    }
+
+    /// A read of `key` was served.
+    #[inline]
+    pub fn read_served(&mut self, key: u32) {
+        self.keys[key as usize].reads -= 1;
+    }
+
     /// The current version of `key`.
     #[inline]
     pub fn version(&self, key: u32) -> u32 {
-        self.versions[key as usize]
+        self.keys[key as usize].version
     }
 
     /// Commits a write to `key`: its version moves on.
     #[inline]
     pub fn commit_write(&mut self, key: u32) -> u32 {
-        let v = &mut self.versions[key as usize];
+        let v = &mut self.keys[key as usize].version;
         *v = v.wrapping_add(1);
         *v
     }

@@ -86,9 +86,15 @@ pub struct Engine<'p> {
     workload: Workload,
     layers: Vec<Layer>,
     db: Database,
-    /// Reads of each key in flight at the origin.
-    in_flight: Vec<u32>,
+    /// For each cache layer of constant latency, the FIFO lane of the event queue that
+    /// the hop after it goes to, rather than the heap (see `queue`). Lane 0 holds the
+    /// next arrival. Only constant sources get a lane, as `pop` scans every lane.
+    hop_lane: Vec<Option<usize>>,
+    /// The lane of `Served` events, if the database's service time is constant.
+    served_lane: Option<usize>,
     generated: u64,
+    /// The time of the event being handled.
+    clock: SimTime,
     /// When measurement began (the first measured arrival), if it has.
     measure_from: Option<SimTime>,
     last_arrival: SimTime,
@@ -99,6 +105,9 @@ pub struct Engine<'p> {
 
 /// How often, in generated requests, the progress callback runs.
 const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// The event-queue lane of the one pending arrival.
+const ARRIVAL_LANE: usize = 0;
 
 impl<'p> Engine<'p> {
     /// Prepares a run: builds the samplers and empty caches.
@@ -114,16 +123,31 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let n = layers.len();
+        let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
+        let mut lanes = ARRIVAL_LANE + 1;
+        let mut lane_if = |constant: bool| {
+            constant.then(|| {
+                lanes += 1;
+                lanes - 1
+            })
+        };
+        let hop_lane = layers
+            .iter()
+            .map(|l| lane_if(l.constant_latency().is_some()))
+            .collect();
+        let served_lane = lane_if(db.constant_service().is_some());
         Engine {
             plan,
-            events: EventQueue::new(),
+            events: EventQueue::new(lanes),
+            hop_lane,
+            served_lane,
             requests: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             workload: Workload::new(&plan.workload, stream(plan.seed, Stream::Workload)),
             layers,
-            db: Database::new(&plan.database, keys, stream(plan.seed, Stream::Database)),
-            in_flight: vec![0; keys as usize],
+            db,
             generated: 0,
+            clock: SimTime::ZERO,
             measure_from: None,
             last_arrival: SimTime::ZERO,
             last_origin_change: SimTime::ZERO,
@@ -153,11 +177,10 @@ impl<'p> Engine<'p> {
     /// assert_eq!(report.requests, 20_000);
     /// ```
     pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Report {
-        self.events.push(SimTime::ZERO, Event::Arrival);
-        let mut end = SimTime::ZERO;
+        self.events
+            .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
         while let Some((now, event)) = self.events.pop() {
-            end = now;
-            self.m.timeseries.close_before(now);
+            self.advance(now);
             match event {
                 Event::Arrival => {
                     self.arrival(now);
@@ -177,6 +200,7 @@ impl<'p> Engine<'p> {
             generated: self.generated,
             total: Some(self.generated),
         });
+        let end = self.clock;
         self.account_origin(end);
         self.m.window = self
             .measure_from
@@ -197,10 +221,13 @@ impl<'p> Engine<'p> {
         // Draw the gap before the key so the arrival times do not depend on the mix.
         let gap = self.workload.next_gap();
         let op = self.workload.next_op();
+        if let Some(keys) = self.workload.upcoming_keys() {
+            self.read_ahead(keys);
+        }
         let more = self.plan.requests.is_none_or(|n| self.generated < n);
         let next = now + gap;
         if more && self.plan.duration.is_none_or(|d| next <= d) {
-            self.events.push(next, Event::Arrival);
+            self.events.push_lane(ARRIVAL_LANE, next, Event::Arrival);
         }
         let req = self.alloc(Request {
             arrived: now,
@@ -263,6 +290,11 @@ impl<'p> Engine<'p> {
                     i += 1;
                     if latency != SimTime::ZERO {
                         now = now + latency;
+                        if self.events.take_if_next(now) {
+                            // Nothing else happens before the next hop: take it now.
+                            self.advance(now);
+                            continue;
+                        }
                         let event = if i == self.layers.len() {
                             Event::Origin { req }
                         } else {
@@ -271,7 +303,11 @@ impl<'p> Engine<'p> {
                                 layer: i as u32,
                             }
                         };
-                        self.events.push(now, event);
+                        if let Some(lane) = self.hop_lane[i - 1] {
+                            self.events.push_lane(lane, now, event);
+                        } else {
+                            self.events.push(now, event);
+                        }
                         return;
                     }
                 }
@@ -289,26 +325,25 @@ impl<'p> Engine<'p> {
             write,
             ..
         } = *r;
+        // A read that finds another read of its key in flight is part of a herd.
+        let mut herd = false;
         if write {
             if measured {
                 self.m.origin.writes += 1;
             }
         } else {
-            let n = &mut self.in_flight[key as usize];
-            *n += 1;
+            let n = self.db.read_arrived(key);
+            herd = n > 1;
             if measured {
                 self.m.origin.reads += 1;
-                if *n > 1 {
-                    self.m.origin.herd_requests += 1;
-                }
-                self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(*n);
+                self.m.origin.herd_requests += u64::from(herd);
+                self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(n);
             }
         }
         let started = self.db.arrive(req);
         if measured {
             let queue = self.db.queue_len() as u64;
             self.m.origin.peak_queue = self.m.origin.peak_queue.max(queue);
-            let herd = !write && self.in_flight[key as usize] > 1;
             self.m.timeseries.origin(now, queue, herd);
         }
         if let Some(service) = started {
@@ -323,7 +358,12 @@ impl<'p> Engine<'p> {
             self.m.origin.started += 1;
             self.m.origin.wait_ns += (now - r.at_origin).as_nanos() as u128;
         }
-        self.events.push(now + service, Event::Served { req });
+        let event = Event::Served { req };
+        if let Some(lane) = self.served_lane {
+            self.events.push_lane(lane, now + service, event);
+        } else {
+            self.events.push(now + service, event);
+        }
     }
 
     fn served(&mut self, req: u32, now: SimTime) {
@@ -343,7 +383,7 @@ impl<'p> Engine<'p> {
                 layer.cache.invalidate(key);
             }
         } else {
-            self.in_flight[key as usize] -= 1;
+            self.db.read_served(key);
             self.fill(key, version, self.layers.len(), now);
         }
         self.complete(req, now);
@@ -372,6 +412,13 @@ impl<'p> Engine<'p> {
         self.free.push(req);
     }
 
+    /// Simulated time moves on to `now`, the time of the next event.
+    #[inline]
+    fn advance(&mut self, now: SimTime) {
+        self.clock = now;
+        self.m.timeseries.close_before(now);
+    }
+
     /// Adds the time since the last change to the origin's queue and busy integrals.
     #[inline]
     fn account_origin(&mut self, now: SimTime) {
@@ -381,6 +428,21 @@ impl<'p> Engine<'p> {
             self.m.origin.busy_area += dt * self.db.busy() as u128;
             self.last_origin_change = now;
         }
+    }
+
+    /// Reads the per-key state of the next requests' keys into the CPU cache, all at
+    /// once so their misses overlap: with a large key space, a request otherwise stalls
+    /// on memory at every layer in turn (see [`crate::workload`]).
+    #[cold]
+    fn read_ahead(&self, keys: &[u32]) {
+        let mut acc = 0u32;
+        for &k in keys {
+            for layer in &self.layers {
+                acc ^= layer.cache.read_ahead(k);
+            }
+            acc ^= self.db.read_ahead(k);
+        }
+        std::hint::black_box(acc);
     }
 
     #[inline]

@@ -205,6 +205,16 @@ impl Latency {
         }
     }
 
+    /// The latency if it is constant: the engine then schedules the hop in a FIFO lane
+    /// instead of the event heap.
+    #[inline]
+    pub fn constant(&self) -> Option<SimTime> {
+        match self {
+            Latency::Constant(t) => Some(*t),
+            _ => None,
+        }
+    }
+
     /// Whether every sample is zero, so a hop through it can be taken without an event.
     pub fn is_zero(&self) -> bool {
         matches!(self, Latency::Constant(t) if *t == SimTime::ZERO)

@@ -169,6 +169,10 @@ pub struct Bucket {
 #[derive(Debug)]
 pub struct TimeSeries {
     width: u64,
+    /// The last bucket looked up, as `[start, end)` in ns and its index: consecutive
+    /// events almost always fall in the same bucket, and this saves a 64-bit division
+    /// (tens of cycles) several times per request.
+    last: (u64, u64, usize),
     rows: Vec<Bucket>,
     first: Option<usize>,
     /// Histograms for buckets `open_from..open_from + open.len()`.
@@ -182,6 +186,7 @@ impl TimeSeries {
     pub fn new(width: SimTime) -> Self {
         TimeSeries {
             width: width.as_nanos().max(1),
+            last: (0, 0, 0),
             rows: Vec::new(),
             first: None,
             open: VecDeque::new(),
@@ -190,9 +195,23 @@ impl TimeSeries {
         }
     }
 
+    /// The index of the bucket holding `t`.
+    #[inline]
+    fn bucket(&mut self, t: SimTime) -> usize {
+        let t = t.as_nanos();
+        let (start, end, i) = self.last;
+        if start <= t && t < end {
+            return i;
+        }
+        let i = t / self.width;
+        let start = i * self.width;
+        self.last = (start, start.saturating_add(self.width), i as usize);
+        i as usize
+    }
+
     #[inline]
     fn row(&mut self, t: SimTime) -> &mut Bucket {
-        let i = (t.as_nanos() / self.width) as usize;
+        let i = self.bucket(t);
         if i >= self.rows.len() {
             self.rows.resize_with(i + 1, Bucket::default);
         }
@@ -220,7 +239,7 @@ impl TimeSeries {
     #[inline]
     pub fn completed(&mut self, done: SimTime, latency: SimTime) {
         self.row(done).completed += 1;
-        let i = (done.as_nanos() / self.width) as usize;
+        let i = self.bucket(done);
         if self.open.is_empty() {
             self.open_from = i;
         }
@@ -237,7 +256,10 @@ impl TimeSeries {
     /// Finalizes every bucket that ends at or before `now`.
     #[inline]
     pub fn close_before(&mut self, now: SimTime) {
-        let current = (now.as_nanos() / self.width) as usize;
+        if self.open.is_empty() {
+            return;
+        }
+        let current = self.bucket(now);
         while !self.open.is_empty() && self.open_from < current {
             self.close_front();
         }

@@ -3,24 +3,28 @@
 //! The links live in one [`Links`] (two `u32` per slot) that several [`List`]s may share,
 //! so a slot can move between lists (LFU's frequency classes, SLRU's segments) in O(1)
 //! without allocating.
+//!
+//! A slot's `prev` and `next` are stored side by side (`[prev, next]`), not in two
+//! vectors: an unlink or a move touches both, so one cache line serves instead of two.
 
 use super::Slot;
 
 /// The "no slot" marker.
 pub(crate) const NIL: Slot = Slot::MAX;
 
-/// Per-slot `prev`/`next` links shared by the lists of one policy.
+/// Per-slot `[prev, next]` links shared by the lists of one policy.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Links {
-    prev: Vec<Slot>,
-    next: Vec<Slot>,
+    link: Vec<[Slot; 2]>,
 }
+
+const PREV: usize = 0;
+const NEXT: usize = 1;
 
 impl Links {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Links {
-            prev: Vec::with_capacity(n),
-            next: Vec::with_capacity(n),
+            link: Vec::with_capacity(n),
         }
     }
 
@@ -28,9 +32,8 @@ impl Links {
     #[inline]
     pub(crate) fn ensure(&mut self, slot: Slot) {
         let need = slot as usize + 1;
-        if need > self.prev.len() {
-            self.prev.resize(need, NIL);
-            self.next.resize(need, NIL);
+        if need > self.link.len() {
+            self.link.resize(need, [NIL; 2]);
         }
     }
 
@@ -38,7 +41,7 @@ impl Links {
     #[inline]
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn next(&self, slot: Slot) -> Slot {
-        self.next[slot as usize]
+        self.link[slot as usize][NEXT]
     }
 }
 
@@ -83,12 +86,11 @@ impl List {
     pub(crate) fn push_back(&mut self, links: &mut Links, slot: Slot) {
         links.ensure(slot);
         let s = slot as usize;
-        links.prev[s] = self.tail;
-        links.next[s] = NIL;
+        links.link[s] = [self.tail, NIL];
         if self.tail == NIL {
             self.head = slot;
         } else {
-            links.next[self.tail as usize] = slot;
+            links.link[self.tail as usize][NEXT] = slot;
         }
         self.tail = slot;
         self.len += 1;
@@ -98,16 +100,16 @@ impl List {
     #[inline]
     pub(crate) fn remove(&mut self, links: &mut Links, slot: Slot) {
         let s = slot as usize;
-        let (p, n) = (links.prev[s], links.next[s]);
+        let [p, n] = links.link[s];
         if p == NIL {
             self.head = n;
         } else {
-            links.next[p as usize] = n;
+            links.link[p as usize][NEXT] = n;
         }
         if n == NIL {
             self.tail = p;
         } else {
-            links.prev[n as usize] = p;
+            links.link[n as usize][PREV] = p;
         }
         self.len -= 1;
     }
