@@ -4,6 +4,8 @@
 //! `cargo bench --bench sweep`. Each point runs 200,000 requests of the quickstart
 //! scenario (TTL x policy x Redis capacity, 2 x 2 x 4 points).
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
