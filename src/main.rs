@@ -148,8 +148,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
             let report = run_with_progress(&plan, quiet);
             report.write(&out)?;
-            print!("{}", report.table());
-            println!("wrote {}", out.display());
+            say(&report.table());
+            say(&format!("wrote {}\n", out.display()));
             if plot {
                 draw(&out, &out, ImageFormat::Both)?;
             }
@@ -192,14 +192,14 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             );
             let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1))?;
             bar.finish_and_clear();
-            println!(
-                "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}",
+            say(&format!(
+                "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}\n",
                 sweep.points.len(),
                 sweep.replications,
                 outcome.ran,
                 outcome.resumed,
                 out.display()
-            );
+            ));
             if plot {
                 draw(&out, &out, ImageFormat::Both)?;
             }
@@ -223,10 +223,21 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         }
         Command::Validate { scenario, set } => {
             let (s, plan) = load(Some(&scenario), &set)?;
-            println!("{}: ok — {}", scenario.display(), describe(&s, &plan));
+            say(&format!(
+                "{}: ok — {}\n",
+                scenario.display(),
+                describe(&s, &plan)
+            ));
             Ok(())
         }
     }
+}
+
+/// Prints to stdout. A reader that has gone away (`tiersim run | head`) is not an error:
+/// the outputs are already written, so the rest of the text is dropped.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
@@ -235,7 +246,7 @@ fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
         other => other.into(),
     })?;
     for f in files {
-        println!("drew {}", f.display());
+        say(&format!("drew {}\n", f.display()));
     }
     Ok(())
 }

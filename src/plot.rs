@@ -259,6 +259,7 @@ impl Chart {
         builder
             .caption(&panel.title, (FONT, 18))
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(48)
             .y_label_area_size(72);
         macro_rules! finish {
@@ -268,6 +269,8 @@ impl Chart {
                     .configure_mesh()
                     .x_desc(self.x_label.as_str())
                     .y_desc(self.y_label.as_str())
+                    .x_label_formatter(&|x| tick(*x))
+                    .y_label_formatter(&|y| tick(*y))
                     .label_style((FONT, 14))
                     .axis_desc_style((FONT, 16))
                     .draw()?;
@@ -365,6 +368,25 @@ impl Chart {
             .position(SeriesLabelPosition::UpperRight)
             .draw()?;
         Ok(())
+    }
+}
+
+/// A tick label: `250`, `0.25`, `10k`, `1.5M`.
+fn tick(v: f64) -> String {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else {
+        trim(format!("{v:.3}"))
     }
 }
 
