@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiersim::engine::Engine;
 use tiersim::plot::{ImageFormat, PlotError, plot_dir};
@@ -23,6 +23,23 @@ struct Cli {
     command: Command,
 }
 
+/// Options that `run` and `sweep` share.
+#[derive(Args)]
+struct RunOptions {
+    /// Override the scenario's seed (a sweep derives each job's seed from it).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Also draw the charts into the output folder.
+    #[arg(long)]
+    plot: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one scenario and print a summary; without SCENARIO, the built-in quickstart.
@@ -32,18 +49,8 @@ enum Command {
         /// Output folder [default: results/<scenario name>]
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Also draw the run's charts into the output folder.
-        #[arg(long)]
-        plot: bool,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Run a scenario over a grid of settings in parallel; write sweep.csv and sweep_summary.csv.
     Sweep {
@@ -64,18 +71,8 @@ enum Command {
         /// Keep the finished jobs of an interrupted sweep in --out and run only the rest.
         #[arg(long)]
         resume: bool,
-        /// Override the scenario's seed (each job's seed derives from it).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario key for every point (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Also draw the sweep's charts into the output folder.
-        #[arg(long)]
-        plot: bool,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Draw charts from the files that run, sweep or replay wrote.
     Plot {
@@ -136,10 +133,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Run {
             scenario,
             out,
-            seed,
-            set,
-            quiet,
-            plot,
+            options:
+                RunOptions {
+                    seed,
+                    set,
+                    quiet,
+                    plot,
+                },
         } => {
             let (_, mut plan) = load(scenario.as_deref(), &set)?;
             if let Some(seed) = seed {
@@ -162,10 +162,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             jobs,
             out,
             resume,
-            seed,
-            set,
-            quiet,
-            plot,
+            options:
+                RunOptions {
+                    seed,
+                    set,
+                    quiet,
+                    plot,
+                },
         } => {
             let overrides = parse_overrides(&set)?;
             let axes = grid
