@@ -9,7 +9,7 @@
 //! first is evicted (LRU within a frequency class).
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 #[derive(Clone, Copy, Debug)]
 struct Class {
@@ -21,7 +21,7 @@ struct Class {
 }
 
 /// Least frequently used, with 12 bytes of state per entry plus one class per distinct count.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lfu {
     links: Links,
     class_of: Vec<u32>,
@@ -33,7 +33,8 @@ pub struct Lfu {
 
 impl BuildPolicy for Lfu {
     type Config = NoConfig;
-    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
+        let capacity_hint = capacity.slots_hint;
         Lfu {
             links: Links::with_capacity(capacity_hint),
             class_of: Vec::with_capacity(capacity_hint),
@@ -41,6 +42,13 @@ impl BuildPolicy for Lfu {
             free_classes: Vec::new(),
             lowest: NIL,
         }
+    }
+}
+
+impl Default for Lfu {
+    /// An empty LFU; `lowest` must start as `NIL`, which a derived `Default` would make 0.
+    fn default() -> Self {
+        Lfu::build(&NoConfig {}, Capacity::entries(0), 0)
     }
 }
 

@@ -34,7 +34,7 @@ impl Links {
         }
     }
 
-    /// The slot after `slot` in its list, or `NIL`.
+    /// The slot after `slot` in its list (towards the newest end), or `NIL`.
     #[inline]
     pub(crate) fn next(&self, slot: Slot) -> Slot {
         self.next[slot as usize]
@@ -70,6 +70,7 @@ impl List {
         self.len == 0
     }
 
+    /// The oldest slot, or `NIL`.
     #[inline]
     pub(crate) fn front(&self) -> Slot {
         self.head
