@@ -47,10 +47,12 @@ pub mod latency;
 pub mod layer;
 pub mod metrics;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod scenario;
 mod time;
+pub mod trace;
 pub mod workload;
 
 pub use time::SimTime;
