@@ -223,6 +223,15 @@ impl LayerSpec {
                 "needs ttl_s: there is no TTL to jitter",
             ));
         }
+        if let Some(p) = self.policy.as_ref().filter(|p| p.needs_future()) {
+            return Err(Invalid::new(
+                "policy",
+                format!(
+                    "`{p}` needs to know each key's next request, which only trace replay \
+                     (`tiersim replay`) has; pick an online policy for a scenario layer"
+                ),
+            ));
+        }
         Ok(LayerPlan::Cache(CachePlan {
             name: self.name.clone(),
             kind: self.kind,

@@ -50,11 +50,13 @@ pub mod layer;
 pub mod metrics;
 pub mod plot;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sweep;
 mod time;
+pub mod trace;
 pub mod workload;
 
 pub use time::SimTime;

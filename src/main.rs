@@ -85,6 +85,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ImageFormat::Both)]
         format: ImageFormat,
     },
+    /// Replay a trace through one cache per (policy, size) and report miss ratios.
+    Replay(ReplayArgs),
     /// Check a scenario file and say what is wrong, or that it is fine.
     Validate {
         /// A scenario file (.toml or .json).
@@ -93,6 +95,51 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The trace file; .gz and .zst are decompressed on the fly.
+    trace: PathBuf,
+    /// Trace format: csv, oracle_general, arc_lis, lirs, twitter, webcachesim.
+    #[arg(long)]
+    format: String,
+    /// Policies to compare, comma-separated (e.g. lru,arc,s3fifo).
+    #[arg(long, value_delimiter = ',', required = true)]
+    policy: Vec<String>,
+    /// Cache sizes, comma-separated, in --size-unit.
+    #[arg(long, value_delimiter = ',', required = true)]
+    size: Vec<u64>,
+    /// What a size counts: entries or bytes.
+    #[arg(long, default_value = "entries")]
+    size_unit: String,
+    /// Output folder for replay.csv [default: results/replay-<trace file name>]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads for the policy x size grid [default: all cores]
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Seed for policies with internal randomness.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// csv: 1-based column of the object id.
+    #[arg(long, default_value_t = 1)]
+    csv_key: usize,
+    /// csv: 1-based column of the timestamp.
+    #[arg(long)]
+    csv_time: Option<usize>,
+    /// csv: 1-based column of the size in bytes.
+    #[arg(long)]
+    csv_size: Option<usize>,
+    /// csv: the first line is a header.
+    #[arg(long)]
+    csv_header: bool,
+    /// csv: field delimiter (one byte).
+    #[arg(long, default_value = ",")]
+    csv_delimiter: String,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// An error and the exit code it maps to.
@@ -224,6 +271,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 }
             })
         }
+        Command::Replay(args) => replay(args),
         Command::Validate { scenario, set } => {
             let (s, plan) = load(Some(&scenario), &set)?;
             say(&format!(
@@ -307,4 +355,87 @@ fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::report::Report {
     let report = Engine::new(plan).run(|p| bar.set_position(p.generated));
     bar.finish_and_clear();
     report
+}
+
+fn replay(args: ReplayArgs) -> Result<(), Failure> {
+    use indicatif::ParallelProgressIterator;
+    use rayon::prelude::*;
+    use tiersim::policy::PolicySpec;
+    use tiersim::replay::SizeUnit;
+    use tiersim::trace::{CsvColumns, Format, TraceSource};
+
+    let format: Format = args.format.parse().map_err(bad_input)?;
+    let unit: SizeUnit = args
+        .size_unit
+        .parse()
+        .map_err(|e: String| bad_input(anyhow::anyhow!(e)))?;
+    let policies = args
+        .policy
+        .iter()
+        .map(|p| p.trim().parse::<PolicySpec>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    if let Some(&bad) = args.size.iter().find(|&&s| s == 0) {
+        return Err(bad_input(anyhow::anyhow!(
+            "--size {bad}: sizes must be at least 1"
+        )));
+    }
+    let delimiter = match args.csv_delimiter.as_bytes() {
+        [b] => *b,
+        _ => {
+            return Err(bad_input(anyhow::anyhow!(
+                "--csv-delimiter must be one byte, got `{}`",
+                args.csv_delimiter
+            )));
+        }
+    };
+    let source = TraceSource {
+        path: args.trace.clone(),
+        format,
+        csv: CsvColumns {
+            time: args.csv_time,
+            key: args.csv_key,
+            size: args.csv_size,
+            header: args.csv_header,
+            delimiter,
+        },
+    };
+    // Open once up front so a missing file or bad options fail before any work starts.
+    source.open().map_err(bad_input)?;
+    let out = args.out.unwrap_or_else(|| {
+        let name = args
+            .trace
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        Path::new("results").join(format!("replay-{}", name.unwrap_or_default()))
+    });
+
+    let grid: Vec<(PolicySpec, u64)> = policies
+        .iter()
+        .flat_map(|p| args.size.iter().map(move |&s| (p.clone(), s)))
+        .collect();
+    let bar = ProgressBar::new(grid.len() as u64);
+    if args.quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} replays  {elapsed}")
+            .expect("valid template"),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()?;
+    let results = pool.install(|| {
+        grid.par_iter()
+            .progress_with(bar.clone())
+            .map(|(p, s)| tiersim::replay::replay(&source, p, *s, unit, args.seed))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    bar.finish_and_clear();
+    // A trace that opened but fails midway is bad input too (a corrupt record).
+    let results = results.map_err(bad_input)?;
+    tiersim::replay::write_csv(&out, &results)?;
+    print!("{}", tiersim::replay::table(&results));
+    println!("wrote {}", out.join("replay.csv").display());
+    Ok(())
 }
