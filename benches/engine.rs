@@ -12,6 +12,18 @@
 //!   other processes of a shared machine do not inflate.
 //!
 //! Run with `cargo bench --bench engine`; it takes about two minutes.
+//!
+//! Reference figures, for regressions (2 shared vCPUs, AMD EPYC, 1M requests per
+//! iteration; medians of three rounds that alternate the two builds, load average 3.4
+//! to 5.7 from other users, so wall time is inflated and noisy):
+//!
+//! | build | `run`, wall | `run`, thread CPU time | `setup` |
+//! |---|---|---|---|
+//! | d6842c4 (skeleton) | 1.39-2.0 s (0.50-0.72 M req/s) | 0.95-1.22 s (0.82-1.05 M req/s) | ~50 ms |
+//! | perf branch | 0.55-0.80 s (1.25-1.81 M req/s) | 0.376 s (2.66 M req/s) | ~55 ms |
+//!
+//! In a quiet moment the wall-time median reached 0.28 s (3.6 M req/s). The profile is
+//! discussed in the `engine` module docs.
 
 use std::hint::black_box;
 use std::time::Duration;
