@@ -102,6 +102,8 @@ impl Lirs {
     /// into a resident HIR entry at the end of Q.
     fn shrink_lir(&mut self, keep: u32) {
         while self.lir_units > self.lir_cap {
+            // The bottom must be a LIR entry before it can be demoted.
+            self.prune();
             let k = self.stack.front();
             if k == NIL || k == keep {
                 return;
