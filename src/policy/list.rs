@@ -132,7 +132,7 @@ impl List {
 
     /// The slots from oldest to newest, for white-box tests.
     #[cfg(test)]
-    pub(crate) fn to_vec(&self, links: &Links) -> Vec<Slot> {
+    pub(crate) fn to_vec(self, links: &Links) -> Vec<Slot> {
         let mut v = Vec::with_capacity(self.len as usize);
         let mut s = self.head;
         while s != NIL {
