@@ -26,6 +26,8 @@
 //! | the origin's connection pool and queue | [`database`] |
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
+//! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
+//! | replay a trace through one cache per (policy, size): `replay.csv` | [`replay`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};
