@@ -28,6 +28,8 @@
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
 //! | a grid of runs in parallel, with replications and confidence intervals | [`sweep`] |
 //! | charts from those files, PNG and SVG | [`plot`] |
+//! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
+//! | replay a trace through one cache per (policy, size): `replay.csv` | [`replay`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};

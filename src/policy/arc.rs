@@ -113,10 +113,12 @@ impl Policy for Arc {
         self.size[s] = access.size;
         self.key[s] = access.key;
         let adapted = self.adapted.take() == Some(access.key);
-        if let Some(g) = self.ghosts.remove(access.key) {
+        if let Some(g) = self.ghosts.find(access.key) {
+            // Adapt while the key still counts in its ghost list, as `evict` does.
             if !adapted {
                 self.adapt(g, access.size);
             }
+            self.ghosts.remove(access.key);
             self.list[s] = T2;
             self.t2_units += access.size as u64;
             self.t2.push_back(&mut self.links, slot);

@@ -102,8 +102,7 @@ impl Lirs {
     /// into a resident HIR entry at the end of Q.
     fn shrink_lir(&mut self, keep: u32) {
         while self.lir_units > self.lir_cap {
-            // `keep` may have just left the bottom of S for its top, uncovering HIR keys:
-            // the bottom must be a LIR entry before one is demoted.
+            // The bottom must be a LIR entry before it can be demoted.
             self.prune();
             let k = self.stack.front();
             if k == NIL || k == keep {

@@ -195,7 +195,7 @@ impl WTinyLfu {
         }
     }
 
-    fn demote_to_probation(&mut self, slot: Slot) {
+    fn enter_probation(&mut self, slot: Slot) {
         self.region[slot as usize] = PROBATION;
         self.probation.push_back(&mut self.links, slot);
     }
@@ -219,7 +219,7 @@ impl Policy for WTinyLfu {
         while self.window_units > self.window_cap && self.window.len() > 1 {
             let w = self.window.front();
             self.unlink(w);
-            self.demote_to_probation(w);
+            self.enter_probation(w);
         }
     }
 
@@ -240,7 +240,7 @@ impl Policy for WTinyLfu {
                         .pop_front(&mut self.links)
                         .expect("positive units imply an entry");
                     self.protected_units -= self.size[d as usize] as u64;
-                    self.demote_to_probation(d);
+                    self.enter_probation(d);
                 }
             }
         }
@@ -258,7 +258,7 @@ impl Policy for WTinyLfu {
                 if self.sketch.estimate(ck) > self.sketch.estimate(vk) {
                     self.unlink(v);
                     self.unlink(candidate);
-                    self.demote_to_probation(candidate);
+                    self.enter_probation(candidate);
                     return v;
                 }
             }

@@ -3,7 +3,7 @@
 //! Each record is 24 bytes, little-endian: `u32` timestamp, `u64` object id, `u32` size,
 //! `i64` logical time of the id's next request (-1 for never).
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use rand_distr::Distribution;
@@ -33,6 +33,16 @@ impl Reader {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
+        // Fast path: parse straight out of the reader's buffer.
+        if let Ok(avail) = self.input.fill_buf()
+            && avail.len() >= RECORD
+        {
+            let r: [u8; RECORD] = avail[..RECORD].try_into().expect("24 bytes");
+            self.input.consume(RECORD);
+            self.record += 1;
+            *req = decode(&r);
+            return Ok(true);
+        }
         let mut buf = [0u8; RECORD];
         let mut got = 0;
         while got < RECORD {
@@ -59,15 +69,20 @@ impl TraceReader for Reader {
                 message: format!("truncated: {got} of {RECORD} bytes"),
             });
         }
-        let u32_at = |i: usize| u32::from_le_bytes(buf[i..i + 4].try_into().expect("4 bytes"));
-        *req = Request {
-            time: u32_at(0) as u64,
-            id: u64::from_le_bytes(buf[4..12].try_into().expect("8 bytes")),
-            size: u32_at(12),
-            op: Op::Read,
-            ttl: 0,
-        };
+        *req = decode(&buf);
         Ok(true)
+    }
+}
+
+#[inline]
+fn decode(buf: &[u8; RECORD]) -> Request {
+    let u32_at = |i: usize| u32::from_le_bytes(buf[i..i + 4].try_into().expect("4 bytes"));
+    Request {
+        time: u32_at(0) as u64,
+        id: u64::from_le_bytes(buf[4..12].try_into().expect("8 bytes")),
+        size: u32_at(12),
+        op: Op::Read,
+        ttl: 0,
     }
 }
 
