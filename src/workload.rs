@@ -17,6 +17,8 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp, Uniform, Zipf};
 use serde::{Deserialize, Serialize};
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use crate::SimTime;
 use crate::rng::SimRng;
 use crate::scenario::Invalid;
@@ -145,7 +147,7 @@ pub const KEY_BATCH: usize = 32;
 #[derive(Clone, Debug)]
 enum KeySampler {
     Uniform(Uniform<u32>),
-    Alias(AliasTable),
+    Alias(Arc<AliasTable>),
     Rejection(Zipf<f64>),
 }
 
@@ -224,6 +226,40 @@ impl AliasTable {
     }
 }
 
+/// The alias table of Zipf(`alpha`) over `keys` keys, shared with every other run of
+/// this process that asks for the same one.
+///
+/// A sweep runs the same workload at many points, and building the table over 1M keys
+/// (a million `powf` and Vose's construction) costs about as much as simulating 100k
+/// requests; shared, it is built once. The table is a pure function of its two
+/// parameters and is only read, so sharing it cannot change a result. The few most
+/// recently used tables are kept, up to [`ZIPF_TABLES_KEPT_KEYS`] entries in all, so the
+/// memory this holds stays bounded.
+fn zipf_table(keys: u32, alpha: f64) -> Arc<AliasTable> {
+    type Memo = Vec<(u32, u64, Arc<AliasTable>)>;
+    static TABLES: Mutex<Memo> = Mutex::new(Vec::new());
+    // A poisoned lock only means another run panicked while building; the list itself
+    // is always consistent (it is changed only after a table is complete).
+    let mut tables = TABLES.lock().unwrap_or_else(PoisonError::into_inner);
+    let id = (keys, alpha.to_bits());
+    let table = match tables.iter().position(|(k, a, _)| (*k, *a) == id) {
+        Some(i) => tables.remove(i).2,
+        None => {
+            let weights: Vec<f64> = (1..=keys).map(|i| (i as f64).powf(-alpha)).collect();
+            Arc::new(AliasTable::new(&weights))
+        }
+    };
+    tables.push((id.0, id.1, Arc::clone(&table)));
+    // Most recently used last: drop from the front until the rest fits the budget.
+    while tables.iter().map(|(k, ..)| u64::from(*k)).sum::<u64>() > ZIPF_TABLES_KEPT_KEYS {
+        tables.remove(0);
+    }
+    table
+}
+
+/// How many alias-table entries (8 bytes each) [`zipf_table`] keeps for reuse: 256 MiB.
+const ZIPF_TABLES_KEPT_KEYS: u64 = 1 << 25;
+
 /// One generated request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Op {
@@ -265,8 +301,7 @@ impl Workload {
                 KeySampler::Uniform(Uniform::new(0, plan.keys).expect("keys >= 1"))
             }
             PopularitySpec::Zipf { alpha } if plan.keys <= ALIAS_TABLE_MAX_KEYS => {
-                let weights: Vec<f64> = (1..=plan.keys).map(|i| (i as f64).powf(-alpha)).collect();
-                KeySampler::Alias(AliasTable::new(&weights))
+                KeySampler::Alias(zipf_table(plan.keys, alpha))
             }
             PopularitySpec::Zipf { alpha } => {
                 KeySampler::Rejection(Zipf::new(plan.keys as f64, alpha).expect("validated alpha"))
