@@ -36,8 +36,10 @@ use crate::rng::{SimRng, Stream, mix64, stream};
 use crate::scenario::Plan;
 use crate::stampede::{Defence, Stampede, xfetch_refresh};
 use crate::workload::Workload;
+use crate::write::OnCommit;
 use queue::EventQueue;
 use rand::RngExt;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -53,6 +55,8 @@ enum Event {
     Poll { req: u32, layer: u32 },
     /// Layer `layer`'s `sync_expiry` batch fill.
     SyncFill { layer: u32 },
+    /// A committed write to `key` reaches layer `layer` after its propagation delay.
+    Propagate { key: u32, layer: u32 },
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -90,6 +94,8 @@ pub(crate) struct Measured {
     pub reads: u64,
     pub writes: u64,
     pub stale_reads: u64,
+    /// Ages of stale reads: time since the origin's version moved past the one served.
+    pub stale_age: LatencyHistogram,
     pub window: SimTime,
     /// From the first measured arrival to the last event.
     pub span: SimTime,
@@ -111,6 +117,13 @@ pub struct Engine<'p> {
     defended: bool,
     /// Draws of each defence (`xfetch`).
     defence_rng: Vec<SimRng>,
+    /// What a committed write does to each cache layer's copy.
+    on_commit: OnCommit,
+    /// Whether a read's fill must not replace a newer version (`write_through`).
+    guard_fills: bool,
+    /// When each version of a key was committed, by `key << 32 | version`, for the age
+    /// of stale reads. Only writes add to it.
+    commits: FxHashMap<u64, SimTime>,
     /// For each cache layer of constant latency, the FIFO lane of the event queue that
     /// the hop after it goes to, rather than the heap (see `queue`). Lane 0 holds the
     /// next arrival. Only constant sources get a lane, as `pop` scans every lane.
@@ -169,6 +182,9 @@ impl<'p> Engine<'p> {
         Engine {
             defended: defences.iter().any(Defence::is_active),
             defences,
+            on_commit: plan.writes.on_commit(),
+            guard_fills: plan.writes.on_commit() == OnCommit::Store,
+            commits: FxHashMap::default(),
             defence_rng: (0..n)
                 .map(|i| stream(plan.seed, Stream::Stampede(i)))
                 .collect(),
@@ -193,6 +209,7 @@ impl<'p> Engine<'p> {
                 reads: 0,
                 writes: 0,
                 stale_reads: 0,
+                stale_age: LatencyHistogram::default(),
                 window: SimTime::ZERO,
                 span: SimTime::ZERO,
                 timeseries: TimeSeries::new(plan.bucket),
@@ -240,6 +257,7 @@ impl<'p> Engine<'p> {
                 Event::Served { req } => self.served(req, now),
                 Event::Poll { req, layer } => self.poll(req, layer as usize, now),
                 Event::SyncFill { layer } => self.sync_fill(layer as usize),
+                Event::Propagate { key, layer } => self.propagate(key, layer as usize, now),
             }
         }
         progress(Progress {
@@ -331,10 +349,7 @@ impl<'p> Engine<'p> {
                     Lookup::Hit { version, .. } => {
                         if measured {
                             stats.hits += 1;
-                            if version != self.db.version(key) {
-                                stats.stale_hits += 1;
-                                self.m.stale_reads += 1;
-                            }
+                            self.count_stale(i, key, version, now);
                         }
                         self.fill(req, key, version, from as usize, i, now);
                         self.complete(req, now + latency);
@@ -407,7 +422,7 @@ impl<'p> Engine<'p> {
         {
             if measured {
                 self.m.layers[i].stale_served += 1;
-                self.count_stale(i, key, version);
+                self.count_stale(i, key, version, now);
             }
             self.refresh(i, key, now);
             self.complete(req, now + latency);
@@ -423,7 +438,7 @@ impl<'p> Engine<'p> {
                 } else {
                     stats.hits += 1;
                 }
-                self.count_stale(i, key, version);
+                self.count_stale(i, key, version, now);
             }
             match mode {
                 Stampede::RefreshAhead { window } if expires - now <= window => {
@@ -500,11 +515,59 @@ impl<'p> Engine<'p> {
         true
     }
 
-    /// Counts a read of `version` of `key` served at layer `i` if the origin has moved on.
-    fn count_stale(&mut self, i: usize, key: u32, version: u32) {
+    /// Counts a read of `version` of `key` served at layer `i` at `now` if the origin
+    /// has moved on.
+    #[inline]
+    fn count_stale(&mut self, i: usize, key: u32, version: u32, now: SimTime) {
         if version != self.db.version(key) {
-            self.m.layers[i].stale_hits += 1;
-            self.m.stale_reads += 1;
+            self.stale_read(i, key, version, now);
+        }
+    }
+
+    #[cold]
+    fn stale_read(&mut self, i: usize, key: u32, version: u32, now: SimTime) {
+        self.m.layers[i].stale_hits += 1;
+        self.m.stale_reads += 1;
+        let next = (key as u64) << 32 | version.wrapping_add(1) as u64;
+        if let Some(&moved) = self.commits.get(&next) {
+            self.m.stale_age.record(now - moved);
+        }
+    }
+
+    /// A write to `key` committed at `now`: each cache layer's copy is deleted, stored
+    /// or left alone, now or after the layer's propagation delay.
+    fn committed(&mut self, key: u32, now: SimTime) {
+        if self.on_commit == OnCommit::Nothing {
+            return;
+        }
+        for i in 0..self.layers.len() {
+            let delay = self.plan.caches[i].propagation_delay;
+            if delay == SimTime::ZERO {
+                self.propagate(key, i, now);
+            } else {
+                self.events.push(
+                    now + delay,
+                    Event::Propagate {
+                        key,
+                        layer: i as u32,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A committed write to `key` reaches layer `i`.
+    fn propagate(&mut self, key: u32, i: usize, now: SimTime) {
+        let layer = &mut self.layers[i];
+        match self.on_commit {
+            OnCommit::Nothing => {}
+            OnCommit::Delete => {
+                layer.cache.invalidate(key);
+            }
+            OnCommit::Store => {
+                let expires = layer.expiry(now);
+                layer.cache.fill(key, self.db.version(key), expires);
+            }
         }
     }
 
@@ -665,10 +728,10 @@ impl<'p> Engine<'p> {
             ..
         } = self.requests[req as usize];
         if write {
-            self.db.commit_write(key);
-            for layer in &mut self.layers {
-                layer.cache.invalidate(key);
-            }
+            let version = self.db.commit_write(key);
+            self.commits
+                .insert((key as u64) << 32 | version as u64, now);
+            self.committed(key, now);
         } else {
             self.db.read_served(key);
             self.fill(req, key, version, from as usize, self.layers.len(), now);
@@ -680,10 +743,20 @@ impl<'p> Engine<'p> {
     /// fills them.
     #[inline]
     fn fill(&mut self, req: u32, key: u32, version: u32, from: usize, upto: usize, now: SimTime) {
+        let guard = self.guard_fills;
         for (layer, stats) in self.layers[from..upto]
             .iter_mut()
             .zip(&mut self.m.layers[from..upto])
         {
+            if guard
+                && layer
+                    .cache
+                    .peek(key)
+                    .is_some_and(|(v, _)| v.wrapping_sub(version) as i32 > 0)
+            {
+                // A write stored a newer version here: a read's fill does not undo it.
+                continue;
+            }
             let expires = layer.expiry(now);
             if let crate::cache::Fill::Inserted { evicted: true } =
                 layer.cache.fill(key, version, expires)

@@ -99,6 +99,10 @@ pub struct LayerSpec {
     /// [`crate::stampede`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stampede: Option<StampedeSpec>,
+    /// Cache layers: how long after a write commits its effect (delete or store) reaches
+    /// this layer, ms; 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagation_delay_ms: Option<f64>,
     /// Cache layers: a batch of keys filled at one moment, so they expire together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_expiry: Option<SyncExpirySpec>,
@@ -148,6 +152,8 @@ pub struct CachePlan {
     pub stampede: Stampede,
     /// A batch fill whose copies expire together, if any.
     pub sync_expiry: Option<SyncExpiry>,
+    /// Delay between a write's commit and its effect here.
+    pub propagation_delay: SimTime,
 }
 
 /// A validated database.
@@ -195,6 +201,7 @@ impl LayerSpec {
                 ("jitter", self.jitter.is_some()),
                 ("stampede", self.stampede.is_some()),
                 ("sync_expiry", self.sync_expiry.is_some()),
+                ("propagation_delay_ms", self.propagation_delay_ms.is_some()),
             ] {
                 if set {
                     return Err(Invalid::new(
@@ -293,7 +300,18 @@ impl LayerSpec {
                 })
             }
         };
+        let propagation_delay = match self.propagation_delay_ms {
+            None => SimTime::ZERO,
+            Some(d) if d.is_finite() && d >= 0.0 => SimTime::from_secs_f64(d / 1e3),
+            Some(d) => {
+                return Err(Invalid::new(
+                    "propagation_delay_ms",
+                    format!("is {d}; must be a finite number of milliseconds >= 0"),
+                ));
+            }
+        };
         Ok(LayerPlan::Cache(CachePlan {
+            propagation_delay,
             stampede,
             sync_expiry,
             name: self.name.clone(),

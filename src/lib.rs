@@ -24,6 +24,7 @@
 //! | run the events | [`engine`] |
 //! | each layer: a [`cache::Cache`] store, a [`policy`], a TTL, a [`latency`] | [`layer`], [`cache`], [`policy`] |
 //! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`stampede`] |
+//! | write strategies and invalidation | [`write`] |
 //! | the origin's connection pool and queue | [`database`] |
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
@@ -58,6 +59,7 @@ pub mod stampede;
 pub mod sweep;
 mod time;
 pub mod workload;
+pub mod write;
 
 pub use time::SimTime;
 

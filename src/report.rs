@@ -111,6 +111,8 @@ pub struct Report {
     pub latency_ms: LatencySummary,
     /// Reads served with an outdated version.
     pub stale_reads: u64,
+    /// Their age: time since the origin's version moved past the one served, ms.
+    pub stale_read_age_ms: LatencySummary,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -225,6 +227,7 @@ impl Report {
             latency_ms: m.latency.summary(),
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
+            stale_read_age_ms: m.stale_age.summary(),
             timeseries,
         }
     }
@@ -330,7 +333,12 @@ impl Report {
             l.mean, l.p50, l.p90, l.p99, l.p999, l.max
         );
         if self.writes > 0 {
-            let _ = writeln!(out, "stale reads: {}", self.stale_reads);
+            let a = &self.stale_read_age_ms;
+            let _ = writeln!(
+                out,
+                "stale reads: {} (age ms: p50 {:.3}  p99 {:.3}  max {:.3})",
+                self.stale_reads, a.p50, a.p99, a.max
+            );
         }
         out
     }

@@ -104,6 +104,8 @@ pub struct Plan {
     pub bucket: SimTime,
     /// Concurrent origin reads of one key that make a herd event.
     pub herd_threshold: u32,
+    /// What writes do to the caches.
+    pub writes: crate::write::WritePlan,
 }
 
 impl Scenario {
@@ -204,6 +206,10 @@ impl Scenario {
             database,
             bucket: SimTime::from_secs_f64(bucket_s),
             herd_threshold: self.metrics.herd_threshold,
+            writes: crate::write::WritePlan::new(
+                self.workload.write_strategy,
+                self.workload.invalidation,
+            ),
         })
     }
 

@@ -177,7 +177,6 @@ fn xfetch_starts_e_to_the_one_over_beta_recomputations_per_cycle() {
         let r = run(&toml);
         let c = cache(&r);
         outcomes_add_up(c);
-        eprintln!("{c:?}");
         assert!(c.refresh_cycles > 4_000, "{c:?}");
         assert_eq!(c.misses, 0, "every cycle refreshes before expiry");
         let per_cycle = c.refreshes as f64 / c.refresh_cycles as f64;
@@ -337,4 +336,81 @@ fn stampede_keys_are_validated_by_name() {
             .replace("stampede = { mode = \"none\" }", ""),
     );
     assert_eq!(tiersim::engine::run(&a), tiersim::engine::run(&b));
+}
+
+/// Ten keys read and written uniformly (20% writes, 40 writes/s per key) through one
+/// cache with a long TTL, in front of a database with query time `db_ms`.
+fn writes(strategy: &str, db_ms: f64, extra: &str) -> String {
+    format!(
+        r#"
+        name = "writes"
+        seed = 9
+        requests = 200000
+        warmup_requests = 10000
+        [workload]
+        keys = 10
+        popularity = {{ dist = "uniform" }}
+        rate = 2000.0
+        write_ratio = 0.2
+        write_strategy = "{strategy}"
+        [[layers]]
+        name = "cache"
+        kind = "redis"
+        capacity = 100
+        ttl_s = 10
+        {extra}
+        [[layers]]
+        name = "db"
+        kind = "database"
+        connections = 1000
+        latency = {{ dist = "constant", ms = {db_ms} }}
+        "#
+    )
+}
+
+/// The cache-aside race. A write W to k arrives at a and commits at a + δ, deleting k
+/// from the cache. A read R of k misses at r in (a, a + δ) (k was deleted by an earlier
+/// write or never filled), its query reads the committed version at r, which is still
+/// the old one, and it fills that old version at r + δ, after W's delete: every later
+/// hit is stale until the next write or the TTL. The race needs a commit inside a
+/// read's query, so with δ = 0 it cannot happen (no stale read at all), and with δ =
+/// 5 ms (0.2 writes per key per δ) it does, while `write_through`, whose read fills
+/// never replace the newer version the write stored, has none with the same arrivals.
+#[test]
+fn cache_aside_races_a_read_fill_and_write_through_does_not() {
+    let instant = run(&writes("cache_aside", 0.0, ""));
+    assert_eq!(instant.stale_reads, 0, "no query spans a commit");
+    let aside = run(&writes("cache_aside", 5.0, ""));
+    assert!(aside.stale_reads > 100, "{}", aside.stale_reads);
+    assert_eq!(aside.stale_read_age_ms.count, aside.stale_reads);
+    assert!(aside.stale_read_age_ms.p50 > 0.0);
+    let through = run(&writes("write_through", 5.0, "").replace(
+        "write_strategy = \"write_through\"",
+        "write_strategy = \"write_through\"\ninvalidation = \"delete_on_write\"",
+    ));
+    assert_eq!(through.stale_reads, 0);
+    assert_eq!(through.reads, aside.reads, "the same arrivals");
+}
+
+/// `write_around` with `ttl_only` leaves outdated copies until they expire (here 10 s,
+/// against 25 ms between writes of a key), so most of its hits after a key's first write
+/// are stale, several times `cache_aside`'s race alone; a propagation delay on the delete widens
+/// the window in which a copy is outdated.
+#[test]
+fn write_around_and_slow_purges_read_staler() {
+    let aside = run(&writes("cache_aside", 5.0, ""));
+    let around = run(&writes("write_around", 5.0, ""));
+    assert!(
+        around.stale_reads > 5 * aside.stale_reads,
+        "{} vs {}",
+        around.stale_reads,
+        aside.stale_reads
+    );
+    let slow = run(&writes("cache_aside", 5.0, "propagation_delay_ms = 50"));
+    assert!(
+        slow.stale_reads > 2 * aside.stale_reads,
+        "{} vs {}",
+        slow.stale_reads,
+        aside.stale_reads
+    );
 }
