@@ -23,6 +23,18 @@
 //!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup.
+//!
+//! Where the time goes, and why the code is shaped so (`benches/engine.rs` measures it;
+//! its doc comment has the figures):
+//! - Memory, not arithmetic, bounded the quickstart path: with 1M keys, the Zipf table
+//!   and the per-key arrays (each cache's index, the database's key state) are far
+//!   larger than the CPU caches, and a request stalled on a miss at every stop. Keys are
+//!   now drawn in batches and their state read ahead for the whole batch at once
+//!   ([`Engine::read_ahead`](Engine)), so the misses overlap.
+//! - Events with a constant delay go to FIFO lanes and a hop due before every pending
+//!   event skips the queue (see `queue`); only sampled delays use the heap.
+//! - What is left is spread thin: latency sampling (`exp` of a normal), the two
+//!   histogram records per request, LRU list updates, the heap.
 
 mod queue;
 

@@ -267,6 +267,15 @@ impl LayerSpec {
                 "needs ttl_s: there is no TTL to jitter",
             ));
         }
+        if let Some(p) = self.policy.as_ref().filter(|p| p.needs_future()) {
+            return Err(Invalid::new(
+                "policy",
+                format!(
+                    "`{p}` needs to know each key's next request, which only trace replay \
+                     (`tiersim replay`) has; pick an online policy for a scenario layer"
+                ),
+            ));
+        }
         let stampede = self.stampede.as_ref().map_or(Ok(Stampede::None), |s| {
             s.resolve().map_err(|e| e.under("stampede"))
         })?;

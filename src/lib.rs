@@ -30,6 +30,8 @@
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
 //! | a grid of runs in parallel, with replications and confidence intervals | [`sweep`] |
 //! | charts from those files, PNG and SVG | [`plot`] |
+//! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
+//! | replay a trace through one cache per (policy, size): `replay.csv` | [`replay`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};
@@ -52,12 +54,14 @@ pub mod layer;
 pub mod metrics;
 pub mod plot;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod stampede;
 pub mod sweep;
 mod time;
+pub mod trace;
 pub mod workload;
 pub mod write;
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiersim::engine::Engine;
 use tiersim::plot::{ImageFormat, PlotError, plot_dir};
@@ -23,6 +23,23 @@ struct Cli {
     command: Command,
 }
 
+/// Options that `run` and `sweep` share.
+#[derive(Args)]
+struct RunOptions {
+    /// Override the scenario's seed (a sweep derives each job's seed from it).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Also draw the charts into the output folder.
+    #[arg(long)]
+    plot: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one scenario and print a summary; without SCENARIO, the built-in quickstart.
@@ -32,18 +49,8 @@ enum Command {
         /// Output folder [default: results/<scenario name>]
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Also draw the run's charts into the output folder.
-        #[arg(long)]
-        plot: bool,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Run a scenario over a grid of settings in parallel; write sweep.csv and sweep_summary.csv.
     Sweep {
@@ -64,18 +71,8 @@ enum Command {
         /// Keep the finished jobs of an interrupted sweep in --out and run only the rest.
         #[arg(long)]
         resume: bool,
-        /// Override the scenario's seed (each job's seed derives from it).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario key for every point (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Also draw the sweep's charts into the output folder.
-        #[arg(long)]
-        plot: bool,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Draw charts from the files that run, sweep or replay wrote.
     Plot {
@@ -88,6 +85,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ImageFormat::Both)]
         format: ImageFormat,
     },
+    /// Replay a trace through one cache per (policy, size) and report miss ratios.
+    Replay(ReplayArgs),
     /// Check a scenario file and say what is wrong, or that it is fine.
     Validate {
         /// A scenario file (.toml or .json).
@@ -96,6 +95,51 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The trace file; .gz and .zst are decompressed on the fly.
+    trace: PathBuf,
+    /// Trace format: csv, oracle_general, arc_lis, lirs, twitter, webcachesim.
+    #[arg(long)]
+    format: String,
+    /// Policies to compare, comma-separated (e.g. lru,arc,s3fifo).
+    #[arg(long, value_delimiter = ',', required = true)]
+    policy: Vec<String>,
+    /// Cache sizes, comma-separated, in --size-unit.
+    #[arg(long, value_delimiter = ',', required = true)]
+    size: Vec<u64>,
+    /// What a size counts: entries or bytes.
+    #[arg(long, default_value = "entries")]
+    size_unit: String,
+    /// Output folder for replay.csv [default: results/replay-<trace file name>]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads for the policy x size grid [default: all cores]
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Seed for policies with internal randomness.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// csv: 1-based column of the object id.
+    #[arg(long, default_value_t = 1)]
+    csv_key: usize,
+    /// csv: 1-based column of the timestamp.
+    #[arg(long)]
+    csv_time: Option<usize>,
+    /// csv: 1-based column of the size in bytes.
+    #[arg(long)]
+    csv_size: Option<usize>,
+    /// csv: the first line is a header.
+    #[arg(long)]
+    csv_header: bool,
+    /// csv: field delimiter (one byte).
+    #[arg(long, default_value = ",")]
+    csv_delimiter: String,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// An error and the exit code it maps to.
@@ -136,10 +180,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Run {
             scenario,
             out,
-            seed,
-            set,
-            quiet,
-            plot,
+            options:
+                RunOptions {
+                    seed,
+                    set,
+                    quiet,
+                    plot,
+                },
         } => {
             let (_, mut plan) = load(scenario.as_deref(), &set)?;
             if let Some(seed) = seed {
@@ -148,8 +195,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
             let report = run_with_progress(&plan, quiet);
             report.write(&out)?;
-            print!("{}", report.table());
-            println!("wrote {}", out.display());
+            say(&report.table());
+            say(&format!("wrote {}\n", out.display()));
             if plot {
                 draw(&out, &out, ImageFormat::Both)?;
             }
@@ -162,10 +209,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             jobs,
             out,
             resume,
-            seed,
-            set,
-            quiet,
-            plot,
+            options:
+                RunOptions {
+                    seed,
+                    set,
+                    quiet,
+                    plot,
+                },
         } => {
             let overrides = parse_overrides(&set)?;
             let axes = grid
@@ -192,14 +242,14 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             );
             let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1))?;
             bar.finish_and_clear();
-            println!(
-                "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}",
+            say(&format!(
+                "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}\n",
                 sweep.points.len(),
                 sweep.replications,
                 outcome.ran,
                 outcome.resumed,
                 out.display()
-            );
+            ));
             if plot {
                 draw(&out, &out, ImageFormat::Both)?;
             }
@@ -221,12 +271,24 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 }
             })
         }
+        Command::Replay(args) => replay(args),
         Command::Validate { scenario, set } => {
             let (s, plan) = load(Some(&scenario), &set)?;
-            println!("{}: ok — {}", scenario.display(), describe(&s, &plan));
+            say(&format!(
+                "{}: ok — {}\n",
+                scenario.display(),
+                describe(&s, &plan)
+            ));
             Ok(())
         }
     }
+}
+
+/// Prints to stdout. A reader that has gone away (`tiersim run | head`) is not an error:
+/// the outputs are already written, so the rest of the text is dropped.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
@@ -235,7 +297,7 @@ fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
         other => other.into(),
     })?;
     for f in files {
-        println!("drew {}", f.display());
+        say(&format!("drew {}\n", f.display()));
     }
     Ok(())
 }
@@ -293,4 +355,87 @@ fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::report::Report {
     let report = Engine::new(plan).run(|p| bar.set_position(p.generated));
     bar.finish_and_clear();
     report
+}
+
+fn replay(args: ReplayArgs) -> Result<(), Failure> {
+    use indicatif::ParallelProgressIterator;
+    use rayon::prelude::*;
+    use tiersim::policy::PolicySpec;
+    use tiersim::replay::SizeUnit;
+    use tiersim::trace::{CsvColumns, Format, TraceSource};
+
+    let format: Format = args.format.parse().map_err(bad_input)?;
+    let unit: SizeUnit = args
+        .size_unit
+        .parse()
+        .map_err(|e: String| bad_input(anyhow::anyhow!(e)))?;
+    let policies = args
+        .policy
+        .iter()
+        .map(|p| p.trim().parse::<PolicySpec>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    if let Some(&bad) = args.size.iter().find(|&&s| s == 0) {
+        return Err(bad_input(anyhow::anyhow!(
+            "--size {bad}: sizes must be at least 1"
+        )));
+    }
+    let delimiter = match args.csv_delimiter.as_bytes() {
+        [b] => *b,
+        _ => {
+            return Err(bad_input(anyhow::anyhow!(
+                "--csv-delimiter must be one byte, got `{}`",
+                args.csv_delimiter
+            )));
+        }
+    };
+    let source = TraceSource {
+        path: args.trace.clone(),
+        format,
+        csv: CsvColumns {
+            time: args.csv_time,
+            key: args.csv_key,
+            size: args.csv_size,
+            header: args.csv_header,
+            delimiter,
+        },
+    };
+    // Open once up front so a missing file or bad options fail before any work starts.
+    source.open().map_err(bad_input)?;
+    let out = args.out.unwrap_or_else(|| {
+        let name = args
+            .trace
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        Path::new("results").join(format!("replay-{}", name.unwrap_or_default()))
+    });
+
+    let grid: Vec<(PolicySpec, u64)> = policies
+        .iter()
+        .flat_map(|p| args.size.iter().map(move |&s| (p.clone(), s)))
+        .collect();
+    let bar = ProgressBar::new(grid.len() as u64);
+    if args.quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} replays  {elapsed}")
+            .expect("valid template"),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()?;
+    let results = pool.install(|| {
+        grid.par_iter()
+            .progress_with(bar.clone())
+            .map(|(p, s)| tiersim::replay::replay(&source, p, *s, unit, args.seed))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    bar.finish_and_clear();
+    // A trace that opened but fails midway is bad input too (a corrupt record).
+    let results = results.map_err(bad_input)?;
+    tiersim::replay::write_csv(&out, &results)?;
+    print!("{}", tiersim::replay::table(&results));
+    println!("wrote {}", out.join("replay.csv").display());
+    Ok(())
 }

@@ -259,6 +259,7 @@ impl Chart {
         builder
             .caption(&panel.title, (FONT, 18))
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(48)
             .y_label_area_size(72);
         macro_rules! finish {
@@ -268,6 +269,8 @@ impl Chart {
                     .configure_mesh()
                     .x_desc(self.x_label.as_str())
                     .y_desc(self.y_label.as_str())
+                    .x_label_formatter(&|x| tick(*x))
+                    .y_label_formatter(&|y| tick(*y))
                     .label_style((FONT, 14))
                     .axis_desc_style((FONT, 16))
                     .draw()?;
@@ -365,6 +368,25 @@ impl Chart {
             .position(SeriesLabelPosition::UpperRight)
             .draw()?;
         Ok(())
+    }
+}
+
+/// A tick label: `250`, `0.25`, `10k`, `1.5M`.
+fn tick(v: f64) -> String {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else {
+        trim(format!("{v:.3}"))
     }
 }
 
@@ -630,7 +652,7 @@ fn sweep_charts(t: &Table) -> Result<Vec<Chart>, PlotError> {
     // Latency: one panel, lines per percentile and group, from the first layer's rows
     // (latency is a property of the run, repeated on every layer row).
     let first_layer = layer_order.first().cloned().unwrap_or_default();
-    let mut lat: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut lat = Lines::new();
     for (col, label) in [
         ("latency_p50_ms_mean", "p50"),
         ("latency_p99_ms_mean", "p99"),
@@ -657,17 +679,7 @@ fn sweep_charts(t: &Table) -> Result<Vec<Chart>, PlotError> {
         body: Body::Lines {
             panels: vec![Panel {
                 title: String::new(),
-                series: lat
-                    .into_iter()
-                    .map(|(name, mut points)| {
-                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        Series {
-                            name,
-                            points,
-                            markers: false,
-                        }
-                    })
-                    .collect(),
+                series: sorted_series(lat),
             }],
             log_x,
             y_range: None,
@@ -719,7 +731,7 @@ fn miss_ratio_curve(t: &Table) -> Result<Chart, PlotError> {
         .ok()
         .and_then(|c| t.rows.first().map(|r| r[c].clone()))
         .unwrap_or_else(|| "entries".into());
-    let mut lines: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut lines = Lines::new();
     for r in &t.rows {
         lines
             .entry(r[policy].clone())
@@ -735,17 +747,7 @@ fn miss_ratio_curve(t: &Table) -> Result<Chart, PlotError> {
         body: Body::Lines {
             panels: vec![Panel {
                 title: String::new(),
-                series: lines
-                    .into_iter()
-                    .map(|(name, mut points)| {
-                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        Series {
-                            name,
-                            points,
-                            markers: false,
-                        }
-                    })
-                    .collect(),
+                series: sorted_series(lines),
             }],
             log_x: lo > 0.0 && hi / lo >= 20.0,
             y_range: Some((0.0, 1.0)),
@@ -755,6 +757,21 @@ fn miss_ratio_curve(t: &Table) -> Result<Chart, PlotError> {
 
 /// Named lines of points, by legend entry.
 type Lines = BTreeMap<String, Vec<(f64, f64)>>;
+
+/// One line per entry, its points sorted by x.
+fn sorted_series(lines: Lines) -> Vec<Series> {
+    lines
+        .into_iter()
+        .map(|(name, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series {
+                name,
+                points,
+                markers: false,
+            }
+        })
+        .collect()
+}
 
 /// `layers.redis.ttl_s` -> `redis.ttl_s`, for legends.
 fn short(key: &str) -> String {

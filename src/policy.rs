@@ -13,17 +13,42 @@
 //! Adding a policy: write `policy/<name>.rs` with a type implementing [`Policy`] and
 //! [`BuildPolicy`], and add one line to the `policies!` list below.
 
+mod arc;
+mod belady;
+mod clock;
+mod fifo;
+mod gdsf;
+mod ghost;
+mod heap;
 mod lfu;
+mod lfuda;
+mod lirs;
 mod list;
 mod lru;
-
-mod fifo;
 mod perfect_lfu;
+mod random;
+mod s3fifo;
+mod sieve;
+mod slru;
+mod twoq;
+mod wtinylfu;
 
+pub use arc::Arc;
+pub use belady::Belady;
+pub use clock::Clock;
 pub use fifo::Fifo;
+pub use gdsf::Gdsf;
 pub use lfu::Lfu;
+pub use lfuda::Lfuda;
+pub use lirs::{Lirs, LirsConfig};
 pub use lru::Lru;
 pub use perfect_lfu::PerfectLfu;
+pub use random::Random;
+pub use s3fifo::{S3Fifo, S3FifoConfig};
+pub use sieve::Sieve;
+pub use slru::{Slru, SlruConfig};
+pub use twoq::{TwoQ, TwoQConfig};
+pub use wtinylfu::{WTinyLfu, WTinyLfuConfig};
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -78,13 +103,33 @@ pub trait Policy {
     }
 }
 
+/// How much a cache holds, as its policy needs to know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacity {
+    /// The capacity in the unit of [`Access::size`]: entries when every size is 1, bytes
+    /// otherwise. Policies that split the cache into segments (SLRU, 2Q, ARC, S3-FIFO,
+    /// W-TinyLFU, LIRS) size the segments in this unit.
+    pub units: u64,
+    /// About how many entries will be resident, to size arrays up front.
+    pub slots_hint: usize,
+}
+
+impl Capacity {
+    /// A count-based capacity of `n` entries.
+    pub const fn entries(n: usize) -> Self {
+        Capacity {
+            units: n as u64,
+            slots_hint: n,
+        }
+    }
+}
+
 /// How a policy is made from its scenario configuration.
 pub trait BuildPolicy: Policy + Sized {
     /// The policy's parameters, as a scenario table; `Default` gives the documented defaults.
     type Config: Default + Clone + fmt::Debug + PartialEq + Serialize + for<'de> Deserialize<'de>;
-    /// A policy for a cache expected to hold about `capacity_hint` entries; `seed` feeds any
-    /// internal randomness.
-    fn build(config: &Self::Config, capacity_hint: usize, seed: u64) -> Self;
+    /// A policy for a cache of `capacity`; `seed` feeds any internal randomness.
+    fn build(config: &Self::Config, capacity: Capacity, seed: u64) -> Self;
 }
 
 /// The configuration of a policy without parameters: only `name` is allowed in its table.
@@ -116,10 +161,15 @@ macro_rules! policies {
                 match self { $( PolicySpec::$variant(_) => $name, )+ }
             }
 
-            /// Builds the policy for a cache of about `capacity_hint` entries.
+            /// Builds the policy for a count-based cache of about `capacity_hint` entries.
             pub fn build(&self, capacity_hint: usize, seed: u64) -> AnyPolicy {
+                self.build_sized(Capacity::entries(capacity_hint), seed)
+            }
+
+            /// Builds the policy for a cache of `capacity` (entries or bytes).
+            pub fn build_sized(&self, capacity: Capacity, seed: u64) -> AnyPolicy {
                 match self {
-                    $( PolicySpec::$variant(c) => AnyPolicy::$variant(<$ty>::build(c, capacity_hint, seed)), )+
+                    $( PolicySpec::$variant(c) => AnyPolicy::$variant(<$ty>::build(c, capacity, seed)), )+
                 }
             }
 
@@ -166,6 +216,37 @@ policies! {
     Lfu = "lfu" => Lfu,
     /// LFU with every key's count kept for ever: holds the most requested keys seen.
     PerfectLfu = "perfect_lfu" => PerfectLfu,
+    /// Uniformly random victim, from a seeded stream.
+    Random = "random" => Random,
+    /// CLOCK (second chance): a hit sets a reference bit that buys one more pass.
+    Clock = "clock" => Clock,
+    /// Segmented LRU: a probationary and a protected segment.
+    Slru = "slru" => Slru,
+    /// 2Q: a FIFO for first-timers, a ghost of their keys, an LRU for the rest.
+    TwoQ = "2q" => TwoQ,
+    /// ARC: adaptive balance between recency and frequency, with ghost lists.
+    Arc = "arc" => Arc,
+    /// LIRS: inter-reference recency decides which entries are protected.
+    Lirs = "lirs" => Lirs,
+    /// S3-FIFO: a small FIFO, a main FIFO with reinsertion, and a ghost FIFO.
+    S3Fifo = "s3fifo" => S3Fifo,
+    /// SIEVE: a FIFO with a hand that skips visited entries.
+    Sieve = "sieve" => Sieve,
+    /// Window TinyLFU: an LRU window, an SLRU main and a frequency-sketch admission filter.
+    WTinyLfu = "wtinylfu" => WTinyLfu,
+    /// Greedy-Dual-Size-Frequency: small, popular objects stay (size-aware).
+    Gdsf = "gdsf" => Gdsf,
+    /// LFU with dynamic aging (size-independent key, aging like GDSF).
+    Lfuda = "lfuda" => Lfuda,
+    /// Belady's MIN: evict the entry whose next access is farthest (needs the future).
+    Belady = "belady" => Belady,
+}
+
+impl PolicySpec {
+    /// Whether the policy needs [`Access::next_access`], known only when replaying a trace.
+    pub fn needs_future(&self) -> bool {
+        matches!(self, PolicySpec::Belady(_))
+    }
 }
 
 impl Default for PolicySpec {

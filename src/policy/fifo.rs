@@ -5,7 +5,7 @@
 //! algorithms", IEEE Trans. Computers, 1973).
 
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 /// First in, first out.
 #[derive(Debug, Default)]
@@ -16,7 +16,8 @@ pub struct Fifo {
 
 impl BuildPolicy for Fifo {
     type Config = NoConfig;
-    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
+        let capacity_hint = capacity.slots_hint;
         Fifo {
             links: Links::with_capacity(capacity_hint),
             queue: List::default(),

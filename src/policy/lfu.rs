@@ -9,7 +9,7 @@
 //! first is evicted (LRU within a frequency class).
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 #[derive(Clone, Copy, Debug)]
 struct Class {
@@ -31,15 +31,10 @@ pub struct Lfu {
     lowest: u32,
 }
 
-impl Default for Lfu {
-    fn default() -> Self {
-        Lfu::build(&NoConfig {}, 0, 0)
-    }
-}
-
 impl BuildPolicy for Lfu {
     type Config = NoConfig;
-    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
+        let capacity_hint = capacity.slots_hint;
         Lfu {
             links: Links::with_capacity(capacity_hint),
             class_of: Vec::with_capacity(capacity_hint),
@@ -47,6 +42,13 @@ impl BuildPolicy for Lfu {
             free_classes: Vec::new(),
             lowest: NIL,
         }
+    }
+}
+
+impl Default for Lfu {
+    /// An empty LFU; `lowest` must start as `NIL`, which a derived `Default` would make 0.
+    fn default() -> Self {
+        Lfu::build(&NoConfig {}, Capacity::entries(0), 0)
     }
 }
 

@@ -37,7 +37,7 @@ impl Links {
         }
     }
 
-    /// The slot after `slot` in its list, or `NIL`.
+    /// The slot after `slot` in its list (towards the newest end), or `NIL`.
     #[inline]
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn next(&self, slot: Slot) -> Slot {
@@ -75,6 +75,7 @@ impl List {
         self.len == 0
     }
 
+    /// The oldest slot, or `NIL`.
     #[inline]
     #[allow(dead_code)]
     pub(crate) fn front(&self) -> Slot {

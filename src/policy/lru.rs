@@ -5,7 +5,7 @@
 //! experimental results", IEEE JSAC 2002); `tests/integration/theory.rs` checks it.
 
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 /// Least recently used: one recency list, 8 bytes of state per entry.
 #[derive(Debug, Default)]
@@ -16,7 +16,8 @@ pub struct Lru {
 
 impl BuildPolicy for Lru {
     type Config = NoConfig;
-    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
+        let capacity_hint = capacity.slots_hint;
         Lru {
             links: Links::with_capacity(capacity_hint),
             recency: List::default(),

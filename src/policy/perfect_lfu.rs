@@ -11,7 +11,7 @@
 //! Cost: 4 bytes per key of the key space for the counts, 20 bytes per resident entry,
 //! O(log C) per operation (an indexed binary heap).
 
-use super::{Access, BuildPolicy, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 /// LFU over all-time counts, with admission.
 #[derive(Debug, Default)]
@@ -30,9 +30,9 @@ pub struct PerfectLfu {
 
 impl BuildPolicy for PerfectLfu {
     type Config = NoConfig;
-    fn build(_: &NoConfig, capacity_hint: usize, _seed: u64) -> Self {
+    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
         PerfectLfu {
-            heap: Vec::with_capacity(capacity_hint),
+            heap: Vec::with_capacity(capacity.slots_hint),
             ..Default::default()
         }
     }

@@ -364,3 +364,22 @@ fn readme_scenario_examples_validate() {
         assert!(out.status.success(), "README block {i}: {}", stderr(&out));
     }
 }
+
+/// Regression: `tiersim ... | head` used to panic when stdout closed early.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(["run", "-q", "--out", "o"])
+        .args(SMALL)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+    assert!(dir.path().join("o/summary.json").exists());
+}

@@ -1,0 +1,62 @@
+//! LFUDA: LFU with dynamic aging. Priority `L + frequency`, where `L` is the last victim's
+//! priority, so an object popular long ago cannot stay forever.
+//!
+//! Arlitt, Cherkasova, Dilley, Friedrich and Jin, "Evaluating content management
+//! techniques for Web proxy caches", ACM SIGMETRICS Performance Evaluation Review, 2000
+//! (as in Squid's heap LFUDA). Unlike GDSF the key ignores size; with byte capacities the
+//! cache still evicts until the new object fits. Ties go to the entry whose priority was
+//! set first.
+
+use super::heap::GreedyDual;
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+
+/// LFUDA over an indexed heap, 24 bytes per entry.
+#[derive(Debug)]
+pub struct Lfuda(GreedyDual);
+
+impl BuildPolicy for Lfuda {
+    type Config = NoConfig;
+    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
+        Lfuda(GreedyDual::new(capacity.slots_hint, false))
+    }
+}
+
+impl Policy for Lfuda {
+    #[inline]
+    fn insert(&mut self, slot: Slot, access: &Access) {
+        self.0.insert(slot, access.size);
+    }
+    #[inline]
+    fn touch(&mut self, slot: Slot, _: &Access) {
+        self.0.touch(slot);
+    }
+    #[inline]
+    fn evict(&mut self, _: &Access) -> Slot {
+        self.0.evict()
+    }
+    #[inline]
+    fn remove(&mut self, slot: Slot) {
+        self.0.remove(slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aging_lets_new_entries_overtake_old_favourites() {
+        let mut p = Lfuda::build(&NoConfig {}, Capacity::entries(2), 0);
+        p.insert(0, &Access::key(0));
+        for _ in 0..2 {
+            p.touch(0, &Access::key(0)); // priority 3
+        }
+        p.insert(1, &Access::key(1)); // 1
+        assert_eq!(p.evict(&Access::key(2)), 1);
+        assert_eq!(p.0.inflation(), 1.0);
+        p.insert(1, &Access::key(2)); // 1 + 1 = 2
+        p.touch(1, &Access::key(2)); // 1 + 2 = 3, set after 0's 3
+        assert_eq!(p.evict(&Access::key(3)), 0);
+        assert_eq!(p.0.inflation(), 3.0);
+    }
+}

@@ -1,0 +1,145 @@
+//! 2Q: first-time entries wait in a FIFO (A1in); when they leave it their keys are kept in
+//! a ghost FIFO (A1out), and a miss that finds its key there goes to the main LRU (Am).
+//! Hits in A1in change nothing, so a burst of correlated references does not look like
+//! popularity.
+//!
+//! Johnson and Shasha, "2Q: a low overhead high performance buffer management replacement
+//! algorithm", VLDB 1994 (the full version, with Kin = 25% and Kout = 50% of the cache).
+
+use serde::{Deserialize, Serialize};
+
+use super::ghost::Ghosts;
+use super::list::{Links, List};
+use super::{Access, BuildPolicy, Capacity, Policy, Slot};
+
+/// 2Q parameters, as shares of the capacity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwoQConfig {
+    /// A1in's target size, Kin (default 0.25).
+    pub kin: f64,
+    /// A1out's size, Kout (default 0.5).
+    pub kout: f64,
+}
+
+impl Default for TwoQConfig {
+    fn default() -> Self {
+        TwoQConfig {
+            kin: 0.25,
+            kout: 0.5,
+        }
+    }
+}
+
+const A1IN: u8 = 0;
+const AM: u8 = 1;
+
+/// 2Q, 17 bytes per entry plus 12 per key in A1out.
+#[derive(Debug)]
+pub struct TwoQ {
+    links: Links,
+    a1in: List,
+    am: List,
+    segment: Vec<u8>,
+    size: Vec<u32>,
+    key: Vec<u32>,
+    a1in_units: u64,
+    kin: u64,
+    kout: u64,
+    a1out: Ghosts<1>,
+}
+
+impl BuildPolicy for TwoQ {
+    type Config = TwoQConfig;
+    fn build(config: &TwoQConfig, capacity: Capacity, _seed: u64) -> Self {
+        let share = |r: f64| (capacity.units as f64 * r.max(0.0)) as u64;
+        TwoQ {
+            links: Links::with_capacity(capacity.slots_hint),
+            a1in: List::default(),
+            am: List::default(),
+            segment: Vec::with_capacity(capacity.slots_hint),
+            size: Vec::with_capacity(capacity.slots_hint),
+            key: Vec::with_capacity(capacity.slots_hint),
+            a1in_units: 0,
+            kin: share(config.kin),
+            kout: share(config.kout),
+            a1out: Ghosts::new(),
+        }
+    }
+}
+
+impl Policy for TwoQ {
+    #[inline]
+    fn insert(&mut self, slot: Slot, access: &Access) {
+        let s = slot as usize;
+        if s >= self.segment.len() {
+            self.segment.resize(s + 1, A1IN);
+            self.size.resize(s + 1, 0);
+            self.key.resize(s + 1, 0);
+        }
+        self.size[s] = access.size;
+        self.key[s] = access.key;
+        if self.a1out.remove(access.key).is_some() {
+            self.segment[s] = AM;
+            self.am.push_back(&mut self.links, slot);
+        } else {
+            self.segment[s] = A1IN;
+            self.a1in_units += access.size as u64;
+            self.a1in.push_back(&mut self.links, slot);
+        }
+    }
+    #[inline]
+    fn touch(&mut self, slot: Slot, _: &Access) {
+        if self.segment[slot as usize] == AM {
+            self.am.move_to_back(&mut self.links, slot);
+        }
+    }
+    #[inline]
+    fn evict(&mut self, _: &Access) -> Slot {
+        if !self.a1in.is_empty() && (self.a1in_units > self.kin || self.am.is_empty()) {
+            let s = self.a1in.pop_front(&mut self.links).expect("not empty");
+            let (key, size) = (self.key[s as usize], self.size[s as usize]);
+            self.a1in_units -= size as u64;
+            self.a1out.push(0, key, size);
+            self.a1out.trim(0, self.kout);
+            return s;
+        }
+        self.am
+            .pop_front(&mut self.links)
+            .expect("evict called on an empty cache")
+    }
+    #[inline]
+    fn remove(&mut self, slot: Slot) {
+        if self.segment[slot as usize] == AM {
+            self.am.remove(&mut self.links, slot);
+        } else {
+            self.a1in.remove(&mut self.links, slot);
+            self.a1in_units -= self.size[slot as usize] as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a1in_overflow_goes_to_ghost_and_ghost_hits_go_to_am() {
+        // Capacity 4: Kin = 1, Kout = 2.
+        let mut p = TwoQ::build(&TwoQConfig::default(), Capacity::entries(4), 0);
+        for s in 0..4 {
+            p.insert(s, &Access::key(10 + s));
+        }
+        p.touch(0, &Access::key(10)); // a hit in A1in changes nothing
+        assert_eq!(p.evict(&Access::key(20)), 0);
+        assert_eq!(p.evict(&Access::key(20)), 1);
+        assert_eq!(p.evict(&Access::key(20)), 2);
+        assert_eq!(p.a1out.to_vec(0), vec![11, 12], "A1out keeps Kout = 2 keys");
+        p.insert(0, &Access::key(12));
+        assert_eq!(p.am.slots(&p.links), vec![0]);
+        assert_eq!(p.a1in.slots(&p.links), vec![3]);
+        assert_eq!(p.a1out.to_vec(0), vec![11]);
+        // A1in holds 1 = Kin, so the victim comes from Am.
+        assert_eq!(p.evict(&Access::key(20)), 0);
+    }
+}

@@ -1,0 +1,137 @@
+//! Twitter's production cache traces (Yang, Yue and Rashmi, "A large scale analysis of
+//! hundreds of in-memory cache clusters at Twitter", OSDI 2020): CSV lines of
+//! `timestamp, anonymized key, key size, value size, client id, operation, TTL`.
+//!
+//! As libCacheSim's `twr` reader: the object size is key size + value size; `get` and
+//! `gets` read; `set`, `add`, `replace`, `cas`, `append`, `prepend`, `incr` and `decr`
+//! write; `delete` removes. Timestamps and TTLs are in seconds; a TTL of 0 means none.
+
+use std::path::PathBuf;
+
+use super::csv::key_id;
+use super::{Input, Op, Request, TraceError, TraceReader};
+
+/// Reads Twitter cache-trace CSV.
+pub struct Reader {
+    csv: csv::Reader<Input>,
+    record: csv::ByteRecord,
+    path: PathBuf,
+    number: u64,
+}
+
+impl Reader {
+    /// A reader over `input`, read from `path`.
+    pub fn new(input: Input, path: PathBuf) -> Self {
+        Reader {
+            csv: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(input),
+            record: csv::ByteRecord::new(),
+            path,
+            number: 0,
+        }
+    }
+
+    fn error(&self, message: String) -> TraceError {
+        TraceError::Parse {
+            path: self.path.clone(),
+            record: self.number,
+            message,
+        }
+    }
+
+    fn number(&self, i: usize, name: &str) -> Result<u64, TraceError> {
+        let f = self.record.get(i).unwrap_or(b"");
+        std::str::from_utf8(f)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| {
+                self.error(format!(
+                    "{name} is `{}`, not a valid number",
+                    String::from_utf8_lossy(f)
+                ))
+            })
+    }
+}
+
+/// The cache operation a Twitter op name stands for.
+fn op(name: &[u8]) -> Option<Op> {
+    Some(match name {
+        b"get" | b"gets" => Op::Read,
+        b"set" | b"add" | b"replace" | b"cas" | b"append" | b"prepend" | b"incr" | b"decr" => {
+            Op::Write
+        }
+        b"delete" => Op::Delete,
+        _ => return None,
+    })
+}
+
+impl TraceReader for Reader {
+    fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
+        let more = self
+            .csv
+            .read_byte_record(&mut self.record)
+            .map_err(|e| self.error(e.to_string()))?;
+        if !more {
+            return Ok(false);
+        }
+        self.number += 1;
+        if self.record.len() < 7 {
+            return Err(self.error(format!(
+                "{} fields; expected 7 (timestamp, key, key size, value size, client, op, ttl)",
+                self.record.len()
+            )));
+        }
+        let name = self.record.get(5).unwrap_or(b"");
+        let op = op(name).ok_or_else(|| {
+            self.error(format!(
+                "unknown operation `{}`",
+                String::from_utf8_lossy(name)
+            ))
+        })?;
+        let size = self.number(2, "key size")? + self.number(3, "value size")?;
+        *req = Request {
+            time: self.number(0, "timestamp")?,
+            id: key_id(self.record.get(1).unwrap_or(b"")),
+            size: size.min(u32::MAX as u64) as u32,
+            op,
+            ttl: self.number(6, "ttl")?,
+        };
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Format, TraceSource};
+
+    #[test]
+    fn ops_sizes_and_ttls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(
+            &path,
+            "0,keyA,10,90,1,get,0\n1,keyA,10,20,1,set,60\n2,keyB,5,5,2,delete,0\n3,keyA,1,1,1,flush,0\n",
+        )
+        .unwrap();
+        let src = TraceSource {
+            path,
+            format: Format::Twitter,
+            csv: Default::default(),
+        };
+        let mut r = src.open().unwrap();
+        let mut q = Request::default();
+        assert!(r.read(&mut q).unwrap());
+        assert_eq!((q.time, q.size, q.op, q.ttl), (0, 100, Op::Read, 0));
+        let a = q.id;
+        assert!(r.read(&mut q).unwrap());
+        assert_eq!((q.id, q.size, q.op, q.ttl), (a, 30, Op::Write, 60));
+        assert!(r.read(&mut q).unwrap());
+        assert_eq!(q.op, Op::Delete);
+        assert_ne!(q.id, a);
+        let err = r.read(&mut q).unwrap_err().to_string();
+        assert!(err.contains("record 4: unknown operation `flush`"), "{err}");
+    }
+}

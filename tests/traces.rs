@@ -1,0 +1,120 @@
+//! Replays of the public traces in `../shared/traces` against published numbers.
+//!
+//! Each test prints why it skipped when the traces are not beside the checkout.
+
+use std::path::PathBuf;
+
+use tiersim::policy::PolicySpec;
+use tiersim::replay::{KeyMap, SizeUnit, replay};
+use tiersim::trace::{Format, Request, TraceSource};
+
+fn traces() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: no trace folder at {}", dir.display());
+        None
+    }
+}
+
+fn arc_trace(name: &str) -> Option<TraceSource> {
+    let path = traces()?.join("arc").join(format!("{name}.lis.zst"));
+    if !path.is_file() {
+        eprintln!("skipped: {} is missing", path.display());
+        return None;
+    }
+    Some(TraceSource {
+        path,
+        format: Format::ArcLis,
+        csv: Default::default(),
+    })
+}
+
+/// Requests and distinct pages after expansion.
+fn counts(src: &TraceSource) -> (u64, usize) {
+    let mut r = src.open().unwrap();
+    let mut keys = KeyMap::default();
+    let mut req = Request::default();
+    let mut n = 0;
+    while r.read(&mut req).unwrap() {
+        keys.key(req.id).unwrap();
+        n += 1;
+    }
+    (n, keys.len())
+}
+
+/// Megiddo and Modha, FAST 2003, Table III.
+#[test]
+fn arc_traces_have_the_papers_request_and_page_counts() {
+    for (name, requests, pages) in [
+        ("OLTP", 914_145, 186_880),
+        ("P3", 3_912_296, 762_543),
+        ("P6", 12_672_123, 773_770),
+        ("P12", 13_208_930, 3_153_310),
+        ("P2", 12_729_495, 913_347),
+    ] {
+        let Some(src) = arc_trace(name) else { return };
+        assert_eq!(counts(&src), (requests, pages), "{name}");
+    }
+}
+
+fn hit_ratio_percent(src: &TraceSource, policy: &str, size: u64) -> f64 {
+    let r = replay(
+        src,
+        &PolicySpec::from_name(policy).unwrap(),
+        size,
+        SizeUnit::Entries,
+        1,
+    )
+    .unwrap();
+    100.0 * (1.0 - r.miss_ratio)
+}
+
+/// The ARC paper's Table IV, OLTP at c = 1000: LRU 32.83%, ARC 38.93%.
+#[test]
+fn oltp_hit_ratios_match_the_arc_paper() {
+    let Some(src) = arc_trace("OLTP") else { return };
+    let lru = hit_ratio_percent(&src, "lru", 1000);
+    assert_eq!(format!("{lru:.2}"), "32.83", "LRU {lru}");
+    // Our ARC follows the paper's Figure 4 case by case (and libCacheSim's ARC.c, which
+    // does the same) and gets 38.95%: 0.02 points (about 180 hits) above the table. The
+    // bound below keeps it within that reproduction gap so any regression shows.
+    let arc = hit_ratio_percent(&src, "arc", 1000);
+    assert!((arc - 38.93).abs() < 0.03, "ARC {arc}");
+    assert!(arc > lru + 6.0, "ARC beats LRU by about 6 points on OLTP");
+}
+
+/// Belady's MIN is a lower bound on misses for every online policy (unit sizes).
+#[test]
+fn belady_bounds_every_policy_on_oltp() {
+    let Some(src) = arc_trace("OLTP") else { return };
+    let opt = hit_ratio_percent(&src, "belady", 1000);
+    for p in ["lru", "arc", "s3fifo", "lirs", "wtinylfu", "2q", "sieve"] {
+        let h = hit_ratio_percent(&src, p, 1000);
+        assert!(h < opt, "{p} {h} beats belady {opt}");
+    }
+}
+
+/// The LIRS traces read, skip their `*` markers, and replay.
+#[test]
+fn lirs_traces_replay() {
+    let Some(dir) = traces() else { return };
+    let path = dir.join("lirs/loop.trace.gz");
+    if !path.is_file() {
+        eprintln!("skipped: {} is missing", path.display());
+        return;
+    }
+    let src = TraceSource {
+        path,
+        format: Format::Lirs,
+        csv: Default::default(),
+    };
+    let (n, pages) = counts(&src);
+    assert!(n > 1000 && pages > 100, "{n} requests, {pages} pages");
+    // A loop larger than the cache is LRU's worst case; LIRS keeps part of it.
+    let size = pages as u64 / 2;
+    let lru = hit_ratio_percent(&src, "lru", size);
+    let lirs = hit_ratio_percent(&src, "lirs", size);
+    assert!(lirs > lru + 10.0, "lirs {lirs} vs lru {lru}");
+}
