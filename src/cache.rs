@@ -154,6 +154,14 @@ impl Cache {
         }
     }
 
+    /// `key`'s version and expiry if resident, fresh or expired, without touching the
+    /// policy or removing it: `stale_while_revalidate` serves an expired copy.
+    #[inline]
+    pub fn peek(&self, key: u32) -> Option<(u32, SimTime)> {
+        let e = self.entries[self.slot(key)? as usize];
+        Some((e.version, e.expires))
+    }
+
     /// Looks `key` up at `now`: a fresh copy counts as a hit for the policy; an expired
     /// one is removed.
     #[inline]

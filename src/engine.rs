@@ -14,6 +14,13 @@
 //! starts, so a read that started before a write and finishes after it fills the caches
 //! with the old version: the cache-aside race, counted as stale hits later.
 //!
+//! A cache layer may defend against stampedes ([`crate::stampede`]): its lookups then
+//! go through [`Engine::defended_lookup`], waiters and background refreshes are
+//! requests like any other (a background one fills only the layers from the one that
+//! started it inward, and its latency is not a read's), and every response that passes
+//! a defended layer ends that layer's flight for the key. Without any defence the engine
+//! checks one flag per lookup and per fill and does nothing else.
+//!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup.
 //!
@@ -37,10 +44,14 @@ use crate::database::Database;
 use crate::layer::Layer;
 use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
 use crate::report::Report;
-use crate::rng::{Stream, mix64, stream};
+use crate::rng::{SimRng, Stream, mix64, stream};
 use crate::scenario::Plan;
+use crate::stampede::{Defence, Stampede, xfetch_refresh};
 use crate::workload::Workload;
+use crate::write::OnCommit;
 use queue::EventQueue;
+use rand::RngExt;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -52,17 +63,29 @@ enum Event {
     Origin { req: u32 },
     /// The database finished request `req`'s query.
     Served { req: u32 },
+    /// Request `req`, waiting for a lock at layer `layer`, polls it.
+    Poll { req: u32, layer: u32 },
+    /// Layer `layer`'s `sync_expiry` batch fill.
+    SyncFill { layer: u32 },
+    /// A committed write to `key` reaches layer `layer` after its propagation delay.
+    Propagate { key: u32, layer: u32 },
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Request {
     arrived: SimTime,
+    /// When it reached the origin, or began waiting at a defended layer.
     at_origin: SimTime,
     key: u32,
     /// For reads, the version the query read.
     version: u32,
     measured: bool,
     write: bool,
+    /// A background refresh, not a client's read: no latency, no read counted.
+    background: bool,
+    /// The outermost layer its response fills: 0, or the layer that started a
+    /// background refresh.
+    from: u16,
 }
 
 /// How far a run has got, for progress bars.
@@ -83,6 +106,8 @@ pub(crate) struct Measured {
     pub reads: u64,
     pub writes: u64,
     pub stale_reads: u64,
+    /// Ages of stale reads: time since the origin's version moved past the one served.
+    pub stale_age: LatencyHistogram,
     pub window: SimTime,
     /// From the first measured arrival to the last event.
     pub span: SimTime,
@@ -98,6 +123,19 @@ pub struct Engine<'p> {
     workload: Workload,
     layers: Vec<Layer>,
     db: Database,
+    /// Each cache layer's stampede defence.
+    defences: Vec<Defence>,
+    /// Whether any layer has one: when not, no lookup or fill looks at `defences`.
+    defended: bool,
+    /// Draws of each defence (`xfetch`).
+    defence_rng: Vec<SimRng>,
+    /// What a committed write does to each cache layer's copy.
+    on_commit: OnCommit,
+    /// Whether a read's fill must not replace a newer version (`write_through`).
+    guard_fills: bool,
+    /// When each version of a key was committed, by `key << 32 | version`, for the age
+    /// of stale reads. Only writes add to it.
+    commits: FxHashMap<u64, SimTime>,
     /// For each cache layer of constant latency, the FIFO lane of the event queue that
     /// the hop after it goes to, rather than the heap (see `queue`). Lane 0 holds the
     /// next arrival. Only constant sources get a lane, as `pop` scans every lane.
@@ -148,7 +186,20 @@ impl<'p> Engine<'p> {
             .map(|l| lane_if(l.constant_latency().is_some()))
             .collect();
         let served_lane = lane_if(db.constant_service().is_some());
+        let defences: Vec<Defence> = plan
+            .caches
+            .iter()
+            .map(|c| Defence::new(c.stampede))
+            .collect();
         Engine {
+            defended: defences.iter().any(Defence::is_active),
+            defences,
+            on_commit: plan.writes.on_commit(),
+            guard_fills: plan.writes.on_commit() == OnCommit::Store,
+            commits: FxHashMap::default(),
+            defence_rng: (0..n)
+                .map(|i| stream(plan.seed, Stream::Stampede(i)))
+                .collect(),
             plan,
             events: EventQueue::new(lanes),
             hop_lane,
@@ -170,6 +221,7 @@ impl<'p> Engine<'p> {
                 reads: 0,
                 writes: 0,
                 stale_reads: 0,
+                stale_age: LatencyHistogram::default(),
                 window: SimTime::ZERO,
                 span: SimTime::ZERO,
                 timeseries: TimeSeries::new(plan.bucket),
@@ -189,6 +241,15 @@ impl<'p> Engine<'p> {
     /// assert_eq!(report.requests, 20_000);
     /// ```
     pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Report {
+        for (i, c) in self.plan.caches.iter().enumerate() {
+            if let Some(s) = c.sync_expiry {
+                if s.at == SimTime::ZERO {
+                    self.sync_fill(i);
+                } else {
+                    self.events.push(s.at, Event::SyncFill { layer: i as u32 });
+                }
+            }
+        }
         self.events
             .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
         while let Some((now, event)) = self.events.pop() {
@@ -206,6 +267,9 @@ impl<'p> Engine<'p> {
                 Event::Lookup { req, layer } => self.lookup(req, layer as usize, now),
                 Event::Origin { req } => self.origin(req, now),
                 Event::Served { req } => self.served(req, now),
+                Event::Poll { req, layer } => self.poll(req, layer as usize, now),
+                Event::SyncFill { layer } => self.sync_fill(layer as usize),
+                Event::Propagate { key, layer } => self.propagate(key, layer as usize, now),
             }
         }
         progress(Progress {
@@ -248,6 +312,8 @@ impl<'p> Engine<'p> {
             version: 0,
             measured,
             write: op.write,
+            background: false,
+            from: 0,
         });
         if measured {
             self.m.timeseries.arrival(now);
@@ -268,7 +334,12 @@ impl<'p> Engine<'p> {
     /// Request `req` consults layer `i` at `now`, and goes on inward through every layer
     /// that answers in zero time without scheduling an event.
     fn lookup(&mut self, req: u32, mut i: usize, mut now: SimTime) {
-        let Request { key, measured, .. } = self.requests[req as usize];
+        let Request {
+            key,
+            measured,
+            from,
+            ..
+        } = self.requests[req as usize];
         loop {
             if i == self.layers.len() {
                 self.origin(req, now);
@@ -276,54 +347,331 @@ impl<'p> Engine<'p> {
             }
             let layer = &mut self.layers[i];
             let latency = layer.sample_latency();
-            let lookup = layer.cache.get(key, now);
-            let stats = &mut self.m.layers[i];
-            if measured {
-                stats.requests += 1;
-            }
-            match lookup {
-                Lookup::Hit { version, .. } => {
-                    if measured {
-                        stats.hits += 1;
-                        if version != self.db.version(key) {
-                            stats.stale_hits += 1;
-                            self.m.stale_reads += 1;
-                        }
-                    }
-                    self.fill(key, version, i, now);
-                    self.complete(req, now + latency);
+            if self.defended && self.defences[i].is_active() {
+                if !self.defended_lookup(req, i, now, latency, false) {
                     return;
                 }
-                Lookup::Miss | Lookup::Expired => {
-                    if measured {
-                        stats.misses += 1;
-                        stats.expirations += u64::from(lookup == Lookup::Expired);
-                    }
-                    i += 1;
-                    if latency != SimTime::ZERO {
-                        now = now + latency;
-                        if self.events.take_if_next(now) {
-                            // Nothing else happens before the next hop: take it now.
-                            self.advance(now);
-                            continue;
+            } else {
+                let lookup = layer.cache.get(key, now);
+                let stats = &mut self.m.layers[i];
+                if measured {
+                    stats.requests += 1;
+                }
+                match lookup {
+                    Lookup::Hit { version, .. } => {
+                        if measured {
+                            stats.hits += 1;
+                            self.count_stale(i, key, version, now);
                         }
-                        let event = if i == self.layers.len() {
-                            Event::Origin { req }
-                        } else {
-                            Event::Lookup {
-                                req,
-                                layer: i as u32,
-                            }
-                        };
-                        if let Some(lane) = self.hop_lane[i - 1] {
-                            self.events.push_lane(lane, now, event);
-                        } else {
-                            self.events.push(now, event);
-                        }
+                        self.fill(req, key, version, from as usize, i, now);
+                        self.complete(req, now + latency);
                         return;
+                    }
+                    Lookup::Miss | Lookup::Expired => {
+                        if measured {
+                            stats.misses += 1;
+                            stats.expirations += u64::from(lookup == Lookup::Expired);
+                        }
                     }
                 }
             }
+            i += 1;
+            if latency != SimTime::ZERO {
+                now = now + latency;
+                if self.events.take_if_next(now) {
+                    // Nothing else happens before the next hop: take it now.
+                    self.advance(now);
+                    continue;
+                }
+                let event = if i == self.layers.len() {
+                    Event::Origin { req }
+                } else {
+                    Event::Lookup {
+                        req,
+                        layer: i as u32,
+                    }
+                };
+                if let Some(lane) = self.hop_lane[i - 1] {
+                    self.events.push_lane(lane, now, event);
+                } else {
+                    self.events.push(now, event);
+                }
+                return;
+            }
+        }
+    }
+
+    /// A lookup at layer `i`, which has a stampede defence, `latency` being its round
+    /// trip. Returns whether the request goes on inward (at `now + latency`); otherwise
+    /// it was answered, or waits. `polling`: a `lock` waiter looking again.
+    ///
+    /// Outcomes at the layer: `requests = hits + misses + coalesced + stale_served`
+    /// (a `lock` waiter counts once, when its wait ends).
+    #[inline(never)]
+    fn defended_lookup(
+        &mut self,
+        req: u32,
+        i: usize,
+        now: SimTime,
+        latency: SimTime,
+        polling: bool,
+    ) -> bool {
+        let Request {
+            key,
+            measured,
+            from,
+            at_origin: waiting_since,
+            ..
+        } = self.requests[req as usize];
+        let mode = self.defences[i].mode;
+        if measured && !polling {
+            self.m.layers[i].requests += 1;
+        }
+        if let Stampede::StaleWhileRevalidate { window } = mode
+            && let Some((version, expires)) = self.layers[i].cache.peek(key)
+            && expires <= now
+            && now < expires + window
+        {
+            if measured {
+                self.m.layers[i].stale_served += 1;
+                self.count_stale(i, key, version, now);
+            }
+            self.refresh(i, key, now);
+            self.complete(req, now + latency);
+            return false;
+        }
+        let lookup = self.layers[i].cache.get(key, now);
+        if let Lookup::Hit { version, expires } = lookup {
+            if measured {
+                let stats = &mut self.m.layers[i];
+                if polling {
+                    stats.coalesced += 1;
+                    stats.coalesced_wait_ns += (now - waiting_since).as_nanos();
+                } else {
+                    stats.hits += 1;
+                }
+                self.count_stale(i, key, version, now);
+            }
+            match mode {
+                Stampede::RefreshAhead { window } if expires - now <= window => {
+                    self.refresh(i, key, now);
+                }
+                Stampede::Xfetch { beta } => {
+                    if let Some(delta) = self.defences[i].delta(key) {
+                        let u: f64 = self.defence_rng[i].random();
+                        if xfetch_refresh(u, expires - now, beta, delta) {
+                            self.refresh(i, key, now);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            self.fill(req, key, version, from as usize, i, now);
+            self.complete(req, now + latency);
+            return false;
+        }
+        let defence = &mut self.defences[i];
+        let mut timed_out = false;
+        match mode {
+            Stampede::Coalesce => {
+                if let Some(flight) = defence.flight(key) {
+                    flight.waiters.push(req);
+                    self.requests[req as usize].at_origin = now;
+                    return false;
+                }
+                defence.start(key, req, now, SimTime::ZERO);
+            }
+            Stampede::Lock {
+                lock_ttl,
+                poll,
+                wait_timeout,
+            } => {
+                let since = if polling { waiting_since } else { now };
+                match defence.flight(key) {
+                    Some(f) if f.lock_until > now => {
+                        if now - since < wait_timeout {
+                            self.requests[req as usize].at_origin = since;
+                            self.events.push(
+                                now + poll,
+                                Event::Poll {
+                                    req,
+                                    layer: i as u32,
+                                },
+                            );
+                            return false;
+                        }
+                        timed_out = true;
+                    }
+                    Some(f) => {
+                        // The holder's lock lapsed: take it over.
+                        f.leader = req;
+                        f.started = now;
+                        f.lock_until = now + lock_ttl;
+                    }
+                    None => {
+                        defence.start(key, req, now, now + lock_ttl);
+                    }
+                }
+            }
+            _ => {
+                // Remember the fetch: one refresh per key at a time, and xfetch's δ.
+                defence.start(key, req, now, SimTime::ZERO);
+            }
+        }
+        if measured {
+            let stats = &mut self.m.layers[i];
+            stats.misses += 1;
+            stats.expirations += u64::from(lookup == Lookup::Expired);
+            stats.lock_timeouts += u64::from(timed_out);
+        }
+        true
+    }
+
+    /// Counts a read of `version` of `key` served at layer `i` at `now` if the origin
+    /// has moved on.
+    #[inline]
+    fn count_stale(&mut self, i: usize, key: u32, version: u32, now: SimTime) {
+        if version != self.db.version(key) {
+            self.stale_read(i, key, version, now);
+        }
+    }
+
+    #[cold]
+    fn stale_read(&mut self, i: usize, key: u32, version: u32, now: SimTime) {
+        self.m.layers[i].stale_hits += 1;
+        self.m.stale_reads += 1;
+        let next = (key as u64) << 32 | version.wrapping_add(1) as u64;
+        if let Some(&moved) = self.commits.get(&next) {
+            self.m.stale_age.record(now - moved);
+        }
+    }
+
+    /// A write to `key` committed at `now`: each cache layer's copy is deleted, stored
+    /// or left alone, now or after the layer's propagation delay.
+    fn committed(&mut self, key: u32, now: SimTime) {
+        if self.on_commit == OnCommit::Nothing {
+            return;
+        }
+        for i in 0..self.layers.len() {
+            let delay = self.plan.caches[i].propagation_delay;
+            if delay == SimTime::ZERO {
+                self.propagate(key, i, now);
+            } else {
+                self.events.push(
+                    now + delay,
+                    Event::Propagate {
+                        key,
+                        layer: i as u32,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A committed write to `key` reaches layer `i`.
+    fn propagate(&mut self, key: u32, i: usize, now: SimTime) {
+        let layer = &mut self.layers[i];
+        match self.on_commit {
+            OnCommit::Nothing => {}
+            OnCommit::Delete => {
+                layer.cache.invalidate(key);
+            }
+            OnCommit::Store => {
+                let expires = layer.expiry(now);
+                layer.cache.fill(key, self.db.version(key), expires);
+            }
+        }
+    }
+
+    /// Layer `i` refreshes `key` in the background: a request that starts at layer
+    /// `i + 1` now and fills layers `i..`. `stale_while_revalidate` and `refresh_ahead`
+    /// start one only when no fetch of the key from this layer is in flight; `xfetch`
+    /// (without a lock) starts one every time it decides to.
+    fn refresh(&mut self, i: usize, key: u32, now: SimTime) {
+        let in_flight = self.defences[i].flight(key).is_some();
+        let always = matches!(self.defences[i].mode, Stampede::Xfetch { .. });
+        if in_flight && !always {
+            return;
+        }
+        let measured = self.measure_from.is_some();
+        if measured {
+            let stats = &mut self.m.layers[i];
+            stats.refreshes += 1;
+            stats.refresh_cycles += u64::from(!in_flight);
+        }
+        let bg = self.alloc(Request {
+            arrived: now,
+            at_origin: SimTime::ZERO,
+            key,
+            version: 0,
+            measured,
+            write: false,
+            background: true,
+            from: i as u16,
+        });
+        self.defences[i].start(key, bg, now, SimTime::ZERO);
+        self.hop(bg, i + 1, now);
+    }
+
+    /// Request `req` consults layer `next` (the origin if past the last) at `at`, no
+    /// earlier than now: through the event queue, so that whatever is being handled
+    /// finishes first.
+    fn hop(&mut self, req: u32, next: usize, at: SimTime) {
+        let event = if next == self.layers.len() {
+            Event::Origin { req }
+        } else {
+            Event::Lookup {
+                req,
+                layer: next as u32,
+            }
+        };
+        self.events.push(at, event);
+    }
+
+    /// A `lock` waiter at layer `i` looks again.
+    fn poll(&mut self, req: u32, i: usize, now: SimTime) {
+        let latency = self.layers[i].sample_latency();
+        if self.defended_lookup(req, i, now, latency, true) {
+            self.hop(req, i + 1, now + latency);
+        }
+    }
+
+    /// Request `req`'s response for `key` at `version` passed layers `from..upto` at
+    /// `now`: each defended one's flight for the key that `req` leads ends, and its
+    /// waiters are answered (their response passes the layers outside, too).
+    #[inline(never)]
+    fn passed(&mut self, req: u32, key: u32, version: u32, from: usize, upto: usize, now: SimTime) {
+        for j in from..upto {
+            if !self.defences[j].is_active() {
+                continue;
+            }
+            let Some(waiters) = self.defences[j].pass(key, req, now) else {
+                continue;
+            };
+            for &w in &waiters {
+                let r = self.requests[w as usize];
+                if r.measured {
+                    let stats = &mut self.m.layers[j];
+                    stats.coalesced += 1;
+                    stats.coalesced_wait_ns += (now - r.at_origin).as_nanos();
+                }
+                self.fill(w, key, version, r.from as usize, j, now);
+                self.complete(w, now);
+            }
+            self.defences[j].recycle(waiters);
+        }
+    }
+
+    /// Layer `i`'s `sync_expiry` batch: keys `0..keys` filled now, all at once.
+    fn sync_fill(&mut self, i: usize) {
+        let Some(sync) = self.plan.caches[i].sync_expiry else {
+            return;
+        };
+        let now = self.clock;
+        let layer = &mut self.layers[i];
+        for key in 0..sync.keys {
+            let expires = layer.expiry(now);
+            layer.cache.fill(key, self.db.version(key), expires);
         }
     }
 
@@ -349,6 +697,7 @@ impl<'p> Engine<'p> {
             if measured {
                 self.m.origin.reads += 1;
                 self.m.origin.herd_requests += u64::from(herd);
+                self.m.origin.herd_events += u64::from(n == self.plan.herd_threshold);
                 self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(n);
             }
         }
@@ -387,24 +736,39 @@ impl<'p> Engine<'p> {
             key,
             version,
             write,
+            from,
             ..
         } = self.requests[req as usize];
         if write {
-            self.db.commit_write(key);
-            for layer in &mut self.layers {
-                layer.cache.invalidate(key);
-            }
+            let version = self.db.commit_write(key);
+            self.commits
+                .insert((key as u64) << 32 | version as u64, now);
+            self.committed(key, now);
         } else {
             self.db.read_served(key);
-            self.fill(key, version, self.layers.len(), now);
+            self.fill(req, key, version, from as usize, self.layers.len(), now);
         }
         self.complete(req, now);
     }
 
-    /// The response for `key` passes layers `0..upto` on its way out and fills them.
+    /// Request `req`'s response for `key` passes layers `from..upto` on its way out and
+    /// fills them.
     #[inline]
-    fn fill(&mut self, key: u32, version: u32, upto: usize, now: SimTime) {
-        for (layer, stats) in self.layers[..upto].iter_mut().zip(&mut self.m.layers) {
+    fn fill(&mut self, req: u32, key: u32, version: u32, from: usize, upto: usize, now: SimTime) {
+        let guard = self.guard_fills;
+        for (layer, stats) in self.layers[from..upto]
+            .iter_mut()
+            .zip(&mut self.m.layers[from..upto])
+        {
+            if guard
+                && layer
+                    .cache
+                    .peek(key)
+                    .is_some_and(|(v, _)| v.wrapping_sub(version) as i32 > 0)
+            {
+                // A write stored a newer version here: a read's fill does not undo it.
+                continue;
+            }
             let expires = layer.expiry(now);
             if let crate::cache::Fill::Inserted { evicted: true } =
                 layer.cache.fill(key, version, expires)
@@ -412,11 +776,14 @@ impl<'p> Engine<'p> {
                 stats.evictions += 1;
             }
         }
+        if self.defended {
+            self.passed(req, key, version, from, upto, now);
+        }
     }
 
     fn complete(&mut self, req: u32, done: SimTime) {
         let r = self.requests[req as usize];
-        if r.measured && !r.write {
+        if r.measured && !r.write && !r.background {
             let latency = done - r.arrived;
             self.m.latency.record(latency);
             self.m.timeseries.completed(done, latency);

@@ -10,6 +10,7 @@ use crate::SimTime;
 use crate::latency::{Latency, LatencySpec};
 use crate::policy::PolicySpec;
 use crate::scenario::Invalid;
+use crate::stampede::{Stampede, StampedeSpec};
 
 /// What a layer models; a path lists them in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -94,6 +95,40 @@ pub struct LayerSpec {
     /// Database: queries served in parallel; the rest wait in a FIFO queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<u32>,
+    /// Cache layers: the stampede defence, `{ mode = "none" }` when absent (see
+    /// [`crate::stampede`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stampede: Option<StampedeSpec>,
+    /// Cache layers: how long after a write commits its effect (delete or store) reaches
+    /// this layer, ms; 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagation_delay_ms: Option<f64>,
+    /// Cache layers: a batch of keys filled at one moment, so they expire together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_expiry: Option<SyncExpirySpec>,
+}
+
+/// `sync_expiry = { keys = 10000, at_s = 0 }`: at `at_s` seconds the layer is filled
+/// with keys `0..keys` (the most popular first), all at once, as a deploy, a warm-up
+/// script or a restart does. Each copy's expiry is drawn as for any fill, so with
+/// `jitter = 0` they all expire at `at_s + ttl_s`, and jitter spreads them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncExpirySpec {
+    /// How many keys, from key 0.
+    pub keys: u64,
+    /// When they are filled, seconds of simulated time.
+    #[serde(default)]
+    pub at_s: f64,
+}
+
+/// A validated [`SyncExpirySpec`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SyncExpiry {
+    /// Keys `0..keys` are filled.
+    pub keys: u32,
+    /// When.
+    pub at: SimTime,
 }
 
 /// A validated cache layer.
@@ -113,6 +148,12 @@ pub struct CachePlan {
     pub jitter: f64,
     /// Round-trip latency to consult the layer.
     pub latency: Latency,
+    /// The stampede defence.
+    pub stampede: Stampede,
+    /// A batch fill whose copies expire together, if any.
+    pub sync_expiry: Option<SyncExpiry>,
+    /// Delay between a write's commit and its effect here.
+    pub propagation_delay: SimTime,
 }
 
 /// A validated database.
@@ -158,6 +199,9 @@ impl LayerSpec {
                 ("policy", self.policy.is_some()),
                 ("ttl_s", self.ttl_s.is_some()),
                 ("jitter", self.jitter.is_some()),
+                ("stampede", self.stampede.is_some()),
+                ("sync_expiry", self.sync_expiry.is_some()),
+                ("propagation_delay_ms", self.propagation_delay_ms.is_some()),
             ] {
                 if set {
                     return Err(Invalid::new(
@@ -232,7 +276,53 @@ impl LayerSpec {
                 ),
             ));
         }
+        let stampede = self.stampede.as_ref().map_or(Ok(Stampede::None), |s| {
+            s.resolve().map_err(|e| e.under("stampede"))
+        })?;
+        let sync_expiry = match &self.sync_expiry {
+            None => None,
+            Some(s) => {
+                if ttl.is_none() {
+                    return Err(Invalid::new(
+                        "sync_expiry",
+                        "needs ttl_s: copies that never expire cannot expire together",
+                    ));
+                }
+                if s.keys == 0 || s.keys > capacity as u64 {
+                    return Err(Invalid::new(
+                        "sync_expiry.keys",
+                        format!(
+                            "is {}; must be between 1 and the layer's capacity ({capacity})",
+                            s.keys
+                        ),
+                    ));
+                }
+                if !(s.at_s.is_finite() && s.at_s >= 0.0) {
+                    return Err(Invalid::new(
+                        "sync_expiry.at_s",
+                        format!("is {}; must be a finite number of seconds >= 0", s.at_s),
+                    ));
+                }
+                Some(SyncExpiry {
+                    keys: s.keys as u32,
+                    at: SimTime::from_secs_f64(s.at_s),
+                })
+            }
+        };
+        let propagation_delay = match self.propagation_delay_ms {
+            None => SimTime::ZERO,
+            Some(d) if d.is_finite() && d >= 0.0 => SimTime::from_secs_f64(d / 1e3),
+            Some(d) => {
+                return Err(Invalid::new(
+                    "propagation_delay_ms",
+                    format!("is {d}; must be a finite number of milliseconds >= 0"),
+                ));
+            }
+        };
         Ok(LayerPlan::Cache(CachePlan {
+            propagation_delay,
+            stampede,
+            sync_expiry,
             name: self.name.clone(),
             kind: self.kind,
             capacity,

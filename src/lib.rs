@@ -23,6 +23,8 @@
 //! | generate requests: Zipf or uniform keys, Poisson arrivals, writes | [`workload`] |
 //! | run the events | [`engine`] |
 //! | each layer: a [`cache::Cache`] store, a [`policy`], a TTL, a [`latency`] | [`layer`], [`cache`], [`policy`] |
+//! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`stampede`] |
+//! | write strategies and invalidation | [`write`] |
 //! | the origin's connection pool and queue | [`database`] |
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
@@ -56,10 +58,12 @@ pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stampede;
 pub mod sweep;
 mod time;
 pub mod trace;
 pub mod workload;
+pub mod write;
 
 pub use time::SimTime;
 

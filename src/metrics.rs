@@ -26,6 +26,22 @@ pub struct LayerStats {
     pub expirations: u64,
     /// Hits that served a copy older than the origin's current version.
     pub stale_hits: u64,
+    /// Reads that waited for another read's fetch (`coalesce`, `lock`) and were then
+    /// answered by it: neither hits nor misses.
+    pub coalesced: u64,
+    /// Their total wait, ns.
+    pub coalesced_wait_ns: u64,
+    /// Reads answered with an expired copy (`stale_while_revalidate`): neither hits nor
+    /// misses.
+    pub stale_served: u64,
+    /// Background fetches the layer started (`stale_while_revalidate`, `refresh_ahead`,
+    /// `xfetch`).
+    pub refreshes: u64,
+    /// Those that started while no other fetch of their key from this layer was in
+    /// flight: refresh cycles.
+    pub refresh_cycles: u64,
+    /// `lock` waiters that gave up and went inward (counted in `misses`).
+    pub lock_timeouts: u64,
 }
 
 /// Counters of the origin.
@@ -39,6 +55,8 @@ pub struct OriginStats {
     pub herd_requests: u64,
     /// Most reads of one key in flight at once.
     pub peak_key_concurrency: u32,
+    /// Times the reads of one key in flight reached the herd threshold.
+    pub herd_events: u64,
     /// Longest queue for a connection.
     pub peak_queue: u64,
     /// Queries that started service.

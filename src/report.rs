@@ -41,6 +41,20 @@ pub struct LayerReport {
     pub expirations: u64,
     /// Hits that served an outdated version.
     pub stale_hits: u64,
+    /// Reads that waited for another read's fetch and were answered by it (stampede
+    /// defences `coalesce` and `lock`); not counted in hits or misses.
+    pub coalesced: u64,
+    /// Their mean wait, ms.
+    pub coalesced_wait_ms: f64,
+    /// Reads answered with an expired copy (`stale_while_revalidate`); not counted in
+    /// hits or misses.
+    pub stale_served: u64,
+    /// Background refreshes started (`stale_while_revalidate`, `refresh_ahead`, `xfetch`).
+    pub refreshes: u64,
+    /// Refreshes started while no other fetch of the key from this layer was in flight.
+    pub refresh_cycles: u64,
+    /// `lock` waiters that timed out and went inward.
+    pub lock_timeouts: u64,
 }
 
 /// The origin's line of a report.
@@ -68,6 +82,8 @@ pub struct OriginReport {
     pub peak_key_concurrency: u32,
     /// Reads that found a read of the same key already in flight.
     pub herd_requests: u64,
+    /// Times the reads of one key in flight reached `metrics.herd_threshold`.
+    pub herd_events: u64,
 }
 
 /// What a run measured. Serializes as `summary.json`.
@@ -95,6 +111,8 @@ pub struct Report {
     pub latency_ms: LatencySummary,
     /// Reads served with an outdated version.
     pub stale_reads: u64,
+    /// Their age: time since the origin's version moved past the one served, ms.
+    pub stale_read_age_ms: LatencySummary,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -126,6 +144,16 @@ impl Report {
                 evictions: s.evictions,
                 expirations: s.expirations,
                 stale_hits: s.stale_hits,
+                coalesced: s.coalesced,
+                coalesced_wait_ms: if s.coalesced > 0 {
+                    s.coalesced_wait_ns as f64 / s.coalesced as f64 / 1e6
+                } else {
+                    0.0
+                },
+                stale_served: s.stale_served,
+                refreshes: s.refreshes,
+                refresh_cycles: s.refresh_cycles,
+                lock_timeouts: s.lock_timeouts,
             })
             .collect();
         let o = &m.origin;
@@ -142,6 +170,12 @@ impl Report {
             evictions: 0,
             expirations: 0,
             stale_hits: 0,
+            coalesced: 0,
+            coalesced_wait_ms: 0.0,
+            stale_served: 0,
+            refreshes: 0,
+            refresh_cycles: 0,
+            lock_timeouts: 0,
         });
         let timeseries = m.timeseries.finish();
         let bucket_s = plan.bucket.as_secs_f64();
@@ -188,10 +222,12 @@ impl Report {
                 utilization: per_span(o.busy_area) / plan.database.connections as f64,
                 peak_key_concurrency: o.peak_key_concurrency,
                 herd_requests: o.herd_requests,
+                herd_events: o.herd_events,
             },
             latency_ms: m.latency.summary(),
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
+            stale_read_age_ms: m.stale_age.summary(),
             timeseries,
         }
     }
@@ -263,7 +299,7 @@ impl Report {
         let o = &self.origin;
         let _ = writeln!(
             out,
-            "origin: {} queries, {:.1}/s mean, {:.1}/s peak; queue mean {:.2}, peak {}, wait {:.3} ms; utilization {:.1}%; herd {} (peak {} on one key)",
+            "origin: {} queries, {:.1}/s mean, {:.1}/s peak; queue mean {:.2}, peak {}, wait {:.3} ms; utilization {:.1}%; herd {} (peak {} on one key, {} herd events)",
             o.requests,
             o.mean_rps,
             o.peak_rps,
@@ -272,8 +308,24 @@ impl Report {
             o.mean_queue_wait_ms,
             o.utilization * 100.0,
             o.herd_requests,
-            o.peak_key_concurrency
+            o.peak_key_concurrency,
+            o.herd_events
         );
+        for l in &self.layers {
+            if l.coalesced + l.stale_served + l.refreshes + l.lock_timeouts > 0 {
+                let _ = writeln!(
+                    out,
+                    "stampede at {}: {} coalesced (mean wait {:.3} ms), {} stale served, {} refreshes in {} cycles, {} lock timeouts",
+                    l.name,
+                    l.coalesced,
+                    l.coalesced_wait_ms,
+                    l.stale_served,
+                    l.refreshes,
+                    l.refresh_cycles,
+                    l.lock_timeouts
+                );
+            }
+        }
         let l = &self.latency_ms;
         let _ = writeln!(
             out,
@@ -281,7 +333,12 @@ impl Report {
             l.mean, l.p50, l.p90, l.p99, l.p999, l.max
         );
         if self.writes > 0 {
-            let _ = writeln!(out, "stale reads: {}", self.stale_reads);
+            let a = &self.stale_read_age_ms;
+            let _ = writeln!(
+                out,
+                "stale reads: {} (age ms: p50 {:.3}  p99 {:.3}  max {:.3})",
+                self.stale_reads, a.p50, a.p99, a.max
+            );
         }
         out
     }

@@ -21,6 +21,8 @@ pub enum Stream {
     Database,
     /// Latency samples and TTL jitter of the cache layer at this position.
     Layer(usize),
+    /// Draws of the stampede defence of the cache layer at this position (`xfetch`).
+    Stampede(usize),
     /// Internal randomness of the eviction policy of layer `layer`, node `node`.
     Policy {
         /// Position of the layer in the path.
@@ -36,6 +38,7 @@ impl Stream {
             Stream::Workload => 1,
             Stream::Database => 2,
             Stream::Layer(i) => 0x100 + i as u64,
+            Stream::Stampede(i) => 0x1_0000 + i as u64,
             Stream::Policy { layer, node } => 0x1_0000_0000 + ((layer as u64) << 24) + node as u64,
         }
     }

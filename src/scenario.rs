@@ -68,11 +68,16 @@ fn default_seed() -> u64 {
 pub struct MetricsSpec {
     /// Width of a `timeseries.csv` bucket, in seconds.
     pub bucket_s: f64,
+    /// A herd event is this many or more reads of one key at the origin at once.
+    pub herd_threshold: u32,
 }
 
 impl Default for MetricsSpec {
     fn default() -> Self {
-        MetricsSpec { bucket_s: 1.0 }
+        MetricsSpec {
+            bucket_s: 1.0,
+            herd_threshold: 10,
+        }
     }
 }
 
@@ -97,6 +102,10 @@ pub struct Plan {
     pub database: DatabasePlan,
     /// Time-series bucket width.
     pub bucket: SimTime,
+    /// Concurrent origin reads of one key that make a herd event.
+    pub herd_threshold: u32,
+    /// What writes do to the caches.
+    pub writes: crate::write::WritePlan,
 }
 
 impl Scenario {
@@ -159,9 +168,33 @@ impl Scenario {
                 format!("is {bucket_s}; must be at least 0.000001 seconds"),
             ));
         }
+        if self.metrics.herd_threshold < 2 {
+            return Err(Invalid::new(
+                "metrics.herd_threshold",
+                format!(
+                    "is {}; must be at least 2 (concurrent reads of one key)",
+                    self.metrics.herd_threshold
+                ),
+            ));
+        }
         let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
 
         let (database, caches) = self.resolve_layers()?;
+        for (i, c) in caches.iter().enumerate() {
+            if let Some(s) = c.sync_expiry
+                && s.keys > workload.keys
+            {
+                return Err(Invalid::new(
+                    "sync_expiry.keys",
+                    format!(
+                        "is {}; must not exceed workload.keys ({})",
+                        s.keys, workload.keys
+                    ),
+                )
+                .at(i)
+                .under("layers"));
+            }
+        }
         Ok(Plan {
             name: self.name.clone(),
             seed: self.seed,
@@ -172,6 +205,11 @@ impl Scenario {
             caches,
             database,
             bucket: SimTime::from_secs_f64(bucket_s),
+            herd_threshold: self.metrics.herd_threshold,
+            writes: crate::write::WritePlan::new(
+                self.workload.write_strategy,
+                self.workload.invalidation,
+            ),
         })
     }
 

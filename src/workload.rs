@@ -46,6 +46,13 @@ pub struct WorkloadSpec {
     /// Fraction of requests that are writes.
     #[serde(default)]
     pub write_ratio: f64,
+    /// How writes reach the caches (see [`crate::write`]); `cache_aside` by default.
+    #[serde(default)]
+    pub write_strategy: crate::write::WriteStrategy,
+    /// What a write does to the copies it does not store; the strategy's default when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation: Option<crate::write::Invalidation>,
 }
 
 /// Key popularity: `{ dist = "zipf", alpha = 0.9 }` or `{ dist = "uniform" }`.

@@ -4,6 +4,7 @@
 //! - `cli`: the real `tiersim` binary, run in temporary folders.
 //! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
 //! - `properties`: proptest invariants of the cache store.
+//! - `stampede`: stampede defences, herd events and synchronized expiry against their models.
 //! - `sweep`: grids in parallel, resume, confidence intervals.
 //! - `plot`: every chart kind renders and is labelled.
 
@@ -11,6 +12,7 @@ mod cli;
 mod engine;
 mod plot;
 mod properties;
+mod stampede;
 mod support;
 mod sweep;
 mod theory;

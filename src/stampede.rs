@@ -1,0 +1,303 @@
+//! Stampede defences: what a cache layer does when many reads want a key that it lacks,
+//! or is about to lose.
+//!
+//! A layer's `stampede = { mode = "...", ... }` table deserializes into [`StampedeSpec`]
+//! and resolves into [`Stampede`]. At run time each defended layer keeps a [`Defence`]:
+//! the fetches of its keys in flight (a map from key to [`Flight`], only for keys with a
+//! fetch under way) and, for `xfetch`, each key's last measured recompute time.
+//!
+//! | mode | on a miss | on a hit |
+//! |---|---|---|
+//! | `none` | go inward (the herd) | serve |
+//! | `coalesce` | the first goes inward, the others wait for its response | serve |
+//! | `lock` | the first takes a lock and goes inward; the others poll every `poll_ms` until the copy appears, the lock is free (then they take it) or `wait_timeout_ms` passes (then they go inward) | serve |
+//! | `stale_while_revalidate` | an expired copy within `window_s` of its expiry is served, and one background fetch per key refreshes it | serve |
+//! | `refresh_ahead` | go inward | serve; within `window_s` of expiry, one background fetch per key refreshes it |
+//! | `xfetch` | go inward | serve; at time-to-expiry τ, with probability e^(−τ/(β·δ)) a background fetch refreshes it (δ: the key's last fetch time at this layer; every such read starts one, no lock) |
+//!
+//! A flight is led by the request that started it. When the leader's response travels
+//! back out through the layer, the flight ends (the lock is released, the waiters are
+//! answered, δ is measured), whether or not the policy stores the copy. Other responses
+//! for the key (a late `xfetch` recomputation, an outer layer's refresh) do not end it:
+//! they would measure δ from someone else's start.
+//!
+//! `none` costs nothing: the engine checks one flag per lookup and keeps no state.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::SimTime;
+use crate::scenario::Invalid;
+
+/// A layer's `stampede` table, as written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StampedeSpec {
+    /// Every concurrent miss goes inward.
+    #[default]
+    None,
+    /// Single flight: later misses wait for the first one's fetch.
+    Coalesce {},
+    /// A lock per key: the first miss takes it; the others poll.
+    Lock {
+        /// How long a lock holds if its holder never answers, ms.
+        #[serde(default = "default_lock_ttl_ms")]
+        lock_ttl_ms: f64,
+        /// Time between a waiter's polls, ms.
+        #[serde(default = "default_poll_ms")]
+        poll_ms: f64,
+        /// A waiter gives up waiting after this long and goes inward, ms.
+        #[serde(default = "default_wait_timeout_ms")]
+        wait_timeout_ms: f64,
+    },
+    /// Serve an expired copy for `window_s` after its expiry, refreshing it behind.
+    StaleWhileRevalidate {
+        /// Seconds after expiry during which the expired copy is served.
+        window_s: f64,
+    },
+    /// Refresh in the background when a copy is read within `window_s` of its expiry.
+    RefreshAhead {
+        /// Seconds before expiry from which a read triggers a refresh.
+        window_s: f64,
+    },
+    /// Probabilistic early recomputation (Vattani, Chierichetti, Lowenstein 2015).
+    Xfetch {
+        /// β: larger refreshes earlier.
+        #[serde(default = "default_beta")]
+        beta: f64,
+    },
+}
+
+fn default_lock_ttl_ms() -> f64 {
+    1000.0
+}
+fn default_poll_ms() -> f64 {
+    10.0
+}
+fn default_wait_timeout_ms() -> f64 {
+    500.0
+}
+fn default_beta() -> f64 {
+    1.0
+}
+
+/// A validated defence.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stampede {
+    /// No defence.
+    None,
+    /// Single flight.
+    Coalesce,
+    /// Lock and poll.
+    Lock {
+        /// Lock lifetime.
+        lock_ttl: SimTime,
+        /// Poll interval.
+        poll: SimTime,
+        /// Give-up time.
+        wait_timeout: SimTime,
+    },
+    /// Serve stale, revalidate behind.
+    StaleWhileRevalidate {
+        /// Grace after expiry.
+        window: SimTime,
+    },
+    /// Refresh before expiry.
+    RefreshAhead {
+        /// Lead before expiry.
+        window: SimTime,
+    },
+    /// Probabilistic early refresh.
+    Xfetch {
+        /// β.
+        beta: f64,
+    },
+}
+
+impl StampedeSpec {
+    /// Checks the parameters; errors name the key under `stampede`.
+    pub fn resolve(&self) -> Result<Stampede, Invalid> {
+        let positive = |key: &str, v: f64, unit: &str| {
+            if v.is_finite() && v > 0.0 {
+                Ok(v)
+            } else {
+                Err(Invalid::new(
+                    key,
+                    format!("is {v}; must be a finite number of {unit} > 0"),
+                ))
+            }
+        };
+        let ms = |key: &str, v: f64| {
+            positive(key, v, "milliseconds").map(|v| SimTime::from_secs_f64(v / 1e3))
+        };
+        let secs = |key: &str, v: f64| positive(key, v, "seconds").map(SimTime::from_secs_f64);
+        Ok(match *self {
+            StampedeSpec::None => Stampede::None,
+            StampedeSpec::Coalesce {} => Stampede::Coalesce,
+            StampedeSpec::Lock {
+                lock_ttl_ms,
+                poll_ms,
+                wait_timeout_ms,
+            } => Stampede::Lock {
+                lock_ttl: ms("lock_ttl_ms", lock_ttl_ms)?,
+                poll: ms("poll_ms", poll_ms)?,
+                wait_timeout: ms("wait_timeout_ms", wait_timeout_ms)?,
+            },
+            StampedeSpec::StaleWhileRevalidate { window_s } => Stampede::StaleWhileRevalidate {
+                window: secs("window_s", window_s)?,
+            },
+            StampedeSpec::RefreshAhead { window_s } => Stampede::RefreshAhead {
+                window: secs("window_s", window_s)?,
+            },
+            StampedeSpec::Xfetch { beta } => Stampede::Xfetch {
+                beta: positive("beta", beta, "units")?,
+            },
+        })
+    }
+
+    /// Whether this is `none`.
+    pub fn is_none(&self) -> bool {
+        *self == StampedeSpec::None
+    }
+}
+
+/// A fetch of one key under way from a defended layer inward.
+#[derive(Debug, Default)]
+pub struct Flight {
+    /// The request whose fetch it is.
+    pub leader: u32,
+    /// When it left the layer.
+    pub started: SimTime,
+    /// `lock`: when the lock lapses if the fetch has not passed back by then.
+    pub lock_until: SimTime,
+    /// `coalesce`: the requests waiting for its response.
+    pub waiters: Vec<u32>,
+}
+
+/// A defended layer's run-time state.
+#[derive(Debug)]
+pub struct Defence {
+    /// The defence.
+    pub mode: Stampede,
+    flights: FxHashMap<u32, Flight>,
+    /// `xfetch`: each fetched key's last fetch time (δ), ns.
+    delta: FxHashMap<u32, SimTime>,
+    /// Waiter lists of ended flights, reused.
+    spare: Vec<Vec<u32>>,
+}
+
+impl Defence {
+    /// No flights yet.
+    pub fn new(mode: Stampede) -> Self {
+        Defence {
+            mode,
+            flights: FxHashMap::default(),
+            delta: FxHashMap::default(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// Whether the layer has a defence at all.
+    #[inline]
+    pub fn is_active(&self) -> bool {
+        self.mode != Stampede::None
+    }
+
+    /// The fetch of `key` in flight, if any.
+    pub fn flight(&mut self, key: u32) -> Option<&mut Flight> {
+        self.flights.get_mut(&key)
+    }
+
+    /// Records that request `leader`'s fetch of `key` left the layer at `now`, unless
+    /// one is already in flight; returns whether this one starts a new flight.
+    pub fn start(&mut self, key: u32, leader: u32, now: SimTime, lock_until: SimTime) -> bool {
+        if self.flights.contains_key(&key) {
+            return false;
+        }
+        let waiters = self.spare.pop().unwrap_or_default();
+        self.flights.insert(
+            key,
+            Flight {
+                leader,
+                started: now,
+                lock_until,
+                waiters,
+            },
+        );
+        true
+    }
+
+    /// Request `req`'s response for `key` passes the layer at `now`: if `req` leads the
+    /// key's flight, the flight ends and δ is measured. Returns the waiters to answer;
+    /// hand the list back with [`Self::recycle`].
+    pub fn pass(&mut self, key: u32, req: u32, now: SimTime) -> Option<Vec<u32>> {
+        if self.flights.get(&key)?.leader != req {
+            return None;
+        }
+        let f = self.flights.remove(&key)?;
+        if let Stampede::Xfetch { .. } = self.mode {
+            self.delta.insert(key, now - f.started);
+        }
+        Some(f.waiters)
+    }
+
+    /// Returns an emptied waiter list for reuse.
+    pub fn recycle(&mut self, mut waiters: Vec<u32>) {
+        waiters.clear();
+        self.spare.push(waiters);
+    }
+
+    /// `xfetch`: the last measured fetch time of `key`, if it was ever fetched.
+    pub fn delta(&self, key: u32) -> Option<SimTime> {
+        self.delta.get(&key).copied()
+    }
+}
+
+/// `xfetch`'s decision: refresh early when `u < e^(−τ/(β·δ))`, for `u` uniform on [0, 1).
+pub fn xfetch_refresh(u: f64, tau: SimTime, beta: f64, delta: SimTime) -> bool {
+    let scale = beta * delta.as_nanos() as f64;
+    scale > 0.0 && u < (-(tau.as_nanos() as f64) / scale).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_with_defaults_and_reject_bad_values() {
+        let s: StampedeSpec = toml::from_str(r#"mode = "xfetch""#).unwrap();
+        assert_eq!(s.resolve().unwrap(), Stampede::Xfetch { beta: 1.0 });
+        let s: StampedeSpec = toml::from_str(r#"mode = "lock""#).unwrap();
+        assert!(matches!(s.resolve().unwrap(), Stampede::Lock { .. }));
+        let bad: Result<StampedeSpec, _> = toml::from_str("mode = \"coalesce\"\nwindow_s = 1");
+        assert!(bad.is_err(), "unknown keys are rejected");
+        let s = StampedeSpec::StaleWhileRevalidate { window_s: -1.0 };
+        assert_eq!(s.resolve().unwrap_err().key.to_string(), "window_s");
+    }
+
+    #[test]
+    fn a_flight_measures_delta_and_hands_back_its_waiters() {
+        let mut d = Defence::new(Stampede::Xfetch { beta: 1.0 });
+        let t = SimTime::from_nanos;
+        assert!(d.start(7, 1, t(100), SimTime::ZERO));
+        assert!(!d.start(7, 2, t(110), SimTime::ZERO));
+        d.flight(7).unwrap().waiters.push(3);
+        assert_eq!(
+            d.pass(7, 2, t(120)),
+            None,
+            "only the leader's response ends it"
+        );
+        assert_eq!(d.pass(7, 1, t(130)), Some(vec![3]));
+        assert_eq!(d.delta(7), Some(t(30)));
+        assert_eq!(d.pass(7, 1, t(140)), None);
+    }
+
+    #[test]
+    fn xfetch_probability_is_exponential_in_time_to_expiry() {
+        let ms = |m: u64| SimTime::from_nanos(m * 1_000_000);
+        // τ = βδ: probability e^-1 = 0.368.
+        assert!(xfetch_refresh(0.36, ms(10), 1.0, ms(10)));
+        assert!(!xfetch_refresh(0.37, ms(10), 1.0, ms(10)));
+        assert!(!xfetch_refresh(0.0, ms(10), 1.0, SimTime::ZERO));
+    }
+}
