@@ -41,10 +41,10 @@ mod queue;
 use crate::SimTime;
 use crate::cache::Lookup;
 use crate::database::Database;
-use crate::layer::Layer;
+use crate::layer::{Layer, WriteEffect};
 use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
 use crate::report::Report;
-use crate::rng::{SimRng, Stream, mix64, stream};
+use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Plan;
 use crate::stampede::{Defence, Stampede, xfetch_refresh};
 use crate::workload::Workload;
@@ -86,6 +86,13 @@ struct Request {
     /// The outermost layer its response fills: 0, or the layer that started a
     /// background refresh.
     from: u16,
+    /// Its client's region (0 unless `workload.regions`).
+    region: u16,
+    /// The client that sent it (0 unless the path has a browser or a CDN).
+    client: u32,
+    /// The node it consulted at each multi-node cache layer, so its response fills
+    /// that node (see [`crate::topology`]); browsers use `client`.
+    nodes: [u16; crate::scenario::MAX_CACHE_LAYERS],
 }
 
 /// How far a run has got, for progress bars.
@@ -103,6 +110,8 @@ pub(crate) struct Measured {
     pub layers: Vec<LayerStats>,
     pub origin: OriginStats,
     pub latency: LatencyHistogram,
+    /// Read latency by the layer that answered (the database last).
+    pub served_latency: Vec<LatencyHistogram>,
     pub reads: u64,
     pub writes: u64,
     pub stale_reads: u64,
@@ -150,6 +159,8 @@ pub struct Engine<'p> {
     last_arrival: SimTime,
     /// Time of the last change of the origin queue or busy count, for their integrals.
     last_origin_change: SimTime,
+    /// Draws each request's client, when some layer's node depends on it.
+    clients: Option<SimRng>,
     m: Measured,
 }
 
@@ -168,8 +179,8 @@ impl<'p> Engine<'p> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let policy_seed = mix64(plan.seed ^ mix64(0xC0FFEE + i as u64));
-                Layer::new(c, keys, stream(plan.seed, Stream::Layer(i)), policy_seed)
+                let rng = stream(plan.seed, Stream::Layer(i));
+                Layer::new(c, keys, &plan.regions, rng, plan.seed, i)
             })
             .collect();
         let n = layers.len();
@@ -214,10 +225,14 @@ impl<'p> Engine<'p> {
             measure_from: None,
             last_arrival: SimTime::ZERO,
             last_origin_change: SimTime::ZERO,
+            clients: plan
+                .needs_clients()
+                .then(|| stream(plan.seed, Stream::Clients)),
             m: Measured {
                 layers: vec![LayerStats::default(); n],
                 origin: OriginStats::default(),
                 latency: LatencyHistogram::default(),
+                served_latency: vec![LatencyHistogram::default(); n + 1],
                 reads: 0,
                 writes: 0,
                 stale_reads: 0,
@@ -305,6 +320,13 @@ impl<'p> Engine<'p> {
         if more && self.plan.duration.is_none_or(|d| next <= d) {
             self.events.push_lane(ARRIVAL_LANE, next, Event::Arrival);
         }
+        let (client, region) = match &mut self.clients {
+            Some(rng) => {
+                let c = crate::topology::bucket(rand::Rng::next_u64(rng), self.plan.clients());
+                (c, self.plan.regions.of(c))
+            }
+            None => (0, 0),
+        };
         let req = self.alloc(Request {
             arrived: now,
             at_origin: SimTime::ZERO,
@@ -314,6 +336,9 @@ impl<'p> Engine<'p> {
             write: op.write,
             background: false,
             from: 0,
+            region,
+            client,
+            nodes: [0; crate::scenario::MAX_CACHE_LAYERS],
         });
         if measured {
             self.m.timeseries.arrival(now);
@@ -338,6 +363,8 @@ impl<'p> Engine<'p> {
             key,
             measured,
             from,
+            client,
+            region,
             ..
         } = self.requests[req as usize];
         loop {
@@ -346,13 +373,17 @@ impl<'p> Engine<'p> {
                 return;
             }
             let layer = &mut self.layers[i];
-            let latency = layer.sample_latency();
+            let latency = layer.sample_latency(region);
             if self.defended && self.defences[i].is_active() {
                 if !self.defended_lookup(req, i, now, latency, false) {
                     return;
                 }
             } else {
-                let lookup = layer.cache.get(key, now);
+                let node = layer.pick(key, client, region);
+                if !layer.is_single() {
+                    self.requests[req as usize].nodes[i] = node as u16;
+                }
+                let lookup = layer.get(node, key, now);
                 let stats = &mut self.m.layers[i];
                 if measured {
                     stats.requests += 1;
@@ -364,7 +395,7 @@ impl<'p> Engine<'p> {
                             self.count_stale(i, key, version, now);
                         }
                         self.fill(req, key, version, from as usize, i, now);
-                        self.complete(req, now + latency);
+                        self.complete(req, now + latency, i);
                         return;
                     }
                     Lookup::Miss | Lookup::Expired => {
@@ -428,7 +459,7 @@ impl<'p> Engine<'p> {
             self.m.layers[i].requests += 1;
         }
         if let Stampede::StaleWhileRevalidate { window } = mode
-            && let Some((version, expires)) = self.layers[i].cache.peek(key)
+            && let Some((version, expires)) = self.layers[i].peek(0, key)
             && expires <= now
             && now < expires + window
         {
@@ -437,10 +468,11 @@ impl<'p> Engine<'p> {
                 self.count_stale(i, key, version, now);
             }
             self.refresh(i, key, now);
-            self.complete(req, now + latency);
+            self.complete(req, now + latency, i);
             return false;
         }
-        let lookup = self.layers[i].cache.get(key, now);
+        // Defended layers are single-node (validated), so the node is 0.
+        let lookup = self.layers[i].get(0, key, now);
         if let Lookup::Hit { version, expires } = lookup {
             if measured {
                 let stats = &mut self.m.layers[i];
@@ -467,7 +499,7 @@ impl<'p> Engine<'p> {
                 _ => {}
             }
             self.fill(req, key, version, from as usize, i, now);
-            self.complete(req, now + latency);
+            self.complete(req, now + latency, i);
             return false;
         }
         let defence = &mut self.defences[i];
@@ -570,17 +602,14 @@ impl<'p> Engine<'p> {
 
     /// A committed write to `key` reaches layer `i`.
     fn propagate(&mut self, key: u32, i: usize, now: SimTime) {
-        let layer = &mut self.layers[i];
-        match self.on_commit {
-            OnCommit::Nothing => {}
-            OnCommit::Delete => {
-                layer.cache.invalidate(key);
-            }
-            OnCommit::Store => {
-                let expires = layer.expiry(now);
-                layer.cache.fill(key, self.db.version(key), expires);
-            }
-        }
+        let effect = match self.on_commit {
+            OnCommit::Nothing => return,
+            OnCommit::Delete => WriteEffect::Delete,
+            OnCommit::Store => WriteEffect::Store {
+                version: self.db.version(key),
+            },
+        };
+        self.layers[i].on_write(key, effect, now);
     }
 
     /// Layer `i` refreshes `key` in the background: a request that starts at layer
@@ -608,6 +637,9 @@ impl<'p> Engine<'p> {
             write: false,
             background: true,
             from: i as u16,
+            region: 0,
+            client: 0,
+            nodes: [0; crate::scenario::MAX_CACHE_LAYERS],
         });
         self.defences[i].start(key, bg, now, SimTime::ZERO);
         self.hop(bg, i + 1, now);
@@ -630,7 +662,8 @@ impl<'p> Engine<'p> {
 
     /// A `lock` waiter at layer `i` looks again.
     fn poll(&mut self, req: u32, i: usize, now: SimTime) {
-        let latency = self.layers[i].sample_latency();
+        let region = self.requests[req as usize].region;
+        let latency = self.layers[i].sample_latency(region);
         if self.defended_lookup(req, i, now, latency, true) {
             self.hop(req, i + 1, now + latency);
         }
@@ -656,7 +689,7 @@ impl<'p> Engine<'p> {
                     stats.coalesced_wait_ns += (now - r.at_origin).as_nanos();
                 }
                 self.fill(w, key, version, r.from as usize, j, now);
-                self.complete(w, now);
+                self.complete(w, now, j);
             }
             self.defences[j].recycle(waiters);
         }
@@ -668,10 +701,9 @@ impl<'p> Engine<'p> {
             return;
         };
         let now = self.clock;
-        let layer = &mut self.layers[i];
         for key in 0..sync.keys {
-            let expires = layer.expiry(now);
-            layer.cache.fill(key, self.db.version(key), expires);
+            let version = self.db.version(key);
+            self.layers[i].fill_homes(key, version, now);
         }
     }
 
@@ -748,7 +780,7 @@ impl<'p> Engine<'p> {
             self.db.read_served(key);
             self.fill(req, key, version, from as usize, self.layers.len(), now);
         }
-        self.complete(req, now);
+        self.complete(req, now, self.layers.len());
     }
 
     /// Request `req`'s response for `key` passes layers `from..upto` on its way out and
@@ -756,14 +788,22 @@ impl<'p> Engine<'p> {
     #[inline]
     fn fill(&mut self, req: u32, key: u32, version: u32, from: usize, upto: usize, now: SimTime) {
         let guard = self.guard_fills;
-        for (layer, stats) in self.layers[from..upto]
+        let r = &self.requests[req as usize];
+        let (client, nodes) = (r.client, &r.nodes);
+        for ((layer, stats), &node) in self.layers[from..upto]
             .iter_mut()
             .zip(&mut self.m.layers[from..upto])
+            .zip(&nodes[from..upto])
         {
+            // The node the request consulted: its client's for browsers.
+            let node = if layer.is_per_client() {
+                client
+            } else {
+                u32::from(node)
+            };
             if guard
                 && layer
-                    .cache
-                    .peek(key)
+                    .peek(node, key)
                     .is_some_and(|(v, _)| v.wrapping_sub(version) as i32 > 0)
             {
                 // A write stored a newer version here: a read's fill does not undo it.
@@ -771,7 +811,7 @@ impl<'p> Engine<'p> {
             }
             let expires = layer.expiry(now);
             if let crate::cache::Fill::Inserted { evicted: true } =
-                layer.cache.fill(key, version, expires)
+                layer.fill(node, key, version, expires)
             {
                 stats.evictions += 1;
             }
@@ -781,11 +821,14 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn complete(&mut self, req: u32, done: SimTime) {
+    /// Request `req` is answered at `done` by layer `at` (the database if past the
+    /// caches).
+    fn complete(&mut self, req: u32, done: SimTime, at: usize) {
         let r = self.requests[req as usize];
         if r.measured && !r.write && !r.background {
             let latency = done - r.arrived;
             self.m.latency.record(latency);
+            self.m.served_latency[at].record(latency);
             self.m.timeseries.completed(done, latency);
         }
         self.free.push(req);
@@ -817,7 +860,7 @@ impl<'p> Engine<'p> {
         let mut acc = 0u32;
         for &k in keys {
             for layer in &self.layers {
-                acc ^= layer.cache.read_ahead(k);
+                acc ^= layer.read_ahead(k);
             }
             acc ^= self.db.read_ahead(k);
         }

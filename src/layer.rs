@@ -1,8 +1,13 @@
 //! Layers: the stops of a request's path, outermost first, ending in the database.
 //!
-//! Every cache layer is the same [`Cache`](crate::cache::Cache) store behind a topology
-//! and a latency; [`LayerSpec`] is the scenario's `[[layers]]` table and [`LayerPlan`]
-//! its validated form.
+//! Every cache layer is the same [`Cache`](crate::cache::Cache) store (for browsers, a
+//! slice of one arena per client: [`crate::browser`]) behind a topology
+//! ([`crate::topology`]) and a latency; [`LayerSpec`] is the scenario's `[[layers]]`
+//! table and [`LayerPlan`] its validated form.
+//!
+//! Capacities are per node: a `cdn` of 20 PoPs and `capacity = 10_000` holds up to
+//! 200k entries in all, a `redis` of 4 shards 4 × `capacity`, a `browser` `capacity`
+//! entries in each client.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +15,10 @@ use crate::SimTime;
 use crate::latency::{Latency, LatencySpec};
 use crate::policy::PolicySpec;
 use crate::scenario::Invalid;
+use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
+use crate::cache::{Cache, Fill, Lookup};
 use crate::stampede::{Stampede, StampedeSpec};
+use crate::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Route, Ring};
 
 /// What a layer models; a path lists them in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -57,13 +65,15 @@ impl LayerKind {
         }
     }
 
-    /// Whether the simulator models this kind yet. Browser, CDN, shield and proxy need
-    /// their topology and HTTP semantics, which are not built; running them as a plain
-    /// cache would give numbers that look right and are not.
-    pub fn is_supported(self) -> bool {
+    /// The key that sets this kind's node count, if it has several nodes by topology
+    /// rather than one per client.
+    pub fn nodes_key(self) -> Option<&'static str> {
         match self {
-            LayerKind::InProcess | LayerKind::Redis | LayerKind::Database => true,
-            LayerKind::Browser | LayerKind::Cdn | LayerKind::Shield | LayerKind::Proxy => false,
+            LayerKind::Cdn => Some("pops"),
+            LayerKind::Shield | LayerKind::Proxy => Some("nodes"),
+            LayerKind::InProcess => Some("instances"),
+            LayerKind::Redis => Some("shards"),
+            LayerKind::Browser | LayerKind::Database => None,
         }
     }
 }
@@ -106,6 +116,77 @@ pub struct LayerSpec {
     /// Cache layers: a batch of keys filled at one moment, so they expire together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_expiry: Option<SyncExpirySpec>,
+    /// `cdn`: edge PoPs, spread over the workload's regions; one per region when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pops: Option<u32>,
+    /// `cdn`: each region's round trip from a client to its PoP, ms, added to
+    /// `latency`: `{ eu = 10, us = 25 }`, every region of `workload.regions` named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<std::collections::BTreeMap<String, f64>>,
+    /// `shield`, `proxy`: nodes, a key's node chosen by hashing the key; 1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u32>,
+    /// `in_process`: app instances, each with its own cache; 1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<u32>,
+    /// `in_process`: how the load balancer picks an instance; `round_robin` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balancer: Option<Balancer>,
+    /// `redis`: shards on a consistent-hash ring; 1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
+    /// `redis`: points per shard on the ring; 64 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vnodes: Option<u32>,
+}
+
+/// How a validated cache layer's nodes are laid out and picked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Topology {
+    /// One node.
+    Single,
+    /// One cache per client (`browser`).
+    PerClient,
+    /// `cdn` PoPs by client region, with each region's round trip.
+    Pops {
+        /// PoPs.
+        pops: u32,
+        /// Round trip client -> PoP per region (by region index), added to the latency.
+        rtt: Vec<SimTime>,
+    },
+    /// Nodes by key hash (`shield`, `proxy`).
+    KeyHash {
+        /// Nodes.
+        nodes: u32,
+    },
+    /// Shards on a consistent-hash ring (`redis`).
+    Ring {
+        /// Shards.
+        shards: u32,
+        /// Points per shard.
+        vnodes: u32,
+    },
+    /// App instances behind a load balancer (`in_process`).
+    Balanced {
+        /// Instances.
+        instances: u32,
+        /// The balancer.
+        balancer: Balancer,
+    },
+}
+
+impl Topology {
+    /// Nodes, given the client count (browsers have one per client).
+    pub fn nodes(&self, clients: u32) -> u32 {
+        match *self {
+            Topology::Single => 1,
+            Topology::PerClient => clients,
+            Topology::Pops { pops, .. } => pops,
+            Topology::KeyHash { nodes } => nodes,
+            Topology::Ring { shards, .. } => shards,
+            Topology::Balanced { instances, .. } => instances,
+        }
+    }
 }
 
 /// `sync_expiry = { keys = 10000, at_s = 0 }`: at `at_s` seconds the layer is filled
@@ -154,6 +235,8 @@ pub struct CachePlan {
     pub sync_expiry: Option<SyncExpiry>,
     /// Delay between a write's commit and its effect here.
     pub propagation_delay: SimTime,
+    /// Its nodes and how a request picks one.
+    pub topology: Topology,
 }
 
 /// A validated database.
@@ -177,18 +260,10 @@ pub enum LayerPlan {
 }
 
 impl LayerSpec {
-    /// Checks the keys that apply to this layer's kind and rejects the ones that do not.
-    pub fn resolve(&self) -> Result<LayerPlan, Invalid> {
-        if !self.kind.is_supported() {
-            return Err(Invalid::new(
-                "kind",
-                format!(
-                    "`{}` is not modelled yet (its topology and HTTP rules are still to be built); \
-                     supported kinds: in_process, redis, database",
-                    self.kind.as_str()
-                ),
-            ));
-        }
+    /// Checks the keys that apply to this layer's kind and rejects the ones that do not;
+    /// `regions` are the workload's (a `cdn`'s `rtt_ms` names them).
+    pub fn resolve(&self, regions: &Regions) -> Result<LayerPlan, Invalid> {
+        let topology = self.topology(regions)?;
         let latency = match &self.latency {
             Some(l) => l.resolve().map_err(|e| e.under("latency"))?,
             None => LatencySpec::default().resolve()?,
@@ -242,6 +317,52 @@ impl LayerSpec {
             }
             Some(c) => c as u32,
         };
+        if self.kind == LayerKind::Browser {
+            if capacity > MAX_BROWSER_CAPACITY {
+                return Err(Invalid::new(
+                    "capacity",
+                    format!(
+                        "is {capacity}; a browser cache holds at most {MAX_BROWSER_CAPACITY} \
+                         entries per client (it is scanned on every lookup)"
+                    ),
+                ));
+            }
+            if let Some(p) = self.policy.as_ref().filter(|p| p.name() != "lru") {
+                return Err(Invalid::new(
+                    "policy",
+                    format!("is `{p}`; a browser cache evicts by LRU, so only `lru` is allowed"),
+                ));
+            }
+            for (key, set) in [
+                ("stampede", self.stampede.is_some()),
+                ("sync_expiry", self.sync_expiry.is_some()),
+                ("propagation_delay_ms", self.propagation_delay_ms.is_some()),
+            ] {
+                if set {
+                    return Err(Invalid::new(
+                        key,
+                        "does not apply to kind `browser`: a private cache in each client, \
+                         which no write or warm-up script reaches",
+                    ));
+                }
+            }
+        }
+        if topology.nodes(1) > 1
+            && self
+                .stampede
+                .as_ref()
+                .is_some_and(|s| *s != StampedeSpec::default())
+        {
+            return Err(Invalid::new(
+                "stampede",
+                format!(
+                    "is set on a layer of {} nodes; stampede defences are modelled for \
+                     single-node layers only (set {} = 1, or drop the defence)",
+                    topology.nodes(1),
+                    self.kind.nodes_key().unwrap_or("nodes")
+                ),
+            ));
+        }
         let ttl = match self.ttl_s {
             None => None,
             Some(t) if t.is_finite() && t > 0.0 => Some(SimTime::from_secs_f64(t)),
@@ -320,6 +441,7 @@ impl LayerSpec {
             }
         };
         Ok(LayerPlan::Cache(CachePlan {
+            topology,
             propagation_delay,
             stampede,
             sync_expiry,
@@ -334,55 +456,381 @@ impl LayerSpec {
     }
 }
 
-/// A cache layer at run time: its store, latency and TTL, and its own random stream.
+impl LayerSpec {
+    /// Checks the topology keys (`pops`, `rtt_ms`, `nodes`, `instances`, `balancer`,
+    /// `shards`, `vnodes`): each applies to one kind only.
+    fn topology(&self, regions: &Regions) -> Result<Topology, Invalid> {
+        let kind = self.kind;
+        let only = |key: &str, set: bool, owner: LayerKind| {
+            if set && kind != owner {
+                Err(Invalid::new(
+                    key,
+                    format!(
+                        "applies only to kind `{}`, not to `{}`",
+                        owner.as_str(),
+                        kind.as_str()
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        only("pops", self.pops.is_some(), LayerKind::Cdn)?;
+        only("rtt_ms", self.rtt_ms.is_some(), LayerKind::Cdn)?;
+        if self.nodes.is_some() && !matches!(kind, LayerKind::Shield | LayerKind::Proxy) {
+            return Err(Invalid::new(
+                "nodes",
+                format!(
+                    "applies only to kinds `shield` and `proxy`, not to `{}`{}",
+                    kind.as_str(),
+                    kind.nodes_key()
+                        .map(|k| format!(" (its key is `{k}`)"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        only("instances", self.instances.is_some(), LayerKind::InProcess)?;
+        only("balancer", self.balancer.is_some(), LayerKind::InProcess)?;
+        only("shards", self.shards.is_some(), LayerKind::Redis)?;
+        only("vnodes", self.vnodes.is_some(), LayerKind::Redis)?;
+        let count = |key: &str, v: Option<u32>, default: u32| match v.unwrap_or(default) {
+            0 => Err(Invalid::new(key, "is 0; must be at least 1")),
+            n if n > MAX_NODES => Err(Invalid::new(
+                key,
+                format!("is {n}; must be at most {MAX_NODES}"),
+            )),
+            n => Ok(n),
+        };
+        Ok(match kind {
+            LayerKind::Database => Topology::Single,
+            LayerKind::Browser => Topology::PerClient,
+            LayerKind::Cdn => {
+                let pops = count("pops", self.pops, regions.len() as u32)?;
+                if (pops as usize) < regions.len() {
+                    return Err(Invalid::new(
+                        "pops",
+                        format!(
+                            "is {pops}; each of the workload's {} regions needs a PoP of its own",
+                            regions.len()
+                        ),
+                    ));
+                }
+                let mut rtt = vec![SimTime::ZERO; regions.len()];
+                if let Some(map) = &self.rtt_ms {
+                    for (name, &ms) in map {
+                        let Some(r) = regions.names.iter().position(|n| n == name) else {
+                            return Err(Invalid::new(
+                                "rtt_ms",
+                                format!(
+                                    "names region `{name}`, which workload.regions does not \
+                                     have; its regions: {}",
+                                    regions.names.join(", ")
+                                ),
+                            ));
+                        };
+                        if !(ms.is_finite() && ms >= 0.0) {
+                            return Err(Invalid::new(
+                                &format!("rtt_ms.{name}"),
+                                format!("is {ms}; must be a finite number of milliseconds >= 0"),
+                            ));
+                        }
+                        rtt[r] = SimTime::from_millis_f64(ms);
+                    }
+                    if let Some(missing) = regions.names.iter().find(|n| !map.contains_key(*n)) {
+                        return Err(Invalid::new(
+                            "rtt_ms",
+                            format!(
+                                "has no entry for region `{missing}`; give every region of \
+                                 workload.regions its round trip ({})",
+                                regions.names.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                if pops == 1 && rtt.iter().all(|&t| t == SimTime::ZERO) {
+                    Topology::Single
+                } else {
+                    Topology::Pops { pops, rtt }
+                }
+            }
+            LayerKind::Shield | LayerKind::Proxy => match count("nodes", self.nodes, 1)? {
+                1 => Topology::Single,
+                nodes => Topology::KeyHash { nodes },
+            },
+            LayerKind::InProcess => {
+                let balancer = self.balancer.unwrap_or_default();
+                match count("instances", self.instances, 1)? {
+                    1 => Topology::Single,
+                    instances => Topology::Balanced {
+                        instances,
+                        balancer,
+                    },
+                }
+            }
+            LayerKind::Redis => {
+                let vnodes = count("vnodes", self.vnodes, DEFAULT_VNODES)?;
+                match count("shards", self.shards, 1)? {
+                    1 => Topology::Single,
+                    shards => Topology::Ring { shards, vnodes },
+                }
+            }
+        })
+    }
+}
+
+/// A cache layer at run time: its nodes and how a request picks one, its latency and
+/// TTL, and its own random stream.
 #[derive(Debug)]
 pub struct Layer {
-    /// The layer's store.
-    pub cache: crate::cache::Cache,
+    store: Store,
+    route: Route,
     latency: Latency,
+    /// Round trip client -> node by region (`cdn`), added to `latency`; empty if none.
+    rtt: Vec<SimTime>,
     ttl_ns: Option<f64>,
     jitter: f64,
     rng: crate::rng::SimRng,
 }
 
+/// The nodes' entries.
+#[derive(Debug)]
+enum Store {
+    /// One [`Cache`] per node.
+    Caches(Vec<Cache>),
+    /// One browser cache per client.
+    Browsers(Browsers),
+}
+
+/// What a committed write does to a layer's copies of its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteEffect {
+    /// Delete them.
+    Delete,
+    /// Store `version` in their place.
+    Store {
+        /// The committed version.
+        version: u32,
+    },
+}
+
 impl Layer {
-    /// An empty layer for `plan` over `keys` keys.
-    pub fn new(plan: &CachePlan, keys: u32, rng: crate::rng::SimRng, policy_seed: u64) -> Self {
+    /// An empty layer for `plan` over `keys` keys and `clients` clients in `regions`;
+    /// `seed` is the run's, `index` the layer's position in the path.
+    pub fn new(
+        plan: &CachePlan,
+        keys: u32,
+        regions: &Regions,
+        rng: crate::rng::SimRng,
+        seed: u64,
+        index: usize,
+    ) -> Self {
+        let clients = *regions.first.last().expect("validated regions");
+        let policy_seed = crate::rng::mix64(seed ^ crate::rng::mix64(0xC0FFEE + index as u64));
         let hint = plan.capacity.min(keys) as usize;
-        Layer {
-            cache: crate::cache::Cache::new(
-                plan.capacity,
-                keys,
-                plan.policy.build(hint, policy_seed),
+        let nodes = plan.topology.nodes(clients);
+        let store = match plan.topology {
+            Topology::PerClient => Store::Browsers(Browsers::new(clients, plan.capacity)),
+            _ => Store::Caches(
+                (0..nodes)
+                    .map(|n| {
+                        // Node 0 keeps the seed a single-node layer always had.
+                        let s = if n == 0 {
+                            policy_seed
+                        } else {
+                            crate::rng::mix64(policy_seed ^ u64::from(n))
+                        };
+                        Cache::new(plan.capacity, keys, plan.policy.build(hint, s))
+                    })
+                    .collect(),
             ),
+        };
+        let salt = crate::rng::mix64(seed ^ 0x5348_4945_4c44 ^ index as u64);
+        let route = match &plan.topology {
+            Topology::Single => Route::Single,
+            Topology::PerClient => Route::Client,
+            Topology::Pops { pops, .. } => Route::Pop(PopMap::new(*pops, regions)),
+            Topology::KeyHash { nodes } => Route::KeyHash { n: *nodes, salt },
+            Topology::Ring { shards, vnodes } => Route::Ring(Ring::new(*shards, *vnodes)),
+            Topology::Balanced {
+                instances,
+                balancer,
+            } => match balancer {
+                Balancer::RoundRobin => Route::RoundRobin {
+                    n: *instances,
+                    next: 0,
+                },
+                Balancer::Random => Route::Random {
+                    n: *instances,
+                    rng: Box::new(crate::rng::stream(
+                        seed,
+                        crate::rng::Stream::Balancer(index),
+                    )),
+                },
+                Balancer::KeyHash => Route::KeyHash {
+                    n: *instances,
+                    salt,
+                },
+            },
+        };
+        let rtt = match &plan.topology {
+            Topology::Pops { rtt, .. } if rtt.iter().any(|&t| t != SimTime::ZERO) => rtt.clone(),
+            _ => Vec::new(),
+        };
+        Layer {
+            store,
+            route,
             latency: plan.latency.clone(),
+            rtt,
             ttl_ns: plan.ttl.map(|t| t.as_nanos() as f64),
             jitter: plan.jitter,
             rng,
         }
     }
 
-    /// The time this consultation of the layer takes.
+    /// The node a request for `key` from `client` in `region` consults. A round-robin
+    /// or random balancer moves on, so call it once per consultation.
     #[inline]
-    pub fn sample_latency(&mut self) -> SimTime {
-        self.latency.sample(&mut self.rng)
+    pub fn pick(&mut self, key: u32, client: u32, region: u16) -> u32 {
+        self.route.pick(key, client, region)
     }
 
-    /// The layer's latency if it is constant.
+    /// Whether the layer is one node, which every request consults.
+    #[inline]
+    pub fn is_single(&self) -> bool {
+        matches!(self.route, Route::Single)
+    }
+
+    /// Whether the layer has a cache per client (a browser): a request's node is its
+    /// client.
+    #[inline]
+    pub fn is_per_client(&self) -> bool {
+        matches!(self.route, Route::Client)
+    }
+
+    /// Looks `key` up at `node` at `now`.
+    #[inline]
+    pub fn get(&mut self, node: u32, key: u32, now: SimTime) -> Lookup {
+        match &mut self.store {
+            Store::Caches(c) => c[node as usize].get(key, now),
+            Store::Browsers(b) => b.get(node, key, now),
+        }
+    }
+
+    /// `key`'s version and expiry at `node`, fresh or not, touching nothing.
+    #[inline]
+    pub fn peek(&self, node: u32, key: u32) -> Option<(u32, SimTime)> {
+        match &self.store {
+            Store::Caches(c) => c[node as usize].peek(key),
+            Store::Browsers(b) => b.peek(node, key),
+        }
+    }
+
+    /// Stores `key` at `node`.
+    #[inline]
+    pub fn fill(&mut self, node: u32, key: u32, version: u32, expires: SimTime) -> Fill {
+        match &mut self.store {
+            Store::Caches(c) => c[node as usize].fill(key, version, expires),
+            Store::Browsers(b) => b.fill(node, key, version, expires),
+        }
+    }
+
+    /// Fills `key` at `version` at `now` on every node that may hold it (`sync_expiry`):
+    /// its node if keys decide the node, else every node. Browsers are never filled so.
+    pub fn fill_homes(&mut self, key: u32, version: u32, now: SimTime) {
+        self.on_write(key, WriteEffect::Store { version }, now);
+    }
+
+    /// A committed write reaches the layer: its copies of `key` are deleted or replaced
+    /// on every node that may hold one (a CDN purge, an invalidation broadcast to the
+    /// app instances). Browser caches are private: no write reaches them, and they keep
+    /// their copy until it expires.
+    pub fn on_write(&mut self, key: u32, effect: WriteEffect, now: SimTime) {
+        let Store::Caches(caches) = &mut self.store else {
+            return;
+        };
+        let homes = if self.route.by_key() {
+            let n = self.route.pick(key, 0, 0) as usize;
+            n..n + 1
+        } else {
+            0..caches.len()
+        };
+        for n in homes {
+            match effect {
+                WriteEffect::Delete => {
+                    caches[n].invalidate(key);
+                }
+                WriteEffect::Store { version } => {
+                    let expires = expiry(self.ttl_ns, self.jitter, &mut self.rng, now);
+                    caches[n].fill(key, version, expires);
+                }
+            }
+        }
+    }
+
+    /// Reads `key`'s state on a single-node layer ahead (see [`Cache::read_ahead`]);
+    /// 0 for other layers, whose node depends on more than the key.
+    #[inline]
+    pub fn read_ahead(&self, key: u32) -> u32 {
+        match (&self.store, &self.route) {
+            (Store::Caches(c), Route::Single) => c[0].read_ahead(key),
+            _ => 0,
+        }
+    }
+
+    /// Entries resident at `node` (a client's, for browsers).
+    pub fn len(&self, node: u32) -> u32 {
+        match &self.store {
+            Store::Caches(c) => c[node as usize].len(),
+            Store::Browsers(b) => b.len(node),
+        }
+    }
+
+    /// Bytes the layer's entries take, excluding policy state: per node, 16 bytes a
+    /// slot of capacity plus 4 a key of the key space; for browsers 20 a slot.
+    pub fn approx_bytes(&self, keys: u32) -> usize {
+        match &self.store {
+            Store::Caches(c) => c
+                .iter()
+                .map(|n| 16 * n.capacity().min(keys) as usize + 4 * keys as usize)
+                .sum(),
+            Store::Browsers(b) => b.bytes(),
+        }
+    }
+
+    /// The time this consultation of the layer takes, from a client in `region`.
+    #[inline]
+    pub fn sample_latency(&mut self, region: u16) -> SimTime {
+        let t = self.latency.sample(&mut self.rng);
+        match self.rtt.get(region as usize) {
+            Some(&rtt) => t + rtt,
+            None => t,
+        }
+    }
+
+    /// The layer's latency if it is constant (the same for every region).
     pub fn constant_latency(&self) -> Option<SimTime> {
-        self.latency.constant()
+        if self.rtt.is_empty() {
+            self.latency.constant()
+        } else {
+            None
+        }
     }
 
     /// When a copy filled at `now` expires: `now + ttl * (1 + jitter * U(-1, 1))`.
     #[inline]
     pub fn expiry(&mut self, now: SimTime) -> SimTime {
-        match self.ttl_ns {
-            None => SimTime::NEVER,
-            Some(ttl) if self.jitter == 0.0 => now + SimTime::from_nanos_f64(ttl),
-            Some(ttl) => {
-                let u = uniform_minus1_1(&mut self.rng);
-                now + SimTime::from_nanos_f64(ttl * (1.0 + self.jitter * u))
-            }
+        expiry(self.ttl_ns, self.jitter, &mut self.rng, now)
+    }
+}
+
+#[inline]
+fn expiry(ttl_ns: Option<f64>, jitter: f64, rng: &mut crate::rng::SimRng, now: SimTime) -> SimTime {
+    match ttl_ns {
+        None => SimTime::NEVER,
+        Some(ttl) if jitter == 0.0 => now + SimTime::from_nanos_f64(ttl),
+        Some(ttl) => {
+            let u = uniform_minus1_1(rng);
+            now + SimTime::from_nanos_f64(ttl * (1.0 + jitter * u))
         }
     }
 }

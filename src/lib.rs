@@ -23,6 +23,8 @@
 //! | generate requests: Zipf or uniform keys, Poisson arrivals, writes | [`workload`] |
 //! | run the events | [`engine`] |
 //! | each layer: a [`cache::Cache`] store, a [`policy`], a TTL, a [`latency`] | [`layer`], [`cache`], [`policy`] |
+//! | a layer's nodes and how a request picks one (regions, PoPs, load balancer, hash ring) | [`topology`] |
+//! | one small private cache per client, in one arena | [`browser`] |
 //! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`stampede`] |
 //! | write strategies and invalidation | [`write`] |
 //! | the origin's connection pool and queue | [`database`] |
@@ -46,6 +48,7 @@
 
 #![warn(missing_docs)]
 
+pub mod browser;
 pub mod cache;
 pub mod database;
 pub mod engine;
@@ -61,6 +64,7 @@ pub mod scenario;
 pub mod stampede;
 pub mod sweep;
 mod time;
+pub mod topology;
 pub mod trace;
 pub mod workload;
 pub mod write;

@@ -23,8 +23,10 @@ pub struct LayerReport {
     pub kind: LayerKind,
     /// Eviction policy (cache layers).
     pub policy: Option<String>,
-    /// Capacity in entries (cache layers).
+    /// Capacity in entries (cache layers), per node.
     pub capacity: Option<u64>,
+    /// Nodes (PoPs, shards, instances; a browser's clients); 1 for the database.
+    pub nodes: u64,
     /// Reads that consulted the layer.
     pub requests: u64,
     /// Reads it answered. The database answers every read that reaches it.
@@ -55,6 +57,10 @@ pub struct LayerReport {
     pub refresh_cycles: u64,
     /// `lock` waiters that timed out and went inward.
     pub lock_timeouts: u64,
+    /// Median latency of the reads this layer answered, ms (0 if none).
+    pub served_p50_ms: f64,
+    /// Their 99th percentile, ms.
+    pub served_p99_ms: f64,
 }
 
 /// The origin's line of a report.
@@ -131,11 +137,15 @@ impl Report {
             .caches
             .iter()
             .zip(&m.layers)
-            .map(|(c, s)| LayerReport {
+            .zip(&m.served_latency)
+            .map(|((c, s), lat)| LayerReport {
                 name: c.name.clone(),
                 kind: c.kind,
                 policy: Some(c.policy.name().to_owned()),
                 capacity: Some(c.capacity as u64),
+                nodes: u64::from(c.topology.nodes(plan.clients())),
+                served_p50_ms: lat.summary().p50,
+                served_p99_ms: lat.summary().p99,
                 requests: s.requests,
                 hits: s.hits,
                 misses: s.misses,
@@ -162,6 +172,9 @@ impl Report {
             kind: LayerKind::Database,
             policy: None,
             capacity: None,
+            nodes: 1,
+            served_p50_ms: m.served_latency[plan.caches.len()].summary().p50,
+            served_p99_ms: m.served_latency[plan.caches.len()].summary().p99,
             requests: o.reads,
             hits: o.reads,
             misses: 0,
@@ -272,10 +285,13 @@ impl Report {
                 "layer",
                 "kind",
                 "policy",
+                "nodes",
                 "capacity",
                 "requests",
                 "hit ratio",
                 "served",
+                "p50 ms",
+                "p99 ms",
                 "evictions",
                 "expired",
             ]
@@ -287,10 +303,13 @@ impl Report {
                 l.name.clone(),
                 l.kind.as_str().to_owned(),
                 l.policy.clone().unwrap_or_else(|| "-".into()),
+                l.nodes.to_string(),
                 l.capacity.map_or("-".into(), |c| c.to_string()),
                 l.requests.to_string(),
                 format!("{:.4}", l.hit_ratio),
                 format!("{:.1}%", l.served_share * 100.0),
+                format!("{:.3}", l.served_p50_ms),
+                format!("{:.3}", l.served_p99_ms),
                 l.evictions.to_string(),
                 l.expirations.to_string(),
             ]);

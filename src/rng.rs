@@ -23,6 +23,11 @@ pub enum Stream {
     Layer(usize),
     /// Draws of the stampede defence of the cache layer at this position (`xfetch`).
     Stampede(usize),
+    /// Which client sends each request (`workload.clients`): its own stream, so runs
+    /// without browsers or a CDN draw nothing from it and stay as they were.
+    Clients,
+    /// The `random` load balancer of the cache layer at this position.
+    Balancer(usize),
     /// Internal randomness of the eviction policy of layer `layer`, node `node`.
     Policy {
         /// Position of the layer in the path.
@@ -39,6 +44,8 @@ impl Stream {
             Stream::Database => 2,
             Stream::Layer(i) => 0x100 + i as u64,
             Stream::Stampede(i) => 0x1_0000 + i as u64,
+            Stream::Clients => 3,
+            Stream::Balancer(i) => 0x2_0000 + i as u64,
             Stream::Policy { layer, node } => 0x1_0000_0000 + ((layer as u64) << 24) + node as u64,
         }
     }

@@ -106,6 +106,28 @@ pub struct Plan {
     pub herd_threshold: u32,
     /// What writes do to the caches.
     pub writes: crate::write::WritePlan,
+    /// Clients, `0..clients`, split into regions.
+    pub regions: crate::topology::Regions,
+}
+
+/// The most cache layers a path may have: a request remembers its node at each.
+pub const MAX_CACHE_LAYERS: usize = 16;
+
+impl Plan {
+    /// How many clients send requests.
+    pub fn clients(&self) -> u32 {
+        *self.regions.first.last().expect("validated regions")
+    }
+
+    /// Whether requests need a client drawn: some layer's node depends on it.
+    pub fn needs_clients(&self) -> bool {
+        self.caches.iter().any(|c| {
+            matches!(
+                c.topology,
+                crate::layer::Topology::PerClient | crate::layer::Topology::Pops { .. }
+            )
+        })
+    }
 }
 
 impl Scenario {
@@ -178,8 +200,19 @@ impl Scenario {
             ));
         }
         let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
+        let clients = match self.workload.clients.unwrap_or(1) {
+            c @ 1..crate::workload::MAX_KEYS => c as u32,
+            c => {
+                return Err(Invalid::new(
+                    "workload.clients",
+                    format!("is {c}; must be between 1 and {}", crate::workload::MAX_KEYS - 1),
+                ));
+            }
+        };
+        let regions = crate::topology::Regions::new(self.workload.regions.as_deref(), clients)
+            .map_err(|e| e.under("workload"))?;
 
-        let (database, caches) = self.resolve_layers()?;
+        let (database, caches) = self.resolve_layers(&regions)?;
         for (i, c) in caches.iter().enumerate() {
             if let Some(s) = c.sync_expiry
                 && s.keys > workload.keys
@@ -210,10 +243,14 @@ impl Scenario {
                 self.workload.write_strategy,
                 self.workload.invalidation,
             ),
+            regions,
         })
     }
 
-    fn resolve_layers(&self) -> Result<(DatabasePlan, Vec<CachePlan>), Invalid> {
+    fn resolve_layers(
+        &self,
+        regions: &crate::topology::Regions,
+    ) -> Result<(DatabasePlan, Vec<CachePlan>), Invalid> {
         let Some(last) = self.layers.last() else {
             return Err(Invalid::new(
                 "layers",
@@ -272,7 +309,16 @@ impl Scenario {
                     Invalid::new("kind", "only the last layer may be the `database`"),
                 ));
             }
-            match spec.resolve().map_err(|e| layer_err(i, e))? {
+            if i >= MAX_CACHE_LAYERS && spec.kind != LayerKind::Database {
+                return Err(layer_err(
+                    i,
+                    Invalid::new(
+                        "kind",
+                        format!("a path holds at most {MAX_CACHE_LAYERS} cache layers"),
+                    ),
+                ));
+            }
+            match spec.resolve(regions).map_err(|e| layer_err(i, e))? {
                 LayerPlan::Cache(c) => caches.push(c),
                 LayerPlan::Database(d) => database = Some(d),
             }

@@ -53,6 +53,14 @@ pub struct WorkloadSpec {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalidation: Option<crate::write::Invalidation>,
+    /// Clients sending the requests, each request from one drawn uniformly; 1 when
+    /// absent. A `browser` layer holds a cache per client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<u64>,
+    /// Where the clients are: `[{ name = "eu", share = 0.5 }, ...]`, shares summing to
+    /// 1; one region, `all`, when absent. A `cdn` maps each region to its PoPs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<crate::topology::RegionSpec>>,
 }
 
 /// Key popularity: `{ dist = "zipf", alpha = 0.9 }` or `{ dist = "uniform" }`.
