@@ -1,5 +1,6 @@
-//! Simulated requests per second on the quickstart path: 1M keys under Zipf 0.9, an
+//! Simulated requests per second on the app-tier path (`scenarios/app_tier.toml`, the
 #![allow(missing_docs)] // criterion_group! generates undocumented items
+//! quickstart before the whole path was modelled): 1M keys under Zipf 0.9, an
 //! in-process LRU of 10k entries, a Redis LRU of 100k, then the database; one thread,
 //! seeded, so every sample simulates exactly the same requests.
 //!
@@ -48,7 +49,7 @@ fn plan(extra: &[&str]) -> Plan {
         .iter()
         .map(|s| Override::parse(s).expect("valid override"))
         .collect();
-    Source::quickstart().plan(&set).expect("valid scenario").1
+    Source::app_tier().plan(&set).expect("valid scenario").1
 }
 
 /// The event loop on the quickstart plan: `REQUESTS` simulated requests per iteration,

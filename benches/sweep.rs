@@ -1,7 +1,7 @@
-//! Sweep throughput: 16 points of the default scenario with `--jobs 1` and `--jobs 2`,
+//! Sweep throughput: 16 points of the app-tier scenario with `--jobs 1` and `--jobs 2`,
 //! in one criterion run so the two are compared as a ratio on the same machine state.
 //!
-//! `cargo bench --bench sweep`. Each point runs 200,000 requests of the quickstart
+//! `cargo bench --bench sweep`. Each point runs 200,000 requests of the app_tier
 //! scenario (TTL x policy x Redis capacity, 2 x 2 x 4 points).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
@@ -21,7 +21,7 @@ fn sweep_16_points(c: &mut Criterion) {
             b.iter(|| {
                 let dir = tempfile::tempdir().unwrap();
                 let sweep = Sweep::new(
-                    Source::quickstart(),
+                    Source::app_tier(),
                     vec![
                         Override::parse("requests=200000").unwrap(),
                         Override::parse("warmup_requests=20000").unwrap(),

@@ -25,8 +25,6 @@ pub struct LayerReport {
     pub policy: Option<String>,
     /// Capacity in entries (cache layers), per node.
     pub capacity: Option<u64>,
-    /// Nodes (PoPs, shards, instances; a browser's clients); 1 for the database.
-    pub nodes: u64,
     /// Reads that consulted the layer.
     pub requests: u64,
     /// Reads it answered. The database answers every read that reaches it.
@@ -61,6 +59,9 @@ pub struct LayerReport {
     pub served_p50_ms: f64,
     /// Their 99th percentile, ms.
     pub served_p99_ms: f64,
+    /// Nodes (PoPs, shards, instances; a browser's clients); 1 for the database. New
+    /// columns go last, so scripts that read the first ones by position keep working.
+    pub nodes: u64,
 }
 
 /// The origin's line of a report.

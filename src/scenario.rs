@@ -28,6 +28,11 @@ use crate::workload::{WorkloadPlan, WorkloadSpec};
 /// without a file.
 pub const QUICKSTART: &str = include_str!("../scenarios/quickstart.toml");
 
+/// The application tier alone (`scenarios/app_tier.toml`): an in-process L1, Redis and
+/// the database, the default path before browsers and CDNs were modelled. Benches and
+/// tests that measure the app tier use it.
+pub const APP_TIER: &str = include_str!("../scenarios/app_tier.toml");
+
 /// A scenario file, as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -362,6 +367,11 @@ impl Source {
     /// The built-in quickstart scenario.
     pub fn quickstart() -> Self {
         Source::new("built-in scenario `quickstart`", QUICKSTART, Format::Toml)
+    }
+
+    /// The built-in app-tier scenario ([`APP_TIER`]).
+    pub fn app_tier() -> Self {
+        Source::new("built-in scenario `app_tier`", APP_TIER, Format::Toml)
     }
 
     /// Reads a `.toml` or `.json` file.

@@ -143,7 +143,7 @@ fn bad_input_exits_2_with_a_clear_message() {
 
 #[test]
 fn scenarios_reject_belady() {
-    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/app_tier.toml");
     let o = tiersim()
         .arg("validate")
         .arg(&scenario)

@@ -47,7 +47,8 @@ fn run_default_scenario_writes_every_output() {
     assert_eq!(summary["scenario"], "quickstart");
     assert_eq!(summary["requests"], 27_000);
     let layers = summary["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 3);
+    // The whole path: browser, cdn, shield, l1, redis, db.
+    assert_eq!(layers.len(), 6);
     for l in layers {
         assert_eq!(
             l["hits"].as_u64().unwrap() + l["misses"].as_u64().unwrap(),
@@ -81,7 +82,7 @@ fn run_default_scenario_writes_every_output() {
             .unwrap()
             .starts_with("name,kind,policy,capacity,requests,hits,misses,hit_ratio")
     );
-    assert_eq!(lines.count(), 3);
+    assert_eq!(lines.count(), 6);
     let ts = fs::read_to_string(dir.path().join("out/timeseries.csv")).unwrap();
     assert!(
         ts.starts_with("t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms\n")
@@ -270,9 +271,34 @@ fn bad_scenarios_exit_2_with_a_precise_message_and_no_panic() {
             phrases: &["key `requests`", "set `requests` or `duration_s`"],
         },
         Bad {
-            file: "notyet.toml",
-            text: "name = \"x\"\nrequests = 1\n[workload]\nkeys = 1\nrate = 1.0\n[[layers]]\nname = \"edge\"\nkind = \"cdn\"\ncapacity = 1\n[[layers]]\nname = \"db\"\nkind = \"database\"\n".into(),
-            phrases: &["layers.edge.kind", "`cdn` is not modelled yet"],
+            file: "edge_order.toml",
+            text: "name = \"x\"\nrequests = 1\n[workload]\nkeys = 1\nrate = 1.0\nregions = [{ name = \"eu\", share = 0.5 }, { name = \"us\", share = 0.5 }]\nclients = 10\n[[layers]]\nname = \"sh\"\nkind = \"shield\"\ncapacity = 1\n[[layers]]\nname = \"edge\"\nkind = \"cdn\"\ncapacity = 1\n[[layers]]\nname = \"db\"\nkind = \"database\"\n".into(),
+            phrases: &["layers.edge.kind", "`cdn` cannot come after `shield`"],
+        },
+        Bad {
+            file: "rtt.toml",
+            text: "name = \"x\"\nrequests = 1\n[workload]\nkeys = 1\nrate = 1.0\nregions = [{ name = \"eu\", share = 0.5 }, { name = \"us\", share = 0.5 }]\nclients = 10\n[[layers]]\nname = \"edge\"\nkind = \"cdn\"\ncapacity = 1\nrtt_ms = { eu = 10 }\n[[layers]]\nname = \"db\"\nkind = \"database\"\n".into(),
+            phrases: &["rtt.toml:", "layers.edge.rtt_ms", "no entry for region `us`"],
+        },
+        Bad {
+            file: "pops_on_redis.toml",
+            text: toml_with(ok_workload, "capacity = 10\npops = 3"),
+            phrases: &["layers.redis.pops", "applies only to kind `cdn`, not to `redis`"],
+        },
+        Bad {
+            file: "balancer.toml",
+            text: "name = \"x\"\nrequests = 1\n[workload]\nkeys = 1\nrate = 1.0\nregions = [{ name = \"eu\", share = 0.5 }, { name = \"us\", share = 0.5 }]\nclients = 10\n[[layers]]\nname = \"app\"\nkind = \"in_process\"\ncapacity = 1\ninstances = 2\nbalancer = \"least_conn\"\n[[layers]]\nname = \"db\"\nkind = \"database\"\n".into(),
+            phrases: &["layers.app.balancer", "unknown variant `least_conn`", "round_robin"],
+        },
+        Bad {
+            file: "shares.toml",
+            text: "name = \"x\"\nrequests = 1\n[workload]\nkeys = 1\nrate = 1.0\nregions = [{ name = \"eu\", share = 0.5 }]\n[[layers]]\nname = \"db\"\nkind = \"database\"\n".into(),
+            phrases: &["workload.regions", "shares sum to 0.5; they must sum to 1"],
+        },
+        Bad {
+            file: "defended_shards.toml",
+            text: toml_with(ok_workload, "capacity = 10\nshards = 3\nstampede = { mode = \"coalesce\" }"),
+            phrases: &["layers.redis.stampede", "single-node layers only", "shards = 1"],
         },
     ];
     let dir = tempfile::tempdir().unwrap();
@@ -307,7 +333,7 @@ fn bad_command_lines_are_clear() {
     let out = tiersim(dir.path(), &["run", "--set", "layers.nosuch.ttl_s=5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no element named `nosuch`; names: l1, redis, db"),
+        stderr(&out).contains("no element named `nosuch`; names: browser, cdn, shield, l1, redis, db"),
         "{}",
         stderr(&out)
     );

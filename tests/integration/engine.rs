@@ -4,7 +4,7 @@ use crate::support::{plan, run};
 
 #[test]
 fn every_read_is_answered_once_and_misses_flow_inward() {
-    let report = run(&tiersim::scenario::QUICKSTART
+    let report = run(&tiersim::scenario::APP_TIER
         .replace("requests = 1_000_000", "requests = 200_000")
         .replace("warmup_requests = 100_000", "warmup_requests = 20_000"));
     assert_eq!(report.requests, 180_000);
@@ -103,6 +103,6 @@ fn duration_alone_stops_the_run() {
 fn results_do_not_depend_on_the_output_order_of_layers_statistics() {
     // The same plan run twice in one process gives equal reports: no hidden state.
     let p =
-        plan(&tiersim::scenario::QUICKSTART.replace("requests = 1_000_000", "requests = 150_000"));
+        plan(&tiersim::scenario::APP_TIER.replace("requests = 1_000_000", "requests = 150_000"));
     assert_eq!(tiersim::engine::run(&p), tiersim::engine::run(&p));
 }

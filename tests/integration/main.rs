@@ -7,9 +7,11 @@
 //! - `stampede`: stampede defences, herd events and synchronized expiry against their models.
 //! - `sweep`: grids in parallel, resume, confidence intervals.
 //! - `plot`: every chart kind renders and is labelled.
+//! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
 
 mod cli;
 mod engine;
+mod path;
 mod plot;
 mod properties;
 mod stampede;

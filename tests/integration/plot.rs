@@ -93,7 +93,7 @@ fn run_plot_draws_load_latency_and_who_answered() {
 #[test]
 fn plot_draws_sweep_and_replay_charts_in_the_asked_format() {
     let dir = tempfile::tempdir().unwrap();
-    let q = crate::support::repo().join("scenarios/quickstart.toml");
+    let q = crate::support::repo().join("scenarios/app_tier.toml");
     let out = tiersim(
         dir.path(),
         &[

@@ -24,7 +24,7 @@ const GRID: [&str; 4] = [
 ];
 
 fn sweep_args<'a>(out: &'a str, jobs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let quickstart = repo().join("scenarios/quickstart.toml");
+    let quickstart = repo().join("scenarios/app_tier.toml");
     let quickstart: &'static str =
         Box::leak(quickstart.to_str().unwrap().to_owned().into_boxed_str());
     let mut args = vec![
@@ -142,7 +142,7 @@ fn resume_drops_a_torn_last_job() {
 #[test]
 fn bad_grids_are_rejected_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let q = repo().join("scenarios/quickstart.toml");
+    let q = repo().join("scenarios/app_tier.toml");
     let q = q.to_str().unwrap();
     for (grid, phrase) in [
         (
