@@ -161,6 +161,15 @@ pub struct Engine<'p> {
     last_origin_change: SimTime,
     /// Draws each request's client, when some layer's node depends on it.
     clients: Option<SimRng>,
+    /// Clients drawn ahead, one per key of the workload's batch, so that their state
+    /// is read ahead with the keys'; `client_batch[client_next..]` are still to be used.
+    client_batch: [u32; crate::workload::KEY_BATCH],
+    client_next: usize,
+    /// The cache layers whose state is read ahead with a batch of keys: those a request
+    /// reaches soon after it arrives. A layer behind a slow or variable round trip
+    /// (a CDN's, a shield's) is consulted after hundreds of other requests, by when
+    /// what was read ahead has left the CPU cache, so reading it is wasted work.
+    read_ahead_layers: usize,
     m: Measured,
 }
 
@@ -184,6 +193,13 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let n = layers.len();
+        let read_ahead_layers = layers
+            .iter()
+            .position(|l| {
+                l.constant_latency()
+                    .is_none_or(|t| t > SimTime::from_millis_f64(0.1))
+            })
+            .map_or(n, |i| i + 1);
         let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
         let mut lanes = ARRIVAL_LANE + 1;
         let mut lane_if = |constant: bool| {
@@ -228,6 +244,9 @@ impl<'p> Engine<'p> {
             clients: plan
                 .needs_clients()
                 .then(|| stream(plan.seed, Stream::Clients)),
+            client_batch: [0; crate::workload::KEY_BATCH],
+            client_next: 0,
+            read_ahead_layers,
             m: Measured {
                 layers: vec![LayerStats::default(); n],
                 origin: OriginStats::default(),
@@ -242,6 +261,13 @@ impl<'p> Engine<'p> {
                 timeseries: TimeSeries::new(plan.bucket),
             },
         }
+    }
+
+    /// Bytes the cache layers' stores take (entries and per-node indexes, not the
+    /// policies' state): for memory reports.
+    pub fn store_bytes(&self) -> usize {
+        let keys = self.plan.workload.keys;
+        self.layers.iter().map(|l| l.approx_bytes(keys)).sum()
     }
 
     /// Runs to the end and reports.
@@ -313,6 +339,15 @@ impl<'p> Engine<'p> {
         let gap = self.workload.next_gap();
         let op = self.workload.next_op();
         if let Some(keys) = self.workload.upcoming_keys() {
+            if let Some(rng) = &mut self.clients {
+                // A new batch of keys: draw their clients too (in order, from their own
+                // stream, so each request's client is what one draw per request gives).
+                let n = self.plan.clients();
+                for c in &mut self.client_batch {
+                    *c = crate::topology::bucket(rand::Rng::next_u64(rng), n);
+                }
+                self.client_next = 0;
+            }
             self.read_ahead(keys);
         }
         let more = self.plan.requests.is_none_or(|n| self.generated < n);
@@ -320,12 +355,12 @@ impl<'p> Engine<'p> {
         if more && self.plan.duration.is_none_or(|d| next <= d) {
             self.events.push_lane(ARRIVAL_LANE, next, Event::Arrival);
         }
-        let (client, region) = match &mut self.clients {
-            Some(rng) => {
-                let c = crate::topology::bucket(rand::Rng::next_u64(rng), self.plan.clients());
-                (c, self.plan.regions.of(c))
-            }
-            None => (0, 0),
+        let (client, region) = if self.clients.is_some() {
+            let c = self.client_batch[self.client_next];
+            self.client_next += 1;
+            (c, self.plan.regions.of(c))
+        } else {
+            (0, 0)
         };
         let req = self.alloc(Request {
             arrived: now,
@@ -858,9 +893,14 @@ impl<'p> Engine<'p> {
     #[cold]
     fn read_ahead(&self, keys: &[u32]) {
         let mut acc = 0u32;
-        for &k in keys {
-            for layer in &self.layers {
-                acc ^= layer.read_ahead(k);
+        for (&k, &client) in keys.iter().zip(&self.client_batch) {
+            let region = if self.clients.is_some() {
+                self.plan.regions.of(client)
+            } else {
+                0
+            };
+            for layer in &self.layers[..self.read_ahead_layers] {
+                acc ^= layer.read_ahead(k, client, region);
             }
             acc ^= self.db.read_ahead(k);
         }

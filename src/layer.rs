@@ -767,13 +767,16 @@ impl Layer {
         }
     }
 
-    /// Reads `key`'s state on a single-node layer ahead (see [`Cache::read_ahead`]);
-    /// 0 for other layers, whose node depends on more than the key.
+    /// Reads the state a request for `key` from `client` in `region` will touch here,
+    /// so the lookup finds it in the CPU cache (see [`Cache::read_ahead`]); with a
+    /// round-robin or random balancer, on every instance. Returns a value to
+    /// `black_box`.
     #[inline]
-    pub fn read_ahead(&self, key: u32) -> u32 {
-        match (&self.store, &self.route) {
-            (Store::Caches(c), Route::Single) => c[0].read_ahead(key),
-            _ => 0,
+    pub fn read_ahead(&self, key: u32, client: u32, region: u16) -> u32 {
+        match (&self.store, self.route.peek(key, client, region)) {
+            (Store::Caches(c), Some(n)) => c[n as usize].read_ahead(key),
+            (Store::Caches(c), None) => c.iter().fold(0, |a, n| a ^ n.read_ahead(key)),
+            (Store::Browsers(b), _) => b.read_ahead(client),
         }
     }
 

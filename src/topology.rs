@@ -350,6 +350,20 @@ impl Route {
         }
     }
 
+    /// The node `pick` would give, if it depends only on the request (not on the
+    /// balancer's turn or draw): for reading ahead.
+    #[inline]
+    pub fn peek(&self, key: u32, client: u32, region: u16) -> Option<u32> {
+        match self {
+            Route::Single => Some(0),
+            Route::Client => Some(client),
+            Route::Pop(m) => Some(m.pop(client, region)),
+            Route::KeyHash { n, salt } => Some(key_hash(key, *salt, *n)),
+            Route::Ring(r) => Some(r.shard(key)),
+            Route::RoundRobin { .. } | Route::Random { .. } => None,
+        }
+    }
+
     /// Whether a key lives on one node only, so a write need reach that node alone.
     pub fn by_key(&self) -> bool {
         matches!(

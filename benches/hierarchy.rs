@@ -1,0 +1,79 @@
+//! Simulated requests per second on the whole default path (`scenarios/quickstart.toml`):
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+//! a browser cache in each of 100k clients, a CDN of 20 PoPs over four regions, an
+//! origin shield, 8 app instances behind a round-robin balancer, 4 Redis shards on a
+//! consistent-hash ring and the database; 1M keys under Zipf 0.9; one thread, seeded.
+//!
+//! - `whole_path_clients100k_pops20_keys1M/run`: the event loop for `REQUESTS`
+//!   requests, setup excluded, element throughput = simulated requests;
+//! - `.../setup`: `Engine::new` alone (the browser arena, 34 dense per-node indexes).
+//!
+//! After the runs it prints the process's peak resident memory (`VmHWM` in
+//! `/proc/self/status`) and the share of it the path's stores take.
+//!
+//! Run with `cargo bench --bench hierarchy -- --noplot`. Figures are in the issue note
+//! and `README.md`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use tiersim::engine::Engine;
+use tiersim::scenario::{Override, Plan, Source};
+
+/// Requests simulated per sample, warm-up included (10% warm-up).
+const REQUESTS: u64 = 1_000_000;
+
+fn plan() -> Plan {
+    let set: Vec<Override> = [
+        format!("requests={REQUESTS}"),
+        format!("warmup_requests={}", REQUESTS / 10),
+    ]
+    .iter()
+    .map(|s| Override::parse(s).expect("valid override"))
+    .collect();
+    Source::quickstart().plan(&set).expect("valid scenario").1
+}
+
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn whole_path(c: &mut Criterion) {
+    let plan = plan();
+    assert_eq!(plan.workload.keys, 1_000_000);
+    assert_eq!(plan.clients(), 100_000);
+    assert_eq!(plan.caches.len(), 5);
+    let mut g = c.benchmark_group("whole_path_clients100k_pops20_keys1M");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(30));
+    g.throughput(Throughput::Elements(REQUESTS));
+    g.bench_function("run", |b| {
+        b.iter_batched(
+            || Engine::new(&plan),
+            |engine| black_box(engine.run(|_| {})),
+            BatchSize::LargeInput,
+        )
+    });
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(10));
+    g.bench_function("setup", |b| b.iter(|| black_box(Engine::new(&plan))));
+    g.finish();
+    let engine = Engine::new(&plan);
+    let stores = engine.store_bytes();
+    drop(engine);
+    if let Some(hwm) = status_kb("VmHWM:") {
+        println!(
+            "peak resident memory (VmHWM): {:.0} MB, with two engines alive at once (one \
+             running, the next being set up); one engine's stores: {:.0} MB",
+            hwm as f64 / 1024.0,
+            stores as f64 / 1e6
+        );
+    }
+}
+
+criterion_group!(benches, whole_path);
+criterion_main!(benches);
