@@ -124,10 +124,15 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
-criterion_group!(benches, quickstart);
+// Criterion's own charts need system fonts, which a bare machine lacks: text reports only.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = quickstart
+}
 criterion_group! {
     name = cpu;
-    config = Criterion::default().with_measurement(ThreadCpuTime);
+    config = Criterion::default().without_plots().with_measurement(ThreadCpuTime);
     targets = quickstart_cpu
 }
 criterion_main!(benches, cpu);
