@@ -734,6 +734,15 @@ impl<'p> Engine<'p> {
     #[cold]
     fn stale_read(&mut self, i: usize, key: u32, version: u32, now: SimTime) {
         self.m.layers[i].stale_hits += 1;
+        self.count_stale_origin(key, version, now);
+    }
+
+    /// Counts a read of `version` of `key` at `now` as stale if the origin's latest
+    /// accepted version has moved on, and records its age.
+    fn count_stale_origin(&mut self, key: u32, version: u32, now: SimTime) {
+        if version == self.db.version(key) {
+            return;
+        }
         self.m.stale_reads += 1;
         let next = (key as u64) << 32 | version.wrapping_add(1) as u64;
         if let Some(&moved) = self.commits.get(&next) {
@@ -1158,6 +1167,11 @@ impl<'p> Engine<'p> {
             self.committed(key, now);
         } else {
             self.db.read_served(key);
+            if self.write_back.is_some() && measured && !background {
+                // Write-back: the database may answer with an unflushed (or lost)
+                // write's older version.
+                self.count_stale_origin(key, version, now);
+            }
             self.fill(req, key, version, from as usize, self.layers.len(), now);
         }
         self.complete(req, now);
