@@ -386,11 +386,18 @@ mod tests {
         assert!(c.orphan(1));
         assert!(!c.orphan(1));
         assert_eq!(c.get(1, SimTime::ZERO), Lookup::Miss);
-        assert_eq!((c.len(), c.orphans()), (2, 1), "the orphan still takes a slot");
+        assert_eq!(
+            (c.len(), c.orphans()),
+            (2, 1),
+            "the orphan still takes a slot"
+        );
         c.fill(1, 1, SimTime::NEVER);
         assert_eq!((c.len(), c.orphans()), (3, 1));
         // The orphan is the least recently used: the next insert evicts it.
-        assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: true });
+        assert_eq!(
+            c.fill(3, 0, SimTime::NEVER),
+            Fill::Inserted { evicted: true }
+        );
         assert_eq!(c.orphans(), 0);
         assert!(c.contains(1) && c.contains(2) && c.contains(3));
         c.orphan(2);

@@ -9,8 +9,9 @@
 //! requests for it miss too and go to the origin as well: the herd, counted in
 //! [`OriginStats::herd_requests`].
 //!
-//! Writes go straight to the database; when a write commits, the key's version moves on
-//! and every cache layer drops its copy. A read takes the version current when its query
+//! Writes go straight to the database (except under `write_back`); when a write
+//! commits, the key's version moves on and each cache layer's copy is dropped, stored or
+//! left, by the write plan. A read takes the version current when its query
 //! starts, so a read that started before a write and finishes after it fills the caches
 //! with the old version: the cache-aside race, counted as stale hits later.
 //!
@@ -18,8 +19,17 @@
 //! go through [`Engine::defended_lookup`], waiters and background refreshes are
 //! requests like any other (a background one fills only the layers from the one that
 //! started it inward, and its latency is not a read's), and every response that passes
-//! a defended layer ends that layer's flight for the key. Without any defence the engine
-//! checks one flag per lookup and per fill and does nothing else.
+//! a defended layer ends that layer's flight for the key.
+//!
+//! Faults ([`crate::fault`]) are two events each; a request finding its layer down skips
+//! it or fails ([`Engine::fail`](Engine), where `stale_if_error` may still answer).
+//! `write_back` ([`crate::write`]) accepts writes at the innermost cache layer and flushes
+//! them as background write queries on a timer event or a full batch.
+//!
+//! None of this costs the plain path anything but one flag (`special`) per lookup and
+//! per fill: a run without a defence, a fault, versioned keys or missing keys takes
+//! [`Engine::plain_lookup`](Engine) compiled without their checks, and the special
+//! paths are `#[inline(never)]` or `#[cold]`.
 //!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup.
@@ -329,7 +339,8 @@ impl<'p> Engine<'p> {
             let fault_id = f as u32;
             self.events
                 .push(fault.start, Event::FaultBegin { fault: fault_id });
-            self.events.push(fault.end, Event::FaultEnd { fault: fault_id });
+            self.events
+                .push(fault.end, Event::FaultEnd { fault: fault_id });
         }
         if let Some(wb) = self.plan.writes.write_back {
             self.events.push(wb.flush_interval, Event::Flush);
@@ -940,7 +951,9 @@ impl<'p> Engine<'p> {
             }
         }
         let counted = r.measured && !r.background;
-        let stale = (!r.write).then(|| self.stale_if_error(from, at, r.key, now)).flatten();
+        let stale = (!r.write)
+            .then(|| self.stale_if_error(from, at, r.key, now))
+            .flatten();
         if let Some((j, version)) = stale {
             if counted {
                 self.m.layers[j].stale_on_error += 1;
@@ -965,7 +978,13 @@ impl<'p> Engine<'p> {
     /// The innermost layer of `from..at` that is up, serves `stale_if_error`, and holds
     /// a copy of `key` expired less than its window ago (or fresh): its index and the
     /// copy's version.
-    fn stale_if_error(&self, from: usize, at: usize, key: u32, now: SimTime) -> Option<(usize, u32)> {
+    fn stale_if_error(
+        &self,
+        from: usize,
+        at: usize,
+        key: u32,
+        now: SimTime,
+    ) -> Option<(usize, u32)> {
         (from..at.min(self.layers.len())).rev().find_map(|j| {
             let Stampede::StaleIfError { window } = self.defences[j].mode else {
                 return None;
@@ -1025,6 +1044,14 @@ impl<'p> Engine<'p> {
 
     /// A `lock` waiter at layer `i` looks again.
     fn poll(&mut self, req: u32, i: usize, now: SimTime) {
+        if self.faulted {
+            // The layer went down while the request waited there.
+            match self.faults.status(i) {
+                Status::Up => {}
+                Status::Skip => return self.hop(req, i + 1, now),
+                Status::Fail => return self.fail(req, i, now),
+            }
+        }
         let latency = self.layers[i].sample_latency();
         if self.defended_lookup(req, i, now, latency, true) {
             self.hop(req, i + 1, now + latency);

@@ -194,19 +194,28 @@ mod tests {
         let path = ["l1", "redis", "db"];
         let f = spec("redis").resolve(&path).unwrap();
         assert_eq!((f.layer, f.end), (1, SimTime::from_secs_f64(3.0)));
-        assert_eq!(spec("nope").resolve(&path).unwrap_err().key.to_string(), "layer");
+        assert_eq!(
+            spec("nope").resolve(&path).unwrap_err().key.to_string(),
+            "layer"
+        );
         let node = FaultSpec {
             node: Some(0),
             ..spec("redis")
         };
         let e = node.resolve(&path).unwrap_err();
         assert!(e.message.contains("not modelled yet"), "{}", e.message);
-        assert_eq!(spec("db").resolve(&path).unwrap_err().key.to_string(), "fallback");
+        assert_eq!(
+            spec("db").resolve(&path).unwrap_err().key.to_string(),
+            "fallback"
+        );
         let neg = FaultSpec {
             duration_s: 0.0,
             ..spec("l1")
         };
-        assert_eq!(neg.resolve(&path).unwrap_err().key.to_string(), "duration_s");
+        assert_eq!(
+            neg.resolve(&path).unwrap_err().key.to_string(),
+            "duration_s"
+        );
         let bad: Result<FaultSpec, _> =
             toml::from_str("layer = \"l1\"\nstart_s = 1\nduration_s = 1\ncrash = true");
         assert!(bad.is_err(), "unknown keys are rejected");

@@ -384,7 +384,8 @@ impl Report {
             }
         }
         for l in &self.layers {
-            if l.stale_on_error + l.skipped + l.failed + l.orphaned + l.purged + l.negative_hits > 0 {
+            if l.stale_on_error + l.skipped + l.failed + l.orphaned + l.purged + l.negative_hits > 0
+            {
                 let _ = writeln!(
                     out,
                     "at {}: {} skipped while down, {} failed, {} stale on error, {} orphaned ({} still resident), {} purged, {} negative hits",

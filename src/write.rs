@@ -243,15 +243,34 @@ mod tests {
             flush_batch: batch,
             tags,
         };
-        let err = |k: WriteKeys, caches| WritePlan::resolve(&k, caches).unwrap_err().key.to_string();
-        assert_eq!(err(keys(WriteStrategy::CacheAside, None, None, Some(5)), 1), "flush_batch");
-        assert_eq!(err(keys(WriteStrategy::WriteBack, None, None, Some(0)), 1), "flush_batch");
-        assert_eq!(err(keys(WriteStrategy::WriteBack, None, None, None), 0), "write_strategy");
-        assert_eq!(err(keys(WriteStrategy::CacheAside, None, Some(4), None), 1), "tags");
-        let tagged = keys(WriteStrategy::CacheAside, Some(Invalidation::TagPurge), Some(4), None);
+        let err =
+            |k: WriteKeys, caches| WritePlan::resolve(&k, caches).unwrap_err().key.to_string();
+        assert_eq!(
+            err(keys(WriteStrategy::CacheAside, None, None, Some(5)), 1),
+            "flush_batch"
+        );
+        assert_eq!(
+            err(keys(WriteStrategy::WriteBack, None, None, Some(0)), 1),
+            "flush_batch"
+        );
+        assert_eq!(
+            err(keys(WriteStrategy::WriteBack, None, None, None), 0),
+            "write_strategy"
+        );
+        assert_eq!(
+            err(keys(WriteStrategy::CacheAside, None, Some(4), None), 1),
+            "tags"
+        );
+        let tagged = keys(
+            WriteStrategy::CacheAside,
+            Some(Invalidation::TagPurge),
+            Some(4),
+            None,
+        );
         let p = WritePlan::resolve(&tagged, 1).unwrap();
         assert_eq!((p.tags, p.on_commit()), (4, OnCommit::PurgeTag));
-        let wb = WritePlan::resolve(&keys(WriteStrategy::WriteBack, None, None, Some(7)), 1).unwrap();
+        let wb =
+            WritePlan::resolve(&keys(WriteStrategy::WriteBack, None, None, Some(7)), 1).unwrap();
         assert_eq!(wb.write_back.unwrap().flush_batch, 7);
         assert_eq!(wb.on_commit(), OnCommit::Store);
     }

@@ -73,7 +73,10 @@ const CRASH: &str = r#"
 fn write_back_crash_loses_exactly_the_writes_since_the_last_flush() {
     let calm = run(&write_back(1_000_000, ""));
     assert_eq!(calm.lost_writes, 0);
-    assert_eq!(calm.flushed_writes, calm.writes, "every write flushed by the end");
+    assert_eq!(
+        calm.flushed_writes, calm.writes,
+        "every write flushed by the end"
+    );
     // Every read after a key's first fill (by a read or a write) hits the write-back
     // copy, which is the latest; only a cold miss whose query races an accepted write
     // reads stale, at the origin, and its fill does not replace the newer copy.
@@ -81,7 +84,10 @@ fn write_back_crash_loses_exactly_the_writes_since_the_last_flush() {
     assert!(cold <= 110, "{cold}");
     assert_eq!(calm.layers[0].stale_hits, 0);
     assert!(calm.stale_reads <= cold, "{}", calm.stale_reads);
-    assert!(calm.origin.writes < calm.writes, "flushes coalesce writes to a key");
+    assert!(
+        calm.origin.writes < calm.writes,
+        "flushes coalesce writes to a key"
+    );
 
     let r = run(&write_back(1_000_000, CRASH));
     let since_flush = writes_between(&r, 10.0, 10.5);
@@ -196,7 +202,10 @@ fn a_layer_down_fails_or_skips_exactly_the_requests_in_its_window() {
 fn stale_if_error_answers_reads_the_database_fails() {
     let plain = run(&outage("db", false, r#"{ mode = "none" }"#));
     assert!(plain.failed_requests >= 10, "{}", plain.failed_requests);
-    assert_eq!(plain.layers[1].failed, plain.failed_requests, "at the origin");
+    assert_eq!(
+        plain.layers[1].failed, plain.failed_requests,
+        "at the origin"
+    );
     let sie = run(&outage(
         "db",
         false,
@@ -336,18 +345,25 @@ fn fault_and_write_keys_are_validated_by_name() {
             .to_string()
     };
     let e = bad(outage("nowhere", true, r#"{ mode = "none" }"#));
-    assert!(e.contains("faults[0].layer") && e.contains("nowhere"), "{e}");
+    assert!(
+        e.contains("faults[0].layer") && e.contains("nowhere"),
+        "{e}"
+    );
     let e = bad(outage("db", true, r#"{ mode = "none" }"#));
     assert!(e.contains("faults[0].fallback"), "{e}");
-    let e = bad(outage("redis", true, r#"{ mode = "none" }"#).replace(
-        "start_s = 5",
-        "start_s = 5\n        node = 2",
-    ));
-    assert!(e.contains("faults[0].node") && e.contains("not modelled yet"), "{e}");
+    let e = bad(outage("redis", true, r#"{ mode = "none" }"#)
+        .replace("start_s = 5", "start_s = 5\n        node = 2"));
+    assert!(
+        e.contains("faults[0].node") && e.contains("not modelled yet"),
+        "{e}"
+    );
     let e = bad(write_back(0, ""));
     assert!(e.contains("workload.flush_batch"), "{e}");
     let e = bad(raced("ttl_only", "flush_interval_s = 1"));
-    assert!(e.contains("workload.flush_interval_s") && e.contains("write_back"), "{e}");
+    assert!(
+        e.contains("workload.flush_interval_s") && e.contains("write_back"),
+        "{e}"
+    );
     let e = bad(raced("tag_purge", "tags = 0"));
     assert!(e.contains("workload.tags"), "{e}");
 }
