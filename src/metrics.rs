@@ -189,10 +189,16 @@ pub struct Bucket {
     pub origin_requests: u64,
     /// Longest origin queue seen.
     pub origin_queue: u64,
-    /// `origin_requests` per second.
-    pub origin_rps: f64,
     /// Origin reads that found a read of the same key in flight (the herd).
     pub origin_herd: u64,
+    /// Requests completed.
+    pub completed: u64,
+    /// 99th-percentile latency of the requests completed, ms.
+    pub p99_ms: f64,
+    // Columns added after the first seven, so that readers of the older files still
+    // find those where they were.
+    /// `origin_requests` per second.
+    pub origin_rps: f64,
     /// 99th-percentile time at the origin (queue wait and query) of the queries
     /// finished in the bucket, ms.
     pub origin_p99_ms: f64,
@@ -200,10 +206,6 @@ pub struct Bucket {
     pub writes: u64,
     /// Requests that failed (a layer or the database down without fallback).
     pub failed: u64,
-    /// Requests completed.
-    pub completed: u64,
-    /// 99th-percentile latency of the requests completed, ms.
-    pub p99_ms: f64,
 }
 
 /// Per-bucket counts, with a small window of open latency histograms: a request's
