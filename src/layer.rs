@@ -106,6 +106,10 @@ pub struct LayerSpec {
     /// Cache layers: a batch of keys filled at one moment, so they expire together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_expiry: Option<SyncExpirySpec>,
+    /// Cache layers: seconds a "not found" answer (a read of a key that does not exist,
+    /// `workload.missing_ratio`) is cached; absent means such answers are not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_ttl_s: Option<f64>,
 }
 
 /// `sync_expiry = { keys = 10000, at_s = 0 }`: at `at_s` seconds the layer is filled
@@ -154,6 +158,8 @@ pub struct CachePlan {
     pub sync_expiry: Option<SyncExpiry>,
     /// Delay between a write's commit and its effect here.
     pub propagation_delay: SimTime,
+    /// How long a "not found" answer is cached, if it is.
+    pub negative_ttl: Option<SimTime>,
 }
 
 /// A validated database.
@@ -202,6 +208,7 @@ impl LayerSpec {
                 ("stampede", self.stampede.is_some()),
                 ("sync_expiry", self.sync_expiry.is_some()),
                 ("propagation_delay_ms", self.propagation_delay_ms.is_some()),
+                ("negative_ttl_s", self.negative_ttl_s.is_some()),
             ] {
                 if set {
                     return Err(Invalid::new(
@@ -319,7 +326,20 @@ impl LayerSpec {
                 ));
             }
         };
+        let negative_ttl = match self.negative_ttl_s {
+            None => None,
+            Some(t) if t.is_finite() && t > 0.0 => Some(SimTime::from_secs_f64(t)),
+            Some(t) => {
+                return Err(Invalid::new(
+                    "negative_ttl_s",
+                    format!(
+                        "is {t}; must be a finite number of seconds > 0 (omit it not to cache \"not found\")"
+                    ),
+                ));
+            }
+        };
         Ok(LayerPlan::Cache(CachePlan {
+            negative_ttl,
             propagation_delay,
             stampede,
             sync_expiry,
@@ -342,6 +362,7 @@ pub struct Layer {
     latency: Latency,
     ttl_ns: Option<f64>,
     jitter: f64,
+    negative_ttl: Option<SimTime>,
     rng: crate::rng::SimRng,
 }
 
@@ -358,6 +379,7 @@ impl Layer {
             latency: plan.latency.clone(),
             ttl_ns: plan.ttl.map(|t| t.as_nanos() as f64),
             jitter: plan.jitter,
+            negative_ttl: plan.negative_ttl,
             rng,
         }
     }
@@ -384,6 +406,13 @@ impl Layer {
                 now + SimTime::from_nanos_f64(ttl * (1.0 + self.jitter * u))
             }
         }
+    }
+}
+
+impl Layer {
+    /// When a "not found" answer stored at `now` expires, if the layer stores them.
+    pub fn negative_expiry(&self, now: SimTime) -> Option<SimTime> {
+        self.negative_ttl.map(|t| now + t)
     }
 }
 

@@ -24,7 +24,8 @@
 //! | run the events | [`engine`] |
 //! | each layer: a [`cache::Cache`] store, a [`policy`], a TTL, a [`latency`] | [`layer`], [`cache`], [`policy`] |
 //! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`stampede`] |
-//! | write strategies and invalidation | [`write`] |
+//! | write strategies (cache-aside, write-through, write-back, write-around) and invalidation | [`write`] |
+//! | layers down for a window: skip or fail, crashes, lost writes | [`fault`] |
 //! | the origin's connection pool and queue | [`database`] |
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
@@ -49,6 +50,7 @@
 pub mod cache;
 pub mod database;
 pub mod engine;
+pub mod fault;
 pub mod latency;
 pub mod layer;
 pub mod metrics;

@@ -53,6 +53,9 @@ pub struct Scenario {
     /// How metrics are gathered.
     #[serde(default)]
     pub metrics: MetricsSpec,
+    /// Layers down for a window (see [`crate::fault`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::fault::FaultSpec>,
     /// Axes and replications for `tiersim sweep`; ignored by `run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<crate::sweep::SweepSpec>,
@@ -106,6 +109,8 @@ pub struct Plan {
     pub herd_threshold: u32,
     /// What writes do to the caches.
     pub writes: crate::write::WritePlan,
+    /// Layers down for a window.
+    pub faults: Vec<crate::fault::Fault>,
 }
 
 impl Scenario {
@@ -195,7 +200,22 @@ impl Scenario {
                 .under("layers"));
             }
         }
+        let writes = crate::write::WritePlan::resolve(&self.workload.write_keys(), caches.len())
+            .map_err(|e| e.under("workload"))?;
+        let names: Vec<&str> = caches
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain([database.name.as_str()])
+            .collect();
+        let faults = self
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.resolve(&names).map_err(|e| e.at(i).under("faults")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Plan {
+            faults,
+            writes,
             name: self.name.clone(),
             seed: self.seed,
             requests: self.requests,
@@ -206,10 +226,6 @@ impl Scenario {
             database,
             bucket: SimTime::from_secs_f64(bucket_s),
             herd_threshold: self.metrics.herd_threshold,
-            writes: crate::write::WritePlan::new(
-                self.workload.write_strategy,
-                self.workload.invalidation,
-            ),
         })
     }
 

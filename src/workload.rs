@@ -53,6 +53,32 @@ pub struct WorkloadSpec {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalidation: Option<crate::write::Invalidation>,
+    /// `write_back`: seconds between flushes (1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_interval_s: Option<f64>,
+    /// `write_back`: a flush starts once this many writes are pending (1,000 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_batch: Option<u32>,
+    /// `tag_purge`: the number of tags; key k has tag `k % tags` (1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<u32>,
+    /// Fraction of reads that ask for a key that does not exist (the database answers
+    /// "not found"; a layer caches that answer only with `negative_ttl_s`).
+    #[serde(default)]
+    pub missing_ratio: f64,
+}
+
+impl WorkloadSpec {
+    /// The write keys, for [`crate::write::WritePlan::resolve`].
+    pub fn write_keys(&self) -> crate::write::WriteKeys {
+        crate::write::WriteKeys {
+            strategy: self.write_strategy,
+            invalidation: self.invalidation,
+            flush_interval_s: self.flush_interval_s,
+            flush_batch: self.flush_batch,
+            tags: self.tags,
+        }
+    }
 }
 
 /// Key popularity: `{ dist = "zipf", alpha = 0.9 }` or `{ dist = "uniform" }`.
@@ -104,6 +130,8 @@ pub struct WorkloadPlan {
     pub rate: f64,
     /// Fraction of writes.
     pub write_ratio: f64,
+    /// Fraction of reads for keys that do not exist.
+    pub missing_ratio: f64,
 }
 
 impl WorkloadSpec {
@@ -130,6 +158,22 @@ impl WorkloadSpec {
                 format!("is {}; must be between 0 and 1", self.write_ratio),
             ));
         }
+        if !(0.0..1.0).contains(&self.missing_ratio) {
+            return Err(Invalid::new(
+                "missing_ratio",
+                format!("is {}; must be in [0, 1)", self.missing_ratio),
+            ));
+        }
+        if self.missing_ratio > 0.0 && self.keys > MAX_KEYS / 2 {
+            return Err(Invalid::new(
+                "keys",
+                format!(
+                    "is {}; with missing_ratio > 0 it must be at most {} (missing keys get ids of their own)",
+                    self.keys,
+                    MAX_KEYS / 2
+                ),
+            ));
+        }
         if let PopularitySpec::Zipf { alpha } = self.popularity
             && !(alpha.is_finite() && alpha >= 0.0)
         {
@@ -143,6 +187,7 @@ impl WorkloadSpec {
             popularity: self.popularity,
             rate: self.rate,
             write_ratio: self.write_ratio,
+            missing_ratio: self.missing_ratio,
         })
     }
 }
@@ -274,6 +319,9 @@ pub struct Op {
     pub key: u32,
     /// Whether it writes the key.
     pub write: bool,
+    /// Whether it reads a key that does not exist: the engine gives it the id
+    /// `keys + key`, so missing keys follow the same popularity in a space of their own.
+    pub missing: bool,
 }
 
 /// The request generator of one run.
@@ -282,6 +330,7 @@ pub struct Workload {
     keys: KeySampler,
     gap: Exp<f64>,
     write_ratio: f64,
+    missing_ratio: f64,
     rng: SimRng,
     /// Keys have a stream of their own, split off `rng` at the start, so the arrival
     /// gaps do not depend on when key batches are drawn.
@@ -297,7 +346,7 @@ impl Workload {
     /// ```
     /// use tiersim::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
-    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0 };
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0 };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
     /// assert!(w.next_op().key < 10);
     /// assert!(w.next_gap().as_nanos() > 0);
@@ -318,6 +367,7 @@ impl Workload {
             keys,
             gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
             write_ratio: plan.write_ratio,
+            missing_ratio: plan.missing_ratio,
             key_rng: SimRng::seed_from_u64(rng.next_u64()),
             rng,
             batch: [0; KEY_BATCH],
@@ -376,7 +426,14 @@ impl Workload {
         let key = self.batch[self.next];
         self.next += 1;
         let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
-        Op { key, write }
+        // Drawn only when enabled, so runs without missing keys keep their streams.
+        let missing =
+            !write && self.missing_ratio > 0.0 && self.rng.random::<f64>() < self.missing_ratio;
+        Op {
+            key,
+            write,
+            missing,
+        }
     }
 }
 
@@ -391,6 +448,7 @@ mod tests {
             popularity,
             rate: 1.0,
             write_ratio: 0.0,
+            missing_ratio: 0.0,
         };
         let mut w = Workload::new(&plan, stream(3, Stream::Workload));
         let mut counts = vec![0u32; keys as usize];
@@ -437,6 +495,7 @@ mod tests {
             popularity: PopularitySpec::Uniform,
             rate: 250.0,
             write_ratio: 0.5,
+            missing_ratio: 0.0,
         };
         let mut w = Workload::new(&plan, stream(9, Stream::Workload));
         let n = 100_000;

@@ -84,7 +84,12 @@ fn run_default_scenario_writes_every_output() {
     assert_eq!(lines.count(), 3);
     let ts = fs::read_to_string(dir.path().join("out/timeseries.csv")).unwrap();
     assert!(
-        ts.starts_with("t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms\n")
+        ts.starts_with(
+            "t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms,\
+             origin_rps,origin_p99_ms,writes,failed\n"
+        ),
+        "{}",
+        ts.lines().next().unwrap_or_default()
     );
     let cdf = fs::read_to_string(dir.path().join("out/latency.csv")).unwrap();
     assert!(cdf.starts_with("quantile,latency_ms\n0.0,"), "{cdf}");
