@@ -103,6 +103,14 @@ pub trait Policy {
     }
 }
 
+/// Code generic over the policy type, run by [`AnyPolicy::with`] on the concrete policy.
+pub trait PolicyFn {
+    /// What the code returns.
+    type Output;
+    /// Runs on `policy`.
+    fn call<P: Policy>(self, policy: &mut P) -> Self::Output;
+}
+
 /// How much a cache holds, as its policy needs to know it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacity {
@@ -179,6 +187,15 @@ macro_rules! policies {
                     $( $name => Some(PolicySpec::$variant(Default::default())), )+
                     _ => None,
                 }
+            }
+        }
+
+        impl AnyPolicy {
+            /// Calls `f` with the concrete policy, so a hot loop generic over [`Policy`]
+            /// is compiled once per policy and dispatches once, not once per request.
+            #[inline]
+            pub fn with<F: PolicyFn>(&mut self, f: F) -> F::Output {
+                match self { $( AnyPolicy::$variant(p) => f.call(p), )+ }
             }
         }
 

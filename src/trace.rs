@@ -164,9 +164,34 @@ pub struct TraceSource {
 pub trait TraceReader: Send {
     /// Reads the next request into `req`; `Ok(false)` at the end of the trace.
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError>;
+
+    /// Reads up to `out.len()` requests into `out`; returns how many, 0 at the end.
+    ///
+    /// Replay reads in blocks: one virtual call per block instead of per request, and a
+    /// format can decode a block straight out of its buffer (`oracle_general` does).
+    fn read_batch(&mut self, out: &mut [Request]) -> Result<usize, TraceError> {
+        let mut n = 0;
+        while n < out.len() && self.read(&mut out[n])? {
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 impl TraceSource {
+    /// An upper bound on the trace's requests known without reading it: the record count
+    /// of an uncompressed `oracle_general` file (24 bytes a record), else `None`. Sizes
+    /// the replay's id table ahead, so it need not grow while the trace streams.
+    pub fn records_hint(&self) -> Option<u64> {
+        let ext = self.path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if self.format != Format::OracleGeneral || ext == "gz" || ext == "zst" {
+            return None;
+        }
+        std::fs::metadata(&self.path)
+            .ok()
+            .map(|m| m.len() / oracle::RECORD as u64)
+    }
+
     /// Opens the trace for one pass.
     pub fn open(&self) -> Result<Box<dyn TraceReader>, TraceError> {
         let input = open_decompressed(&self.path)?;
