@@ -93,6 +93,15 @@ pub trait Policy {
     fn evict(&mut self, incoming: &Access) -> Slot;
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
+    /// Loads the state a [`touch`](Policy::touch) of `slot` will read, and returns a value
+    /// depending on it (for `black_box`). Replay calls it for a block of requests ahead
+    /// of processing them, so their cache misses overlap; `slot` is a hint that may be
+    /// stale or out of range, and must not panic. The default does nothing.
+    #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        let _ = slot;
+        0
+    }
     /// Whether `incoming`, not resident, may enter; `full` says whether admitting it
     /// means an eviction. Called once per fill of an absent key, before any eviction.
     /// Most policies admit everything.
@@ -219,6 +228,10 @@ macro_rules! policies {
             #[inline]
             fn admit(&mut self, incoming: &Access, full: bool) -> bool {
                 match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
+            }
+            #[inline]
+            fn read_ahead(&self, slot: Slot) -> u32 {
+                match self { $( AnyPolicy::$variant(p) => p.read_ahead(slot), )+ }
             }
         }
     };

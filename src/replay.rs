@@ -200,14 +200,44 @@ impl IdTable {
         Ok(self.buckets[b].key)
     }
 
-    /// Loads the home buckets of `ids` (and returns a value depending on them, for
-    /// `black_box`): independent loads, so their cache misses overlap, where the probes
-    /// that follow would otherwise miss one after another. Plain loads, as the crate
-    /// forbids the `unsafe` of a prefetch intrinsic.
+    /// Loads the home buckets of `reqs`, then the policy state of the slots they name
+    /// (and returns a value depending on all of it, for `black_box`). The loads of each
+    /// pass are independent, so their cache misses overlap, where the probes and policy
+    /// updates that follow would otherwise miss one after another. Plain loads, as the
+    /// crate forbids the `unsafe` of a prefetch intrinsic. A slot read here may be stale
+    /// by the time its request is processed: it is only a hint.
     #[inline]
-    fn read_ahead(&self, reqs: &[Request]) -> u64 {
-        reqs.iter()
-            .fold(0, |acc, r| acc ^ self.buckets[self.home(r.id)].id)
+    fn read_ahead<P: Policy>(&self, reqs: &[Request], policy: &P) -> u64 {
+        let mut homes = [0u32; BLOCK];
+        let mut acc = 0;
+        for (h, r) in homes.iter_mut().zip(reqs) {
+            *h = self.home(r.id) as u32;
+            acc ^= self.buckets[*h as usize].id;
+        }
+        for (&h, r) in homes.iter().zip(reqs) {
+            let b = self.buckets[h as usize];
+            if b.id == r.id && b.slot != ABSENT {
+                acc ^= u64::from(policy.read_ahead(b.slot));
+            }
+        }
+        acc
+    }
+
+    /// The dense key of `id`, if it was seen.
+    #[inline]
+    pub fn get(&self, id: u64) -> Option<u32> {
+        let mask = self.buckets.len() - 1;
+        let mut i = self.home(id);
+        loop {
+            let b = &self.buckets[i];
+            if b.key == EMPTY {
+                return None;
+            }
+            if b.id == id {
+                return Some(b.key);
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// Distinct ids seen.
@@ -249,6 +279,9 @@ struct Store {
     used: u64,
     capacity: u64,
     unit: SizeUnit,
+    /// Whether any request carried a TTL. Until one does every copy lives for ever, and a
+    /// hit need not read its slot's expiry: one cache line less per hit.
+    ttl_seen: bool,
 }
 
 impl Store {
@@ -282,11 +315,12 @@ impl Store {
         let expires = if ttl == 0 {
             u64::MAX
         } else {
+            self.ttl_seen = true;
             now.saturating_add(ttl)
         };
         if slot != ABSENT {
             let s = slot as usize;
-            if op == Op::Delete || self.meta[s].expires <= now {
+            if op == Op::Delete || (self.ttl_seen && self.meta[s].expires <= now) {
                 policy.remove(slot);
                 self.release(slot);
             } else {
@@ -380,6 +414,7 @@ impl ReplayCache {
                 used: 0,
                 capacity,
                 unit,
+                ttl_seen: false,
             },
             policy: policy.build_sized(
                 Capacity {
@@ -428,7 +463,7 @@ impl ReplayCache {
                         return Ok(tally);
                     }
                     let reqs = &block[..n];
-                    std::hint::black_box(self.store.ids.read_ahead(reqs));
+                    std::hint::black_box(self.store.ids.read_ahead(reqs, policy));
                     for r in reqs {
                         let outcome = self.store.access(
                             policy,

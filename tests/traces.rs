@@ -77,11 +77,35 @@ fn oltp_hit_ratios_match_the_arc_paper() {
     let Some(src) = arc_trace("OLTP") else { return };
     let lru = hit_ratio_percent(&src, "lru", 1000);
     assert_eq!(format!("{lru:.2}"), "32.83", "LRU {lru}");
-    // Our ARC follows the paper's Figure 4 case by case (and libCacheSim's ARC.c, which
-    // does the same) and gets 38.95%: 0.02 points (about 180 hits) above the table. The
-    // bound below keeps it within that reproduction gap so any regression shows.
+    // ARC does not reproduce the table's 38.93% exactly, and this is not a known bug.
+    // Our ARC follows the paper's Figure 4 case by case, with p and delta real numbers
+    // as in libCacheSim's ARC.c: 356,015 hits of 914,145 = 38.945%. A table value of
+    // 38.93 means 355,831 to 355,921 hits, so we are 94 to 184 hits (0.010 to 0.020
+    // points) above it. The request and page counts of the expanded trace equal Table
+    // III exactly and LRU matches Table IV to the hit, so the trace and the cache-size
+    // convention (1000 pages of 512 bytes) are not the cause. Figure 4 does leave
+    // open whether delta and p are integers (libCacheSim's ARC.c notes the same
+    // ambiguity). We tried the readings it allows on this trace: integer delta
+    // (floor), 39.058%; `|T1| = p` compared with floor(p), 38.943%; p rounded or
+    // ceiled in REPLACE, 38.948% and 38.951%; delta from |B1| and |B2| without the
+    // requested key, 38.918%. None gives 38.93, so the authors' simulator must differ
+    // in a detail the paper does not state. We keep the pseudo-code reading and pin
+    // its exact count, so a regression shows as a changed count, not as drift inside
+    // a tolerance.
+    let arc_result = replay(
+        &src,
+        &PolicySpec::from_name("arc").unwrap(),
+        1000,
+        SizeUnit::Entries,
+        1,
+    )
+    .unwrap();
+    assert_eq!(arc_result.requests - arc_result.misses, 356_015, "ARC hits");
     let arc = hit_ratio_percent(&src, "arc", 1000);
-    assert!((arc - 38.93).abs() < 0.03, "ARC {arc}");
+    assert!(
+        (arc - 38.93).abs() < 0.021,
+        "ARC {arc}: the gap to the paper grew"
+    );
     assert!(arc > lru + 6.0, "ARC beats LRU by about 6 points on OLTP");
 }
 

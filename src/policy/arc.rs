@@ -103,6 +103,10 @@ impl Arc {
 }
 
 impl Policy for Arc {
+    #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.links.peek(slot) ^ self.list.get(slot as usize).map_or(0, |&x| x as u32)
+    }
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;
         if s >= self.list.len() {

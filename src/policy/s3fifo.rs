@@ -128,6 +128,10 @@ impl S3Fifo {
 
 impl Policy for S3Fifo {
     #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.freq.get(slot as usize).map_or(0, |&x| x as u32)
+    }
+    #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;
         if s >= self.queue.len() {
