@@ -15,7 +15,7 @@ const T2: u8 = 1;
 const B1: usize = 0;
 const B2: usize = 1;
 
-/// ARC, 17 bytes per resident entry plus 12 per ghost key.
+/// ARC, 17 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
 #[derive(Debug)]
 pub struct Arc {
     links: Links,

@@ -40,7 +40,7 @@ const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const MAX_FREQ: u8 = 3;
 
-/// S3-FIFO, 18 bytes per resident entry plus 12 per ghost key.
+/// S3-FIFO, 18 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
 #[derive(Debug)]
 pub struct S3Fifo {
     links: Links,
