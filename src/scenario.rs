@@ -149,19 +149,32 @@ impl Scenario {
                 ));
             }
         };
-        if self.requests.is_none() && duration.is_none() {
+        // Reads a trace workload in full, so only after the cheap checks above.
+        let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
+        // A trace ends the run when it ends.
+        let trace_len = workload.trace.as_ref().map(|t| t.requests);
+        let requests = match (self.requests, trace_len) {
+            (Some(n), Some(t)) => Some(n.min(t)),
+            (None, Some(t)) => Some(t),
+            (n, None) => n,
+        };
+        if requests.is_none() && duration.is_none() {
             return Err(Invalid::new(
                 "requests",
                 "is missing; set `requests` or `duration_s` (or both: the run stops at the first)",
             ));
         }
-        if let Some(n) = self.requests
+        if let Some(n) = requests
             && self.warmup_requests >= n
         {
+            let of_trace = match trace_len {
+                Some(t) if t == n => " (the trace's length)",
+                _ => "",
+            };
             return Err(Invalid::new(
                 "warmup_requests",
                 format!(
-                    "is {}; must be below `requests` ({n})",
+                    "is {}; must be below `requests` ({n}{of_trace})",
                     self.warmup_requests
                 ),
             ));
@@ -182,8 +195,6 @@ impl Scenario {
                 ),
             ));
         }
-        let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
-
         let (database, caches) = self.resolve_layers()?;
         for (i, c) in caches.iter().enumerate() {
             if let Some(s) = c.sync_expiry
@@ -218,7 +229,7 @@ impl Scenario {
             writes,
             name: self.name.clone(),
             seed: self.seed,
-            requests: self.requests,
+            requests,
             duration,
             warmup_requests: self.warmup_requests,
             workload,
