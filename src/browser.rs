@@ -43,6 +43,19 @@ pub struct Browsers {
 }
 
 impl Browsers {
+    /// Empties every client's cache (the layer crashed).
+    pub fn clear(&mut self) {
+        let block = self.capacity * WORDS;
+        if block == 0 {
+            return;
+        }
+        for b in self.words.chunks_mut(block) {
+            b.fill(0);
+            b[..self.capacity].fill(EMPTY);
+        }
+        self.clock = 0;
+    }
+
     /// `clients` empty caches of `capacity` entries each.
     ///
     /// ```

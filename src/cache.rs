@@ -30,6 +30,10 @@ const ABSENT: Slot = Slot::MAX;
 /// The key of a free slot: no real key (they are below `u32::MAX - 1`) matches it.
 const NO_KEY: u32 = u32::MAX;
 
+/// The key of an orphaned entry (`versioned_keys`): resident and in the policy, but no
+/// key's lookup finds it again; it leaves when the policy evicts it.
+const ORPHAN: u32 = u32::MAX - 1;
+
 /// The result of [`Cache::get`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lookup {
@@ -234,6 +238,41 @@ impl Cache {
         true
     }
 
+    /// Detaches `key`'s copy from its key (`versioned_keys`: a newer version is now the
+    /// one readers ask for): it keeps its slot and its place in the policy until evicted,
+    /// but is never found again. Returns whether a copy was resident.
+    pub fn orphan(&mut self, key: u32) -> bool {
+        let Some(slot) = self.slot(key) else {
+            return false;
+        };
+        self.index[key as usize] = ABSENT;
+        self.entries[slot as usize].key = ORPHAN;
+        true
+    }
+
+    /// Resident orphaned entries: capacity that no read can use. O(capacity).
+    pub fn orphans(&self) -> u32 {
+        self.entries.iter().filter(|e| e.key == ORPHAN).count() as u32
+    }
+
+    /// Drops every entry, orphans included (a crash). O(capacity).
+    pub fn clear(&mut self) {
+        for slot in 0..self.entries.len() {
+            let key = self.entries[slot].key;
+            let resident = key == ORPHAN || (key != NO_KEY && self.slot(key) == Some(slot as Slot));
+            if resident {
+                self.policy.remove(slot as Slot);
+                if key != ORPHAN {
+                    self.index[key as usize] = ABSENT;
+                }
+                self.entries[slot].key = NO_KEY;
+                self.free.push(slot as Slot);
+                self.len -= 1;
+            }
+        }
+        debug_assert_eq!(self.len, 0);
+    }
+
     fn release(&mut self, key: u32, slot: Slot) {
         self.index[key as usize] = ABSENT;
         self.entries[slot as usize].key = NO_KEY;
@@ -337,6 +376,36 @@ mod tests {
                 assert_eq!(c.contains(k), model.iter().any(|e| e.0 == k), "key {k}");
             }
         }
+    }
+
+    #[test]
+    fn orphans_keep_their_slot_until_evicted_and_clear_empties_all() {
+        let mut c = cache("lru", 3);
+        c.fill(1, 0, SimTime::NEVER);
+        c.fill(2, 0, SimTime::NEVER);
+        assert!(c.orphan(1));
+        assert!(!c.orphan(1));
+        assert_eq!(c.get(1, SimTime::ZERO), Lookup::Miss);
+        assert_eq!(
+            (c.len(), c.orphans()),
+            (2, 1),
+            "the orphan still takes a slot"
+        );
+        c.fill(1, 1, SimTime::NEVER);
+        assert_eq!((c.len(), c.orphans()), (3, 1));
+        // The orphan is the least recently used: the next insert evicts it.
+        assert_eq!(
+            c.fill(3, 0, SimTime::NEVER),
+            Fill::Inserted { evicted: true }
+        );
+        assert_eq!(c.orphans(), 0);
+        assert!(c.contains(1) && c.contains(2) && c.contains(3));
+        c.orphan(2);
+        c.clear();
+        assert!(c.is_empty());
+        assert!(!c.contains(1) && !c.contains(3));
+        c.fill(4, 0, SimTime::NEVER);
+        assert!(c.contains(4));
     }
 
     #[test]

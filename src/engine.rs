@@ -9,8 +9,9 @@
 //! requests for it miss too and go to the origin as well: the herd, counted in
 //! [`OriginStats::herd_requests`].
 //!
-//! Writes go straight to the database; when a write commits, the key's version moves on
-//! and every cache layer drops its copy. A read takes the version current when its query
+//! Writes go straight to the database (except under `write_back`); when a write
+//! commits, the key's version moves on and each cache layer's copy is dropped, stored or
+//! left, by the write plan. A read takes the version current when its query
 //! starts, so a read that started before a write and finishes after it fills the caches
 //! with the old version: the cache-aside race, counted as stale hits later.
 //!
@@ -18,8 +19,17 @@
 //! go through [`Engine::defended_lookup`], waiters and background refreshes are
 //! requests like any other (a background one fills only the layers from the one that
 //! started it inward, and its latency is not a read's), and every response that passes
-//! a defended layer ends that layer's flight for the key. Without any defence the engine
-//! checks one flag per lookup and per fill and does nothing else.
+//! a defended layer ends that layer's flight for the key.
+//!
+//! Faults ([`crate::fault`]) are two events each; a request finding its layer down skips
+//! it or fails ([`Engine::fail`](Engine), where `stale_if_error` may still answer).
+//! `write_back` ([`crate::write`]) accepts writes at the innermost cache layer and flushes
+//! them as background write queries on a timer event or a full batch.
+//!
+//! None of this costs the plain path anything but one flag (`special`) per lookup and
+//! per fill: a run without a defence, a fault, versioned keys or missing keys takes
+//! [`Engine::plain_lookup`](Engine) compiled without their checks, and the special
+//! paths are `#[inline(never)]` or `#[cold]`.
 //!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup.
@@ -41,6 +51,7 @@ mod queue;
 use crate::SimTime;
 use crate::cache::Lookup;
 use crate::database::Database;
+use crate::fault::{FaultState, Status};
 use crate::layer::{Layer, WriteEffect};
 use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
 use crate::report::Report;
@@ -48,7 +59,7 @@ use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Plan;
 use crate::stampede::{Defence, Stampede, xfetch_refresh};
 use crate::workload::Workload;
-use crate::write::OnCommit;
+use crate::write::{Invalidation, OnCommit};
 use queue::EventQueue;
 use rand::RngExt;
 use rustc_hash::FxHashMap;
@@ -69,6 +80,12 @@ enum Event {
     SyncFill { layer: u32 },
     /// A committed write to `key` reaches layer `layer` after its propagation delay.
     Propagate { key: u32, layer: u32 },
+    /// Fault `fault` of the plan begins.
+    FaultBegin { fault: u32 },
+    /// Fault `fault` of the plan ends.
+    FaultEnd { fault: u32 },
+    /// The write-back layer's timed flush.
+    Flush,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -117,6 +134,15 @@ pub(crate) struct Measured {
     pub stale_reads: u64,
     /// Ages of stale reads: time since the origin's version moved past the one served.
     pub stale_age: LatencyHistogram,
+    /// Reads and writes that failed.
+    pub failed: u64,
+    /// `write_back`: writes accepted and lost in a crash before their flush.
+    pub lost_writes: u64,
+    /// `write_back`: flushes, and the writes they carried.
+    pub flushes: u64,
+    pub flushed_writes: u64,
+    /// Copies orphaned by `versioned_keys` and still resident at the end, per layer.
+    pub orphans_resident: Vec<u64>,
     pub window: SimTime,
     /// From the first measured arrival to the last event.
     pub span: SimTime,
@@ -134,12 +160,29 @@ pub struct Engine<'p> {
     db: Database,
     /// Each cache layer's stampede defence.
     defences: Vec<Defence>,
-    /// Whether any layer has one: when not, no lookup or fill looks at `defences`.
+    /// Whether any layer has one.
     defended: bool,
+    /// Whether anything beyond a plain lookup and fill can happen (a defence, a fault,
+    /// versioned keys, missing keys): when not, lookups and fills take the plain path and
+    /// look at nothing else.
+    special: bool,
+    /// Whether the plan has faults, and which positions are down.
+    faulted: bool,
+    faults: FaultState,
+    /// Keys `0..real_keys` exist; ids from `real_keys` up are missing keys.
+    real_keys: u32,
+    /// `versioned_keys`: copies of outdated versions are never read.
+    versioned: bool,
+    /// `write_back` state, if the strategy is on.
+    write_back: Option<Box<WriteBackState>>,
+    /// Whether the last arrival has been generated.
+    arrivals_done: bool,
     /// Draws of each defence (`xfetch`).
     defence_rng: Vec<SimRng>,
     /// What a committed write does to each cache layer's copy.
     on_commit: OnCommit,
+    /// Whether a write also stores its new version in every cache layer.
+    stores: bool,
     /// Whether a read's fill must not replace a newer version (`write_through`).
     guard_fills: bool,
     /// When each version of a key was committed, by `key << 32 | version`, for the age
@@ -173,6 +216,21 @@ pub struct Engine<'p> {
     m: Measured,
 }
 
+/// The write-back layer's bookkeeping (`write_back`, see [`crate::write`]).
+#[derive(Debug, Default)]
+struct WriteBackState {
+    /// The write-back layer: the innermost cache layer.
+    layer: usize,
+    /// Writes accepted since the last flush.
+    pending: u64,
+    /// Keys with unflushed writes, in the order they became dirty.
+    dirty: Vec<u32>,
+    dirty_set: rustc_hash::FxHashSet<u32>,
+    /// The durable version of each key whose latest accepted version has not reached the
+    /// database (pending or lost): a read at the database reads this one.
+    durable: FxHashMap<u32, u32>,
+}
+
 /// How often, in generated requests, the progress callback runs.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
@@ -182,7 +240,12 @@ const ARRIVAL_LANE: usize = 0;
 impl<'p> Engine<'p> {
     /// Prepares a run: builds the samplers and empty caches.
     pub fn new(plan: &'p Plan) -> Self {
-        let keys = plan.workload.keys;
+        // Missing keys get the ids `keys..2 * keys` (see `workload::Op::missing`).
+        let keys = if plan.workload.missing_ratio > 0.0 {
+            plan.workload.keys * 2
+        } else {
+            plan.workload.keys
+        };
         let layers: Vec<Layer> = plan
             .caches
             .iter()
@@ -218,11 +281,28 @@ impl<'p> Engine<'p> {
             .iter()
             .map(|c| Defence::new(c.stampede))
             .collect();
+        let defended = defences.iter().any(Defence::is_active);
+        let versioned = plan.writes.invalidation == Invalidation::VersionedKeys;
+        let faulted = !plan.faults.is_empty();
+        let missing = plan.workload.missing_ratio > 0.0;
         Engine {
-            defended: defences.iter().any(Defence::is_active),
+            defended,
+            special: defended || faulted || versioned || missing,
+            faulted,
+            faults: FaultState::new(n + 1),
+            real_keys: plan.workload.keys,
+            versioned,
+            write_back: plan.writes.write_back.map(|_| {
+                Box::new(WriteBackState {
+                    layer: n - 1,
+                    ..WriteBackState::default()
+                })
+            }),
+            arrivals_done: false,
             defences,
             on_commit: plan.writes.on_commit(),
-            guard_fills: plan.writes.on_commit() == OnCommit::Store,
+            stores: plan.writes.stores(),
+            guard_fills: plan.writes.stores(),
             commits: FxHashMap::default(),
             defence_rng: (0..n)
                 .map(|i| stream(plan.seed, Stream::Stampede(i)))
@@ -256,6 +336,11 @@ impl<'p> Engine<'p> {
                 writes: 0,
                 stale_reads: 0,
                 stale_age: LatencyHistogram::default(),
+                failed: 0,
+                lost_writes: 0,
+                flushes: 0,
+                flushed_writes: 0,
+                orphans_resident: Vec::new(),
                 window: SimTime::ZERO,
                 span: SimTime::ZERO,
                 timeseries: TimeSeries::new(plan.bucket),
@@ -291,6 +376,16 @@ impl<'p> Engine<'p> {
                 }
             }
         }
+        for (f, fault) in self.plan.faults.iter().enumerate() {
+            let fault_id = f as u32;
+            self.events
+                .push(fault.start, Event::FaultBegin { fault: fault_id });
+            self.events
+                .push(fault.end, Event::FaultEnd { fault: fault_id });
+        }
+        if let Some(wb) = self.plan.writes.write_back {
+            self.events.push(wb.flush_interval, Event::Flush);
+        }
         self.events
             .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
         while let Some((now, event)) = self.events.pop() {
@@ -311,6 +406,11 @@ impl<'p> Engine<'p> {
                 Event::Poll { req, layer } => self.poll(req, layer as usize, now),
                 Event::SyncFill { layer } => self.sync_fill(layer as usize),
                 Event::Propagate { key, layer } => self.propagate(key, layer as usize, now),
+                Event::FaultBegin { fault } => self.fault_begin(fault as usize),
+                Event::FaultEnd { fault } => {
+                    self.faults.end(&self.plan.faults[fault as usize]);
+                }
+                Event::Flush => self.timed_flush(now),
             }
         }
         progress(Progress {
@@ -323,6 +423,9 @@ impl<'p> Engine<'p> {
             .measure_from
             .map_or(SimTime::ZERO, |t| self.last_arrival - t);
         self.m.span = self.measure_from.map_or(SimTime::ZERO, |t| end - t);
+        if self.versioned {
+            self.m.orphans_resident = self.layers.iter().map(Layer::orphans).collect();
+        }
         Report::new(self.plan, self.m)
     }
 
@@ -354,6 +457,8 @@ impl<'p> Engine<'p> {
         let next = now + gap;
         if more && self.plan.duration.is_none_or(|d| next <= d) {
             self.events.push_lane(ARRIVAL_LANE, next, Event::Arrival);
+        } else {
+            self.arrivals_done = true;
         }
         let (client, region) = if self.clients.is_some() {
             let c = self.client_batch[self.client_next];
@@ -362,10 +467,15 @@ impl<'p> Engine<'p> {
         } else {
             (0, 0)
         };
+        let key = if op.missing {
+            op.key + self.real_keys
+        } else {
+            op.key
+        };
         let req = self.alloc(Request {
             arrived: now,
             at_origin: SimTime::ZERO,
-            key: op.key,
+            key,
             version: 0,
             measured,
             write: op.write,
@@ -381,8 +491,13 @@ impl<'p> Engine<'p> {
         if op.write {
             if measured {
                 self.m.writes += 1;
+                self.m.timeseries.write(now);
             }
-            self.origin(req, now);
+            if self.write_back.is_some() {
+                self.accept_write(req, now);
+            } else {
+                self.origin(req, now);
+            }
         } else {
             if measured {
                 self.m.reads += 1;
@@ -407,39 +522,18 @@ impl<'p> Engine<'p> {
                 self.origin(req, now);
                 return;
             }
-            let layer = &mut self.layers[i];
-            let latency = layer.sample_latency(region);
-            if self.defended && self.defences[i].is_active() {
-                if !self.defended_lookup(req, i, now, latency, false) {
-                    return;
-                }
+            let node = self.layers[i].pick(key, client, region);
+            if !self.layers[i].is_single() {
+                self.requests[req as usize].nodes[i] = node as u16;
+            }
+            let mut latency = self.layers[i].sample_latency(region);
+            let inward = if self.special {
+                self.special_lookup(req, i, node, now, &mut latency)
             } else {
-                let node = layer.pick(key, client, region);
-                if !layer.is_single() {
-                    self.requests[req as usize].nodes[i] = node as u16;
-                }
-                let lookup = layer.get(node, key, now);
-                let stats = &mut self.m.layers[i];
-                if measured {
-                    stats.requests += 1;
-                }
-                match lookup {
-                    Lookup::Hit { version, .. } => {
-                        if measured {
-                            stats.hits += 1;
-                            self.count_stale(i, key, version, now);
-                        }
-                        self.fill(req, key, version, from as usize, i, now);
-                        self.complete(req, now + latency, i);
-                        return;
-                    }
-                    Lookup::Miss | Lookup::Expired => {
-                        if measured {
-                            stats.misses += 1;
-                            stats.expirations += u64::from(lookup == Lookup::Expired);
-                        }
-                    }
-                }
+                self.plain_lookup::<false>(req, key, measured, from, i, node, now, latency)
+            };
+            if !inward {
+                return;
             }
             i += 1;
             if latency != SimTime::ZERO {
@@ -465,6 +559,115 @@ impl<'p> Engine<'p> {
                 return;
             }
         }
+    }
+
+    /// A lookup at layer `i` without a defence: returns whether the request goes on
+    /// inward. `SPECIAL` adds the checks of versioned and missing keys; the plain path
+    /// is compiled without them.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn plain_lookup<const SPECIAL: bool>(
+        &mut self,
+        req: u32,
+        key: u32,
+        measured: bool,
+        from: u16,
+        i: usize,
+        node: u32,
+        now: SimTime,
+        latency: SimTime,
+    ) -> bool {
+        let mut lookup = self.layers[i].get(node, key, now);
+        if SPECIAL && let Lookup::Hit { version, .. } = lookup {
+            lookup = self.check_version(i, node, key, version, lookup);
+        }
+        let stats = &mut self.m.layers[i];
+        if measured {
+            stats.requests += 1;
+        }
+        match lookup {
+            Lookup::Hit { version, .. } => {
+                if measured {
+                    stats.hits += 1;
+                    if SPECIAL {
+                        stats.negative_hits += u64::from(key >= self.real_keys);
+                    }
+                    self.count_stale(i, key, version, now);
+                }
+                self.fill(req, key, version, from as usize, i, now);
+                self.complete(req, now + latency, i);
+                false
+            }
+            Lookup::Miss | Lookup::Expired => {
+                if measured {
+                    stats.misses += 1;
+                    stats.expirations += u64::from(lookup == Lookup::Expired);
+                }
+                true
+            }
+        }
+    }
+
+    /// `versioned_keys`: a hit on a copy of an outdated version is not one (readers ask
+    /// for the current version's key); the copy is orphaned. Otherwise `lookup` as is.
+    #[inline]
+    fn check_version(
+        &mut self,
+        i: usize,
+        node: u32,
+        key: u32,
+        version: u32,
+        lookup: Lookup,
+    ) -> Lookup {
+        if self.versioned && version != self.db.version(key) {
+            self.layers[i].orphan_at(node, key);
+            if self.measure_from.is_some() {
+                self.m.layers[i].orphaned += 1;
+            }
+            return Lookup::Miss;
+        }
+        lookup
+    }
+
+    /// A lookup at layer `i` when the run has anything special (see `special`): a fault,
+    /// a defence, versioned or missing keys. Returns whether the request goes on inward;
+    /// a skipped layer takes no time (`latency` becomes zero).
+    #[inline(never)]
+    fn special_lookup(
+        &mut self,
+        req: u32,
+        i: usize,
+        node: u32,
+        now: SimTime,
+        latency: &mut SimTime,
+    ) -> bool {
+        let Request {
+            key,
+            measured,
+            from,
+            background,
+            ..
+        } = self.requests[req as usize];
+        if self.faulted {
+            match self.faults.status(i) {
+                Status::Up => {}
+                Status::Skip => {
+                    if measured && !background {
+                        self.m.layers[i].skipped += 1;
+                    }
+                    *latency = SimTime::ZERO;
+                    return true;
+                }
+                Status::Fail => {
+                    self.fail(req, i, now);
+                    return false;
+                }
+            }
+        }
+        if self.defences[i].is_active() {
+            return self.defended_lookup(req, i, now, *latency, false);
+        }
+        self.plain_lookup::<true>(req, key, measured, from, i, node, now, *latency)
     }
 
     /// A lookup at layer `i`, which has a stampede defence, `latency` being its round
@@ -506,8 +709,24 @@ impl<'p> Engine<'p> {
             self.complete(req, now + latency, i);
             return false;
         }
+        if let Stampede::StaleIfError { window } = mode
+            && let Some((_, expires)) = self.layers[i].peek(0, key)
+            && expires <= now
+            && now < expires + window
+        {
+            // Keep the expired copy readable, in case the path inward fails.
+            if measured {
+                let stats = &mut self.m.layers[i];
+                stats.misses += 1;
+                stats.expirations += 1;
+            }
+            return true;
+        }
         // Defended layers are single-node (validated), so the node is 0.
-        let lookup = self.layers[i].get(0, key, now);
+        let mut lookup = self.layers[i].get(0, key, now);
+        if let Lookup::Hit { version, .. } = lookup {
+            lookup = self.check_version(i, 0, key, version, lookup);
+        }
         if let Lookup::Hit { version, expires } = lookup {
             if measured {
                 let stats = &mut self.m.layers[i];
@@ -516,6 +735,7 @@ impl<'p> Engine<'p> {
                     stats.coalesced_wait_ns += (now - waiting_since).as_nanos();
                 } else {
                     stats.hits += 1;
+                    stats.negative_hits += u64::from(key >= self.real_keys);
                 }
                 self.count_stale(i, key, version, now);
             }
@@ -580,6 +800,7 @@ impl<'p> Engine<'p> {
                     }
                 }
             }
+            Stampede::StaleIfError { .. } => {}
             _ => {
                 // Remember the fetch: one refresh per key at a time, and xfetch's δ.
                 defence.start(key, req, now, SimTime::ZERO);
@@ -606,6 +827,15 @@ impl<'p> Engine<'p> {
     #[cold]
     fn stale_read(&mut self, i: usize, key: u32, version: u32, now: SimTime) {
         self.m.layers[i].stale_hits += 1;
+        self.count_stale_origin(key, version, now);
+    }
+
+    /// Counts a read of `version` of `key` at `now` as stale if the origin's latest
+    /// accepted version has moved on, and records its age.
+    fn count_stale_origin(&mut self, key: u32, version: u32, now: SimTime) {
+        if version == self.db.version(key) {
+            return;
+        }
         self.m.stale_reads += 1;
         let next = (key as u64) << 32 | version.wrapping_add(1) as u64;
         if let Some(&moved) = self.commits.get(&next) {
@@ -637,14 +867,215 @@ impl<'p> Engine<'p> {
 
     /// A committed write to `key` reaches layer `i`.
     fn propagate(&mut self, key: u32, i: usize, now: SimTime) {
-        let effect = match self.on_commit {
-            OnCommit::Nothing => return,
-            OnCommit::Delete => WriteEffect::Delete,
-            OnCommit::Store => WriteEffect::Store {
+        let measured = self.measure_from.is_some();
+        let layer = &mut self.layers[i];
+        match self.on_commit {
+            OnCommit::Nothing | OnCommit::Store => {}
+            OnCommit::Delete => layer.on_write(key, WriteEffect::Delete, now),
+            OnCommit::Orphan => {
+                if layer.orphan(key) && measured {
+                    self.m.layers[i].orphaned += 1;
+                }
+            }
+            OnCommit::PurgeTag => {
+                let tags = self.plan.writes.tags;
+                let mut purged = 0;
+                let mut k = key % tags;
+                while k < self.real_keys {
+                    purged += u64::from(layer.invalidate(k));
+                    k += tags;
+                }
+                if measured {
+                    self.m.layers[i].purged += purged;
+                }
+            }
+        }
+        if self.stores && !(self.faulted && self.faults.status(i) != Status::Up) {
+            let version = self.db.version(key);
+            layer.on_write(key, WriteEffect::Store { version }, now);
+        }
+    }
+
+    /// `write_back`: the write-back layer accepts write `req` now (unless it is down: a
+    /// skip sends the write to the database, a failure fails it).
+    #[cold]
+    fn accept_write(&mut self, req: u32, now: SimTime) {
+        let layer = self.write_back.as_ref().expect("write_back").layer;
+        if self.faulted {
+            match self.faults.status(layer) {
+                Status::Up => {}
+                Status::Skip => return self.origin(req, now),
+                Status::Fail => return self.fail(req, layer, now),
+            }
+        }
+        let key = self.requests[req as usize].key;
+        let durable = self.db.version(key);
+        let version = self.db.commit_write(key);
+        self.commits
+            .insert((key as u64) << 32 | version as u64, now);
+        let wb = self.write_back.as_mut().expect("write_back");
+        wb.durable.entry(key).or_insert(durable);
+        wb.pending += 1;
+        if wb.dirty_set.insert(key) {
+            wb.dirty.push(key);
+        }
+        let full = wb.pending >= u64::from(self.plan.writes.write_back.expect("plan").flush_batch);
+        self.committed(key, now);
+        self.free.push(req);
+        if full {
+            self.flush(now);
+        }
+    }
+
+    /// `write_back`: the timed flush, and the next one while writes may still come.
+    fn timed_flush(&mut self, now: SimTime) {
+        self.flush(now);
+        let wb = self.write_back.as_ref().expect("write_back");
+        if !self.arrivals_done || !wb.dirty.is_empty() {
+            let every = self.plan.writes.write_back.expect("plan").flush_interval;
+            self.events.push(now + every, Event::Flush);
+        }
+    }
+
+    /// `write_back`: every dirty key goes to the database as one write query carrying its
+    /// current version. With the database down, the writes stay pending.
+    #[cold]
+    fn flush(&mut self, now: SimTime) {
+        let db = self.layers.len();
+        if self.faulted && self.faults.status(db) != Status::Up {
+            return;
+        }
+        let measured = self.measure_from.is_some();
+        let wb = self.write_back.as_mut().expect("write_back");
+        if wb.dirty.is_empty() {
+            return;
+        }
+        if measured {
+            self.m.flushes += 1;
+            self.m.flushed_writes += wb.pending;
+        }
+        wb.pending = 0;
+        let mut dirty = std::mem::take(&mut wb.dirty);
+        wb.dirty_set.clear();
+        for &key in &dirty {
+            let req = self.alloc(Request {
+                arrived: now,
+                at_origin: SimTime::ZERO,
+                key,
                 version: self.db.version(key),
-            },
-        };
-        self.layers[i].on_write(key, effect, now);
+                measured,
+                write: true,
+                background: true,
+                ..Request::default()
+            });
+            self.origin(req, now);
+        }
+        dirty.clear();
+        let wb = self.write_back.as_mut().expect("write_back");
+        if wb.dirty.is_empty() {
+            wb.dirty = dirty;
+        }
+    }
+
+    /// `write_back`: a flush query carrying `version` of `key` committed: the database
+    /// now holds it durably.
+    #[cold]
+    fn flushed(&mut self, key: u32, version: u32) {
+        let latest = self.db.version(key);
+        let wb = self.write_back.as_mut().expect("write_back");
+        if let Some(d) = wb.durable.get_mut(&key) {
+            if version.wrapping_sub(*d) as i32 > 0 {
+                *d = version;
+            }
+            if *d == latest {
+                wb.durable.remove(&key);
+            }
+        }
+    }
+
+    /// Fault `f` begins: its layer goes down. If it was up, it crashes: a cache layer
+    /// loses its contents and, if it is the write-back layer, its unflushed writes.
+    fn fault_begin(&mut self, f: usize) {
+        let fault = self.plan.faults[f];
+        if !self.faults.begin(&fault) || fault.layer == self.layers.len() {
+            return;
+        }
+        self.layers[fault.layer].clear();
+        if let Some(wb) = self.write_back.as_mut()
+            && wb.layer == fault.layer
+        {
+            if self.measure_from.is_some() {
+                self.m.lost_writes += wb.pending;
+            }
+            wb.pending = 0;
+            wb.dirty.clear();
+            wb.dirty_set.clear();
+        }
+    }
+
+    /// Request `req` failed at path position `at` (a layer or the database down without
+    /// fallback). The flights it led end and their waiters fail with it; then the
+    /// innermost `stale_if_error` layer outside `at` with a copy expired less than its
+    /// window ago answers it, or it counts as failed.
+    #[cold]
+    fn fail(&mut self, req: u32, at: usize, now: SimTime) {
+        let r = self.requests[req as usize];
+        let from = r.from as usize;
+        let mut waiters = Vec::new();
+        if self.defended {
+            for j in from..at.min(self.layers.len()) {
+                if let Some(w) = self.defences[j].abort(r.key, req) {
+                    waiters.extend_from_slice(&w);
+                    self.defences[j].recycle(w);
+                }
+            }
+        }
+        let counted = r.measured && !r.background;
+        let stale = (!r.write)
+            .then(|| self.stale_if_error(from, at, r.key, now))
+            .flatten();
+        if let Some((j, version)) = stale {
+            if counted {
+                self.m.layers[j].stale_on_error += 1;
+                self.count_stale(j, r.key, version, now);
+            }
+            self.complete(req, now, j);
+        } else {
+            if counted {
+                self.m.failed += 1;
+                self.m.timeseries.failed(now);
+                if let Some(stats) = self.m.layers.get_mut(at) {
+                    stats.failed += 1;
+                }
+            }
+            self.free.push(req);
+        }
+        for w in waiters {
+            self.fail(w, at, now);
+        }
+    }
+
+    /// The innermost layer of `from..at` that is up, serves `stale_if_error`, and holds
+    /// a copy of `key` expired less than its window ago (or fresh): its index and the
+    /// copy's version.
+    fn stale_if_error(
+        &self,
+        from: usize,
+        at: usize,
+        key: u32,
+        now: SimTime,
+    ) -> Option<(usize, u32)> {
+        (from..at.min(self.layers.len())).rev().find_map(|j| {
+            let Stampede::StaleIfError { window } = self.defences[j].mode else {
+                return None;
+            };
+            if self.faulted && self.faults.status(j) != Status::Up {
+                return None;
+            }
+            // `stale_if_error` is a defence, and defended layers are single-node.
+            let (version, expires) = self.layers[j].peek(0, key)?;
+            (now < expires + window).then_some((j, version))
+        })
     }
 
     /// Layer `i` refreshes `key` in the background: a request that starts at layer
@@ -697,6 +1128,14 @@ impl<'p> Engine<'p> {
 
     /// A `lock` waiter at layer `i` looks again.
     fn poll(&mut self, req: u32, i: usize, now: SimTime) {
+        if self.faulted {
+            // The layer went down while the request waited there.
+            match self.faults.status(i) {
+                Status::Up => {}
+                Status::Skip => return self.hop(req, i + 1, now),
+                Status::Fail => return self.fail(req, i, now),
+            }
+        }
         let region = self.requests[req as usize].region;
         let latency = self.layers[i].sample_latency(region);
         if self.defended_lookup(req, i, now, latency, true) {
@@ -743,6 +1182,9 @@ impl<'p> Engine<'p> {
     }
 
     fn origin(&mut self, req: u32, now: SimTime) {
+        if self.faulted && self.faults.status(self.layers.len()) != Status::Up {
+            return self.fail(req, self.layers.len(), now);
+        }
         self.account_origin(now);
         let r = &mut self.requests[req as usize];
         r.at_origin = now;
@@ -759,6 +1201,9 @@ impl<'p> Engine<'p> {
                 self.m.origin.writes += 1;
             }
         } else {
+            if measured && key >= self.real_keys {
+                self.m.origin.not_found += 1;
+            }
             let n = self.db.read_arrived(key);
             herd = n > 1;
             if measured {
@@ -781,7 +1226,15 @@ impl<'p> Engine<'p> {
 
     fn start_query(&mut self, req: u32, now: SimTime, service: SimTime) {
         let r = &mut self.requests[req as usize];
-        r.version = self.db.version(r.key);
+        if !r.write {
+            r.version = self.db.version(r.key);
+            if let Some(wb) = &self.write_back
+                && let Some(&durable) = wb.durable.get(&r.key)
+            {
+                // Write-back: the database holds only what was flushed.
+                r.version = durable;
+            }
+        }
         if r.measured {
             self.m.origin.started += 1;
             self.m.origin.wait_ns += (now - r.at_origin).as_nanos() as u128;
@@ -804,15 +1257,32 @@ impl<'p> Engine<'p> {
             version,
             write,
             from,
+            measured,
+            background,
+            at_origin,
             ..
         } = self.requests[req as usize];
-        if write {
+        if measured {
+            self.m.timeseries.origin_done(now, now - at_origin);
+        }
+        if write && background {
+            self.flushed(key, version);
+        } else if write {
             let version = self.db.commit_write(key);
             self.commits
                 .insert((key as u64) << 32 | version as u64, now);
+            if let Some(wb) = self.write_back.as_mut() {
+                // A write that went around the write-back layer (down, with fallback).
+                wb.durable.remove(&key);
+            }
             self.committed(key, now);
         } else {
             self.db.read_served(key);
+            if self.write_back.is_some() && measured && !background {
+                // Write-back: the database may answer with an unflushed (or lost)
+                // write's older version.
+                self.count_stale_origin(key, version, now);
+            }
             self.fill(req, key, version, from as usize, self.layers.len(), now);
         }
         self.complete(req, now, self.layers.len());
@@ -822,6 +1292,9 @@ impl<'p> Engine<'p> {
     /// fills them.
     #[inline]
     fn fill(&mut self, req: u32, key: u32, version: u32, from: usize, upto: usize, now: SimTime) {
+        if self.special {
+            return self.special_fill(req, key, version, from, upto, now);
+        }
         let guard = self.guard_fills;
         let r = &self.requests[req as usize];
         let (client, nodes) = (r.client, &r.nodes);
@@ -849,6 +1322,78 @@ impl<'p> Engine<'p> {
                 layer.fill(node, key, version, expires)
             {
                 stats.evictions += 1;
+            }
+        }
+    }
+
+    /// [`Self::fill`] when the run has anything special: down layers are not filled, a
+    /// "not found" answer is stored only where `negative_ttl_s` is set, a read of an
+    /// outdated version under `versioned_keys` fills an orphan, and defended layers'
+    /// flights end.
+    #[inline(never)]
+    fn special_fill(
+        &mut self,
+        req: u32,
+        key: u32,
+        version: u32,
+        from: usize,
+        upto: usize,
+        now: SimTime,
+    ) {
+        let current = self.db.version(key);
+        let (client, nodes) = {
+            let r = &self.requests[req as usize];
+            (r.client, r.nodes)
+        };
+        for j in from..upto {
+            if self.faulted && self.faults.status(j) != Status::Up {
+                continue;
+            }
+            let layer = &mut self.layers[j];
+            // The node the request consulted: its client's for browsers.
+            let node = if layer.is_per_client() {
+                client
+            } else {
+                u32::from(nodes[j])
+            };
+            let resident = layer.peek(node, key).map(|(v, _)| v);
+            if self.guard_fills && resident.is_some_and(|v| v.wrapping_sub(version) as i32 > 0) {
+                continue;
+            }
+            let expires = if key >= self.real_keys {
+                match layer.negative_expiry(now) {
+                    Some(e) => e,
+                    None => continue,
+                }
+            } else {
+                layer.expiry(now)
+            };
+            let mut orphan_it = false;
+            if self.versioned && resident.is_some_and(|v| v != version) {
+                if version != current {
+                    // The current version is resident; an old one fills a key nobody
+                    // reads, which the single-entry store cannot hold beside it.
+                    continue;
+                }
+                // The old version's copy stays behind, unread.
+                layer.orphan_at(node, key);
+                if self.measure_from.is_some() {
+                    self.m.layers[j].orphaned += 1;
+                }
+            } else if self.versioned && version != current {
+                orphan_it = true;
+            }
+            if let crate::cache::Fill::Inserted { evicted: true } =
+                layer.fill(node, key, version, expires)
+            {
+                self.m.layers[j].evictions += 1;
+            }
+            if orphan_it {
+                // Filled under its outdated version's key: a slot no read will use.
+                layer.orphan_at(node, key);
+                if self.measure_from.is_some() {
+                    self.m.layers[j].orphaned += 1;
+                }
             }
         }
         if self.defended {

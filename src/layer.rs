@@ -12,13 +12,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
+use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
+use crate::cache::{Cache, Fill, Lookup};
 use crate::latency::{Latency, LatencySpec};
 use crate::policy::PolicySpec;
 use crate::scenario::Invalid;
-use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
-use crate::cache::{Cache, Fill, Lookup};
 use crate::stampede::{Stampede, StampedeSpec};
-use crate::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Route, Ring};
+use crate::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Ring, Route};
 
 /// What a layer models; a path lists them in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -138,6 +138,10 @@ pub struct LayerSpec {
     /// `redis`: points per shard on the ring; 64 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vnodes: Option<u32>,
+    /// Cache layers: seconds a "not found" answer (a read of a key that does not exist,
+    /// `workload.missing_ratio`) is cached; absent means such answers are not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_ttl_s: Option<f64>,
 }
 
 /// How a validated cache layer's nodes are laid out and picked.
@@ -237,6 +241,8 @@ pub struct CachePlan {
     pub propagation_delay: SimTime,
     /// Its nodes and how a request picks one.
     pub topology: Topology,
+    /// How long a "not found" answer is cached, if it is.
+    pub negative_ttl: Option<SimTime>,
 }
 
 /// A validated database.
@@ -277,6 +283,7 @@ impl LayerSpec {
                 ("stampede", self.stampede.is_some()),
                 ("sync_expiry", self.sync_expiry.is_some()),
                 ("propagation_delay_ms", self.propagation_delay_ms.is_some()),
+                ("negative_ttl_s", self.negative_ttl_s.is_some()),
             ] {
                 if set {
                     return Err(Invalid::new(
@@ -347,7 +354,7 @@ impl LayerSpec {
                 }
             }
         }
-        if topology.nodes(1) > 1
+        if topology != Topology::Single
             && self
                 .stampede
                 .as_ref()
@@ -356,9 +363,13 @@ impl LayerSpec {
             return Err(Invalid::new(
                 "stampede",
                 format!(
-                    "is set on a layer of {} nodes; stampede defences are modelled for \
-                     single-node layers only (set {} = 1, or drop the defence)",
-                    topology.nodes(1),
+                    "is set on a layer of several nodes ({}); stampede defences are \
+                     modelled for single-node layers only (set {} = 1, or drop the defence)",
+                    if topology == Topology::PerClient {
+                        "a browser cache per client".to_string()
+                    } else {
+                        topology.nodes(1).to_string()
+                    },
                     self.kind.nodes_key().unwrap_or("nodes")
                 ),
             ));
@@ -440,8 +451,21 @@ impl LayerSpec {
                 ));
             }
         };
+        let negative_ttl = match self.negative_ttl_s {
+            None => None,
+            Some(t) if t.is_finite() && t > 0.0 => Some(SimTime::from_secs_f64(t)),
+            Some(t) => {
+                return Err(Invalid::new(
+                    "negative_ttl_s",
+                    format!(
+                        "is {t}; must be a finite number of seconds > 0 (omit it not to cache \"not found\")"
+                    ),
+                ));
+            }
+        };
         Ok(LayerPlan::Cache(CachePlan {
             topology,
+            negative_ttl,
             propagation_delay,
             stampede,
             sync_expiry,
@@ -589,6 +613,7 @@ pub struct Layer {
     rtt: Vec<SimTime>,
     ttl_ns: Option<f64>,
     jitter: f64,
+    negative_ttl: Option<SimTime>,
     rng: crate::rng::SimRng,
 }
 
@@ -683,6 +708,7 @@ impl Layer {
             rtt,
             ttl_ns: plan.ttl.map(|t| t.as_nanos() as f64),
             jitter: plan.jitter,
+            negative_ttl: plan.negative_ttl,
             rng,
         }
     }
@@ -745,14 +771,9 @@ impl Layer {
     /// app instances). Browser caches are private: no write reaches them, and they keep
     /// their copy until it expires.
     pub fn on_write(&mut self, key: u32, effect: WriteEffect, now: SimTime) {
+        let homes = self.homes(key);
         let Store::Caches(caches) = &mut self.store else {
             return;
-        };
-        let homes = if self.route.by_key() {
-            let n = self.route.pick(key, 0, 0) as usize;
-            n..n + 1
-        } else {
-            0..caches.len()
         };
         for n in homes {
             match effect {
@@ -764,6 +785,60 @@ impl Layer {
                     caches[n].fill(key, version, expires);
                 }
             }
+        }
+    }
+
+    /// The nodes that may hold `key`: its node if keys decide the node, else all of
+    /// them; none for browsers, which no write or purge reaches.
+    fn homes(&self, key: u32) -> std::ops::Range<usize> {
+        match (&self.store, self.route.by_key()) {
+            (Store::Browsers(_), _) => 0..0,
+            (Store::Caches(caches), by_key) => match self.route.peek(key, 0, 0) {
+                Some(n) if by_key => n as usize..n as usize + 1,
+                _ => 0..caches.len(),
+            },
+        }
+    }
+
+    /// Deletes `key` wherever the layer may hold it (a tag purge); whether a copy was
+    /// there.
+    pub fn invalidate(&mut self, key: u32) -> bool {
+        let homes = self.homes(key);
+        let Store::Caches(caches) = &mut self.store else {
+            return false;
+        };
+        homes.fold(false, |any, n| caches[n].invalidate(key) | any)
+    }
+
+    /// Orphans the copies of `key` (`versioned_keys`); whether there was one.
+    pub fn orphan(&mut self, key: u32) -> bool {
+        let homes = self.homes(key);
+        let Store::Caches(caches) = &mut self.store else {
+            return false;
+        };
+        homes.fold(false, |any, n| caches[n].orphan(key) | any)
+    }
+
+    /// Orphans `node`'s copy of `key`, read and found outdated (`versioned_keys`).
+    pub fn orphan_at(&mut self, node: u32, key: u32) {
+        if let Store::Caches(caches) = &mut self.store {
+            caches[node as usize].orphan(key);
+        }
+    }
+
+    /// Orphaned copies still taking a slot, over all nodes.
+    pub fn orphans(&self) -> u64 {
+        match &self.store {
+            Store::Caches(caches) => caches.iter().map(|c| u64::from(c.orphans())).sum(),
+            Store::Browsers(_) => 0,
+        }
+    }
+
+    /// Empties every node (the layer crashed).
+    pub fn clear(&mut self) {
+        match &mut self.store {
+            Store::Caches(caches) => caches.iter_mut().for_each(Cache::clear),
+            Store::Browsers(b) => b.clear(),
         }
     }
 
@@ -835,6 +910,13 @@ fn expiry(ttl_ns: Option<f64>, jitter: f64, rng: &mut crate::rng::SimRng, now: S
             let u = uniform_minus1_1(rng);
             now + SimTime::from_nanos_f64(ttl * (1.0 + jitter * u))
         }
+    }
+}
+
+impl Layer {
+    /// When a "not found" answer stored at `now` expires, if the layer stores them.
+    pub fn negative_expiry(&self, now: SimTime) -> Option<SimTime> {
+        self.negative_ttl.map(|t| now + t)
     }
 }
 

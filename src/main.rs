@@ -230,15 +230,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let bar = ProgressBar::new(sweep.jobs() as u64);
-            if quiet {
-                bar.set_draw_target(ProgressDrawTarget::hidden());
-            }
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
-                )
-                .expect("valid template"),
+            let bar = progress_bar(
+                Some(sweep.jobs() as u64),
+                "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
+                quiet,
             );
             let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1))?;
             bar.finish_and_clear();
@@ -338,19 +333,22 @@ fn describe(s: &Scenario, plan: &Plan) -> String {
     )
 }
 
-fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::report::Report {
-    let bar = match plan.requests {
-        Some(n) => ProgressBar::new(n),
-        None => ProgressBar::no_length(),
-    };
+/// A progress bar on stderr drawn with `template`, over `len` steps if known. indicatif
+/// hides it by itself when stderr is not a terminal; `quiet` hides it always.
+fn progress_bar(len: Option<u64>, template: &'static str, quiet: bool) -> ProgressBar {
+    let bar = len.map_or_else(ProgressBar::no_length, ProgressBar::new);
     if quiet {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {human_pos}/{human_len} requests  {per_sec}  eta {eta}",
-        )
-        .expect("valid template"),
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::report::Report {
+    let bar = progress_bar(
+        plan.requests,
+        "{spinner} {bar:40} {human_pos}/{human_len} requests  {per_sec}  eta {eta}",
+        quiet,
     );
     let report = Engine::new(plan).run(|p| bar.set_position(p.generated));
     bar.finish_and_clear();
@@ -414,13 +412,10 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
         .iter()
         .flat_map(|p| args.size.iter().map(move |&s| (p.clone(), s)))
         .collect();
-    let bar = ProgressBar::new(grid.len() as u64);
-    if args.quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} replays  {elapsed}")
-            .expect("valid template"),
+    let bar = progress_bar(
+        Some(grid.len() as u64),
+        "{spinner} {bar:40} {pos}/{len} replays  {elapsed}",
+        args.quiet,
     );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))

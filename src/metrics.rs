@@ -42,6 +42,20 @@ pub struct LayerStats {
     pub refresh_cycles: u64,
     /// `lock` waiters that gave up and went inward (counted in `misses`).
     pub lock_timeouts: u64,
+    /// Reads that failed further in and were answered here with an expired copy
+    /// (`stale_if_error`); counted in `misses` too, as they missed here first.
+    pub stale_on_error: u64,
+    /// Reads that found the layer down and went past it (a fault with fallback); not
+    /// counted in `requests`.
+    pub skipped: u64,
+    /// Reads and writes that found the layer down and failed (a fault without fallback).
+    pub failed: u64,
+    /// Copies made unreadable by a write (`versioned_keys`), left to age out.
+    pub orphaned: u64,
+    /// Copies deleted by tag purges (`tag_purge`), the written key's own included.
+    pub purged: u64,
+    /// Hits on a cached "not found" answer (`negative_ttl_s`), counted in `hits` too.
+    pub negative_hits: u64,
 }
 
 /// Counters of the origin.
@@ -67,6 +81,8 @@ pub struct OriginStats {
     pub queue_area: u128,
     /// Integral of busy connections over the measured time, in ns.
     pub busy_area: u128,
+    /// Reads of keys that do not exist (answered "not found").
+    pub not_found: u64,
 }
 
 /// A latency histogram in nanoseconds, 3 significant digits, with an exact mean.
@@ -179,6 +195,17 @@ pub struct Bucket {
     pub completed: u64,
     /// 99th-percentile latency of the requests completed, ms.
     pub p99_ms: f64,
+    // Columns added after the first seven, so that readers of the older files still
+    // find those where they were.
+    /// `origin_requests` per second.
+    pub origin_rps: f64,
+    /// 99th-percentile time at the origin (queue wait and query) of the queries
+    /// finished in the bucket, ms.
+    pub origin_p99_ms: f64,
+    /// Client writes that arrived.
+    pub writes: u64,
+    /// Requests that failed (a layer or the database down without fallback).
+    pub failed: u64,
 }
 
 /// Per-bucket counts, with a small window of open latency histograms: a request's
@@ -193,10 +220,11 @@ pub struct TimeSeries {
     last: (u64, u64, usize),
     rows: Vec<Bucket>,
     first: Option<usize>,
-    /// Histograms for buckets `open_from..open_from + open.len()`.
-    open: VecDeque<Histogram<u64>>,
+    /// Histograms for buckets `open_from..open_from + open.len()`: end-to-end latency
+    /// and time at the origin.
+    open: VecDeque<[Histogram<u64>; 2]>,
     open_from: usize,
-    spare: Vec<Histogram<u64>>,
+    spare: Vec<[Histogram<u64>; 2]>,
 }
 
 impl TimeSeries {
@@ -253,22 +281,47 @@ impl TimeSeries {
         row.origin_herd += u64::from(herd);
     }
 
+    /// A measured client write arrived at `t`.
+    #[inline]
+    pub fn write(&mut self, t: SimTime) {
+        self.row(t).writes += 1;
+    }
+
+    /// A measured request failed at `t`.
+    pub fn failed(&mut self, t: SimTime) {
+        self.row(t).failed += 1;
+    }
+
     /// A measured request completed at `done` after `latency`.
     #[inline]
     pub fn completed(&mut self, done: SimTime, latency: SimTime) {
         self.row(done).completed += 1;
-        let i = self.bucket(done);
+        self.record(0, done, latency);
+    }
+
+    /// A measured query left the origin at `done` after `time` there (queue and query).
+    #[inline]
+    pub fn origin_done(&mut self, done: SimTime, time: SimTime) {
+        self.row(done);
+        self.record(1, done, time);
+    }
+
+    /// Records `value` in histogram `which` of the bucket holding `t`.
+    #[inline]
+    fn record(&mut self, which: usize, t: SimTime, value: SimTime) {
+        let i = self.bucket(t);
         if self.open.is_empty() {
             self.open_from = i;
         }
         debug_assert!(i >= self.open_from, "completions never go back in time");
         while self.open_from + self.open.len() <= i {
             let h = self.spare.pop().unwrap_or_else(|| {
-                Histogram::new_with_bounds(1, MAX_LATENCY_NS, 2).expect("valid bounds")
+                let h = || Histogram::new_with_bounds(1, MAX_LATENCY_NS, 2).expect("valid bounds");
+                [h(), h()]
             });
             self.open.push_back(h);
         }
-        self.open[i - self.open_from].saturating_record(latency.as_nanos());
+        self.open[i - self.open_from][which].saturating_record(value.as_nanos());
     }
 
     /// Finalizes every bucket that ends at or before `now`.
@@ -284,12 +337,21 @@ impl TimeSeries {
     }
 
     fn close_front(&mut self) {
-        let mut h = self.open.pop_front().expect("non-empty");
-        if !h.is_empty() {
-            self.rows[self.open_from].p99_ms = h.value_at_quantile(0.99) as f64 / 1e6;
+        let mut pair = self.open.pop_front().expect("non-empty");
+        let p99 = |h: &Histogram<u64>| {
+            if h.is_empty() {
+                0.0
+            } else {
+                h.value_at_quantile(0.99) as f64 / 1e6
+            }
+        };
+        let row = &mut self.rows[self.open_from];
+        row.p99_ms = p99(&pair[0]);
+        row.origin_p99_ms = p99(&pair[1]);
+        for h in &mut pair {
+            h.reset();
         }
-        h.reset();
-        self.spare.push(h);
+        self.spare.push(pair);
         self.open_from += 1;
     }
 
@@ -303,6 +365,7 @@ impl TimeSeries {
         let mut rows = self.rows.split_off(first);
         for (i, r) in rows.iter_mut().enumerate() {
             r.t_s = (first + i) as f64 * width_s;
+            r.origin_rps = r.origin_requests as f64 / width_s;
         }
         rows
     }

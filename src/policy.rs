@@ -93,6 +93,15 @@ pub trait Policy {
     fn evict(&mut self, incoming: &Access) -> Slot;
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
+    /// Loads the state a [`touch`](Policy::touch) of `slot` will read, and returns a value
+    /// depending on it (for `black_box`). Replay calls it for a block of requests ahead
+    /// of processing them, so their cache misses overlap; `slot` is a hint that may be
+    /// stale or out of range, and must not panic. The default does nothing.
+    #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        let _ = slot;
+        0
+    }
     /// Whether `incoming`, not resident, may enter; `full` says whether admitting it
     /// means an eviction. Called once per fill of an absent key, before any eviction.
     /// Most policies admit everything.
@@ -101,6 +110,14 @@ pub trait Policy {
         let _ = (incoming, full);
         true
     }
+}
+
+/// Code generic over the policy type, run by [`AnyPolicy::with`] on the concrete policy.
+pub trait PolicyFn {
+    /// What the code returns.
+    type Output;
+    /// Runs on `policy`.
+    fn call<P: Policy>(self, policy: &mut P) -> Self::Output;
 }
 
 /// How much a cache holds, as its policy needs to know it.
@@ -182,6 +199,15 @@ macro_rules! policies {
             }
         }
 
+        impl AnyPolicy {
+            /// Calls `f` with the concrete policy, so a hot loop generic over [`Policy`]
+            /// is compiled once per policy and dispatches once, not once per request.
+            #[inline]
+            pub fn with<F: PolicyFn>(&mut self, f: F) -> F::Output {
+                match self { $( AnyPolicy::$variant(p) => f.call(p), )+ }
+            }
+        }
+
         impl Policy for AnyPolicy {
             #[inline]
             fn insert(&mut self, slot: Slot, access: &Access) {
@@ -202,6 +228,10 @@ macro_rules! policies {
             #[inline]
             fn admit(&mut self, incoming: &Access, full: bool) -> bool {
                 match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
+            }
+            #[inline]
+            fn read_ahead(&self, slot: Slot) -> u32 {
+                match self { $( AnyPolicy::$variant(p) => p.read_ahead(slot), )+ }
             }
         }
     };

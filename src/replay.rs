@@ -9,21 +9,34 @@
 //!
 //! The scenario [`Cache`](crate::cache::Cache) indexes a key space known up front; a
 //! trace's ids are discovered as it streams, so [`ReplayCache`] maps them to dense keys
-//! with an FxHash map and grows its index as keys appear. Both drive the same
+//! and to resident slots with one open-addressing [`IdTable`]. Both drive the same
 //! [`Policy`] types.
+//!
+//! Speed, and why the loop is shaped so (`benches/replay.rs` measures it; its doc comment
+//! has the figures). A replay of a 1M-object trace is bound by memory, not arithmetic:
+//! - one 16-byte bucket per id answers both "which dense key" and "which slot", where a
+//!   hash map and a key-indexed slot array cost two cache misses;
+//! - requests are decoded 64 at a time straight from a 1 MiB read buffer, and before a
+//!   block is processed its buckets, then the policy state of its resident slots, are
+//!   loaded in two passes of independent loads, so the misses overlap;
+//! - the loop is compiled once per policy ([`AnyPolicy::with`]), so there is no dispatch
+//!   per request;
+//! - no allocation per request; a hit reads no expiry until some request carries a TTL.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::policy::{Access, AnyPolicy, Capacity, Policy, PolicySpec, Slot};
+use crate::policy::{Access, AnyPolicy, Capacity, Policy, PolicyFn, PolicySpec, Slot};
 use crate::report::OutputError;
-use crate::trace::{Op, Request, TraceError, TraceSource};
+use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
 
 const ABSENT: Slot = Slot::MAX;
-const BATCH: usize = 128;
+/// Requests decoded and read ahead together; see [`IdTable::read_ahead`].
+const BLOCK: usize = 64;
+/// The most ids the table is sized for ahead (16 MiB of buckets); beyond, it grows.
+const IDS_AHEAD_MAX: u64 = 1 << 20;
 
 /// What a cache size counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -70,69 +83,237 @@ pub enum Outcome {
     Uncounted,
 }
 
-/// A single cache for replay: dense keys to slots, sizes, expiries, and a policy.
+/// The most distinct ids a replay takes: bucket positions are `u32`, and the table keeps
+/// at least one empty bucket per id.
+const MAX_IDS: u32 = 1 << 31;
+
+/// One bucket of an [`IdTable`]: an id, its dense key, and its slot while resident.
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    id: u64,
+    /// `EMPTY` for a free bucket (ids take every `u64` value, so the id cannot mark it).
+    key: u32,
+    slot: Slot,
+}
+
+const EMPTY: u32 = u32::MAX;
+const FREE_BUCKET: Bucket = Bucket {
+    id: 0,
+    key: EMPTY,
+    slot: ABSENT,
+};
+
+/// Trace ids to dense keys (in order of first appearance) and to resident slots: an
+/// open-addressing table with linear probing, at most half full.
+///
+/// Why not a `HashMap<u64, u32>` plus a key-indexed slot array, as before: profiling the
+/// replay of a 1M-object trace showed the id lookup and the key-to-slot read were two
+/// cache misses per request and most of the time. Here one 16-byte bucket answers both,
+/// its position is a multiply and a shift of the id, and [`IdTable::read_ahead`] loads a
+/// block's buckets together so their misses overlap.
+#[derive(Clone, Debug)]
+pub struct IdTable {
+    buckets: Vec<Bucket>,
+    /// `64 - log2(buckets.len())`: the home bucket is the top bits of the hash.
+    shift: u32,
+    len: u32,
+}
+
+impl Default for IdTable {
+    fn default() -> Self {
+        IdTable::with_capacity(0)
+    }
+}
+
+impl IdTable {
+    /// A table that holds `ids` distinct ids before it grows.
+    pub fn with_capacity(ids: usize) -> Self {
+        let n = (ids.clamp(8, MAX_IDS as usize) * 2).next_power_of_two();
+        IdTable {
+            buckets: vec![FREE_BUCKET; n],
+            shift: 64 - n.trailing_zeros(),
+            len: 0,
+        }
+    }
+
+    /// Fibonacci hashing of the id folded on itself: the top bits depend on every bit of
+    /// the id, so sequential ids (block numbers) and scattered ones both spread.
+    #[inline(always)]
+    fn home(&self, id: u64) -> usize {
+        ((id ^ (id >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The bucket of `id`, inserting it with the next dense key if new. The second value
+    /// says whether the table grew (and so every bucket moved).
+    #[inline(always)]
+    fn entry(&mut self, id: u64) -> Result<(usize, bool), TraceError> {
+        let mask = self.buckets.len() - 1;
+        let mut i = self.home(id);
+        loop {
+            let b = &self.buckets[i];
+            if b.key == EMPTY {
+                break;
+            }
+            if b.id == id {
+                return Ok((i, false));
+            }
+            i = (i + 1) & mask;
+        }
+        self.insert_new(id, i)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert_new(&mut self, id: u64, mut i: usize) -> Result<(usize, bool), TraceError> {
+        if self.len >= MAX_IDS - 1 {
+            return Err(TraceError::Options(format!(
+                "the trace has more than {} distinct objects, the most a replay takes",
+                MAX_IDS - 1
+            )));
+        }
+        let grow = (self.len as usize + 1) * 2 > self.buckets.len();
+        if grow {
+            self.grow();
+            let mask = self.buckets.len() - 1;
+            i = self.home(id);
+            while self.buckets[i].key != EMPTY {
+                i = (i + 1) & mask;
+            }
+        }
+        self.buckets[i] = Bucket {
+            id,
+            key: self.len,
+            slot: ABSENT,
+        };
+        self.len += 1;
+        Ok((i, grow))
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.buckets);
+        let n = old.len() * 2;
+        self.buckets = vec![FREE_BUCKET; n];
+        self.shift = 64 - n.trailing_zeros();
+        let mask = n - 1;
+        for b in old.into_iter().filter(|b| b.key != EMPTY) {
+            let mut i = self.home(b.id);
+            while self.buckets[i].key != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.buckets[i] = b;
+        }
+    }
+
+    /// The dense key of `id`, assigning the next one to a new id.
+    #[inline]
+    pub fn key(&mut self, id: u64) -> Result<u32, TraceError> {
+        let (b, _) = self.entry(id)?;
+        Ok(self.buckets[b].key)
+    }
+
+    /// Loads the home buckets of `reqs`, then the policy state of the slots they name
+    /// (and returns a value depending on all of it, for `black_box`). The loads of each
+    /// pass are independent, so their cache misses overlap, where the probes and policy
+    /// updates that follow would otherwise miss one after another. Plain loads, as the
+    /// crate forbids the `unsafe` of a prefetch intrinsic. A slot read here may be stale
+    /// by the time its request is processed: it is only a hint.
+    #[inline]
+    fn read_ahead<P: Policy>(&self, reqs: &[Request], policy: &P) -> u64 {
+        let mut homes = [0u32; BLOCK];
+        let mut acc = 0;
+        for (h, r) in homes.iter_mut().zip(reqs) {
+            *h = self.home(r.id) as u32;
+            acc ^= self.buckets[*h as usize].id;
+        }
+        for (&h, r) in homes.iter().zip(reqs) {
+            let b = self.buckets[h as usize];
+            if b.id == r.id && b.slot != ABSENT {
+                acc ^= u64::from(policy.read_ahead(b.slot));
+            }
+        }
+        acc
+    }
+
+    /// The dense key of `id`, if it was seen.
+    #[inline]
+    pub fn get(&self, id: u64) -> Option<u32> {
+        let mask = self.buckets.len() - 1;
+        let mut i = self.home(id);
+        loop {
+            let b = &self.buckets[i];
+            if b.key == EMPTY {
+                return None;
+            }
+            if b.id == id {
+                return Some(b.key);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Distinct ids seen.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether no id was seen.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes held, for the memory report.
+    pub fn heap_bytes(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+    }
+}
+
+/// Maps trace ids to dense keys in order of first appearance.
+pub type KeyMap = IdTable;
+
+/// What the cache keeps per resident slot, in one 16-byte record so a hit or an eviction
+/// reads one cache line.
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotMeta {
+    /// The id's bucket in the [`IdTable`], to mark it absent on eviction.
+    bucket: u32,
+    units: u32,
+    expires: u64,
+}
+
+/// Everything of a replay cache but the policy, so the hot loop can take the policy as a
+/// concrete type (see [`AnyPolicy::with`]).
 #[derive(Debug)]
-pub struct ReplayCache {
-    index: Vec<Slot>,
-    keys: Vec<u32>,
-    units: Vec<u32>,
-    expires: Vec<u64>,
+struct Store {
+    ids: IdTable,
+    meta: Vec<SlotMeta>,
     free: Vec<Slot>,
     used: u64,
     capacity: u64,
     unit: SizeUnit,
-    policy: AnyPolicy,
+    /// Whether any request carried a TTL. Until one does every copy lives for ever, and a
+    /// hit need not read its slot's expiry: one cache line less per hit.
+    ttl_seen: bool,
 }
 
-impl ReplayCache {
-    /// An empty cache of `capacity` (in `unit`) run by `policy`, seeded with `seed`.
-    pub fn new(policy: &PolicySpec, capacity: u64, unit: SizeUnit, seed: u64) -> Self {
-        // In bytes the entry count is unknown; guess a 4 KiB mean and let arrays grow.
-        let slots_hint = match unit {
-            SizeUnit::Entries => capacity,
-            SizeUnit::Bytes => capacity / 4096,
-        }
-        .min(1 << 24) as usize;
-        ReplayCache {
-            index: Vec::new(),
-            keys: Vec::with_capacity(slots_hint),
-            units: Vec::with_capacity(slots_hint),
-            expires: Vec::with_capacity(slots_hint),
-            free: Vec::new(),
-            used: 0,
-            capacity,
-            unit,
-            policy: policy.build_sized(
-                Capacity {
-                    units: capacity,
-                    slots_hint,
-                },
-                seed,
-            ),
-        }
-    }
-
-    /// Units in use (entries or bytes).
-    pub fn used(&self) -> u64 {
-        self.used
-    }
-
-    /// Processes one request for dense `key` at `now`; `next_access` feeds offline policies.
-    #[inline]
-    pub fn access(
+impl Store {
+    /// Processes one request for trace id `id` at `now`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn access<P: Policy>(
         &mut self,
-        key: u32,
+        policy: &mut P,
+        id: u64,
         size: u32,
         op: Op,
         now: u64,
         ttl: u64,
         next_access: u64,
-    ) -> Outcome {
-        let k = key as usize;
-        if k >= self.index.len() {
-            // Keys are dense and appear in order, so this is amortised growth.
-            self.index.resize((k + 1).max(self.index.len() * 2), ABSENT);
+    ) -> Result<Outcome, TraceError> {
+        let (b, grew) = self.ids.entry(id)?;
+        if grew {
+            self.rebind();
         }
+        let Bucket { key, slot, .. } = self.ids.buckets[b];
         let units = match self.unit {
             SizeUnit::Entries => 1,
             SizeUnit::Bytes => size,
@@ -145,56 +326,174 @@ impl ReplayCache {
         let expires = if ttl == 0 {
             u64::MAX
         } else {
+            self.ttl_seen = true;
             now.saturating_add(ttl)
         };
-        let slot = self.index[k];
         if slot != ABSENT {
             let s = slot as usize;
-            if op == Op::Delete || self.expires[s] <= now {
-                self.policy.remove(slot);
+            if op == Op::Delete || (self.ttl_seen && self.meta[s].expires <= now) {
+                policy.remove(slot);
                 self.release(slot);
             } else {
-                self.policy.touch(slot, &access);
+                policy.touch(slot, &access);
                 if op == Op::Write {
-                    self.expires[s] = expires;
+                    self.meta[s].expires = expires;
                 }
-                return Outcome::Hit;
+                return Ok(Outcome::Hit);
             }
         }
         if op == Op::Delete {
-            return Outcome::Uncounted;
+            return Ok(Outcome::Uncounted);
         }
         if units as u64 > self.capacity {
-            return Outcome::Miss;
+            return Ok(Outcome::Miss);
         }
         while self.used + units as u64 > self.capacity {
-            let victim = self.policy.evict(&access);
+            let victim = policy.evict(&access);
             self.release(victim);
         }
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
-                self.keys.push(0);
-                self.units.push(0);
-                self.expires.push(0);
-                (self.keys.len() - 1) as Slot
+                self.meta.push(SlotMeta::default());
+                (self.meta.len() - 1) as Slot
             }
         };
-        let s = slot as usize;
-        self.keys[s] = key;
-        self.units[s] = units;
-        self.expires[s] = expires;
-        self.index[k] = slot;
+        self.meta[slot as usize] = SlotMeta {
+            bucket: b as u32,
+            units,
+            expires,
+        };
+        self.ids.buckets[b].slot = slot;
         self.used += units as u64;
-        self.policy.insert(slot, &access);
-        Outcome::Miss
+        policy.insert(slot, &access);
+        Ok(Outcome::Miss)
     }
 
+    #[inline(always)]
     fn release(&mut self, slot: Slot) {
-        let s = slot as usize;
-        self.index[self.keys[s] as usize] = ABSENT;
-        self.used -= self.units[s] as u64;
+        let m = self.meta[slot as usize];
+        self.ids.buckets[m.bucket as usize].slot = ABSENT;
+        self.used -= m.units as u64;
         self.free.push(slot);
+    }
+
+    /// After the id table grew, points every resident slot at its id's new bucket.
+    #[cold]
+    fn rebind(&mut self) {
+        for (i, b) in self.ids.buckets.iter().enumerate() {
+            if b.slot != ABSENT {
+                self.meta[b.slot as usize].bucket = i as u32;
+            }
+        }
+    }
+}
+
+/// A single cache for replay: trace ids to slots, sizes, expiries, and a policy.
+#[derive(Debug)]
+pub struct ReplayCache {
+    store: Store,
+    policy: AnyPolicy,
+}
+
+impl ReplayCache {
+    /// An empty cache of `capacity` (in `unit`) run by `policy`, seeded with `seed`.
+    pub fn new(policy: &PolicySpec, capacity: u64, unit: SizeUnit, seed: u64) -> Self {
+        Self::with_ids(policy, capacity, unit, seed, 0)
+    }
+
+    /// As [`new`](Self::new), with room for `ids` distinct trace ids before the id table
+    /// grows.
+    pub fn with_ids(
+        policy: &PolicySpec,
+        capacity: u64,
+        unit: SizeUnit,
+        seed: u64,
+        ids: usize,
+    ) -> Self {
+        // In bytes the entry count is unknown; guess a 4 KiB mean and let arrays grow.
+        let slots_hint = match unit {
+            SizeUnit::Entries => capacity,
+            SizeUnit::Bytes => capacity / 4096,
+        }
+        .min(1 << 24) as usize;
+        ReplayCache {
+            store: Store {
+                ids: IdTable::with_capacity(ids),
+                meta: Vec::with_capacity(slots_hint),
+                free: Vec::new(),
+                used: 0,
+                capacity,
+                unit,
+                ttl_seen: false,
+            },
+            policy: policy.build_sized(
+                Capacity {
+                    units: capacity,
+                    slots_hint,
+                },
+                seed,
+            ),
+        }
+    }
+
+    /// Units in use (entries or bytes).
+    pub fn used(&self) -> u64 {
+        self.store.used
+    }
+
+    /// Processes one request for trace id `id` at `now`; `next_access` feeds offline
+    /// policies.
+    pub fn access(
+        &mut self,
+        id: u64,
+        size: u32,
+        op: Op,
+        now: u64,
+        ttl: u64,
+        next_access: u64,
+    ) -> Result<Outcome, TraceError> {
+        self.store
+            .access(&mut self.policy, id, size, op, now, ttl, next_access)
+    }
+
+    /// Replays everything `reader` yields, in blocks, with the policy's concrete type.
+    fn run(&mut self, reader: &mut dyn TraceReader) -> Result<Tally, TraceError> {
+        struct Run<'a> {
+            store: &'a mut Store,
+            reader: &'a mut dyn TraceReader,
+        }
+        impl PolicyFn for Run<'_> {
+            type Output = Result<Tally, TraceError>;
+            fn call<P: Policy>(self, policy: &mut P) -> Self::Output {
+                let mut tally = Tally::default();
+                let mut block = [Request::default(); BLOCK];
+                loop {
+                    let n = self.reader.read_batch(&mut block)?;
+                    if n == 0 {
+                        return Ok(tally);
+                    }
+                    let reqs = &block[..n];
+                    std::hint::black_box(self.store.ids.read_ahead(reqs, policy));
+                    for r in reqs {
+                        let outcome = self.store.access(
+                            policy,
+                            r.id,
+                            r.size,
+                            r.op,
+                            r.time,
+                            r.ttl,
+                            u64::MAX,
+                        )?;
+                        tally.add(outcome, r.size);
+                    }
+                }
+            }
+        }
+        self.policy.with(Run {
+            store: &mut self.store,
+            reader,
+        })
     }
 }
 
@@ -260,36 +559,6 @@ impl Tally {
     }
 }
 
-/// Maps trace ids to dense keys in order of first appearance.
-#[derive(Debug, Default)]
-pub struct KeyMap {
-    ids: FxHashMap<u64, u32>,
-}
-
-impl KeyMap {
-    /// The dense key of `id`, assigning the next one to a new id.
-    #[inline]
-    pub fn key(&mut self, id: u64) -> Result<u32, TraceError> {
-        let n = self.ids.len();
-        if n >= u32::MAX as usize {
-            return Err(TraceError::Options(
-                "the trace has more than 2^32 - 1 distinct objects".into(),
-            ));
-        }
-        Ok(*self.ids.entry(id).or_insert(n as u32))
-    }
-
-    /// Distinct ids seen.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether no id was seen.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
-
 /// Replays `source` through one cache of `size` `unit`s run by `policy`.
 ///
 /// Streams the trace, except for policies that need the future (belady): those read it
@@ -306,29 +575,12 @@ pub fn replay(
         return replay_offline(source, policy, size, unit, seed);
     }
     let mut reader = source.open()?;
-    let mut keys = KeyMap::default();
-    let mut cache = ReplayCache::new(policy, size, unit, seed);
-    let mut tally = Tally::default();
-    // Requests go in batches: the id lookups of a batch run back to back, so their cache
-    // misses in the id map overlap instead of queueing behind the policy's.
-    let mut batch = [Request::default(); BATCH];
-    let mut dense = [0u32; BATCH];
-    loop {
-        let mut n = 0;
-        while n < BATCH && reader.read(&mut batch[n])? {
-            n += 1;
-        }
-        for (d, req) in dense.iter_mut().zip(&batch[..n]) {
-            *d = keys.key(req.id)?;
-        }
-        for (&key, req) in dense.iter().zip(&batch[..n]) {
-            let outcome = cache.access(key, req.size, req.op, req.time, req.ttl, u64::MAX);
-            tally.add(outcome, req.size);
-        }
-        if n < BATCH {
-            return Ok(tally.result(policy, size, unit));
-        }
-    }
+    // A trace has at most as many ids as records; most have far fewer, so the ahead
+    // sizing stops at a million and the table grows past that.
+    let ids = source.records_hint().unwrap_or(0).min(IDS_AHEAD_MAX) as usize;
+    let mut cache = ReplayCache::with_ids(policy, size, unit, seed, ids);
+    let tally = cache.run(reader.as_mut())?;
+    Ok(tally.result(policy, size, unit))
 }
 
 fn replay_offline(
@@ -358,7 +610,8 @@ fn replay_offline(
     let mut cache = ReplayCache::new(policy, size, unit, seed);
     let mut tally = Tally::default();
     for i in 0..keys.len() {
-        let outcome = cache.access(keys[i], sizes[i], ops[i], i as u64, 0, next[i]);
+        // Dense keys serve as the ids: the cache maps them again, in the same order.
+        let outcome = cache.access(keys[i] as u64, sizes[i], ops[i], i as u64, 0, next[i])?;
         tally.add(outcome, sizes[i]);
     }
     Ok(tally.result(policy, size, unit))
@@ -417,32 +670,62 @@ mod tests {
     #[test]
     fn bytes_evict_until_the_object_fits_and_oversized_objects_bypass() {
         let mut c = ReplayCache::new(&lru(), 10, SizeUnit::Bytes, 0);
-        assert_eq!(c.access(0, 4, Op::Read, 0, 0, u64::MAX), Outcome::Miss);
-        assert_eq!(c.access(1, 4, Op::Read, 0, 0, u64::MAX), Outcome::Miss);
-        assert_eq!(c.access(2, 11, Op::Read, 0, 0, u64::MAX), Outcome::Miss);
+        assert_eq!(
+            c.access(0, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
+        assert_eq!(
+            c.access(1, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
+        assert_eq!(
+            c.access(2, 11, Op::Read, 0, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
         assert_eq!(
             c.used(),
             8,
             "an object larger than the cache is not admitted"
         );
         // 9 bytes need both residents out.
-        assert_eq!(c.access(3, 9, Op::Read, 0, 0, u64::MAX), Outcome::Miss);
+        assert_eq!(
+            c.access(3, 9, Op::Read, 0, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
         assert_eq!(c.used(), 9);
-        assert_eq!(c.access(0, 4, Op::Read, 0, 0, u64::MAX), Outcome::Miss);
-        assert_eq!(c.access(0, 4, Op::Read, 0, 0, u64::MAX), Outcome::Hit);
+        assert_eq!(
+            c.access(0, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
+        assert_eq!(
+            c.access(0, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
+            Outcome::Hit
+        );
     }
 
     #[test]
     fn ttl_deletes_and_writes() {
         let mut c = ReplayCache::new(&lru(), 10, SizeUnit::Entries, 0);
-        assert_eq!(c.access(0, 1, Op::Write, 100, 10, u64::MAX), Outcome::Miss);
-        assert_eq!(c.access(0, 1, Op::Read, 109, 0, u64::MAX), Outcome::Hit);
-        assert_eq!(c.access(0, 1, Op::Read, 110, 0, u64::MAX), Outcome::Miss);
         assert_eq!(
-            c.access(0, 1, Op::Delete, 111, 0, u64::MAX),
+            c.access(0, 1, Op::Write, 100, 10, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
+        assert_eq!(
+            c.access(0, 1, Op::Read, 109, 0, u64::MAX).unwrap(),
+            Outcome::Hit
+        );
+        assert_eq!(
+            c.access(0, 1, Op::Read, 110, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
+        assert_eq!(
+            c.access(0, 1, Op::Delete, 111, 0, u64::MAX).unwrap(),
             Outcome::Uncounted
         );
         assert_eq!(c.used(), 0);
-        assert_eq!(c.access(0, 1, Op::Read, 112, 0, u64::MAX), Outcome::Miss);
+        assert_eq!(
+            c.access(0, 1, Op::Read, 112, 0, u64::MAX).unwrap(),
+            Outcome::Miss
+        );
     }
 }

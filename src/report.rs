@@ -55,6 +55,22 @@ pub struct LayerReport {
     pub refresh_cycles: u64,
     /// `lock` waiters that timed out and went inward.
     pub lock_timeouts: u64,
+    /// Reads that failed further in and were answered here with an expired copy
+    /// (`stale_if_error`); counted in misses too.
+    pub stale_on_error: u64,
+    /// Reads that went past the layer while it was down (a fault with fallback); not
+    /// counted in requests.
+    pub skipped: u64,
+    /// Requests that failed because the layer was down (a fault without fallback).
+    pub failed: u64,
+    /// Copies orphaned by writes (`versioned_keys`).
+    pub orphaned: u64,
+    /// Orphans still taking a slot at the end of the run: capacity no read could use.
+    pub orphans_resident: u64,
+    /// Copies deleted by tag purges (`tag_purge`).
+    pub purged: u64,
+    /// Hits on a cached "not found" answer (`negative_ttl_s`), counted in hits too.
+    pub negative_hits: u64,
     /// Median latency of the reads this layer answered, ms (0 if none).
     pub served_p50_ms: f64,
     /// Their 99th percentile, ms.
@@ -91,6 +107,10 @@ pub struct OriginReport {
     pub herd_requests: u64,
     /// Times the reads of one key in flight reached `metrics.herd_threshold`.
     pub herd_events: u64,
+    /// Reads of keys that do not exist (`workload.missing_ratio`).
+    pub not_found: u64,
+    /// Requests that failed here (the database down).
+    pub failed: u64,
 }
 
 /// What a run measured. Serializes as `summary.json`.
@@ -120,6 +140,19 @@ pub struct Report {
     pub stale_reads: u64,
     /// Their age: time since the origin's version moved past the one served, ms.
     pub stale_read_age_ms: LatencySummary,
+    /// Reads and writes that failed (a layer or the database down without fallback,
+    /// not answered by `stale_if_error`).
+    pub failed_requests: u64,
+    /// `1 - failed_requests / requests`; 1 when there were none.
+    pub availability: f64,
+    /// `write_back`: writes accepted by the write-back layer and lost in its crash
+    /// before a flush carried them to the database.
+    pub lost_writes: u64,
+    /// `write_back`: flushes to the database.
+    pub flushes: u64,
+    /// `write_back`: writes those flushes carried (several to one key flush as one
+    /// query).
+    pub flushed_writes: u64,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -165,8 +198,18 @@ impl Report {
                 refreshes: s.refreshes,
                 refresh_cycles: s.refresh_cycles,
                 lock_timeouts: s.lock_timeouts,
+                stale_on_error: s.stale_on_error,
+                skipped: s.skipped,
+                failed: s.failed,
+                orphaned: s.orphaned,
+                orphans_resident: 0,
+                purged: s.purged,
+                negative_hits: s.negative_hits,
             })
             .collect();
+        for (l, &n) in layers.iter_mut().zip(&m.orphans_resident) {
+            l.orphans_resident = n;
+        }
         let o = &m.origin;
         layers.push(LayerReport {
             name: plan.database.name.clone(),
@@ -190,6 +233,13 @@ impl Report {
             refreshes: 0,
             refresh_cycles: 0,
             lock_timeouts: 0,
+            stale_on_error: 0,
+            skipped: 0,
+            failed: m.failed - m.layers.iter().map(|s| s.failed).sum::<u64>(),
+            orphaned: 0,
+            orphans_resident: 0,
+            purged: 0,
+            negative_hits: 0,
         });
         let timeseries = m.timeseries.finish();
         let bucket_s = plan.bucket.as_secs_f64();
@@ -237,7 +287,14 @@ impl Report {
                 peak_key_concurrency: o.peak_key_concurrency,
                 herd_requests: o.herd_requests,
                 herd_events: o.herd_events,
+                not_found: o.not_found,
+                failed: m.failed - m.layers.iter().map(|s| s.failed).sum::<u64>(),
             },
+            failed_requests: m.failed,
+            availability: 1.0 - ratio(m.failed, m.reads + m.writes),
+            lost_writes: m.lost_writes,
+            flushes: m.flushes,
+            flushed_writes: m.flushed_writes,
             latency_ms: m.latency.summary(),
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
@@ -345,6 +402,38 @@ impl Report {
                     l.lock_timeouts
                 );
             }
+        }
+        for l in &self.layers {
+            if l.stale_on_error + l.skipped + l.failed + l.orphaned + l.purged + l.negative_hits > 0
+            {
+                let _ = writeln!(
+                    out,
+                    "at {}: {} skipped while down, {} failed, {} stale on error, {} orphaned ({} still resident), {} purged, {} negative hits",
+                    l.name,
+                    l.skipped,
+                    l.failed,
+                    l.stale_on_error,
+                    l.orphaned,
+                    l.orphans_resident,
+                    l.purged,
+                    l.negative_hits
+                );
+            }
+        }
+        if self.failed_requests > 0 || self.layers.iter().any(|l| l.skipped > 0) {
+            let _ = writeln!(
+                out,
+                "availability: {:.4}% ({} failed requests)",
+                self.availability * 100.0,
+                self.failed_requests
+            );
+        }
+        if self.flushes + self.lost_writes > 0 {
+            let _ = writeln!(
+                out,
+                "write-back: {} flushes carried {} writes; {} lost writes",
+                self.flushes, self.flushed_writes, self.lost_writes
+            );
         }
         let l = &self.latency_ms;
         let _ = writeln!(

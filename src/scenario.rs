@@ -58,6 +58,9 @@ pub struct Scenario {
     /// How metrics are gathered.
     #[serde(default)]
     pub metrics: MetricsSpec,
+    /// Layers down for a window (see [`crate::fault`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::fault::FaultSpec>,
     /// Axes and replications for `tiersim sweep`; ignored by `run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<crate::sweep::SweepSpec>,
@@ -113,6 +116,8 @@ pub struct Plan {
     pub writes: crate::write::WritePlan,
     /// Clients, `0..clients`, split into regions.
     pub regions: crate::topology::Regions,
+    /// Layers down for a window.
+    pub faults: Vec<crate::fault::Fault>,
 }
 
 /// The most cache layers a path may have: a request remembers its node at each.
@@ -171,19 +176,32 @@ impl Scenario {
                 ));
             }
         };
-        if self.requests.is_none() && duration.is_none() {
+        // Reads a trace workload in full, so only after the cheap checks above.
+        let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
+        // A trace ends the run when it ends.
+        let trace_len = workload.trace.as_ref().map(|t| t.requests);
+        let requests = match (self.requests, trace_len) {
+            (Some(n), Some(t)) => Some(n.min(t)),
+            (None, Some(t)) => Some(t),
+            (n, None) => n,
+        };
+        if requests.is_none() && duration.is_none() {
             return Err(Invalid::new(
                 "requests",
                 "is missing; set `requests` or `duration_s` (or both: the run stops at the first)",
             ));
         }
-        if let Some(n) = self.requests
+        if let Some(n) = requests
             && self.warmup_requests >= n
         {
+            let of_trace = match trace_len {
+                Some(t) if t == n => " (the trace's length)",
+                _ => "",
+            };
             return Err(Invalid::new(
                 "warmup_requests",
                 format!(
-                    "is {}; must be below `requests` ({n})",
+                    "is {}; must be below `requests` ({n}{of_trace})",
                     self.warmup_requests
                 ),
             ));
@@ -204,13 +222,15 @@ impl Scenario {
                 ),
             ));
         }
-        let workload = self.workload.resolve().map_err(|e| e.under("workload"))?;
         let clients = match self.workload.clients.unwrap_or(1) {
             c @ 1..crate::workload::MAX_KEYS => c as u32,
             c => {
                 return Err(Invalid::new(
                     "workload.clients",
-                    format!("is {c}; must be between 1 and {}", crate::workload::MAX_KEYS - 1),
+                    format!(
+                        "is {c}; must be between 1 and {}",
+                        crate::workload::MAX_KEYS - 1
+                    ),
                 ));
             }
         };
@@ -233,10 +253,25 @@ impl Scenario {
                 .under("layers"));
             }
         }
+        let writes = crate::write::WritePlan::resolve(&self.workload.write_keys(), caches.len())
+            .map_err(|e| e.under("workload"))?;
+        let names: Vec<&str> = caches
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain([database.name.as_str()])
+            .collect();
+        let faults = self
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.resolve(&names).map_err(|e| e.at(i).under("faults")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Plan {
+            faults,
+            writes,
             name: self.name.clone(),
             seed: self.seed,
-            requests: self.requests,
+            requests,
             duration,
             warmup_requests: self.warmup_requests,
             workload,
@@ -244,10 +279,6 @@ impl Scenario {
             database,
             bucket: SimTime::from_secs_f64(bucket_s),
             herd_threshold: self.metrics.herd_threshold,
-            writes: crate::write::WritePlan::new(
-                self.workload.write_strategy,
-                self.workload.invalidation,
-            ),
             regions,
         })
     }

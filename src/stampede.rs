@@ -13,6 +13,7 @@
 //! | `lock` | the first takes a lock and goes inward; the others poll every `poll_ms` until the copy appears, the lock is free (then they take it) or `wait_timeout_ms` passes (then they go inward) | serve |
 //! | `stale_while_revalidate` | an expired copy within `window_s` of its expiry is served, and one background fetch per key refreshes it | serve |
 //! | `refresh_ahead` | go inward | serve; within `window_s` of expiry, one background fetch per key refreshes it |
+//! | `stale_if_error` | go inward, keeping an expired copy readable; if the request fails further in (a layer or the database down without fallback, see [`crate::fault`]), a copy that expired less than `window_s` ago answers it (`stale_on_error`) | serve |
 //! | `xfetch` | go inward | serve; at time-to-expiry τ, with probability e^(−τ/(β·δ)) a background fetch refreshes it (δ: the key's last fetch time at this layer; every such read starts one, no lock) |
 //!
 //! A flight is led by the request that started it. When the leader's response travels
@@ -53,6 +54,11 @@ pub enum StampedeSpec {
     /// Serve an expired copy for `window_s` after its expiry, refreshing it behind.
     StaleWhileRevalidate {
         /// Seconds after expiry during which the expired copy is served.
+        window_s: f64,
+    },
+    /// Serve a copy expired less than `window_s` ago when the path inward fails.
+    StaleIfError {
+        /// Seconds after expiry during which the expired copy may answer a failure.
         window_s: f64,
     },
     /// Refresh in the background when a copy is read within `window_s` of its expiry.
@@ -102,6 +108,11 @@ pub enum Stampede {
         /// Grace after expiry.
         window: SimTime,
     },
+    /// Serve stale when the path inward fails.
+    StaleIfError {
+        /// Grace after expiry.
+        window: SimTime,
+    },
     /// Refresh before expiry.
     RefreshAhead {
         /// Lead before expiry.
@@ -144,6 +155,9 @@ impl StampedeSpec {
                 wait_timeout: ms("wait_timeout_ms", wait_timeout_ms)?,
             },
             StampedeSpec::StaleWhileRevalidate { window_s } => Stampede::StaleWhileRevalidate {
+                window: secs("window_s", window_s)?,
+            },
+            StampedeSpec::StaleIfError { window_s } => Stampede::StaleIfError {
                 window: secs("window_s", window_s)?,
             },
             StampedeSpec::RefreshAhead { window_s } => Stampede::RefreshAhead {
@@ -239,6 +253,15 @@ impl Defence {
             self.delta.insert(key, now - f.started);
         }
         Some(f.waiters)
+    }
+
+    /// Request `req`'s fetch of `key` failed: if it led the key's flight, the flight ends
+    /// without measuring δ. Returns the waiters; hand the list back with [`Self::recycle`].
+    pub fn abort(&mut self, key: u32, req: u32) -> Option<Vec<u32>> {
+        if self.flights.get(&key)?.leader != req {
+            return None;
+        }
+        self.flights.remove(&key).map(|f| f.waiters)
     }
 
     /// Returns an emptied waiter list for reuse.

@@ -346,7 +346,7 @@ pub struct Outcome {
 }
 
 const JOB_COLUMNS: [&str; 2] = ["replication", "seed"];
-const ROW_COLUMNS: [&str; 28] = [
+const ROW_COLUMNS: [&str; 45] = [
     "layer",
     "kind",
     "policy",
@@ -359,6 +359,17 @@ const ROW_COLUMNS: [&str; 28] = [
     "evictions",
     "expirations",
     "stale_hits",
+    "coalesced",
+    "coalesced_wait_ms",
+    "stale_served",
+    "refreshes",
+    "lock_timeouts",
+    "stale_on_error",
+    "skipped",
+    "failed",
+    "orphaned",
+    "purged",
+    "negative_hits",
     "origin_requests",
     "origin_mean_rps",
     "origin_peak_rps",
@@ -368,6 +379,7 @@ const ROW_COLUMNS: [&str; 28] = [
     "origin_utilization",
     "origin_peak_key_concurrency",
     "origin_herd_requests",
+    "origin_herd_events",
     "latency_mean_ms",
     "latency_p50_ms",
     "latency_p90_ms",
@@ -375,6 +387,11 @@ const ROW_COLUMNS: [&str; 28] = [
     "latency_p999_ms",
     "latency_max_ms",
     "stale_reads",
+    "stale_read_age_p50_ms",
+    "stale_read_age_p99_ms",
+    "failed_requests",
+    "availability",
+    "lost_writes",
 ];
 /// The first numeric column of `ROW_COLUMNS`: everything from here on is summarized.
 const FIRST_METRIC: usize = 4;
@@ -713,6 +730,17 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 layer.evictions.to_string(),
                 layer.expirations.to_string(),
                 layer.stale_hits.to_string(),
+                layer.coalesced.to_string(),
+                layer.coalesced_wait_ms.to_string(),
+                layer.stale_served.to_string(),
+                layer.refreshes.to_string(),
+                layer.lock_timeouts.to_string(),
+                layer.stale_on_error.to_string(),
+                layer.skipped.to_string(),
+                layer.failed.to_string(),
+                layer.orphaned.to_string(),
+                layer.purged.to_string(),
+                layer.negative_hits.to_string(),
                 o.requests.to_string(),
                 o.mean_rps.to_string(),
                 o.peak_rps.to_string(),
@@ -722,6 +750,7 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 o.utilization.to_string(),
                 o.peak_key_concurrency.to_string(),
                 o.herd_requests.to_string(),
+                o.herd_events.to_string(),
                 l.mean.to_string(),
                 l.p50.to_string(),
                 l.p90.to_string(),
@@ -729,6 +758,11 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 l.p999.to_string(),
                 l.max.to_string(),
                 r.stale_reads.to_string(),
+                r.stale_read_age_ms.p50.to_string(),
+                r.stale_read_age_ms.p99.to_string(),
+                r.failed_requests.to_string(),
+                r.availability.to_string(),
+                r.lost_writes.to_string(),
             ]
         })
         .collect()

@@ -164,12 +164,52 @@ pub struct TraceSource {
 pub trait TraceReader: Send {
     /// Reads the next request into `req`; `Ok(false)` at the end of the trace.
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError>;
+
+    /// Reads up to `out.len()` requests into `out`; returns how many, 0 at the end.
+    ///
+    /// Replay reads in blocks: one virtual call per block instead of per request, and a
+    /// format can decode a block straight out of its buffer (`oracle_general` does).
+    fn read_batch(&mut self, out: &mut [Request]) -> Result<usize, TraceError> {
+        let mut n = 0;
+        while n < out.len() && self.read(&mut out[n])? {
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 impl TraceSource {
+    /// An upper bound on the trace's requests known without reading it: the record count
+    /// of an uncompressed `oracle_general` file (24 bytes a record), else `None`. Sizes
+    /// the replay's id table ahead, so it need not grow while the trace streams.
+    pub fn records_hint(&self) -> Option<u64> {
+        let ext = self.path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if self.format != Format::OracleGeneral || ext == "gz" || ext == "zst" {
+            return None;
+        }
+        std::fs::metadata(&self.path)
+            .ok()
+            .map(|m| m.len() / oracle::RECORD as u64)
+    }
+
     /// Opens the trace for one pass.
     pub fn open(&self) -> Result<Box<dyn TraceReader>, TraceError> {
-        let input = open_decompressed(&self.path)?;
+        self.reader(open_decompressed(&self.path)?)
+    }
+
+    /// Opens the trace for one more pass through `file`, an already open handle on it,
+    /// reading from its start with positioned reads: the pass cannot fail for a file
+    /// renamed or deleted since it was opened, and passes over one handle do not share a
+    /// file offset.
+    pub fn reopen(&self, file: &std::sync::Arc<File>) -> Result<Box<dyn TraceReader>, TraceError> {
+        let raw = PositionedReader {
+            file: std::sync::Arc::clone(file),
+            pos: 0,
+        };
+        self.reader(decompress(Box::new(raw), &self.path)?)
+    }
+
+    fn reader(&self, input: Input) -> Result<Box<dyn TraceReader>, TraceError> {
         let path = self.path.clone();
         Ok(match self.format {
             Format::Csv => Box::new(csv::Reader::new(input, path, &self.csv)?),
@@ -189,11 +229,37 @@ const BUFFER: usize = 1 << 20;
 
 /// Opens `path`, decompressing `.gz` and `.zst` by extension.
 pub fn open_decompressed(path: &Path) -> Result<Input, TraceError> {
+    let file = File::open(path).map_err(|source| TraceError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    decompress(Box::new(file), path)
+}
+
+/// Reads a shared file handle from its own position (`pread`), for [`TraceSource::reopen`].
+struct PositionedReader {
+    file: std::sync::Arc<File>,
+    pos: u64,
+}
+
+impl Read for PositionedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Wraps `file`, read from `path`, in a decompressor chosen by the extension and a
+/// 1 MiB buffer.
+fn decompress(file: Box<dyn Read + Send>, path: &Path) -> Result<Input, TraceError> {
     let io = |source| TraceError::Io {
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let raw: Box<dyn Read + Send> = match ext {
         "gz" => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(

@@ -4,6 +4,25 @@
 //! the most popular) or are uniform. Requests are generated lazily, one at a time, so a
 //! run of any length holds one pending arrival.
 //!
+//! Or the requests come from a trace (`trace = { path, format }`), so a real workload
+//! drives the whole hierarchy. Resolving the scenario reads the trace once: it checks
+//! every record and maps the trace's ids to dense keys `0..n` in order of first
+//! appearance (the caches index their arrays by dense key, so `n` must be known before
+//! the run). The run then streams it a second time through the same file handle:
+//! - arrival times follow the timestamps, times `time_unit_s` (default 1 s, the unit of
+//!   `oracle_general` and `twitter`), shifted so the first request arrives at 0.
+//!   Requests with equal timestamps arrive together; a timestamp older than the one
+//!   before it arrives at once. With `rate` set, arrivals are Poisson at that rate
+//!   instead (for traces without real timestamps: `arc_lis`, `lirs`);
+//! - reads are reads; writes and deletes are writes (a write reaches the database and
+//!   removes the key from every cache layer);
+//! - object sizes and trace TTLs are not used yet: scenario capacities count entries,
+//!   and each layer's `ttl_s` decides expiry;
+//! - the run ends with the trace, or earlier at `requests` or `duration_s`;
+//! - `csv` traces use the default columns (key in column 1, no header, no timestamps).
+//!
+//! A sweep resolves each point, and so reads the trace once per point to index it.
+//!
 //! Performance: with a million keys, the sampler's table and the caches' per-key arrays
 //! are far larger than the CPU caches, and a request used to spend most of its time
 //! waiting for memory. So keys are drawn [`KEY_BATCH`] at a time: the table reads of a
@@ -13,15 +32,19 @@
 //! entry per key, instead of `rand_distr`'s `WeightedAliasIndex` (two draws, a bounded
 //! integer with rejection, and two separate arrays).
 
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp, Uniform, Zipf};
 use serde::{Deserialize, Serialize};
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 use crate::SimTime;
+use crate::replay::IdTable;
 use crate::rng::SimRng;
 use crate::scenario::Invalid;
+use crate::trace::{Format, Request, TraceReader, TraceSource};
 use rand_xoshiro::rand_core::SeedableRng;
 
 /// The most keys a workload may have: keys are `u32` and one value is reserved.
@@ -36,14 +59,17 @@ const ALIAS_TABLE_MAX_KEYS: u32 = 1 << 24;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
-    /// Distinct keys, `0..keys`.
-    pub keys: u64,
-    /// Key popularity; defaults to Zipf with alpha 0.9.
-    #[serde(default)]
-    pub popularity: PopularitySpec,
-    /// Mean arrivals per second (Poisson).
-    pub rate: f64,
-    /// Fraction of requests that are writes.
+    /// Distinct keys, `0..keys`; required, unless `trace` is set (then not allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u64>,
+    /// Key popularity; defaults to Zipf with alpha 0.9. Not allowed with `trace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub popularity: Option<PopularitySpec>,
+    /// Mean arrivals per second (Poisson); required, unless `trace` is set (then it
+    /// replaces the trace's timestamps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Fraction of requests that are writes (0 with `trace`: its operations decide).
     #[serde(default)]
     pub write_ratio: f64,
     /// How writes reach the caches (see [`crate::write`]); `cache_aside` by default.
@@ -61,6 +87,140 @@ pub struct WorkloadSpec {
     /// 1; one region, `all`, when absent. A `cdn` maps each region to its PoPs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<crate::topology::RegionSpec>>,
+    /// `write_back`: seconds between flushes (1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_interval_s: Option<f64>,
+    /// `write_back`: a flush starts once this many writes are pending (1,000 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_batch: Option<u32>,
+    /// `tag_purge`: the number of tags; key k has tag `k % tags` (1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<u32>,
+    /// Fraction of reads that ask for a key that does not exist (the database answers
+    /// "not found"; a layer caches that answer only with `negative_ttl_s`).
+    #[serde(default)]
+    pub missing_ratio: f64,
+    /// Take the requests from a trace instead of generating them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSpec>,
+}
+
+impl WorkloadSpec {
+    /// The write keys, for [`crate::write::WritePlan::resolve`].
+    pub fn write_keys(&self) -> crate::write::WriteKeys {
+        crate::write::WriteKeys {
+            strategy: self.write_strategy,
+            invalidation: self.invalidation,
+            flush_interval_s: self.flush_interval_s,
+            flush_batch: self.flush_batch,
+            tags: self.tags,
+        }
+    }
+}
+
+/// `workload.trace`: a trace file that supplies the requests; see the module docs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    /// The file, relative to the working directory; `.gz` and `.zst` are decompressed.
+    pub path: PathBuf,
+    /// Its format, as `tiersim replay --format` names it.
+    pub format: String,
+    /// Seconds per unit of the trace's timestamps.
+    #[serde(default = "one_second")]
+    pub time_unit_s: f64,
+}
+
+fn one_second() -> f64 {
+    1.0
+}
+
+/// A trace checked and indexed by a first pass, ready to stream again.
+#[derive(Debug)]
+pub struct TracePlan {
+    source: TraceSource,
+    /// The handle the first pass read; later passes read through it (see
+    /// [`TraceSource::reopen`]).
+    file: Arc<File>,
+    ids: IdTable,
+    /// Records in the trace: the most requests a run on it can make.
+    pub requests: u64,
+    /// Nanoseconds per timestamp unit.
+    time_unit_ns: f64,
+}
+
+impl PartialEq for TracePlan {
+    fn eq(&self, other: &Self) -> bool {
+        self.source.path == other.source.path
+            && self.source.format == other.source.format
+            && self.requests == other.requests
+            && self.ids.len() == other.ids.len()
+            && self.time_unit_ns == other.time_unit_ns
+    }
+}
+
+impl TraceSpec {
+    /// Checks the fields, then reads the whole trace: every record must parse.
+    fn resolve(&self) -> Result<TracePlan, Invalid> {
+        if !(self.time_unit_s.is_finite() && self.time_unit_s > 0.0) {
+            return Err(Invalid::new(
+                "time_unit_s",
+                format!(
+                    "is {}; must be a finite number of seconds > 0",
+                    self.time_unit_s
+                ),
+            ));
+        }
+        let format: Format = self
+            .format
+            .parse()
+            .map_err(|e: crate::trace::TraceError| Invalid::new("format", e.to_string()))?;
+        let bad_path = |message: String| Invalid::new("path", message);
+        let file = File::open(&self.path)
+            .map_err(|e| bad_path(format!("cannot read trace `{}`: {e}", self.path.display())))?;
+        let file = Arc::new(file);
+        let source = TraceSource {
+            path: self.path.clone(),
+            format,
+            csv: Default::default(),
+        };
+        let mut reader = source.reopen(&file).map_err(|e| bad_path(e.to_string()))?;
+        let mut ids = IdTable::default();
+        let mut requests = 0u64;
+        let mut block = [Request::default(); 64];
+        loop {
+            let n = reader
+                .read_batch(&mut block)
+                .map_err(|e| bad_path(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            for r in &block[..n] {
+                ids.key(r.id).map_err(|e| bad_path(e.to_string()))?;
+            }
+            requests += n as u64;
+        }
+        if requests == 0 {
+            return Err(bad_path(format!(
+                "trace `{}` has no requests",
+                self.path.display()
+            )));
+        }
+        if ids.len() as u64 > MAX_KEYS {
+            return Err(bad_path(format!(
+                "trace `{}` has {} distinct objects; at most {MAX_KEYS} are allowed",
+                self.path.display(),
+                ids.len()
+            )));
+        }
+        Ok(TracePlan {
+            source,
+            file,
+            ids,
+            requests,
+            time_unit_ns: self.time_unit_s * 1e9,
+        })
+    }
 }
 
 /// Key popularity: `{ dist = "zipf", alpha = 0.9 }` or `{ dist = "uniform" }`.
@@ -106,39 +266,70 @@ impl PopularitySpec {
 pub struct WorkloadPlan {
     /// Distinct keys.
     pub keys: u32,
-    /// Key popularity.
+    /// Key popularity (unused with a trace).
     pub popularity: PopularitySpec,
-    /// Arrivals per second.
+    /// Arrivals per second (with a trace: used only if `timed` is false).
     pub rate: f64,
-    /// Fraction of writes.
+    /// Fraction of writes (unused with a trace).
     pub write_ratio: f64,
+    /// Fraction of reads for keys that do not exist.
+    pub missing_ratio: f64,
+    /// The trace that supplies the requests, if any; see the module docs.
+    pub trace: Option<Arc<TracePlan>>,
+    /// With a trace: whether arrivals follow its timestamps (no `rate` given).
+    pub timed: bool,
 }
 
 impl WorkloadSpec {
-    /// Checks every field.
+    /// Checks every field; with a trace, reads it once (see the module docs).
     pub fn resolve(&self) -> Result<WorkloadPlan, Invalid> {
-        if self.keys == 0 || self.keys > MAX_KEYS {
+        if let Some(trace) = &self.trace {
+            return self.resolve_trace(trace);
+        }
+        let keys = self.keys.ok_or_else(|| {
+            Invalid::new(
+                "keys",
+                "is missing; give the number of distinct keys, or take the requests from a \
+                 trace with `trace = { path, format }`",
+            )
+        })?;
+        if keys == 0 || keys > MAX_KEYS {
             return Err(Invalid::new(
                 "keys",
-                format!("is {}; must be between 1 and {MAX_KEYS}", self.keys),
+                format!("is {keys}; must be between 1 and {MAX_KEYS}"),
             ));
         }
-        if !(self.rate.is_finite() && self.rate > 0.0) {
-            return Err(Invalid::new(
+        let rate = self.rate.ok_or_else(|| {
+            Invalid::new(
                 "rate",
-                format!(
-                    "is {}; must be a finite number of requests per second > 0",
-                    self.rate
-                ),
-            ));
-        }
+                "is missing; give the mean requests per second (Poisson arrivals)",
+            )
+        })?;
+        check_rate(rate)?;
         if !(0.0..=1.0).contains(&self.write_ratio) {
             return Err(Invalid::new(
                 "write_ratio",
                 format!("is {}; must be between 0 and 1", self.write_ratio),
             ));
         }
-        if let PopularitySpec::Zipf { alpha } = self.popularity
+        if !(0.0..1.0).contains(&self.missing_ratio) {
+            return Err(Invalid::new(
+                "missing_ratio",
+                format!("is {}; must be in [0, 1)", self.missing_ratio),
+            ));
+        }
+        if self.missing_ratio > 0.0 && keys > MAX_KEYS / 2 {
+            return Err(Invalid::new(
+                "keys",
+                format!(
+                    "is {}; with missing_ratio > 0 it must be at most {} (missing keys get ids of their own)",
+                    keys,
+                    MAX_KEYS / 2
+                ),
+            ));
+        }
+        let popularity = self.popularity.unwrap_or_default();
+        if let PopularitySpec::Zipf { alpha } = popularity
             && !(alpha.is_finite() && alpha >= 0.0)
         {
             return Err(Invalid::new(
@@ -147,11 +338,68 @@ impl WorkloadSpec {
             ));
         }
         Ok(WorkloadPlan {
-            keys: self.keys as u32,
-            popularity: self.popularity,
-            rate: self.rate,
+            keys: keys as u32,
+            popularity,
+            rate,
             write_ratio: self.write_ratio,
+            missing_ratio: self.missing_ratio,
+            trace: None,
+            timed: false,
         })
+    }
+
+    fn resolve_trace(&self, trace: &TraceSpec) -> Result<WorkloadPlan, Invalid> {
+        let decided = |key: &str, what: &str| {
+            Invalid::new(
+                key,
+                format!(
+                    "is set, but the requests come from `workload.trace`, whose {what}; \
+                     remove `{key}`"
+                ),
+            )
+        };
+        if self.keys.is_some() {
+            return Err(decided("keys", "ids decide the keys"));
+        }
+        if self.popularity.is_some() {
+            return Err(decided("popularity", "requests decide the popularity"));
+        }
+        if self.write_ratio != 0.0 {
+            return Err(decided(
+                "write_ratio",
+                "operations decide which requests write",
+            ));
+        }
+        if self.missing_ratio != 0.0 {
+            return Err(decided(
+                "missing_ratio",
+                "ids decide which keys are asked for",
+            ));
+        }
+        if let Some(rate) = self.rate {
+            check_rate(rate)?;
+        }
+        let plan = trace.resolve().map_err(|e| e.under("trace"))?;
+        Ok(WorkloadPlan {
+            keys: plan.ids.len() as u32,
+            popularity: PopularitySpec::Uniform,
+            rate: self.rate.unwrap_or(1.0),
+            write_ratio: 0.0,
+            missing_ratio: 0.0,
+            trace: Some(Arc::new(plan)),
+            timed: self.rate.is_none(),
+        })
+    }
+}
+
+fn check_rate(rate: f64) -> Result<(), Invalid> {
+    if rate.is_finite() && rate > 0.0 {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "rate",
+            format!("is {rate}; must be a finite number of requests per second > 0"),
+        ))
     }
 }
 
@@ -282,6 +530,9 @@ pub struct Op {
     pub key: u32,
     /// Whether it writes the key.
     pub write: bool,
+    /// Whether it reads a key that does not exist: the engine gives it the id
+    /// `keys + key`, so missing keys follow the same popularity in a space of their own.
+    pub missing: bool,
 }
 
 /// The request generator of one run.
@@ -290,6 +541,7 @@ pub struct Workload {
     keys: KeySampler,
     gap: Exp<f64>,
     write_ratio: f64,
+    missing_ratio: f64,
     rng: SimRng,
     /// Keys have a stream of their own, split off `rng` at the start, so the arrival
     /// gaps do not depend on when key batches are drawn.
@@ -297,6 +549,114 @@ pub struct Workload {
     /// Keys drawn ahead; `batch[next..]` are still to be used.
     batch: [u32; KEY_BATCH],
     next: usize,
+    /// The trace that replaces the generator, if the plan has one.
+    trace: Option<Box<TraceFeed>>,
+}
+
+/// The second pass over a trace: requests in order, one read ahead for the next gap.
+struct TraceFeed {
+    plan: Arc<TracePlan>,
+    reader: Box<dyn TraceReader>,
+    /// The request the next [`Workload::next_op`] returns.
+    current: Request,
+    /// The one after it, once [`Workload::next_gap`] has read it.
+    ahead: Option<Request>,
+    /// Whether arrivals follow the timestamps (else the Poisson gaps).
+    timed: bool,
+}
+
+impl std::fmt::Debug for TraceFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceFeed")
+            .field("plan", &self.plan)
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for TraceFeed {
+    /// A feed from the start of the same trace.
+    fn clone(&self) -> Self {
+        TraceFeed::new(&self.plan, self.timed)
+    }
+}
+
+impl TraceFeed {
+    fn new(plan: &Arc<TracePlan>, timed: bool) -> Self {
+        // Resolving read the whole trace through this handle without an error, so a
+        // failure here means the file changed in the meantime: the run cannot go on
+        // with it, and `Workload::new` has no error to return (see `changed`).
+        let mut reader = plan
+            .source
+            .reopen(&plan.file)
+            .unwrap_or_else(|e| changed(plan, &e.to_string()));
+        let mut current = Request::default();
+        if !reader
+            .read(&mut current)
+            .unwrap_or_else(|e| changed(plan, &e.to_string()))
+        {
+            changed(plan, "it is now empty");
+        }
+        TraceFeed {
+            plan: Arc::clone(plan),
+            reader,
+            current,
+            ahead: None,
+            timed,
+        }
+    }
+
+    /// The request after `current`, read once; `None` at the end of the trace.
+    fn ahead(&mut self) -> Option<Request> {
+        if self.ahead.is_none() {
+            let mut r = Request::default();
+            let more = self
+                .reader
+                .read(&mut r)
+                .unwrap_or_else(|e| changed(&self.plan, &e.to_string()));
+            self.ahead = more.then_some(r);
+        }
+        self.ahead
+    }
+
+    fn gap(&mut self) -> SimTime {
+        let now = self.current.time;
+        match self.ahead() {
+            Some(next) => SimTime::from_nanos_f64(
+                next.time.saturating_sub(now) as f64 * self.plan.time_unit_ns,
+            ),
+            None => SimTime::ZERO,
+        }
+    }
+
+    fn next_op(&mut self) -> Op {
+        let r = self.current;
+        if let Some(next) = self.ahead() {
+            self.current = next;
+            self.ahead = None;
+        }
+        let key = self
+            .plan
+            .ids
+            .get(r.id)
+            .unwrap_or_else(|| changed(&self.plan, &format!("id {} is new", r.id)));
+        Op {
+            key,
+            write: r.op != crate::trace::Op::Read,
+            missing: false,
+        }
+    }
+}
+
+/// The trace was read in full when the scenario was resolved; a second pass that fails
+/// or disagrees means it was modified during the run. Results would be wrong, and the
+/// engine's workload cannot return an error, so the run stops here, naming the file.
+#[cold]
+fn changed(plan: &TracePlan, what: &str) -> ! {
+    panic!(
+        "trace `{}` changed while the run read it ({what}); rerun on an unchanging file",
+        plan.source.path.display()
+    )
 }
 
 impl Workload {
@@ -305,13 +665,19 @@ impl Workload {
     /// ```
     /// use tiersim::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
-    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0 };
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
     /// assert!(w.next_op().key < 10);
     /// assert!(w.next_gap().as_nanos() > 0);
     /// ```
     pub fn new(plan: &WorkloadPlan, mut rng: SimRng) -> Self {
+        let trace = plan
+            .trace
+            .as_ref()
+            .map(|t| Box::new(TraceFeed::new(t, plan.timed)));
         let keys = match plan.popularity {
+            // A trace supplies the keys: no table to build.
+            _ if trace.is_some() => KeySampler::Uniform(Uniform::new(0, 1).expect("1 key")),
             PopularitySpec::Uniform | PopularitySpec::Zipf { alpha: 0.0 } => {
                 KeySampler::Uniform(Uniform::new(0, plan.keys).expect("keys >= 1"))
             }
@@ -326,10 +692,12 @@ impl Workload {
             keys,
             gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
             write_ratio: plan.write_ratio,
+            missing_ratio: plan.missing_ratio,
             key_rng: SimRng::seed_from_u64(rng.next_u64()),
             rng,
             batch: [0; KEY_BATCH],
             next: KEY_BATCH,
+            trace,
         }
     }
 
@@ -366,25 +734,40 @@ impl Workload {
     /// key first): for reading the keys' state ahead.
     #[inline]
     pub fn upcoming_keys(&self) -> Option<&[u32; KEY_BATCH]> {
-        (self.next == 1).then_some(&self.batch)
+        (self.next == 1 && self.trace.is_none()).then_some(&self.batch)
     }
 
     /// The time to the next arrival.
     #[inline]
     pub fn next_gap(&mut self) -> SimTime {
+        if let Some(t) = &mut self.trace
+            && t.timed
+        {
+            return t.gap();
+        }
         SimTime::from_nanos_f64(self.gap.sample(&mut self.rng))
     }
 
     /// The next request's key and kind.
     #[inline]
     pub fn next_op(&mut self) -> Op {
+        if let Some(t) = &mut self.trace {
+            return t.next_op();
+        }
         if self.next == KEY_BATCH {
             self.refill();
         }
         let key = self.batch[self.next];
         self.next += 1;
         let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
-        Op { key, write }
+        // Drawn only when enabled, so runs without missing keys keep their streams.
+        let missing =
+            !write && self.missing_ratio > 0.0 && self.rng.random::<f64>() < self.missing_ratio;
+        Op {
+            key,
+            write,
+            missing,
+        }
     }
 }
 
@@ -399,6 +782,9 @@ mod tests {
             popularity,
             rate: 1.0,
             write_ratio: 0.0,
+            missing_ratio: 0.0,
+            trace: None,
+            timed: false,
         };
         let mut w = Workload::new(&plan, stream(3, Stream::Workload));
         let mut counts = vec![0u32; keys as usize];
@@ -445,6 +831,9 @@ mod tests {
             popularity: PopularitySpec::Uniform,
             rate: 250.0,
             write_ratio: 0.5,
+            missing_ratio: 0.0,
+            trace: None,
+            timed: false,
         };
         let mut w = Workload::new(&plan, stream(9, Stream::Workload));
         let n = 100_000;

@@ -1,21 +1,32 @@
 //! Write strategies: how a write reaches the caches, and what happens to other copies.
 //!
-//! `workload.write_strategy` and `workload.invalidation` resolve into a [`WritePlan`]:
+//! `workload.write_strategy` and `workload.invalidation` resolve into a [`WritePlan`].
+//! A write is *accepted* when the client is told it succeeded: at the database's commit,
+//! except under `write_back`, where the cache accepts it. Acceptance moves the key's
+//! version on (the version the staleness of reads is measured against), and applies the
+//! plan to each cache layer, at once or after the layer's `propagation_delay_ms` (a CDN
+//! purge, a pub/sub fan-out).
 //!
-//! | strategy | at the commit of a write |
+//! | strategy | a write |
 //! |---|---|
-//! | `cache_aside` (default) | the database commits; then the caches drop their copies (default `delete_on_write`) |
-//! | `write_through` | the database commits and every cache layer stores the new version; a read's fill never replaces a newer version (read fills are "add if absent or older", as a write-through cache's loader does) |
-//! | `write_around` | the database commits; caches are left alone (default `ttl_only`), copies go stale until they expire |
+//! | `cache_aside` (default) | commits at the database; then the caches drop their copies (default `delete_on_write`) |
+//! | `write_through` | commits at the database and every cache layer stores the new version; a read's fill never replaces a newer version (read fills are "add if absent or older", as a write-through cache's loader does) |
+//! | `write_back` | is accepted by the innermost cache layer (the write-back layer) at once, and every cache layer stores the new version as for `write_through`; the database gets it later: the layer flushes its dirty keys every `flush_interval_s` (default 1 s), or as soon as `flush_batch` (default 1,000) writes are pending, one write query per dirty key (several writes to one key flush as one). A read that reaches the database before the flush reads the older, durable version. A crash of the layer (a fault, see [`crate::fault`]) loses the accepted, unflushed writes: `lost_writes` |
+//! | `write_around` | commits at the database; caches are left alone (default `ttl_only`), copies go stale until they expire |
 //!
-//! `invalidation`: `delete_on_write` drops the copies the strategy does not write;
-//! `ttl_only` leaves them to expire. Each cache layer's `propagation_delay_ms` delays
-//! what the commit does to it (a CDN purge, a pub/sub fan-out).
+//! `invalidation`, for the copies the strategy does not store:
 //!
-//! Not modelled yet: `write_back` (a dirty cache flushed in batches, and the crash that
-//! loses unflushed writes), `versioned_keys` and `tag_purge`.
+//! | scope | at a layer, when a write to key k reaches it |
+//! |---|---|
+//! | `ttl_only` | nothing: copies expire in time |
+//! | `delete_on_write` | k's copy is deleted |
+//! | `versioned_keys` | caches key copies by (k, version), and readers ask for the current version, so k's old copy is never read again: it is *orphaned*, left to age out of the eviction policy while it still takes a slot (wasted capacity, counted as `orphaned`). A read fill of an old version (the cache-aside race) is orphaned at its first lookup instead of being read stale |
+//! | `tag_purge` | every key belongs to the tag `key % workload.tags`; every resident key of k's tag is deleted (`purged`): no stale copy survives, at the price of misses on keys that did not change |
 
 use serde::{Deserialize, Serialize};
+
+use crate::SimTime;
+use crate::scenario::Invalid;
 
 /// `workload.write_strategy`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +37,8 @@ pub enum WriteStrategy {
     CacheAside,
     /// Write the caches and the database together.
     WriteThrough,
+    /// Write the caches; flush to the database later, in batches.
+    WriteBack,
     /// Write the database only.
     WriteAround,
 }
@@ -38,6 +51,19 @@ pub enum Invalidation {
     TtlOnly,
     /// A write deletes the copies it does not overwrite.
     DeleteOnWrite,
+    /// Copies are keyed by version: a write orphans the old ones.
+    VersionedKeys,
+    /// A write deletes every copy of its key's tag.
+    TagPurge,
+}
+
+/// `write_back`'s flush schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteBack {
+    /// Time between timed flushes.
+    pub flush_interval: SimTime,
+    /// A flush starts as soon as this many writes are pending.
+    pub flush_batch: u32,
 }
 
 /// A validated write configuration.
@@ -47,27 +73,122 @@ pub struct WritePlan {
     pub strategy: WriteStrategy,
     /// The invalidation scope.
     pub invalidation: Invalidation,
+    /// `write_back`: the flush schedule.
+    pub write_back: Option<WriteBack>,
+    /// `tag_purge`: the number of tags; key k has tag `k % tags`.
+    pub tags: u32,
+}
+
+/// The write keys of the `[workload]` table, as written.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WriteKeys {
+    /// `write_strategy`.
+    pub strategy: WriteStrategy,
+    /// `invalidation`.
+    pub invalidation: Option<Invalidation>,
+    /// `flush_interval_s`.
+    pub flush_interval_s: Option<f64>,
+    /// `flush_batch`.
+    pub flush_batch: Option<u32>,
+    /// `tags`.
+    pub tags: Option<u32>,
 }
 
 impl WritePlan {
-    /// The plan for `strategy`, with its default invalidation unless `invalidation` is set.
+    /// The plan for `strategy`, with its default invalidation unless `invalidation` is set
+    /// (and default flushes and one tag where they apply).
     pub fn new(strategy: WriteStrategy, invalidation: Option<Invalidation>) -> Self {
         let default = match strategy {
-            WriteStrategy::CacheAside | WriteStrategy::WriteThrough => Invalidation::DeleteOnWrite,
+            WriteStrategy::CacheAside | WriteStrategy::WriteThrough | WriteStrategy::WriteBack => {
+                Invalidation::DeleteOnWrite
+            }
             WriteStrategy::WriteAround => Invalidation::TtlOnly,
         };
         WritePlan {
             strategy,
             invalidation: invalidation.unwrap_or(default),
+            write_back: (strategy == WriteStrategy::WriteBack).then_some(WriteBack {
+                flush_interval: SimTime::from_secs_f64(1.0),
+                flush_batch: 1000,
+            }),
+            tags: 1,
         }
     }
 
-    /// What a commit does to each cache layer's copy.
+    /// Checks the write keys of `[workload]`; `caches` is the number of cache layers.
+    /// Errors name the key within `[workload]`.
+    pub fn resolve(k: &WriteKeys, caches: usize) -> Result<WritePlan, Invalid> {
+        let mut plan = WritePlan::new(k.strategy, k.invalidation);
+        let back = k.strategy == WriteStrategy::WriteBack;
+        for (key, set) in [
+            ("flush_interval_s", k.flush_interval_s.is_some()),
+            ("flush_batch", k.flush_batch.is_some()),
+        ] {
+            if set && !back {
+                return Err(Invalid::new(
+                    key,
+                    "applies only to write_strategy = \"write_back\"",
+                ));
+            }
+        }
+        if back && caches == 0 {
+            return Err(Invalid::new(
+                "write_strategy",
+                "is write_back, but the path has no cache layer to write back from",
+            ));
+        }
+        if let Some(wb) = &mut plan.write_back {
+            if let Some(s) = k.flush_interval_s {
+                if !(s.is_finite() && s > 0.0) {
+                    return Err(Invalid::new(
+                        "flush_interval_s",
+                        format!("is {s}; must be a finite number of seconds > 0"),
+                    ));
+                }
+                wb.flush_interval = SimTime::from_secs_f64(s);
+            }
+            if let Some(b) = k.flush_batch {
+                if b == 0 {
+                    return Err(Invalid::new(
+                        "flush_batch",
+                        "is 0; must be at least 1 pending write",
+                    ));
+                }
+                wb.flush_batch = b;
+            }
+        }
+        match (plan.invalidation, k.tags) {
+            (Invalidation::TagPurge, Some(0)) => {
+                return Err(Invalid::new("tags", "is 0; must be at least 1"));
+            }
+            (Invalidation::TagPurge, t) => plan.tags = t.unwrap_or(1),
+            (_, Some(_)) => {
+                return Err(Invalid::new(
+                    "tags",
+                    "applies only to invalidation = \"tag_purge\"",
+                ));
+            }
+            (_, None) => {}
+        }
+        Ok(plan)
+    }
+
+    /// Whether a write stores its new version in every cache layer.
+    pub fn stores(&self) -> bool {
+        matches!(
+            self.strategy,
+            WriteStrategy::WriteThrough | WriteStrategy::WriteBack
+        )
+    }
+
+    /// What a write does to each cache layer.
     pub fn on_commit(&self) -> OnCommit {
-        match (self.strategy, self.invalidation) {
-            (WriteStrategy::WriteThrough, _) => OnCommit::Store,
-            (_, Invalidation::DeleteOnWrite) => OnCommit::Delete,
-            (_, Invalidation::TtlOnly) => OnCommit::Nothing,
+        match (self.stores(), self.invalidation) {
+            (_, Invalidation::VersionedKeys) => OnCommit::Orphan,
+            (_, Invalidation::TagPurge) => OnCommit::PurgeTag,
+            (true, _) => OnCommit::Store,
+            (false, Invalidation::DeleteOnWrite) => OnCommit::Delete,
+            (false, Invalidation::TtlOnly) => OnCommit::Nothing,
         }
     }
 }
@@ -78,7 +199,8 @@ impl Default for WritePlan {
     }
 }
 
-/// What a committed write does to a cache layer's copy of its key.
+/// What a write does to a cache layer's copies. With [`WritePlan::stores`], `Orphan`
+/// and `PurgeTag` are followed by storing the new version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnCommit {
     /// Nothing: the copy expires in time.
@@ -87,6 +209,10 @@ pub enum OnCommit {
     Delete,
     /// The new version is stored.
     Store,
+    /// The old copy is orphaned (`versioned_keys`).
+    Orphan,
+    /// Every copy of the key's tag is deleted (`tag_purge`).
+    PurgeTag,
 }
 
 #[cfg(test)]
@@ -105,5 +231,47 @@ mod tests {
         assert_eq!(purged.on_commit(), OnCommit::Delete);
         let through = WritePlan::new(WriteStrategy::WriteThrough, Some(Invalidation::TtlOnly));
         assert_eq!(through.on_commit(), OnCommit::Store);
+        assert!(WritePlan::new(WriteStrategy::WriteBack, None).stores());
+    }
+
+    #[test]
+    fn write_keys_apply_only_where_they_mean_something() {
+        let keys = |strategy, invalidation, tags, batch| WriteKeys {
+            strategy,
+            invalidation,
+            flush_interval_s: None,
+            flush_batch: batch,
+            tags,
+        };
+        let err =
+            |k: WriteKeys, caches| WritePlan::resolve(&k, caches).unwrap_err().key.to_string();
+        assert_eq!(
+            err(keys(WriteStrategy::CacheAside, None, None, Some(5)), 1),
+            "flush_batch"
+        );
+        assert_eq!(
+            err(keys(WriteStrategy::WriteBack, None, None, Some(0)), 1),
+            "flush_batch"
+        );
+        assert_eq!(
+            err(keys(WriteStrategy::WriteBack, None, None, None), 0),
+            "write_strategy"
+        );
+        assert_eq!(
+            err(keys(WriteStrategy::CacheAside, None, Some(4), None), 1),
+            "tags"
+        );
+        let tagged = keys(
+            WriteStrategy::CacheAside,
+            Some(Invalidation::TagPurge),
+            Some(4),
+            None,
+        );
+        let p = WritePlan::resolve(&tagged, 1).unwrap();
+        assert_eq!((p.tags, p.on_commit()), (4, OnCommit::PurgeTag));
+        let wb =
+            WritePlan::resolve(&keys(WriteStrategy::WriteBack, None, None, Some(7)), 1).unwrap();
+        assert_eq!(wb.write_back.unwrap().flush_batch, 7);
+        assert_eq!(wb.on_commit(), OnCommit::Store);
     }
 }

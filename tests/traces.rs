@@ -1,4 +1,5 @@
-//! Replays of the public traces in `../shared/traces` against published numbers.
+//! Replays of the public traces in `../shared/traces` against published numbers, and
+//! scenarios whose workload is a trace.
 //!
 //! Each test prints why it skipped when the traces are not beside the checkout.
 
@@ -6,6 +7,7 @@ use std::path::PathBuf;
 
 use tiersim::policy::PolicySpec;
 use tiersim::replay::{KeyMap, SizeUnit, replay};
+use tiersim::scenario::{Format as ScenarioFormat, Source};
 use tiersim::trace::{Format, Request, TraceSource};
 
 fn traces() -> Option<PathBuf> {
@@ -77,11 +79,35 @@ fn oltp_hit_ratios_match_the_arc_paper() {
     let Some(src) = arc_trace("OLTP") else { return };
     let lru = hit_ratio_percent(&src, "lru", 1000);
     assert_eq!(format!("{lru:.2}"), "32.83", "LRU {lru}");
-    // Our ARC follows the paper's Figure 4 case by case (and libCacheSim's ARC.c, which
-    // does the same) and gets 38.95%: 0.02 points (about 180 hits) above the table. The
-    // bound below keeps it within that reproduction gap so any regression shows.
+    // ARC does not reproduce the table's 38.93% exactly, and this is not a known bug.
+    // Our ARC follows the paper's Figure 4 case by case, with p and delta real numbers
+    // as in libCacheSim's ARC.c: 356,015 hits of 914,145 = 38.945%. A table value of
+    // 38.93 means 355,831 to 355,921 hits, so we are 94 to 184 hits (0.010 to 0.020
+    // points) above it. The request and page counts of the expanded trace equal Table
+    // III exactly and LRU matches Table IV to the hit, so the trace and the cache-size
+    // convention (1000 pages of 512 bytes) are not the cause. Figure 4 does leave
+    // open whether delta and p are integers (libCacheSim's ARC.c notes the same
+    // ambiguity). We tried the readings it allows on this trace: integer delta
+    // (floor), 39.058%; `|T1| = p` compared with floor(p), 38.943%; p rounded or
+    // ceiled in REPLACE, 38.948% and 38.951%; delta from |B1| and |B2| without the
+    // requested key, 38.918%. None gives 38.93, so the authors' simulator must differ
+    // in a detail the paper does not state. We keep the pseudo-code reading and pin
+    // its exact count, so a regression shows as a changed count, not as drift inside
+    // a tolerance.
+    let arc_result = replay(
+        &src,
+        &PolicySpec::from_name("arc").unwrap(),
+        1000,
+        SizeUnit::Entries,
+        1,
+    )
+    .unwrap();
+    assert_eq!(arc_result.requests - arc_result.misses, 356_015, "ARC hits");
     let arc = hit_ratio_percent(&src, "arc", 1000);
-    assert!((arc - 38.93).abs() < 0.03, "ARC {arc}");
+    assert!(
+        (arc - 38.93).abs() < 0.021,
+        "ARC {arc}: the gap to the paper grew"
+    );
     assert!(arc > lru + 6.0, "ARC beats LRU by about 6 points on OLTP");
 }
 
@@ -117,4 +143,111 @@ fn lirs_traces_replay() {
     let lru = hit_ratio_percent(&src, "lru", size);
     let lirs = hit_ratio_percent(&src, "lirs", size);
     assert!(lirs > lru + 10.0, "lirs {lirs} vs lru {lru}");
+}
+
+/// A scenario whose workload is a trace (`workload.trace`), with one LRU layer and an
+/// origin that answers before the next request arrives: the layer sees exactly the
+/// requests `tiersim replay` sees, so its hit count must equal the replay's.
+#[test]
+fn trace_workload_drives_a_layer_like_replay() {
+    let Some(src) = arc_trace("OLTP") else { return };
+    let path = src.path.display().to_string().replace('\\', "/");
+    // arc_lis timestamps count requests; 1 µs apart, the 0.1 µs query is done before
+    // the next arrival, so no request finds its key in flight.
+    let text = format!(
+        r#"
+        name = "oltp-trace"
+        [workload]
+        trace = {{ path = "{path}", format = "arc_lis", time_unit_s = 1e-6 }}
+        [[layers]]
+        name = "l1"
+        kind = "in_process"
+        capacity = 1000
+        policy = "lru"
+        latency = {{ dist = "constant", ms = 0.0 }}
+        [[layers]]
+        name = "db"
+        kind = "database"
+        latency = {{ dist = "constant", ms = 0.0001 }}
+        "#
+    );
+    let (_, plan) = Source::new("oltp-trace.toml", text, ScenarioFormat::Toml)
+        .plan(&[])
+        .unwrap();
+    assert_eq!(plan.requests, Some(914_145), "the trace's length");
+    assert_eq!(plan.workload.keys, 186_880, "the trace's distinct pages");
+    let report = tiersim::engine::run(&plan);
+    let replayed = replay(
+        &src,
+        &PolicySpec::from_name("lru").unwrap(),
+        1000,
+        SizeUnit::Entries,
+        1,
+    )
+    .unwrap();
+    assert_eq!(report.layers[0].requests, replayed.requests);
+    assert_eq!(report.layers[0].hits, replayed.requests - replayed.misses);
+    // 914,145 requests 1 µs apart.
+    assert!(
+        (report.duration_s - 0.914_144).abs() < 1e-6,
+        "{}",
+        report.duration_s
+    );
+}
+
+/// Bad `workload.trace` settings name the key, the value and what is allowed.
+#[test]
+fn trace_workload_errors_name_the_key() {
+    let scenario = |workload: &str| {
+        let text = format!(
+            "name = \"t\"\n[workload]\n{workload}\n[[layers]]\nname = \"db\"\nkind = \"database\"\n"
+        );
+        Source::new("t.toml", text, ScenarioFormat::Toml)
+            .plan(&[])
+            .unwrap_err()
+            .to_string()
+    };
+    let e = scenario(r#"trace = { path = "no/such/file.bin", format = "oracle_general" }"#);
+    for phrase in [
+        "t.toml:3",
+        "workload.trace.path",
+        "no/such/file.bin",
+        "cannot read",
+    ] {
+        assert!(e.contains(phrase), "{phrase:?} missing in: {e}");
+    }
+    let e = scenario(r#"trace = { path = "x", format = "parquet" }"#);
+    for phrase in [
+        "workload.trace.format",
+        "`parquet`",
+        "oracle_general, arc_lis",
+    ] {
+        assert!(e.contains(phrase), "{phrase:?} missing in: {e}");
+    }
+    let e = scenario("keys = 10\ntrace = { path = \"x\", format = \"lirs\" }");
+    assert!(
+        e.contains("workload.keys") && e.contains("remove `keys`"),
+        "{e}"
+    );
+    let e = scenario("missing_ratio = 0.1\ntrace = { path = \"x\", format = \"lirs\" }");
+    assert!(
+        e.contains("workload.missing_ratio") && e.contains("remove `missing_ratio`"),
+        "{e}"
+    );
+    let e = scenario("rate = 10.0");
+    assert!(
+        e.contains("workload.keys") && e.contains("is missing"),
+        "{e}"
+    );
+    // A truncated binary record: the file and record are named.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.bin");
+    std::fs::write(&bad, [0u8; 30]).unwrap();
+    let e = scenario(&format!(
+        "trace = {{ path = \"{}\", format = \"oracle_general\" }}",
+        bad.display().to_string().replace('\\', "/")
+    ));
+    for phrase in ["workload.trace.path", "bad.bin", "record 2: truncated"] {
+        assert!(e.contains(phrase), "{phrase:?} missing in: {e}");
+    }
 }

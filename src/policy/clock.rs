@@ -29,6 +29,10 @@ impl BuildPolicy for Clock {
 
 impl Policy for Clock {
     #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.referenced.get(slot as usize).map_or(0, |&x| x as u32)
+    }
+    #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         let s = slot as usize;
         if s >= self.referenced.len() {

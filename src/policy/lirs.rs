@@ -136,6 +136,12 @@ impl Lirs {
 }
 
 impl Policy for Lirs {
+    #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        let key = self.key_of.get(slot as usize).copied().unwrap_or(0);
+        let status = self.status.get(key as usize).map_or(0, |&x| x as u32);
+        status ^ self.stack_links.peek(key)
+    }
     fn insert(&mut self, slot: Slot, access: &Access) {
         let key = access.key;
         self.ensure_key(key);

@@ -37,6 +37,12 @@ impl Links {
         }
     }
 
+    /// The links of `slot`, folded, or 0 out of range: for [`Policy::read_ahead`](super::Policy::read_ahead).
+    #[inline]
+    pub(crate) fn peek(&self, slot: Slot) -> u32 {
+        self.link.get(slot as usize).map_or(0, |l| l[0] ^ l[1])
+    }
+
     /// The slot after `slot` in its list (towards the newest end), or `NIL`.
     #[inline]
     #[cfg_attr(not(test), allow(dead_code))]

@@ -27,6 +27,10 @@ impl BuildPolicy for Lru {
 
 impl Policy for Lru {
     #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.links.peek(slot)
+    }
+    #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         self.recency.push_back(&mut self.links, slot);
     }

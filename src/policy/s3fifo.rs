@@ -40,7 +40,7 @@ const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const MAX_FREQ: u8 = 3;
 
-/// S3-FIFO, 18 bytes per resident entry plus 12 per ghost key.
+/// S3-FIFO, 18 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
 #[derive(Debug)]
 pub struct S3Fifo {
     links: Links,
@@ -127,6 +127,10 @@ impl S3Fifo {
 }
 
 impl Policy for S3Fifo {
+    #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.freq.get(slot as usize).map_or(0, |&x| x as u32)
+    }
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;

@@ -39,6 +39,10 @@ impl Default for Sieve {
 
 impl Policy for Sieve {
     #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.visited.get(slot as usize).map_or(0, |&x| x as u32)
+    }
+    #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         let s = slot as usize;
         if s >= self.visited.len() {

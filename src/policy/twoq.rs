@@ -70,6 +70,10 @@ impl BuildPolicy for TwoQ {
 
 impl Policy for TwoQ {
     #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.links.peek(slot) ^ self.segment.get(slot as usize).map_or(0, |&x| x as u32)
+    }
+    #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;
         if s >= self.segment.len() {

@@ -202,6 +202,10 @@ impl WTinyLfu {
 }
 
 impl Policy for WTinyLfu {
+    #[inline]
+    fn read_ahead(&self, slot: Slot) -> u32 {
+        self.links.peek(slot) ^ self.region.get(slot as usize).map_or(0, |&x| x as u32)
+    }
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;
         if s >= self.region.len() {

@@ -85,7 +85,12 @@ fn run_default_scenario_writes_every_output() {
     assert_eq!(lines.count(), 6);
     let ts = fs::read_to_string(dir.path().join("out/timeseries.csv")).unwrap();
     assert!(
-        ts.starts_with("t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms\n")
+        ts.starts_with(
+            "t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms,\
+             origin_rps,origin_p99_ms,writes,failed\n"
+        ),
+        "{}",
+        ts.lines().next().unwrap_or_default()
     );
     let cdf = fs::read_to_string(dir.path().join("out/latency.csv")).unwrap();
     assert!(cdf.starts_with("quantile,latency_ms\n0.0,"), "{cdf}");
@@ -333,7 +338,8 @@ fn bad_command_lines_are_clear() {
     let out = tiersim(dir.path(), &["run", "--set", "layers.nosuch.ttl_s=5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no element named `nosuch`; names: browser, cdn, shield, l1, redis, db"),
+        stderr(&out)
+            .contains("no element named `nosuch`; names: browser, cdn, shield, l1, redis, db"),
         "{}",
         stderr(&out)
     );

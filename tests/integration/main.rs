@@ -5,12 +5,14 @@
 //! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
 //! - `properties`: proptest invariants of the cache store.
 //! - `stampede`: stampede defences, herd events and synchronized expiry against their models.
+//! - `faults`: faults, write-back crashes, stale_if_error, versioned keys, tag purges, negative caching.
 //! - `sweep`: grids in parallel, resume, confidence intervals.
 //! - `plot`: every chart kind renders and is labelled.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
 
 mod cli;
 mod engine;
+mod faults;
 mod path;
 mod plot;
 mod properties;

@@ -1,0 +1,54 @@
+//! Memory per cached object of a replay: `cargo run --release --example replay_memory --
+//! POLICY SIZE` replays the bench trace (see `replay_speed`) with one cache of SIZE
+//! entries and prints the peak resident set size (`VmHWM`).
+//!
+//! Run it at two sizes, in two processes: the id table, the trace buffer and the binary
+//! are the same in both, so the difference divided by the difference in sizes is what a
+//! cached object costs: the policy's state, ghosts included, plus the replay's 16-byte
+//! slot record. The per-policy table in the issue note came from sizes 1,000 and 100,000.
+
+use std::path::PathBuf;
+
+use tiersim::policy::PolicySpec;
+use tiersim::replay::{SizeUnit, replay};
+use tiersim::trace::{Format, TraceSource};
+
+fn vm_hwm_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM in /proc/self/status");
+    let kb: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM in kB");
+    kb * 1024
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let policy =
+        PolicySpec::from_name(args.get(1).map_or("lru", String::as_str)).expect("a policy");
+    let size: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-traces/zipf1.0_10M_1M.oracleGeneral.bin");
+    assert!(
+        path.is_file(),
+        "run the replay_speed example first to generate {}",
+        path.display()
+    );
+    let src = TraceSource {
+        path,
+        format: Format::OracleGeneral,
+        csv: Default::default(),
+    };
+    let r = replay(&src, &policy, size, SizeUnit::Entries, 1).unwrap();
+    println!(
+        "{} {size} misses {} peak_rss {}",
+        policy.name(),
+        r.misses,
+        vm_hwm_bytes()
+    );
+}

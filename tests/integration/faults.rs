@@ -1,0 +1,384 @@
+//! Faults, write-back crashes, `stale_if_error`, versioned keys, tag purges and negative
+//! caching, against exact counts where the model makes them exact.
+//!
+//! Every test uses a fixed seed. Most figures here are exact identities of the event
+//! order (a request that reaches a down layer fails, a crash loses what was not
+//! flushed), checked against an independent count from the time series; the two
+//! statistical ones derive their tolerance in a comment.
+
+use tiersim::report::Report;
+
+use crate::support::run;
+
+/// Writes accepted in the buckets starting at `from_s` (inclusive) up to `to_s`
+/// (exclusive).
+fn writes_between(r: &Report, from_s: f64, to_s: f64) -> u64 {
+    r.timeseries
+        .iter()
+        .filter(|b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
+        .map(|b| b.writes)
+        .sum()
+}
+
+/// 100 keys read and written uniformly at 2,000/s (30% writes) through one Redis layer
+/// with room for every key and no TTL, in front of a 1 ms database, for 15 s; writes
+/// are written back: flushed every second, or once `flush_batch` are pending.
+fn write_back(flush_batch: u32, faults: &str) -> String {
+    format!(
+        r#"
+        name = "write-back"
+        seed = 11
+        duration_s = 15
+        [workload]
+        keys = 100
+        popularity = {{ dist = "uniform" }}
+        rate = 2000.0
+        write_ratio = 0.3
+        write_strategy = "write_back"
+        flush_interval_s = 1
+        flush_batch = {flush_batch}
+        [[layers]]
+        name = "redis"
+        kind = "redis"
+        capacity = 1000
+        latency = {{ dist = "constant", ms = 0 }}
+        [[layers]]
+        name = "db"
+        kind = "database"
+        connections = 100
+        latency = {{ dist = "constant", ms = 1 }}
+        [metrics]
+        bucket_s = 0.5
+        {faults}
+        "#
+    )
+}
+
+const CRASH: &str = r#"
+        [[faults]]
+        layer = "redis"
+        start_s = 10.5
+        duration_s = 1
+        fallback = false
+"#;
+
+/// The crash at 10.5 s falls half-way between the timed flushes at 10 s and 11 s, and
+/// with `flush_batch` out of reach no other flush happens: the writes lost are exactly
+/// those accepted in (10 s, 10.5 s), which the 0.5 s bucket starting at 10 s counts
+/// independently (a write is accepted at its arrival: the layer answers in zero time,
+/// and an arrival exactly on a flush or crash instant has probability zero). Every
+/// other write accepted by the layer is flushed by the end; those arriving while it is
+/// down fail (no fallback), as do the reads.
+#[test]
+fn write_back_crash_loses_exactly_the_writes_since_the_last_flush() {
+    let calm = run(&write_back(1_000_000, ""));
+    assert_eq!(calm.lost_writes, 0);
+    assert_eq!(
+        calm.flushed_writes, calm.writes,
+        "every write flushed by the end"
+    );
+    // Every read after a key's first fill (by a read or a write) hits the write-back
+    // copy, which is the latest; only a cold miss whose query races an accepted write
+    // reads stale, at the origin, and its fill does not replace the newer copy.
+    let cold = calm.layers[0].misses;
+    assert!(cold <= 110, "{cold}");
+    assert_eq!(calm.layers[0].stale_hits, 0);
+    assert!(calm.stale_reads <= cold, "{}", calm.stale_reads);
+    assert!(
+        calm.origin.writes < calm.writes,
+        "flushes coalesce writes to a key"
+    );
+
+    let r = run(&write_back(1_000_000, CRASH));
+    let since_flush = writes_between(&r, 10.0, 10.5);
+    assert!(since_flush > 100, "{since_flush}");
+    assert_eq!(r.lost_writes, since_flush);
+    let around = writes_between(&r, 10.5, 11.5);
+    assert_eq!(r.flushed_writes + r.lost_writes + around, r.writes);
+    assert_eq!(r.failed_requests, r.timeseries_requests(10.5, 11.5));
+    // The crash emptied the cache and lost the newest versions: the reads that refill
+    // it from the database get the older, durable ones until the key is written again.
+    assert!(r.stale_reads > 0);
+    // The time series carries the origin's rate and time per bucket.
+    for b in &r.timeseries {
+        assert!((b.origin_rps - b.origin_requests as f64 / 0.5).abs() < 1e-9);
+        assert!(b.origin_requests == 0 || b.origin_p99_ms >= 0.99, "{b:?}");
+    }
+}
+
+/// A flush as soon as 50 writes are pending bounds the loss: at most 49 writes are
+/// ever unflushed, so the crash loses between 0 and 49, and still exactly those
+/// accepted since the last flush (here the flushes are many, so the identity is checked
+/// as conservation: flushed + lost + around = all writes).
+#[test]
+fn write_back_flush_batch_bounds_the_loss() {
+    let r = run(&write_back(50, CRASH));
+    assert!(r.lost_writes < 50, "{}", r.lost_writes);
+    let around = writes_between(&r, 10.5, 11.5);
+    assert_eq!(r.flushed_writes + r.lost_writes + around, r.writes);
+    assert!(r.flushes > 15 * 600 / 50 / 2, "{}", r.flushes);
+}
+
+/// 10 keys read uniformly at 1,000/s through Redis (TTL 1 s, `stampede` as given) in
+/// front of a 1 ms database; a fault takes `layer` down from 5 s to 6 s.
+fn outage(layer: &str, fallback: bool, stampede: &str) -> String {
+    format!(
+        r#"
+        name = "outage"
+        seed = 12
+        duration_s = 10
+        [workload]
+        keys = 10
+        popularity = {{ dist = "uniform" }}
+        rate = 1000.0
+        [[layers]]
+        name = "redis"
+        kind = "redis"
+        capacity = 100
+        ttl_s = 1
+        latency = {{ dist = "constant", ms = 0 }}
+        stampede = {stampede}
+        [[layers]]
+        name = "db"
+        kind = "database"
+        connections = 100
+        latency = {{ dist = "constant", ms = 1 }}
+        [metrics]
+        bucket_s = 1
+        [[faults]]
+        layer = "{layer}"
+        start_s = 5
+        duration_s = 1
+        fallback = {fallback}
+        "#
+    )
+}
+
+/// A cache layer down without fallback fails every read that reaches it in the window;
+/// it is the first layer and answers in zero time, so those are exactly the reads that
+/// arrive in [5 s, 6 s), the time series' bucket 5. With fallback, none fails, they all
+/// go to the database instead (the origin's bucket 5 equals its arrivals), and the
+/// crash leaves the layer cold when it comes back.
+#[test]
+fn a_layer_down_fails_or_skips_exactly_the_requests_in_its_window() {
+    let none = r#"{ mode = "none" }"#;
+    let fail = run(&outage("redis", false, none));
+    let in_window = fail.timeseries_requests(5.0, 6.0);
+    assert!(in_window > 900, "{in_window}");
+    assert_eq!(fail.failed_requests, in_window);
+    assert_eq!(fail.layers[0].failed, in_window);
+    let bucket = |r: &Report, t: f64| {
+        r.timeseries
+            .iter()
+            .find(|b| (b.t_s - t).abs() < 1e-9)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(bucket(&fail, 5.0).failed, in_window);
+    let want = 1.0 - in_window as f64 / fail.requests as f64;
+    assert!((fail.availability - want).abs() < 1e-12);
+    assert_eq!(
+        fail.latency_ms.count + fail.failed_requests,
+        fail.reads,
+        "a failed read has no latency"
+    );
+
+    let skip = run(&outage("redis", true, none));
+    assert_eq!(skip.failed_requests, 0);
+    assert_eq!(skip.availability, 1.0);
+    assert_eq!(skip.layers[0].skipped, in_window, "the same arrivals");
+    assert_eq!(bucket(&skip, 5.0).origin_requests, in_window);
+    assert!(bucket(&skip, 4.0).origin_requests < in_window / 10);
+    // Back at 6 s, empty: each of the 10 keys misses once more than in bucket 4.
+    assert!(bucket(&skip, 6.0).origin_requests >= 10);
+}
+
+/// The database down for a second: without a defence, every read that misses Redis in
+/// the window fails (about one per key per TTL of 1 s, plus a herd of 1 ms). With
+/// `stale_if_error` and a window of 10 s, each of those finds its key's copy expired
+/// less than a second ago and is answered with it: no read fails at all, and each such
+/// answer is counted.
+#[test]
+fn stale_if_error_answers_reads_the_database_fails() {
+    let plain = run(&outage("db", false, r#"{ mode = "none" }"#));
+    assert!(plain.failed_requests >= 10, "{}", plain.failed_requests);
+    assert_eq!(
+        plain.layers[1].failed, plain.failed_requests,
+        "at the origin"
+    );
+    let sie = run(&outage(
+        "db",
+        false,
+        r#"{ mode = "stale_if_error", window_s = 10 }"#,
+    ));
+    assert_eq!(sie.failed_requests, 0);
+    assert!(sie.layers[0].stale_on_error >= 10, "{:?}", sie.layers[0]);
+    assert_eq!(sie.availability, 1.0);
+    let c = &sie.layers[0];
+    assert_eq!(c.hits + c.misses, c.requests);
+    // A window too short to reach back to the expiry serves nothing stale.
+    let short = run(&outage(
+        "db",
+        false,
+        r#"{ mode = "stale_if_error", window_s = 0.000001 }"#,
+    ));
+    assert_eq!(short.layers[0].stale_on_error, 0);
+    assert!(short.failed_requests >= 10);
+}
+
+/// Ten keys read and written uniformly (20% writes) through one cache in front of a
+/// 5 ms database: the cache-aside race of `stampede::cache_aside_races_...` exists.
+fn raced(invalidation: &str, extra: &str) -> String {
+    format!(
+        r#"
+        name = "raced"
+        seed = 9
+        requests = 200000
+        warmup_requests = 10000
+        [workload]
+        keys = 10
+        popularity = {{ dist = "uniform" }}
+        rate = 2000.0
+        write_ratio = 0.2
+        invalidation = "{invalidation}"
+        {extra}
+        [[layers]]
+        name = "cache"
+        kind = "redis"
+        capacity = 100
+        ttl_s = 10
+        [[layers]]
+        name = "db"
+        kind = "database"
+        connections = 1000
+        latency = {{ dist = "constant", ms = 5 }}
+        "#
+    )
+}
+
+/// `versioned_keys`: a read asks for the current version's key, so a copy of an older
+/// version, even one a racing read filled after the write, is never served: zero stale
+/// reads, where `delete_on_write` has hundreds on the same arrivals; the old copies
+/// are orphaned instead and take slots until the policy evicts them.
+#[test]
+fn versioned_keys_never_read_stale_and_orphan_old_copies() {
+    let deleted = run(&raced("delete_on_write", ""));
+    assert!(deleted.stale_reads > 100, "{}", deleted.stale_reads);
+    let versioned = run(&raced("versioned_keys", ""));
+    assert_eq!(versioned.stale_reads, 0);
+    assert_eq!(versioned.reads, deleted.reads, "the same arrivals");
+    let c = &versioned.layers[0];
+    assert!(c.orphaned > 1000, "{c:?}");
+    assert!(c.orphans_resident > 0 && c.orphans_resident <= 100, "{c:?}");
+}
+
+/// `tag_purge` with as many tags as keys purges exactly the written key: the run is
+/// identical to `delete_on_write`'s. With 2 tags a write purges its half of the keys:
+/// more copies go, and the origin reads more.
+#[test]
+fn tag_purge_with_one_key_per_tag_is_delete_on_write() {
+    let deleted = run(&raced("delete_on_write", ""));
+    let own = run(&raced("tag_purge", "tags = 10"));
+    assert_eq!(own.stale_reads, deleted.stale_reads);
+    assert_eq!(own.origin, deleted.origin);
+    assert_eq!(own.layers[0].hits, deleted.layers[0].hits);
+    let halves = run(&raced("tag_purge", "tags = 2"));
+    assert!(halves.layers[0].purged > 2 * own.layers[0].purged);
+    assert!(halves.origin.reads > deleted.origin.reads);
+}
+
+/// Negative caching. Half the reads ask for missing keys (100 of them, uniform:
+/// λ = 1,000 × 0.5 / 100 = 5 reads/s each). Without `negative_ttl_s` each reaches the
+/// database. With a 10 s negative TTL (expiry counted from the fill) a key's reads hit
+/// with probability λT / (1 + λT) = 50/51 = 0.9804 (the TTL-cache law). Over 100 s
+/// there are ~1,000 fill cycles; the miss fraction 1/51 = 0.0196 has standard error
+/// about sqrt(1000) / 50,000 = 0.0006, and a 1 ms query adds λδ = 0.005 herd misses per
+/// cycle (0.0001 of the ratio): 0.5% (0.005) is eight standard errors.
+#[test]
+fn negative_caching_follows_the_ttl_law() {
+    let scenario = |negative: &str| {
+        format!(
+            r#"
+            name = "negative"
+            seed = 13
+            requests = 100000
+            [workload]
+            keys = 100
+            popularity = {{ dist = "uniform" }}
+            rate = 1000.0
+            missing_ratio = 0.5
+            [[layers]]
+            name = "cache"
+            kind = "redis"
+            capacity = 1000
+            ttl_s = 10
+            {negative}
+            [[layers]]
+            name = "db"
+            kind = "database"
+            connections = 100
+            latency = {{ dist = "constant", ms = 1 }}
+            "#
+        )
+    };
+    let plain = run(&scenario(""));
+    let missing = plain.origin.not_found;
+    assert!(missing > 45_000 && missing < 55_000, "{missing}");
+    assert_eq!(plain.layers[0].negative_hits, 0);
+    let cached = run(&scenario("negative_ttl_s = 10"));
+    let ratio = cached.layers[0].negative_hits as f64 / missing as f64;
+    assert!((ratio - 50.0 / 51.0).abs() < 0.005, "{ratio}");
+    assert_eq!(
+        cached.layers[0].negative_hits + cached.origin.not_found,
+        missing,
+        "the same arrivals: each missing read hits a negative copy or reaches the origin"
+    );
+}
+
+/// Bad fault and write keys are rejected by name.
+#[test]
+fn fault_and_write_keys_are_validated_by_name() {
+    let bad = |toml: String| {
+        tiersim::scenario::Source::new("t", toml, tiersim::scenario::Format::Toml)
+            .plan(&[])
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad(outage("nowhere", true, r#"{ mode = "none" }"#));
+    assert!(
+        e.contains("faults[0].layer") && e.contains("nowhere"),
+        "{e}"
+    );
+    let e = bad(outage("db", true, r#"{ mode = "none" }"#));
+    assert!(e.contains("faults[0].fallback"), "{e}");
+    let e = bad(outage("redis", true, r#"{ mode = "none" }"#)
+        .replace("start_s = 5", "start_s = 5\n        node = 2"));
+    assert!(
+        e.contains("faults[0].node") && e.contains("not modelled yet"),
+        "{e}"
+    );
+    let e = bad(write_back(0, ""));
+    assert!(e.contains("workload.flush_batch"), "{e}");
+    let e = bad(raced("ttl_only", "flush_interval_s = 1"));
+    assert!(
+        e.contains("workload.flush_interval_s") && e.contains("write_back"),
+        "{e}"
+    );
+    let e = bad(raced("tag_purge", "tags = 0"));
+    assert!(e.contains("workload.tags"), "{e}");
+}
+
+trait Window {
+    /// Requests that arrived in the buckets of `[from_s, to_s)`.
+    fn timeseries_requests(&self, from_s: f64, to_s: f64) -> u64;
+}
+
+impl Window for Report {
+    fn timeseries_requests(&self, from_s: f64, to_s: f64) -> u64 {
+        self.timeseries
+            .iter()
+            .filter(|b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
+            .map(|b| b.requests)
+            .sum()
+    }
+}
