@@ -67,8 +67,7 @@ fn whole_path(c: &mut Criterion) {
     drop(engine);
     if let Some(hwm) = status_kb("VmHWM:") {
         println!(
-            "peak resident memory (VmHWM): {:.0} MB, with two engines alive at once (one \
-             running, the next being set up); one engine's stores: {:.0} MB",
+            "peak resident memory (VmHWM): {:.0} MB; one engine's cache stores: {:.0} MB",
             hwm as f64 / 1024.0,
             stores as f64 / 1e6
         );

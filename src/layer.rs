@@ -12,13 +12,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
+use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
+use crate::cache::{Cache, Fill, Lookup};
 use crate::latency::{Latency, LatencySpec};
 use crate::policy::PolicySpec;
 use crate::scenario::Invalid;
-use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
-use crate::cache::{Cache, Fill, Lookup};
 use crate::stampede::{Stampede, StampedeSpec};
-use crate::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Route, Ring};
+use crate::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Ring, Route};
 
 /// What a layer models; a path lists them in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -593,8 +593,13 @@ pub struct Layer {
 }
 
 /// The nodes' entries.
+// A single node stays in place, unboxed: there is one `Store` per layer, and the
+// app-tier path's lookups would otherwise pay a pointer chase each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Store {
+    /// One node, held in place: the common case costs no indirection.
+    One(Cache),
     /// One [`Cache`] per node.
     Caches(Vec<Cache>),
     /// One browser cache per client.
@@ -630,6 +635,11 @@ impl Layer {
         let nodes = plan.topology.nodes(clients);
         let store = match plan.topology {
             Topology::PerClient => Store::Browsers(Browsers::new(clients, plan.capacity)),
+            _ if nodes == 1 => Store::One(Cache::new(
+                plan.capacity,
+                keys,
+                plan.policy.build(hint, policy_seed),
+            )),
             _ => Store::Caches(
                 (0..nodes)
                     .map(|n| {
@@ -711,6 +721,7 @@ impl Layer {
     #[inline]
     pub fn get(&mut self, node: u32, key: u32, now: SimTime) -> Lookup {
         match &mut self.store {
+            Store::One(c) => c.get(key, now),
             Store::Caches(c) => c[node as usize].get(key, now),
             Store::Browsers(b) => b.get(node, key, now),
         }
@@ -720,6 +731,7 @@ impl Layer {
     #[inline]
     pub fn peek(&self, node: u32, key: u32) -> Option<(u32, SimTime)> {
         match &self.store {
+            Store::One(c) => c.peek(key),
             Store::Caches(c) => c[node as usize].peek(key),
             Store::Browsers(b) => b.peek(node, key),
         }
@@ -729,6 +741,7 @@ impl Layer {
     #[inline]
     pub fn fill(&mut self, node: u32, key: u32, version: u32, expires: SimTime) -> Fill {
         match &mut self.store {
+            Store::One(c) => c.fill(key, version, expires),
             Store::Caches(c) => c[node as usize].fill(key, version, expires),
             Store::Browsers(b) => b.fill(node, key, version, expires),
         }
@@ -745,8 +758,10 @@ impl Layer {
     /// app instances). Browser caches are private: no write reaches them, and they keep
     /// their copy until it expires.
     pub fn on_write(&mut self, key: u32, effect: WriteEffect, now: SimTime) {
-        let Store::Caches(caches) = &mut self.store else {
-            return;
+        let caches = match &mut self.store {
+            Store::One(c) => std::slice::from_mut(c),
+            Store::Caches(c) => c.as_mut_slice(),
+            Store::Browsers(_) => return,
         };
         let homes = if self.route.by_key() {
             let n = self.route.pick(key, 0, 0) as usize;
@@ -771,9 +786,18 @@ impl Layer {
     /// so the lookup finds it in the CPU cache (see [`Cache::read_ahead`]); with a
     /// round-robin or random balancer, on every instance. Returns a value to
     /// `black_box`.
-    #[inline]
+    #[inline(always)]
     pub fn read_ahead(&self, key: u32, client: u32, region: u16) -> u32 {
+        if let Store::One(c) = &self.store {
+            return c.read_ahead(key);
+        }
+        self.read_ahead_routed(key, client, region)
+    }
+
+    #[inline(never)]
+    fn read_ahead_routed(&self, key: u32, client: u32, region: u16) -> u32 {
         match (&self.store, self.route.peek(key, client, region)) {
+            (Store::One(c), _) => c.read_ahead(key),
             (Store::Caches(c), Some(n)) => c[n as usize].read_ahead(key),
             (Store::Caches(c), None) => c.iter().fold(0, |a, n| a ^ n.read_ahead(key)),
             (Store::Browsers(b), _) => b.read_ahead(client),
@@ -783,6 +807,7 @@ impl Layer {
     /// Entries resident at `node` (a client's, for browsers).
     pub fn len(&self, node: u32) -> u32 {
         match &self.store {
+            Store::One(c) => c.len(),
             Store::Caches(c) => c[node as usize].len(),
             Store::Browsers(b) => b.len(node),
         }
@@ -792,6 +817,7 @@ impl Layer {
     /// slot of capacity plus 4 a key of the key space; for browsers 20 a slot.
     pub fn approx_bytes(&self, keys: u32) -> usize {
         match &self.store {
+            Store::One(c) => 16 * c.capacity().min(keys) as usize + 4 * keys as usize,
             Store::Caches(c) => c
                 .iter()
                 .map(|n| 16 * n.capacity().min(keys) as usize + 4 * keys as usize)

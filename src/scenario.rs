@@ -210,7 +210,10 @@ impl Scenario {
             c => {
                 return Err(Invalid::new(
                     "workload.clients",
-                    format!("is {c}; must be between 1 and {}", crate::workload::MAX_KEYS - 1),
+                    format!(
+                        "is {c}; must be between 1 and {}",
+                        crate::workload::MAX_KEYS - 1
+                    ),
                 ));
             }
         };

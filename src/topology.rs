@@ -174,10 +174,7 @@ impl Regions {
                 ));
             }
             if !(s.share.is_finite() && s.share > 0.0 && s.share <= 1.0) {
-                return Err(at(
-                    "share",
-                    format!("is {}; must be in (0, 1]", s.share),
-                ));
+                return Err(at("share", format!("is {}; must be in (0, 1]", s.share)));
             }
             cum += s.share;
             let end = if i + 1 == specs.len() {
@@ -366,10 +363,7 @@ impl Route {
 
     /// Whether a key lives on one node only, so a write need reach that node alone.
     pub fn by_key(&self) -> bool {
-        matches!(
-            self,
-            Route::Single | Route::KeyHash { .. } | Route::Ring(_)
-        )
+        matches!(self, Route::Single | Route::KeyHash { .. } | Route::Ring(_))
     }
 }
 
@@ -398,7 +392,10 @@ mod tests {
         for _ in 0..70_000 {
             counts[r.pick(0, 0, 0) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (c - 10_000).abs() < 465), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (c - 10_000).abs() < 465),
+            "{counts:?}"
+        );
     }
 
     #[test]
@@ -410,7 +407,10 @@ mod tests {
             counts[n as usize] += 1;
         }
         // Binomial(80k, 1/8): sd ~94; 5 sd.
-        assert!(counts.iter().all(|&c| (c - 10_000).abs() < 470), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (c - 10_000).abs() < 470),
+            "{counts:?}"
+        );
     }
 
     #[test]

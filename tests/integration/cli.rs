@@ -333,7 +333,8 @@ fn bad_command_lines_are_clear() {
     let out = tiersim(dir.path(), &["run", "--set", "layers.nosuch.ttl_s=5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no element named `nosuch`; names: browser, cdn, shield, l1, redis, db"),
+        stderr(&out)
+            .contains("no element named `nosuch`; names: browser, cdn, shield, l1, redis, db"),
         "{}",
         stderr(&out)
     );

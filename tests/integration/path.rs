@@ -247,5 +247,9 @@ fn regions_reach_their_pops_with_their_round_trip() {
     assert_eq!(edge.misses, r.origin.reads);
     // Half the answers at 5 ms, half at 40 ms (HdrHistogram: 3 significant digits).
     assert!((edge.served_p50_ms - 5.0).abs() < 0.01 || (edge.served_p50_ms - 40.0).abs() < 0.05);
-    assert!((edge.served_p99_ms - 40.0).abs() < 0.05, "{}", edge.served_p99_ms);
+    assert!(
+        (edge.served_p99_ms - 40.0).abs() < 0.05,
+        "{}",
+        edge.served_p99_ms
+    );
 }
