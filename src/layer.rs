@@ -618,8 +618,13 @@ pub struct Layer {
 }
 
 /// The nodes' entries.
+// A single node stays in place, unboxed: there is one `Store` per layer, and the
+// app-tier path's lookups would otherwise pay a pointer chase each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Store {
+    /// One node, held in place: the common case costs no indirection.
+    One(Cache),
     /// One [`Cache`] per node.
     Caches(Vec<Cache>),
     /// One browser cache per client.
@@ -655,6 +660,11 @@ impl Layer {
         let nodes = plan.topology.nodes(clients);
         let store = match plan.topology {
             Topology::PerClient => Store::Browsers(Browsers::new(clients, plan.capacity)),
+            _ if nodes == 1 => Store::One(Cache::new(
+                plan.capacity,
+                keys,
+                plan.policy.build(hint, policy_seed),
+            )),
             _ => Store::Caches(
                 (0..nodes)
                     .map(|n| {
@@ -737,6 +747,7 @@ impl Layer {
     #[inline]
     pub fn get(&mut self, node: u32, key: u32, now: SimTime) -> Lookup {
         match &mut self.store {
+            Store::One(c) => c.get(key, now),
             Store::Caches(c) => c[node as usize].get(key, now),
             Store::Browsers(b) => b.get(node, key, now),
         }
@@ -746,6 +757,7 @@ impl Layer {
     #[inline]
     pub fn peek(&self, node: u32, key: u32) -> Option<(u32, SimTime)> {
         match &self.store {
+            Store::One(c) => c.peek(key),
             Store::Caches(c) => c[node as usize].peek(key),
             Store::Browsers(b) => b.peek(node, key),
         }
@@ -755,6 +767,7 @@ impl Layer {
     #[inline]
     pub fn fill(&mut self, node: u32, key: u32, version: u32, expires: SimTime) -> Fill {
         match &mut self.store {
+            Store::One(c) => c.fill(key, version, expires),
             Store::Caches(c) => c[node as usize].fill(key, version, expires),
             Store::Browsers(b) => b.fill(node, key, version, expires),
         }
@@ -772,8 +785,10 @@ impl Layer {
     /// their copy until it expires.
     pub fn on_write(&mut self, key: u32, effect: WriteEffect, now: SimTime) {
         let homes = self.homes(key);
-        let Store::Caches(caches) = &mut self.store else {
-            return;
+        let caches = match &mut self.store {
+            Store::One(c) => std::slice::from_mut(c),
+            Store::Caches(c) => c.as_mut_slice(),
+            Store::Browsers(_) => return,
         };
         for n in homes {
             match effect {
@@ -791,12 +806,27 @@ impl Layer {
     /// The nodes that may hold `key`: its node if keys decide the node, else all of
     /// them; none for browsers, which no write or purge reaches.
     fn homes(&self, key: u32) -> std::ops::Range<usize> {
-        match (&self.store, self.route.by_key()) {
-            (Store::Browsers(_), _) => 0..0,
-            (Store::Caches(caches), by_key) => match self.route.peek(key, 0, 0) {
-                Some(n) if by_key => n as usize..n as usize + 1,
-                _ => 0..caches.len(),
-            },
+        let nodes = self.caches().len();
+        match self.route.peek(key, 0, 0) {
+            Some(n) if self.route.by_key() && nodes > 0 => n as usize..n as usize + 1,
+            _ => 0..nodes,
+        }
+    }
+
+    /// The shared caches' nodes; none for browsers.
+    fn caches(&self) -> &[Cache] {
+        match &self.store {
+            Store::One(c) => std::slice::from_ref(c),
+            Store::Caches(c) => c,
+            Store::Browsers(_) => &[],
+        }
+    }
+
+    fn caches_mut(&mut self) -> &mut [Cache] {
+        match &mut self.store {
+            Store::One(c) => std::slice::from_mut(c),
+            Store::Caches(c) => c,
+            Store::Browsers(_) => &mut [],
         }
     }
 
@@ -804,39 +834,33 @@ impl Layer {
     /// there.
     pub fn invalidate(&mut self, key: u32) -> bool {
         let homes = self.homes(key);
-        let Store::Caches(caches) = &mut self.store else {
-            return false;
-        };
+        let caches = self.caches_mut();
         homes.fold(false, |any, n| caches[n].invalidate(key) | any)
     }
 
     /// Orphans the copies of `key` (`versioned_keys`); whether there was one.
     pub fn orphan(&mut self, key: u32) -> bool {
         let homes = self.homes(key);
-        let Store::Caches(caches) = &mut self.store else {
-            return false;
-        };
+        let caches = self.caches_mut();
         homes.fold(false, |any, n| caches[n].orphan(key) | any)
     }
 
     /// Orphans `node`'s copy of `key`, read and found outdated (`versioned_keys`).
     pub fn orphan_at(&mut self, node: u32, key: u32) {
-        if let Store::Caches(caches) = &mut self.store {
-            caches[node as usize].orphan(key);
+        if let Some(c) = self.caches_mut().get_mut(node as usize) {
+            c.orphan(key);
         }
     }
 
     /// Orphaned copies still taking a slot, over all nodes.
     pub fn orphans(&self) -> u64 {
-        match &self.store {
-            Store::Caches(caches) => caches.iter().map(|c| u64::from(c.orphans())).sum(),
-            Store::Browsers(_) => 0,
-        }
+        self.caches().iter().map(|c| u64::from(c.orphans())).sum()
     }
 
     /// Empties every node (the layer crashed).
     pub fn clear(&mut self) {
         match &mut self.store {
+            Store::One(c) => c.clear(),
             Store::Caches(caches) => caches.iter_mut().for_each(Cache::clear),
             Store::Browsers(b) => b.clear(),
         }
@@ -846,9 +870,18 @@ impl Layer {
     /// so the lookup finds it in the CPU cache (see [`Cache::read_ahead`]); with a
     /// round-robin or random balancer, on every instance. Returns a value to
     /// `black_box`.
-    #[inline]
+    #[inline(always)]
     pub fn read_ahead(&self, key: u32, client: u32, region: u16) -> u32 {
+        if let Store::One(c) = &self.store {
+            return c.read_ahead(key);
+        }
+        self.read_ahead_routed(key, client, region)
+    }
+
+    #[inline(never)]
+    fn read_ahead_routed(&self, key: u32, client: u32, region: u16) -> u32 {
         match (&self.store, self.route.peek(key, client, region)) {
+            (Store::One(c), _) => c.read_ahead(key),
             (Store::Caches(c), Some(n)) => c[n as usize].read_ahead(key),
             (Store::Caches(c), None) => c.iter().fold(0, |a, n| a ^ n.read_ahead(key)),
             (Store::Browsers(b), _) => b.read_ahead(client),
@@ -858,6 +891,7 @@ impl Layer {
     /// Entries resident at `node` (a client's, for browsers).
     pub fn len(&self, node: u32) -> u32 {
         match &self.store {
+            Store::One(c) => c.len(),
             Store::Caches(c) => c[node as usize].len(),
             Store::Browsers(b) => b.len(node),
         }
@@ -867,6 +901,7 @@ impl Layer {
     /// slot of capacity plus 4 a key of the key space; for browsers 20 a slot.
     pub fn approx_bytes(&self, keys: u32) -> usize {
         match &self.store {
+            Store::One(c) => 16 * c.capacity().min(keys) as usize + 4 * keys as usize,
             Store::Caches(c) => c
                 .iter()
                 .map(|n| 16 * n.capacity().min(keys) as usize + 4 * keys as usize)

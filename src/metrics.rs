@@ -129,6 +129,14 @@ impl LatencyHistogram {
         self.sum_ns += ns as u128;
     }
 
+    /// Adds every sample of `other` (same bounds and precision).
+    pub fn add(&mut self, other: &LatencyHistogram) {
+        self.hist
+            .add(&other.hist)
+            .expect("latency histograms share their bounds");
+        self.sum_ns += other.sum_ns;
+    }
+
     /// The distribution as `(quantile, latency ms)` points: 200 even steps, then the
     /// tail to 99.999%, for a CDF chart.
     pub fn cdf(&self) -> Vec<CdfPoint> {

@@ -120,6 +120,9 @@ pub struct Plan {
     pub faults: Vec<crate::fault::Fault>,
 }
 
+/// The most bytes the browser caches of a path may take (clients x capacity x 20).
+pub const MAX_BROWSER_ARENA: u64 = 16_000_000_000;
+
 /// The most cache layers a path may have: a request remembers its node at each.
 pub const MAX_CACHE_LAYERS: usize = 16;
 
@@ -238,6 +241,25 @@ impl Scenario {
             .map_err(|e| e.under("workload"))?;
 
         let (database, caches) = self.resolve_layers(&regions)?;
+        for (i, c) in caches.iter().enumerate() {
+            // A browser arena is allocated up front: refuse one that cannot fit rather
+            // than abort on allocation.
+            let bytes = u64::from(clients) * u64::from(c.capacity) * 20;
+            if c.topology == crate::layer::Topology::PerClient && bytes > MAX_BROWSER_ARENA {
+                return Err(Invalid::new(
+                    "capacity",
+                    format!(
+                        "is {} entries for each of {clients} clients: {} GB of browser \
+                         caches (20 bytes an entry); at most {} GB",
+                        c.capacity,
+                        bytes / 1_000_000_000,
+                        MAX_BROWSER_ARENA / 1_000_000_000
+                    ),
+                )
+                .at(i)
+                .under("layers"));
+            }
+        }
         for (i, c) in caches.iter().enumerate() {
             if let Some(s) = c.sync_expiry
                 && s.keys > workload.keys
