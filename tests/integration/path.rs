@@ -253,3 +253,71 @@ fn regions_reach_their_pops_with_their_round_trip() {
         edge.served_p99_ms
     );
 }
+
+/// A 20-PoP CDN in front of the database, down from 60 s to 120 s.
+fn cdn_outage(fallback: bool) -> tiersim::report::Report {
+    run(&format!(
+        r#"
+        name = "cdn-outage"
+        seed = 14
+        duration_s = 180
+        [workload]
+        keys = 1000
+        popularity = {{ dist = "uniform" }}
+        rate = 1000.0
+        clients = 1000
+        [[layers]]
+        name = "cdn"
+        kind = "cdn"
+        pops = 20
+        capacity = 1000
+        ttl_s = 60
+        latency = {{ dist = "constant", ms = 0 }}
+        [[layers]]
+        name = "db"
+        kind = "database"
+        connections = 100
+        latency = {{ dist = "constant", ms = 1 }}
+        [[faults]]
+        layer = "cdn"
+        start_s = 60
+        duration_s = 60
+        fallback = {fallback}
+        "#
+    ))
+}
+
+/// `(arrivals, origin requests)` in the 1 s buckets of `[from_s, to_s)`.
+fn window(r: &tiersim::report::Report, from_s: f64, to_s: f64) -> (u64, u64) {
+    r.timeseries
+        .iter()
+        .filter(|b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
+        .fold((0, 0), |(a, o), b| (a + b.requests, o + b.origin_requests))
+}
+
+/// A whole CDN (every PoP) down for 60 s. The CDN is the first layer and answers in zero
+/// time, so the requests that reach it in the window are exactly the arrivals in
+/// [60 s, 120 s). With fallback they all go to the origin instead (its load in the
+/// window equals the CDN's whole former load) and none fails; before the outage the
+/// warm CDN had sent it under half (20 PoPs, each key at 0.05/s per PoP with a 60 s TTL:
+/// a PoP hit ratio of about 3/4). Without fallback exactly those requests fail.
+#[test]
+fn a_cdn_outage_moves_its_load_to_the_origin_or_fails_it() {
+    let skip = cdn_outage(true);
+    let (arrivals, origin) = window(&skip, 60.0, 120.0);
+    assert!(arrivals > 55_000, "{arrivals}");
+    assert_eq!(skip.failed_requests, 0);
+    assert_eq!(origin, arrivals, "the origin takes the CDN's whole load");
+    let (before, origin_before) = window(&skip, 40.0, 60.0);
+    assert!(
+        (origin_before as f64) < 0.5 * before as f64,
+        "{origin_before} of {before} before the outage"
+    );
+
+    let fail = cdn_outage(false);
+    let (arrivals, origin) = window(&fail, 60.0, 120.0);
+    assert_eq!(fail.failed_requests, arrivals);
+    assert_eq!(fail.layers[0].failed, arrivals);
+    assert_eq!(origin, 0, "nothing gets past a CDN that is down");
+    assert!(fail.availability < 1.0 - 0.3);
+}
