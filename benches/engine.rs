@@ -24,6 +24,13 @@
 //! | d6842c4 (skeleton) | 1.39-2.0 s (0.50-0.72 M req/s) | 0.95-1.22 s (0.82-1.05 M req/s) | ~50 ms |
 //! | perf branch | 0.55-0.80 s (1.25-1.81 M req/s) | 0.376 s (2.66 M req/s) | ~55 ms |
 //! | 9493715 (stampede merged; alias table shared) | 0.385 s (2.60 M req/s), load 1.1 | 0.315 s (3.17 M req/s) | 0.66 ms |
+//! | 99ab4c8 (whole-path topology merged; `app_tier` scenario) | 0.509 s (1.96 M req/s), load 1.0-1.2 | 0.562 s (1.78 M req/s) | 16 ms |
+//!
+//! The last row was taken on a noisier machine: the same binaries alternated under
+//! `perf stat -r 3` gave medians of 1.39 s (c340a8e) against 1.50 s (99ab4c8) for 3M
+//! requests, with single runs spreading from 0.98 to 1.87 s, so up to ~8% of the drop
+//! may be the multi-node request state (client, region, node per layer); the rest is
+//! the machine.
 //!
 //! In a quiet moment the wall-time median reached 0.28 s (3.6 M req/s). The profile is
 //! discussed in the `engine` module docs.
