@@ -346,7 +346,7 @@ pub struct Outcome {
 }
 
 const JOB_COLUMNS: [&str; 2] = ["replication", "seed"];
-const ROW_COLUMNS: [&str; 45] = [
+const ROW_COLUMNS: [&str; 48] = [
     "layer",
     "kind",
     "policy",
@@ -370,6 +370,9 @@ const ROW_COLUMNS: [&str; 45] = [
     "orphaned",
     "purged",
     "negative_hits",
+    "nodes",
+    "served_p50_ms",
+    "served_p99_ms",
     "origin_requests",
     "origin_mean_rps",
     "origin_peak_rps",
@@ -741,6 +744,9 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 layer.orphaned.to_string(),
                 layer.purged.to_string(),
                 layer.negative_hits.to_string(),
+                layer.nodes.to_string(),
+                layer.served_p50_ms.to_string(),
+                layer.served_p99_ms.to_string(),
                 o.requests.to_string(),
                 o.mean_rps.to_string(),
                 o.peak_rps.to_string(),

@@ -238,3 +238,44 @@ fn confidence_intervals_cover_the_che_value() {
         "{covered} of 10 intervals cover Che's value {expected:.5}"
     );
 }
+
+/// Sweeping a node count of the whole path: each row says how many nodes its layer had
+/// and the latency of the reads that layer answered.
+#[test]
+fn sweep_rows_carry_nodes_and_served_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/quickstart.toml");
+    let o = tiersim(
+        dir.path(),
+        &[
+            "sweep",
+            scenario.to_str().unwrap(),
+            "--out",
+            "out",
+            "-q",
+            "--set",
+            "requests=20000",
+            "--set",
+            "warmup_requests=2000",
+            "--grid",
+            "layers.redis.shards=1,4",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut reader = csv::Reader::from_path(dir.path().join("out/sweep.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (shards, layer, nodes) = (col("layers.redis.shards"), col("layer"), col("nodes"));
+    let (p50, p99) = (col("served_p50_ms"), col("served_p99_ms"));
+    let mut redis_rows = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        let (lo, hi): (f64, f64) = (row[p50].parse().unwrap(), row[p99].parse().unwrap());
+        assert!(lo <= hi, "{row:?}");
+        if &row[layer] == "redis" {
+            redis_rows += 1;
+            assert_eq!(&row[nodes], &row[shards], "{row:?}");
+        }
+    }
+    assert_eq!(redis_rows, 2);
+}
