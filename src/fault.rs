@@ -33,7 +33,7 @@ use crate::scenario::Invalid;
 pub struct FaultSpec {
     /// The `name` of the layer that goes down.
     pub layer: String,
-    /// One node of the layer; not modelled yet (every layer is one node).
+    /// One node of the layer; not modelled yet (a fault takes every node of its layer down).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
     /// When it goes down, seconds of simulated time.
