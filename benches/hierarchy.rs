@@ -46,11 +46,8 @@ fn plan() -> Plan {
     Source::quickstart().plan(&set).expect("valid scenario").1
 }
 
-fn status_kb(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+#[path = "../examples/common/peak_rss.rs"]
+mod peak_rss;
 
 fn whole_path(c: &mut Criterion) {
     let plan = plan();
@@ -76,10 +73,10 @@ fn whole_path(c: &mut Criterion) {
     let engine = Engine::new(&plan);
     let stores = engine.store_bytes();
     drop(engine);
-    if let Some(hwm) = status_kb("VmHWM:") {
+    if let Some(hwm) = peak_rss::peak_rss_bytes() {
         println!(
             "peak resident memory (VmHWM): {:.0} MB; one engine's cache stores: {:.0} MB",
-            hwm as f64 / 1024.0,
+            hwm as f64 / (1024.0 * 1024.0),
             stores as f64 / 1e6
         );
     }

@@ -13,18 +13,11 @@ use tiersim::policy::PolicySpec;
 use tiersim::replay::{SizeUnit, replay};
 use tiersim::trace::{Format, TraceSource};
 
+#[path = "common/peak_rss.rs"]
+mod peak_rss;
+
 fn vm_hwm_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM in /proc/self/status");
-    let kb: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("VmHWM in kB");
-    kb * 1024
+    peak_rss::peak_rss_bytes().expect("Linux /proc/self/status with VmHWM")
 }
 
 fn main() {

@@ -8,16 +8,17 @@
 
 use tiersim::report::Report;
 
-use crate::support::run;
+use crate::support::{buckets, run};
 
 /// Writes accepted in the buckets starting at `from_s` (inclusive) up to `to_s`
 /// (exclusive).
 fn writes_between(r: &Report, from_s: f64, to_s: f64) -> u64 {
-    r.timeseries
-        .iter()
-        .filter(|b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
-        .map(|b| b.writes)
-        .sum()
+    buckets(r, from_s, to_s).map(|b| b.writes).sum()
+}
+
+/// Requests that arrived in the buckets of `[from_s, to_s)`.
+fn requests_between(r: &Report, from_s: f64, to_s: f64) -> u64 {
+    buckets(r, from_s, to_s).map(|b| b.requests).sum()
 }
 
 /// 100 keys read and written uniformly at 2,000/s (30% writes) through one Redis layer
@@ -95,7 +96,7 @@ fn write_back_crash_loses_exactly_the_writes_since_the_last_flush() {
     assert_eq!(r.lost_writes, since_flush);
     let around = writes_between(&r, 10.5, 11.5);
     assert_eq!(r.flushed_writes + r.lost_writes + around, r.writes);
-    assert_eq!(r.failed_requests, r.timeseries_requests(10.5, 11.5));
+    assert_eq!(r.failed_requests, requests_between(&r, 10.5, 11.5));
     // The crash emptied the cache and lost the newest versions: the reads that refill
     // it from the database get the older, durable ones until the key is written again.
     assert!(r.stale_reads > 0);
@@ -163,7 +164,7 @@ fn outage(layer: &str, fallback: bool, stampede: &str) -> String {
 fn a_layer_down_fails_or_skips_exactly_the_requests_in_its_window() {
     let none = r#"{ mode = "none" }"#;
     let fail = run(&outage("redis", false, none));
-    let in_window = fail.timeseries_requests(5.0, 6.0);
+    let in_window = requests_between(&fail, 5.0, 6.0);
     assert!(in_window > 900, "{in_window}");
     assert_eq!(fail.failed_requests, in_window);
     assert_eq!(fail.layers[0].failed, in_window);
@@ -366,19 +367,4 @@ fn fault_and_write_keys_are_validated_by_name() {
     );
     let e = bad(raced("tag_purge", "tags = 0"));
     assert!(e.contains("workload.tags"), "{e}");
-}
-
-trait Window {
-    /// Requests that arrived in the buckets of `[from_s, to_s)`.
-    fn timeseries_requests(&self, from_s: f64, to_s: f64) -> u64;
-}
-
-impl Window for Report {
-    fn timeseries_requests(&self, from_s: f64, to_s: f64) -> u64 {
-        self.timeseries
-            .iter()
-            .filter(|b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
-            .map(|b| b.requests)
-            .sum()
-    }
 }

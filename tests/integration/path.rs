@@ -3,7 +3,7 @@
 
 use statrs::distribution::{ContinuousCDF, Gamma};
 
-use crate::support::run;
+use crate::support::{buckets, run};
 
 /// The renewal function of an edge's miss stream, whose inter-miss time is
 /// `T_e + Exp(lambda)`: `M(t) = sum_{k >= 1, k T_e <= t} P(Gamma(k, lambda) <= t - k T_e)`.
@@ -289,10 +289,7 @@ fn cdn_outage(fallback: bool) -> tiersim::report::Report {
 
 /// `(arrivals, origin requests)` in the 1 s buckets of `[from_s, to_s)`.
 fn window(r: &tiersim::report::Report, from_s: f64, to_s: f64) -> (u64, u64) {
-    r.timeseries
-        .iter()
-        .filter(|b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
-        .fold((0, 0), |(a, o), b| (a + b.requests, o + b.origin_requests))
+    buckets(r, from_s, to_s).fold((0, 0), |(a, o), b| (a + b.requests, o + b.origin_requests))
 }
 
 /// A whole CDN (every PoP) down for 60 s. The CDN is the first layer and answers in zero

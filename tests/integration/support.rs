@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use tiersim::metrics::Bucket;
 use tiersim::report::Report;
 use tiersim::scenario::{Format, Plan, Source};
 
@@ -12,6 +13,13 @@ pub fn plan(toml: &str) -> Plan {
         Ok((_, plan)) => plan,
         Err(e) => panic!("{e}"),
     }
+}
+
+/// The time-series buckets starting in `[from_s, to_s)`.
+pub fn buckets(r: &Report, from_s: f64, to_s: f64) -> impl Iterator<Item = &Bucket> {
+    r.timeseries
+        .iter()
+        .filter(move |b| b.t_s >= from_s - 1e-9 && b.t_s < to_s - 1e-9)
 }
 
 /// Runs an inline TOML scenario.
