@@ -67,7 +67,7 @@ impl Browsers {
     /// assert!(matches!(b.get(1, 7, SimTime::ZERO), Lookup::Hit { .. }));
     /// assert_eq!(b.get(0, 7, SimTime::ZERO), Lookup::Miss); // another client's
     /// b.fill(1, 8, 0, SimTime::NEVER);
-    /// assert_eq!(b.fill(1, 9, 0, SimTime::NEVER), Fill::Inserted { evicted: true }); // evicts 7
+    /// assert_eq!(b.fill(1, 9, 0, SimTime::NEVER), Fill::Inserted { evicted: 1 }); // evicts 7
     /// assert_eq!(b.get(1, 7, SimTime::ZERO), Lookup::Miss);
     /// ```
     pub fn new(clients: u32, capacity: u32) -> Self {
@@ -174,7 +174,7 @@ impl Browsers {
         let (result, i) = match self.find(base, key) {
             Some(i) => (Fill::Updated, i),
             None => match self.find(base, EMPTY) {
-                Some(i) => (Fill::Inserted { evicted: false }, i),
+                Some(i) => (Fill::Inserted { evicted: 0 }, i),
                 None => {
                     // The least recently used: the stamp furthest behind the clock.
                     let stamps = &self.words[base + cap..base + 2 * cap];
@@ -186,7 +186,7 @@ impl Browsers {
                             (oldest, age) = (i, a);
                         }
                     }
-                    (Fill::Inserted { evicted: true }, oldest)
+                    (Fill::Inserted { evicted: 1 }, oldest)
                 }
             },
         };
@@ -257,7 +257,9 @@ mod tests {
                         if evicted {
                             m.remove(0);
                         }
-                        Fill::Inserted { evicted }
+                        Fill::Inserted {
+                            evicted: u32::from(evicted),
+                        }
                     }
                 };
                 m.push((key, step as u32, expires));

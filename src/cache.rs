@@ -19,6 +19,13 @@
 //! `4 * key_space`-byte array, a cache miss on every fill; the check instead reads the
 //! entry, which a lookup reads anyway.
 //!
+//! With content classes ([`crate::http`]) a cache also keeps a [`Meta`] per slot: when
+//! the origin generated the copy (for the `Age` it passes on), which client it was
+//! fetched for (to count leaks of private copies), and its size. A cache of
+//! `capacity_bytes` holds objects whose sizes sum to at most that many bytes, evicts
+//! until a new object fits and never admits one larger than itself, as libCacheSim
+//! does; its policy sees sizes in bytes.
+//!
 //! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
@@ -55,13 +62,43 @@ pub enum Lookup {
 pub enum Fill {
     /// The key was absent and is now resident.
     Inserted {
-        /// Whether another entry was evicted to make room.
-        evicted: bool,
+        /// Entries evicted to make room: 0 or 1, or more in a cache sized in bytes.
+        evicted: u32,
     },
     /// The key was resident; its version and expiry were overwritten.
     Updated,
     /// The policy declined to admit the key; nothing changed.
     Rejected,
+}
+
+/// What a cache with content classes keeps about a copy besides its version and expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meta {
+    /// When the origin generated the response: a copy's age is `now - born`.
+    pub born: SimTime,
+    /// The client it was fetched for ([`Meta::NO_OWNER`] for a write's copy).
+    pub owner: u32,
+    /// The object's size, bytes.
+    pub size: u32,
+}
+
+impl Meta {
+    /// The owner of a copy that no client fetched (a write stored it).
+    pub const NO_OWNER: u32 = u32::MAX;
+
+    /// A one-byte copy born at 0 for nobody: what a cache without classes records.
+    pub const UNIT: Meta = Meta {
+        born: SimTime::ZERO,
+        owner: Meta::NO_OWNER,
+        size: 1,
+    };
+}
+
+/// A byte budget (`capacity_bytes`).
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    capacity: u64,
+    used: u64,
 }
 
 /// A resident entry.
@@ -84,7 +121,7 @@ struct Entry {
 /// c.fill(1, 0, SimTime::NEVER);
 /// c.fill(2, 0, t);
 /// assert!(matches!(c.get(1, SimTime::ZERO), Lookup::Hit { .. }));
-/// assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: true }); // evicts 2
+/// assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: 1 }); // evicts 2
 /// assert_eq!(c.get(2, SimTime::ZERO), Lookup::Miss);
 /// c.fill(2, 0, t);                                       // evicts 1
 /// assert_eq!(c.get(2, t), Lookup::Expired);
@@ -99,6 +136,11 @@ pub struct Cache {
     len: u32,
     capacity: u32,
     policy: AnyPolicy,
+    /// slot -> meta, parallel to `entries`; empty unless the cache keeps metas.
+    meta: Vec<Meta>,
+    keeps_meta: bool,
+    /// The byte budget of a cache sized in bytes.
+    budget: Option<Budget>,
 }
 
 impl Cache {
@@ -112,6 +154,37 @@ impl Cache {
             len: 0,
             capacity,
             policy,
+            meta: Vec::new(),
+            keeps_meta: false,
+            budget: None,
+        }
+    }
+
+    /// An empty cache that keeps a [`Meta`] per copy (content classes), holding at most
+    /// `capacity` entries or, if `bytes` is set, objects of at most that many bytes in
+    /// all; `policy` must count in the same unit.
+    ///
+    /// ```
+    /// use tiersim::cache::{Cache, Fill, Meta};
+    /// use tiersim::policy::{Capacity, PolicySpec};
+    /// use tiersim::SimTime;
+    ///
+    /// let lru = PolicySpec::from_name("lru").unwrap();
+    /// let units = Capacity { units: 100, slots_hint: 4 };
+    /// let mut c = Cache::with_meta(u32::MAX, Some(100), 10, lru.build_sized(units, 0));
+    /// let sized = |size| Meta { size, ..Meta::UNIT };
+    /// c.fill_with(1, 0, SimTime::NEVER, sized(60));
+    /// c.fill_with(2, 0, SimTime::NEVER, sized(30));
+    /// assert_eq!(c.fill_with(3, 0, SimTime::NEVER, sized(50)), Fill::Inserted { evicted: 1 });
+    /// assert!(!c.contains(1) && c.contains(2) && c.contains(3));
+    /// assert_eq!(c.fill_with(4, 0, SimTime::NEVER, sized(101)), Fill::Rejected);
+    /// assert_eq!(c.used_bytes(), Some(80));
+    /// ```
+    pub fn with_meta(capacity: u32, bytes: Option<u64>, key_space: u32, policy: AnyPolicy) -> Self {
+        Cache {
+            keeps_meta: true,
+            budget: bytes.map(|capacity| Budget { capacity, used: 0 }),
+            ..Cache::new(capacity, key_space, policy)
         }
     }
 
@@ -128,6 +201,17 @@ impl Cache {
     /// The most entries this cache holds.
     pub fn capacity(&self) -> u32 {
         self.capacity
+    }
+
+    /// Bytes held, if the cache is sized in bytes.
+    pub fn used_bytes(&self) -> Option<u64> {
+        self.budget.map(|b| b.used)
+    }
+
+    /// The [`Meta`] of `key`'s copy, if resident and the cache keeps metas.
+    #[inline]
+    pub fn meta(&self, key: u32) -> Option<Meta> {
+        self.meta.get(self.slot(key)? as usize).copied()
     }
 
     /// Whether `key` is resident, without touching the policy or expiring it.
@@ -188,8 +272,18 @@ impl Cache {
     /// Stores `key` at `version` until `expires`, evicting if the cache is full.
     #[inline]
     pub fn fill(&mut self, key: u32, version: u32, expires: SimTime) -> Fill {
+        self.fill_with(key, version, expires, Meta::UNIT)
+    }
+
+    /// [`fill`](Self::fill) with the copy's [`Meta`], which a cache sized in bytes
+    /// needs for the size (a cache without metas ignores it).
+    #[inline]
+    pub fn fill_with(&mut self, key: u32, version: u32, expires: SimTime, meta: Meta) -> Fill {
         if self.capacity == 0 {
-            return Fill::Inserted { evicted: false };
+            return Fill::Inserted { evicted: 0 };
+        }
+        if self.budget.is_some() {
+            return self.fill_sized(key, version, expires, meta);
         }
         let access = Access::key(key);
         let entry = Entry {
@@ -199,6 +293,9 @@ impl Cache {
         };
         if let Some(slot) = self.slot(key) {
             self.entries[slot as usize] = entry;
+            if self.keeps_meta {
+                self.meta[slot as usize] = meta;
+            }
             self.policy.touch(slot, &access);
             return Fill::Updated;
         }
@@ -206,26 +303,95 @@ impl Cache {
         if !self.policy.admit(&access, full) {
             return Fill::Rejected;
         }
-        let mut evicted = false;
+        let mut evicted = 0;
         let slot = if full {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
             // The victim's index cell is left stale: the entry overwritten below no
             // longer holds its key.
             self.len -= 1;
-            evicted = true;
+            evicted = 1;
             victim
         } else if let Some(s) = self.free.pop() {
             s
         } else {
-            self.entries.push(entry);
-            (self.entries.len() - 1) as Slot
+            self.push_slot(entry)
         };
         self.entries[slot as usize] = entry;
+        if self.keeps_meta {
+            self.meta[slot as usize] = meta;
+        }
         self.index[key as usize] = slot;
         self.len += 1;
         self.policy.insert(slot, &access);
         Fill::Inserted { evicted }
+    }
+
+    /// A new slot at the end of the arrays.
+    fn push_slot(&mut self, entry: Entry) -> Slot {
+        self.entries.push(entry);
+        if self.keeps_meta {
+            self.meta.push(Meta::UNIT);
+        }
+        (self.entries.len() - 1) as Slot
+    }
+
+    /// [`fill_with`](Self::fill_with) for a cache sized in bytes: evicts until the object
+    /// fits; one larger than the whole cache is never admitted.
+    #[cold]
+    fn fill_sized(&mut self, key: u32, version: u32, expires: SimTime, meta: Meta) -> Fill {
+        let Budget { capacity, .. } = self.budget.expect("sized");
+        let size = u64::from(meta.size);
+        let access = Access {
+            key,
+            size: meta.size,
+            next_access: u64::MAX,
+        };
+        let entry = Entry {
+            expires,
+            key,
+            version,
+        };
+        if let Some(slot) = self.slot(key) {
+            let old = u64::from(self.meta[slot as usize].size);
+            self.entries[slot as usize] = entry;
+            self.meta[slot as usize] = meta;
+            self.policy.touch(slot, &access);
+            self.budget_mut().used = self.budget_mut().used - old + size;
+            return Fill::Updated;
+        }
+        if size > capacity {
+            return Fill::Rejected;
+        }
+        let full = self.budget_mut().used + size > capacity;
+        if !self.policy.admit(&access, full) {
+            return Fill::Rejected;
+        }
+        let mut evicted = 0;
+        while self.len > 0 && self.budget_mut().used + size > capacity {
+            let victim = self.policy.evict(&access);
+            let victim_key = self.entries[victim as usize].key;
+            if victim_key != ORPHAN {
+                self.index[victim_key as usize] = ABSENT;
+            }
+            self.release_slot(victim);
+            evicted += 1;
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => self.push_slot(entry),
+        };
+        self.entries[slot as usize] = entry;
+        self.meta[slot as usize] = meta;
+        self.index[key as usize] = slot;
+        self.len += 1;
+        self.budget_mut().used += size;
+        self.policy.insert(slot, &access);
+        Fill::Inserted { evicted }
+    }
+
+    fn budget_mut(&mut self) -> &mut Budget {
+        self.budget.as_mut().expect("sized")
     }
 
     /// Removes `key` if resident (an invalidation); returns whether it was.
@@ -265,9 +431,7 @@ impl Cache {
                 if key != ORPHAN {
                     self.index[key as usize] = ABSENT;
                 }
-                self.entries[slot].key = NO_KEY;
-                self.free.push(slot as Slot);
-                self.len -= 1;
+                self.release_slot(slot as Slot);
             }
         }
         debug_assert_eq!(self.len, 0);
@@ -275,9 +439,17 @@ impl Cache {
 
     fn release(&mut self, key: u32, slot: Slot) {
         self.index[key as usize] = ABSENT;
+        self.release_slot(slot);
+    }
+
+    /// Frees `slot`, whose index cell the caller has dealt with.
+    fn release_slot(&mut self, slot: Slot) {
         self.entries[slot as usize].key = NO_KEY;
         self.free.push(slot);
         self.len -= 1;
+        if let Some(b) = &mut self.budget {
+            b.used -= u64::from(self.meta[slot as usize].size);
+        }
     }
 }
 
@@ -358,7 +530,9 @@ mod tests {
                             if evicted {
                                 model.remove(0);
                             }
-                            Fill::Inserted { evicted }
+                            Fill::Inserted {
+                                evicted: u32::from(evicted),
+                            }
                         }
                     };
                     model.push((key, version, expires));
@@ -394,10 +568,7 @@ mod tests {
         c.fill(1, 1, SimTime::NEVER);
         assert_eq!((c.len(), c.orphans()), (3, 1));
         // The orphan is the least recently used: the next insert evicts it.
-        assert_eq!(
-            c.fill(3, 0, SimTime::NEVER),
-            Fill::Inserted { evicted: true }
-        );
+        assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: 1 });
         assert_eq!(c.orphans(), 0);
         assert!(c.contains(1) && c.contains(2) && c.contains(3));
         c.orphan(2);

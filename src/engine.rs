@@ -50,8 +50,10 @@ mod queue;
 
 use crate::SimTime;
 use crate::cache::Lookup;
+use crate::cache::Meta;
 use crate::database::Database;
 use crate::fault::{FaultState, Status};
+use crate::http::{Lifetime, Rule};
 use crate::layer::{Layer, WriteEffect};
 use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
 use crate::report::Report;
@@ -88,7 +90,7 @@ enum Event {
     Flush,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct Request {
     arrived: SimTime,
     /// When it reached the origin, or began waiting at a defended layer.
@@ -110,6 +112,50 @@ struct Request {
     /// The node it consulted at each multi-node cache layer, so its response fills
     /// that node (see [`crate::topology`]); browsers use `client`.
     nodes: [u16; crate::scenario::MAX_CACHE_LAYERS],
+    /// The rest is for content classes ([`crate::http`]) only.
+    /// The object's size, bytes.
+    size: u32,
+    /// Its content class.
+    class: u8,
+    /// A reload: a browser revalidates its fresh copy (unless immutable).
+    reload: bool,
+    /// The outermost layer whose copy it validates inward ([`NO_VALIDATOR`] if none): a
+    /// conditional request, carrying that copy's version as its ETag.
+    cond_from: u8,
+    /// The ETag (version) of that copy.
+    validator: u32,
+    /// Its answer is a 304: the validator is current, no body.
+    not_modified: bool,
+    /// When the origin generated the response it carries (its `Age` is `now - born`).
+    born: SimTime,
+}
+
+/// [`Request::cond_from`] of a request that validates nothing.
+const NO_VALIDATOR: u8 = u8::MAX;
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            arrived: SimTime::ZERO,
+            at_origin: SimTime::ZERO,
+            key: 0,
+            version: 0,
+            measured: false,
+            write: false,
+            background: false,
+            from: 0,
+            region: 0,
+            client: 0,
+            nodes: [0; crate::scenario::MAX_CACHE_LAYERS],
+            size: 1,
+            class: 0,
+            reload: false,
+            cond_from: NO_VALIDATOR,
+            validator: 0,
+            not_modified: false,
+            born: SimTime::ZERO,
+        }
+    }
 }
 
 /// How far a run has got, for progress bars.
@@ -144,6 +190,8 @@ pub(crate) struct Measured {
     pub flushed_writes: u64,
     /// Copies orphaned by `versioned_keys` and still resident at the end, per layer.
     pub orphans_resident: Vec<u64>,
+    /// Bytes that 304 answers did not send (content classes).
+    pub saved_bytes: u64,
     pub window: SimTime,
     /// From the first measured arrival to the last event.
     pub span: SimTime,
@@ -174,6 +222,13 @@ pub struct Engine<'p> {
     real_keys: u32,
     /// `versioned_keys`: copies of outdated versions are never read.
     versioned: bool,
+    /// Content classes: HTTP semantics ([`crate::http`]) apply.
+    http: bool,
+    /// Each key's size (content classes; empty otherwise).
+    sizes: Vec<u32>,
+    /// Layer `i`'s rule for class `c` at `i * classes + c`.
+    rules: Vec<Rule>,
+    classes: usize,
     /// `write_back` state, if the strategy is on.
     write_back: Option<Box<WriteBackState>>,
     /// Whether the last arrival has been generated.
@@ -247,13 +302,31 @@ impl<'p> Engine<'p> {
         } else {
             plan.workload.keys
         };
+        let content = &plan.workload.content;
+        let http = content.is_active();
+        let sizes = if http {
+            content.sizes(&mut stream(plan.seed, Stream::Sizes))
+        } else {
+            Vec::new()
+        };
+        let objects =
+            http.then(|| sizes.iter().map(|&s| s as f64).sum::<f64>() / sizes.len() as f64);
         let layers: Vec<Layer> = plan
             .caches
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 let rng = stream(plan.seed, Stream::Layer(i));
-                Layer::new(c, keys, &plan.regions, rng, plan.seed, i)
+                Layer::new(c, keys, &plan.regions, rng, plan.seed, i, objects)
+            })
+            .collect();
+        let rules = plan
+            .caches
+            .iter()
+            .flat_map(|c| {
+                content.classes.iter().map(|class| {
+                    Rule::new(c.kind, c.ttl.is_some(), c.ignore_private, &class.control)
+                })
             })
             .collect();
         let n = layers.len();
@@ -288,7 +361,11 @@ impl<'p> Engine<'p> {
         let missing = plan.workload.missing_ratio > 0.0;
         Engine {
             defended,
-            special: defended || faulted || versioned || missing,
+            special: defended || faulted || versioned || missing || http,
+            http,
+            sizes,
+            rules,
+            classes: content.classes.len(),
             faulted,
             faults: FaultState::new(n + 1),
             real_keys: plan.workload.keys,
@@ -342,6 +419,7 @@ impl<'p> Engine<'p> {
                 flushes: 0,
                 flushed_writes: 0,
                 orphans_resident: Vec::new(),
+                saved_bytes: 0,
                 window: SimTime::ZERO,
                 span: SimTime::ZERO,
                 timeseries: TimeSeries::new(plan.bucket),
@@ -476,6 +554,14 @@ impl<'p> Engine<'p> {
         } else {
             op.key
         };
+        let (size, class) = if self.http {
+            (
+                self.sizes[op.key as usize],
+                self.plan.workload.content.class_of(op.key),
+            )
+        } else {
+            (1, 0)
+        };
         let req = self.alloc(Request {
             arrived: now,
             at_origin: SimTime::ZERO,
@@ -488,6 +574,13 @@ impl<'p> Engine<'p> {
             region,
             client,
             nodes: [0; crate::scenario::MAX_CACHE_LAYERS],
+            size,
+            class,
+            reload: op.reload,
+            cond_from: NO_VALIDATOR,
+            validator: 0,
+            not_modified: false,
+            born: now,
         });
         if measured {
             self.m.timeseries.arrival(now);
@@ -671,7 +764,88 @@ impl<'p> Engine<'p> {
         if self.defences[i].is_active() {
             return self.defended_lookup(req, i, now, *latency, false);
         }
+        if self.http {
+            return self.http_lookup(req, i, node, now, *latency);
+        }
         self.plain_lookup::<true>(req, key, measured, from, i, node, now, *latency)
+    }
+
+    /// Layer `i`'s rule for `class`.
+    #[inline]
+    fn rule(&self, i: usize, class: u8) -> Rule {
+        self.rules[i * self.classes + class as usize]
+    }
+
+    /// A lookup at layer `i` under HTTP semantics ([`crate::http`]): a copy that must be
+    /// validated sends the request on inward as a conditional one; a fresh copy answers
+    /// (304 if the request's validator is current), counting a leak if it is a private
+    /// copy fetched for another client. Returns whether the request goes on inward.
+    #[inline(never)]
+    fn http_lookup(
+        &mut self,
+        req: u32,
+        i: usize,
+        node: u32,
+        now: SimTime,
+        latency: SimTime,
+    ) -> bool {
+        let r = self.requests[req as usize];
+        let key = r.key;
+        let mut lookup = self.layers[i].get(node, key, now);
+        if let Lookup::Hit { version, .. } = lookup {
+            lookup = self.check_version(i, node, key, version, lookup);
+        }
+        let rule = self.rule(i, r.class);
+        let size = u64::from(r.size);
+        if r.measured {
+            let stats = &mut self.m.layers[i];
+            stats.requests += 1;
+            stats.request_bytes += size;
+        }
+        let version = match lookup {
+            Lookup::Hit { version, .. } => version,
+            Lookup::Miss | Lookup::Expired => {
+                if r.measured {
+                    let stats = &mut self.m.layers[i];
+                    stats.misses += 1;
+                    stats.expirations += u64::from(lookup == Lookup::Expired);
+                }
+                return true;
+            }
+        };
+        if rule.revalidate || (r.reload && rule.reload_revalidates) {
+            if r.measured {
+                let stats = &mut self.m.layers[i];
+                stats.misses += 1;
+                stats.revalidations += 1;
+            }
+            let q = &mut self.requests[req as usize];
+            if q.cond_from == NO_VALIDATOR {
+                q.cond_from = i as u8;
+                q.validator = version;
+            }
+            return true;
+        }
+        let meta = self.layers[i].meta(node, key);
+        let not_modified = r.cond_from != NO_VALIDATOR && r.validator == version;
+        if r.measured {
+            let leak = rule.leaks
+                && meta.is_some_and(|m| m.owner != r.client && m.owner != Meta::NO_OWNER);
+            let stats = &mut self.m.layers[i];
+            stats.hits += 1;
+            stats.hit_bytes += size;
+            stats.not_modified += u64::from(not_modified);
+            stats.leaks += u64::from(leak);
+            stats.negative_hits += u64::from(key >= self.real_keys);
+            self.count_stale(i, key, version, now);
+        }
+        let q = &mut self.requests[req as usize];
+        q.not_modified = not_modified;
+        // The copy's age travels outward with it.
+        q.born = meta.map_or(now, |m| m.born);
+        self.fill(req, key, version, r.from as usize, i, now);
+        self.complete(req, now + latency, i);
+        false
     }
 
     /// A lookup at layer `i`, which has a stampede defence, `latency` being its round
@@ -896,7 +1070,10 @@ impl<'p> Engine<'p> {
         }
         if self.stores && !(self.faulted && self.faults.status(i) != Status::Up) {
             let version = self.db.version(key);
-            layer.on_write(key, WriteEffect::Store { version }, now);
+            let size = self.size_of(key);
+            if !self.http || self.rule(i, self.plan.workload.content.class_of(key)).store {
+                self.layers[i].on_write(key, WriteEffect::Store { version, size }, now);
+            }
         }
     }
 
@@ -1098,18 +1275,21 @@ impl<'p> Engine<'p> {
             stats.refreshes += 1;
             stats.refresh_cycles += u64::from(!in_flight);
         }
+        let class = if self.http {
+            self.plan.workload.content.class_of(key % self.real_keys)
+        } else {
+            0
+        };
         let bg = self.alloc(Request {
             arrived: now,
-            at_origin: SimTime::ZERO,
             key,
-            version: 0,
             measured,
-            write: false,
             background: true,
             from: i as u16,
-            region: 0,
-            client: 0,
-            nodes: [0; crate::scenario::MAX_CACHE_LAYERS],
+            size: self.size_of(key),
+            class,
+            born: now,
+            ..Request::default()
         });
         self.defences[i].start(key, bg, now, SimTime::ZERO);
         self.hop(bg, i + 1, now);
@@ -1159,7 +1339,9 @@ impl<'p> Engine<'p> {
             let Some(waiters) = self.defences[j].pass(key, req, now) else {
                 continue;
             };
+            let born = self.requests[req as usize].born;
             for &w in &waiters {
+                self.requests[w as usize].born = born;
                 let r = self.requests[w as usize];
                 if r.measured {
                     let stats = &mut self.m.layers[j];
@@ -1181,7 +1363,8 @@ impl<'p> Engine<'p> {
         let now = self.clock;
         for key in 0..sync.keys {
             let version = self.db.version(key);
-            self.layers[i].fill_homes(key, version, now);
+            let size = self.size_of(key);
+            self.layers[i].fill_homes(key, version, size, now);
         }
     }
 
@@ -1196,6 +1379,7 @@ impl<'p> Engine<'p> {
             key,
             measured,
             write,
+            size,
             ..
         } = *r;
         // A read that finds another read of its key in flight is part of a herd.
@@ -1212,6 +1396,7 @@ impl<'p> Engine<'p> {
             herd = n > 1;
             if measured {
                 self.m.origin.reads += 1;
+                self.m.origin.request_bytes += u64::from(size);
                 self.m.origin.herd_requests += u64::from(herd);
                 self.m.origin.herd_events += u64::from(n == self.plan.herd_threshold);
                 self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(n);
@@ -1282,6 +1467,9 @@ impl<'p> Engine<'p> {
             self.committed(key, now);
         } else {
             self.db.read_served(key);
+            if self.http {
+                self.origin_answered(req, now);
+            }
             if self.write_back.is_some() && measured && !background {
                 // Write-back: the database may answer with an unflushed (or lost)
                 // write's older version.
@@ -1290,6 +1478,17 @@ impl<'p> Engine<'p> {
             self.fill(req, key, version, from as usize, self.layers.len(), now);
         }
         self.complete(req, now, self.layers.len());
+    }
+
+    /// The origin answers read `req` at `now` (content classes): a fresh response, or a
+    /// 304 if the request's validator is the version the query read.
+    fn origin_answered(&mut self, req: u32, now: SimTime) {
+        let r = &mut self.requests[req as usize];
+        r.born = now;
+        r.not_modified = r.cond_from != NO_VALIDATOR && r.validator == r.version;
+        if r.not_modified && r.measured {
+            self.m.origin.not_modified += 1;
+        }
     }
 
     /// Request `req`'s response for `key` passes layers `from..upto` on its way out and
@@ -1322,10 +1521,10 @@ impl<'p> Engine<'p> {
                 continue;
             }
             let expires = layer.expiry(now);
-            if let crate::cache::Fill::Inserted { evicted: true } =
+            if let crate::cache::Fill::Inserted { evicted } =
                 layer.fill(node, key, version, expires)
             {
-                stats.evictions += 1;
+                stats.evictions += u64::from(evicted);
             }
         }
     }
@@ -1345,23 +1544,33 @@ impl<'p> Engine<'p> {
         now: SimTime,
     ) {
         let current = self.db.version(key);
-        let (client, nodes) = {
-            let r = &self.requests[req as usize];
-            (r.client, r.nodes)
-        };
-        for (j, &consulted) in (from..upto).zip(&nodes[from..upto]) {
+        let r = self.requests[req as usize];
+        for (j, &consulted) in (from..upto).zip(&r.nodes[from..upto]) {
             if self.faulted && self.faults.status(j) != Status::Up {
                 continue;
             }
+            let rule = if self.http {
+                let rule = self.rule(j, r.class);
+                if !rule.store {
+                    continue;
+                }
+                Some(rule)
+            } else {
+                None
+            };
             let layer = &mut self.layers[j];
             // The node the request consulted: its client's for browsers.
             let node = if layer.is_per_client() {
-                client
+                r.client
             } else {
                 u32::from(consulted)
             };
             let resident = layer.peek(node, key).map(|(v, _)| v);
             if self.guard_fills && resident.is_some_and(|v| v.wrapping_sub(version) as i32 > 0) {
+                continue;
+            }
+            if r.not_modified && j >= r.cond_from as usize && resident != Some(version) {
+                // A 304 has no body: it refreshes a copy of its version, stores nothing.
                 continue;
             }
             let expires = if key >= self.real_keys {
@@ -1370,7 +1579,19 @@ impl<'p> Engine<'p> {
                     None => continue,
                 }
             } else {
-                layer.expiry(now)
+                match rule.map(|r| (r.lifetime, r.revalidate)) {
+                    None | Some((Lifetime::Layer, _)) => layer.expiry(now),
+                    // Validated on every use: freshness does not matter.
+                    Some((Lifetime::Header(_), true)) => SimTime::NEVER,
+                    Some((Lifetime::Header(lifetime), false)) => {
+                        let expires = r.born + lifetime;
+                        if expires <= now {
+                            // Arrived with no freshness left (its Age is past max-age).
+                            continue;
+                        }
+                        expires
+                    }
+                }
             };
             let mut orphan_it = false;
             if self.versioned && resident.is_some_and(|v| v != version) {
@@ -1387,10 +1608,15 @@ impl<'p> Engine<'p> {
             } else if self.versioned && version != current {
                 orphan_it = true;
             }
-            if let crate::cache::Fill::Inserted { evicted: true } =
-                layer.fill(node, key, version, expires)
+            let meta = Meta {
+                born: r.born,
+                owner: r.client,
+                size: r.size,
+            };
+            if let crate::cache::Fill::Inserted { evicted } =
+                layer.fill_with(node, key, version, expires, meta)
             {
-                self.m.layers[j].evictions += 1;
+                self.m.layers[j].evictions += u64::from(evicted);
             }
             if orphan_it {
                 // Filled under its outdated version's key: a slot no read will use.
@@ -1409,6 +1635,9 @@ impl<'p> Engine<'p> {
     /// caches).
     fn complete(&mut self, req: u32, done: SimTime, at: usize) {
         let r = self.requests[req as usize];
+        if self.http && r.measured && !r.write {
+            self.count_bytes(&r, at);
+        }
         if r.measured && !r.write && !r.background {
             let latency = done - r.arrived;
             // Only the answering layer's histogram: the end-to-end one is their sum,
@@ -1417,6 +1646,29 @@ impl<'p> Engine<'p> {
             self.m.timeseries.completed(done, latency);
         }
         self.free.push(req);
+    }
+
+    /// Read `r`, answered by path position `at`, sent its body outward from there, or,
+    /// answered 304, from the layer whose copy it validated.
+    #[cold]
+    fn count_bytes(&mut self, r: &Request, at: usize) {
+        let size = u64::from(r.size);
+        let n = self.layers.len();
+        let top = if r.not_modified {
+            self.m.saved_bytes += size;
+            r.cond_from as usize
+        } else {
+            at
+        };
+        let upto = if top == n {
+            self.m.origin.bytes_sent += size;
+            n
+        } else {
+            top + 1
+        };
+        for stats in &mut self.m.layers[r.from as usize..upto] {
+            stats.bytes_sent += size;
+        }
     }
 
     /// Simulated time moves on to `now`, the time of the next event.
@@ -1455,6 +1707,14 @@ impl<'p> Engine<'p> {
             acc ^= self.db.read_ahead(k);
         }
         std::hint::black_box(acc);
+    }
+
+    /// `key`'s size in bytes: 1 without content classes.
+    fn size_of(&self, key: u32) -> u32 {
+        self.sizes
+            .get((key % self.real_keys) as usize)
+            .copied()
+            .unwrap_or(1)
     }
 
     #[inline]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
 use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
-use crate::cache::{Cache, Fill, Lookup};
+use crate::cache::{Cache, Fill, Lookup, Meta};
 use crate::latency::{Latency, LatencySpec};
 use crate::policy::PolicySpec;
 use crate::scenario::Invalid;
@@ -76,6 +76,17 @@ impl LayerKind {
             LayerKind::Browser | LayerKind::Database => None,
         }
     }
+
+    /// Whether it is an HTTP cache, which obeys Cache-Control ([`crate::http`]): the
+    /// browser, the CDN, the shield and the reverse proxy. The app tier's caches
+    /// (`in_process`, `redis`) hold the application's data behind the HTTP server and
+    /// keep it for their own `ttl_s`.
+    pub fn speaks_http(self) -> bool {
+        match self {
+            LayerKind::Browser | LayerKind::Cdn | LayerKind::Shield | LayerKind::Proxy => true,
+            LayerKind::InProcess | LayerKind::Redis | LayerKind::Database => false,
+        }
+    }
 }
 
 /// One `[[layers]]` table. Which keys apply depends on `kind`.
@@ -86,9 +97,18 @@ pub struct LayerSpec {
     pub name: String,
     /// What the layer models.
     pub kind: LayerKind,
-    /// Cache layers: the most entries held (per node).
+    /// Cache layers: the most entries held (per node). Give this or `capacity_bytes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u64>,
+    /// Shared cache layers: the most bytes held (per node), object sizes coming from
+    /// `workload.classes`. Give this or `capacity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_bytes: Option<u64>,
+    /// Shared cache layers: store `private` and `no_store` responses anyway (a
+    /// misconfiguration: a private copy served to another client is a leak). False when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_private: Option<bool>,
     /// Cache layers: the eviction policy; LRU when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicySpec>,
@@ -223,8 +243,12 @@ pub struct CachePlan {
     pub name: String,
     /// The layer's kind.
     pub kind: LayerKind,
-    /// Entries per node.
+    /// Entries per node (`u32::MAX` when the layer counts bytes).
     pub capacity: u32,
+    /// Bytes per node, if the layer counts bytes.
+    pub capacity_bytes: Option<u64>,
+    /// Whether it stores private and no-store responses anyway.
+    pub ignore_private: bool,
     /// Eviction policy.
     pub policy: PolicySpec,
     /// Time to live after a fill, if any.
@@ -277,6 +301,8 @@ impl LayerSpec {
         if self.kind == LayerKind::Database {
             for (key, set) in [
                 ("capacity", self.capacity.is_some()),
+                ("capacity_bytes", self.capacity_bytes.is_some()),
+                ("ignore_private", self.ignore_private.is_some()),
                 ("policy", self.policy.is_some()),
                 ("ttl_s", self.ttl_s.is_some()),
                 ("jitter", self.jitter.is_some()),
@@ -308,22 +334,60 @@ impl LayerSpec {
                 "applies only to kind `database`",
             ));
         }
-        let capacity = match self.capacity {
-            None => {
+        let capacity = match (self.capacity, self.capacity_bytes) {
+            (None, None) => {
                 return Err(Invalid::new(
                     "capacity",
-                    "is missing; a cache layer needs its size in entries",
+                    "is missing; a cache layer needs its size: `capacity` in entries or \
+                     `capacity_bytes`",
                 ));
             }
-            Some(0) => return Err(Invalid::new("capacity", "is 0; must be at least 1 entry")),
-            Some(c) if c >= u32::MAX as u64 => {
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new(
+                    "capacity_bytes",
+                    "is set with `capacity`; size the layer in entries or in bytes, not both",
+                ));
+            }
+            (Some(0), _) => return Err(Invalid::new("capacity", "is 0; must be at least 1 entry")),
+            (Some(c), _) if c >= u32::MAX as u64 => {
                 return Err(Invalid::new(
                     "capacity",
                     format!("is {c}; must be below {}", u32::MAX),
                 ));
             }
-            Some(c) => c as u32,
+            (Some(c), _) => c as u32,
+            (None, Some(0)) => {
+                return Err(Invalid::new(
+                    "capacity_bytes",
+                    "is 0; must be at least 1 byte",
+                ));
+            }
+            (None, Some(_)) if self.kind == LayerKind::Browser => {
+                return Err(Invalid::new(
+                    "capacity_bytes",
+                    "does not apply to kind `browser`, whose per-client cache counts entries; \
+                     use `capacity`",
+                ));
+            }
+            (None, Some(_)) => u32::MAX,
         };
+        if self.kind == LayerKind::Browser && self.ignore_private.is_some() {
+            return Err(Invalid::new(
+                "ignore_private",
+                "does not apply to kind `browser`: a browser is the private cache that may \
+                 store private responses",
+            ));
+        }
+        if !self.kind.speaks_http() && self.ignore_private.is_some() {
+            return Err(Invalid::new(
+                "ignore_private",
+                format!(
+                    "does not apply to kind `{}`, an application cache that ignores \
+                     Cache-Control; it applies to the shared HTTP caches: cdn, shield, proxy",
+                    self.kind.as_str()
+                ),
+            ));
+        }
         if self.kind == LayerKind::Browser {
             if capacity > MAX_BROWSER_CAPACITY {
                 return Err(Invalid::new(
@@ -420,11 +484,12 @@ impl LayerSpec {
                         "needs ttl_s: copies that never expire cannot expire together",
                     ));
                 }
-                if s.keys == 0 || s.keys > capacity as u64 {
+                if s.keys == 0 || s.keys > capacity as u64 || self.capacity_bytes.is_some() {
                     return Err(Invalid::new(
                         "sync_expiry.keys",
                         format!(
-                            "is {}; must be between 1 and the layer's capacity ({capacity})",
+                            "is {}; must be between 1 and the layer's capacity ({capacity}), \
+                             which must be in entries",
                             s.keys
                         ),
                     ));
@@ -472,6 +537,8 @@ impl LayerSpec {
             name: self.name.clone(),
             kind: self.kind,
             capacity,
+            capacity_bytes: self.capacity_bytes,
+            ignore_private: self.ignore_private.unwrap_or(false),
             policy: self.policy.clone().unwrap_or_default(),
             ttl,
             jitter,
@@ -640,12 +707,16 @@ pub enum WriteEffect {
     Store {
         /// The committed version.
         version: u32,
+        /// The object's size, bytes (1 without content classes).
+        size: u32,
     },
 }
 
 impl Layer {
     /// An empty layer for `plan` over `keys` keys and `clients` clients in `regions`;
-    /// `seed` is the run's, `index` the layer's position in the path.
+    /// `seed` is the run's, `index` the layer's position in the path. With content
+    /// classes, `objects` gives their mean size: the nodes then keep a [`Meta`] per copy
+    /// (and can count bytes).
     pub fn new(
         plan: &CachePlan,
         keys: u32,
@@ -653,28 +724,48 @@ impl Layer {
         rng: crate::rng::SimRng,
         seed: u64,
         index: usize,
+        objects: Option<f64>,
     ) -> Self {
         let clients = *regions.first.last().expect("validated regions");
         let policy_seed = crate::rng::mix64(seed ^ crate::rng::mix64(0xC0FFEE + index as u64));
-        let hint = plan.capacity.min(keys) as usize;
         let nodes = plan.topology.nodes(clients);
+        let build = |s: u64| -> Cache {
+            match (objects, plan.capacity_bytes) {
+                (None, None) => Cache::new(
+                    plan.capacity,
+                    keys,
+                    plan.policy.build(plan.capacity.min(keys) as usize, s),
+                ),
+                (_, bytes) => {
+                    // A byte budget holds about budget / mean size objects.
+                    let slots = bytes.map_or(plan.capacity as u64, |b| {
+                        (b as f64 / objects.unwrap_or(1.0).max(1.0)).ceil() as u64
+                    });
+                    let capacity = crate::policy::Capacity {
+                        units: bytes.unwrap_or(plan.capacity as u64),
+                        slots_hint: slots.min(keys as u64) as usize,
+                    };
+                    Cache::with_meta(
+                        plan.capacity,
+                        bytes,
+                        keys,
+                        plan.policy.build_sized(capacity, s),
+                    )
+                }
+            }
+        };
         let store = match plan.topology {
             Topology::PerClient => Store::Browsers(Browsers::new(clients, plan.capacity)),
-            _ if nodes == 1 => Store::One(Cache::new(
-                plan.capacity,
-                keys,
-                plan.policy.build(hint, policy_seed),
-            )),
+            _ if nodes == 1 => Store::One(build(policy_seed)),
             _ => Store::Caches(
                 (0..nodes)
                     .map(|n| {
                         // Node 0 keeps the seed a single-node layer always had.
-                        let s = if n == 0 {
+                        build(if n == 0 {
                             policy_seed
                         } else {
                             crate::rng::mix64(policy_seed ^ u64::from(n))
-                        };
-                        Cache::new(plan.capacity, keys, plan.policy.build(hint, s))
+                        })
                     })
                     .collect(),
             ),
@@ -773,10 +864,37 @@ impl Layer {
         }
     }
 
+    /// Stores `key` at `node` with its [`Meta`] (content classes). Browsers keep no metas.
+    #[inline]
+    pub fn fill_with(
+        &mut self,
+        node: u32,
+        key: u32,
+        version: u32,
+        expires: SimTime,
+        meta: Meta,
+    ) -> Fill {
+        match &mut self.store {
+            Store::One(c) => c.fill_with(key, version, expires, meta),
+            Store::Caches(c) => c[node as usize].fill_with(key, version, expires, meta),
+            Store::Browsers(b) => b.fill(node, key, version, expires),
+        }
+    }
+
+    /// The [`Meta`] of `node`'s copy of `key`, if resident and kept (not in browsers).
+    #[inline]
+    pub fn meta(&self, node: u32, key: u32) -> Option<Meta> {
+        match &self.store {
+            Store::One(c) => c.meta(key),
+            Store::Caches(c) => c[node as usize].meta(key),
+            Store::Browsers(_) => None,
+        }
+    }
+
     /// Fills `key` at `version` at `now` on every node that may hold it (`sync_expiry`):
     /// its node if keys decide the node, else every node. Browsers are never filled so.
-    pub fn fill_homes(&mut self, key: u32, version: u32, now: SimTime) {
-        self.on_write(key, WriteEffect::Store { version }, now);
+    pub fn fill_homes(&mut self, key: u32, version: u32, size: u32, now: SimTime) {
+        self.on_write(key, WriteEffect::Store { version, size }, now);
     }
 
     /// A committed write reaches the layer: its copies of `key` are deleted or replaced
@@ -795,9 +913,14 @@ impl Layer {
                 WriteEffect::Delete => {
                     caches[n].invalidate(key);
                 }
-                WriteEffect::Store { version } => {
+                WriteEffect::Store { version, size } => {
                     let expires = expiry(self.ttl_ns, self.jitter, &mut self.rng, now);
-                    caches[n].fill(key, version, expires);
+                    let meta = Meta {
+                        born: now,
+                        owner: Meta::NO_OWNER,
+                        size,
+                    };
+                    caches[n].fill_with(key, version, expires, meta);
                 }
             }
         }

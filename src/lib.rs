@@ -54,6 +54,7 @@ pub mod cache;
 pub mod database;
 pub mod engine;
 pub mod fault;
+pub mod http;
 pub mod latency;
 pub mod layer;
 pub mod metrics;

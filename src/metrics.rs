@@ -56,6 +56,19 @@ pub struct LayerStats {
     pub purged: u64,
     /// Hits on a cached "not found" answer (`negative_ttl_s`), counted in `hits` too.
     pub negative_hits: u64,
+    /// Reads that found a copy they had to validate inward (`no_cache`, or a reload of
+    /// a fresh browser copy); counted in `misses`.
+    pub revalidations: u64,
+    /// Conditional reads this layer answered 304 (no body), counted in `hits`.
+    pub not_modified: u64,
+    /// Hits on a private copy fetched for another client (`ignore_private`).
+    pub leaks: u64,
+    /// Bytes of the objects reads asked this layer for.
+    pub request_bytes: u64,
+    /// Bytes of those it answered (hits, 304s included).
+    pub hit_bytes: u64,
+    /// Body bytes it sent outward: its answers and the responses it passed on.
+    pub bytes_sent: u64,
 }
 
 /// Counters of the origin.
@@ -83,6 +96,12 @@ pub struct OriginStats {
     pub busy_area: u128,
     /// Reads of keys that do not exist (answered "not found").
     pub not_found: u64,
+    /// Conditional reads answered 304 (no body).
+    pub not_modified: u64,
+    /// Bytes of the objects reads asked for.
+    pub request_bytes: u64,
+    /// Body bytes sent: origin egress.
+    pub bytes_sent: u64,
 }
 
 /// A latency histogram in nanoseconds, 3 significant digits, with an exact mean.

@@ -78,6 +78,24 @@ pub struct LayerReport {
     /// Nodes (PoPs, shards, instances; a browser's clients); 1 for the database. New
     /// columns go last, so scripts that read the first ones by position keep working.
     pub nodes: u64,
+    /// Capacity in bytes per node, for a layer sized in bytes (`capacity` is then empty).
+    pub capacity_bytes: Option<u64>,
+    /// Reads that found a copy they had to validate inward (`no_cache`, a reload);
+    /// counted in misses.
+    pub revalidations: u64,
+    /// Conditional reads answered 304, without a body; counted in hits.
+    pub not_modified: u64,
+    /// Private copies served to a client other than the one they were fetched for.
+    pub leaks: u64,
+    /// Bytes of the objects reads asked the layer for (each object's size from
+    /// `workload.classes`; the byte columns are 0 without classes).
+    pub request_bytes: u64,
+    /// Bytes of those it answered.
+    pub hit_bytes: u64,
+    /// `hit_bytes / request_bytes`.
+    pub byte_hit_ratio: f64,
+    /// Body bytes it sent outward (a `cdn`'s: CDN egress; the database's: origin egress).
+    pub bytes_sent: u64,
 }
 
 /// The origin's line of a report.
@@ -111,6 +129,10 @@ pub struct OriginReport {
     pub not_found: u64,
     /// Requests that failed here (the database down).
     pub failed: u64,
+    /// Conditional reads it answered 304, without a body.
+    pub not_modified: u64,
+    /// Body bytes it sent: origin egress.
+    pub bytes_sent: u64,
 }
 
 /// What a run measured. Serializes as `summary.json`.
@@ -153,12 +175,38 @@ pub struct Report {
     /// `write_back`: writes those flushes carried (several to one key flush as one
     /// query).
     pub flushed_writes: u64,
+    /// Private responses served by a shared layer to another client (`ignore_private`).
+    pub leaks: u64,
+    /// Reads answered 304 (without a body), by any layer or the origin.
+    pub not_modified: u64,
+    /// The bodies those 304s did not send, bytes.
+    pub bytes_saved_304: u64,
+    /// Body bytes the `cdn` layers sent to clients.
+    pub cdn_egress_bytes: u64,
+    /// Body bytes the origin sent.
+    pub origin_egress_bytes: u64,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
     /// The read latency distribution, written to `latency.csv`.
     #[serde(skip)]
     pub latency_cdf: Vec<CdfPoint>,
+}
+
+/// `bytes` in B, kB, MB, GB or TB (powers of 1000), three significant figures.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.3} {}", UNITS[unit])
+    }
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -205,8 +253,21 @@ impl Report {
                 orphans_resident: 0,
                 purged: s.purged,
                 negative_hits: s.negative_hits,
+                capacity_bytes: c.capacity_bytes,
+                revalidations: s.revalidations,
+                not_modified: s.not_modified,
+                leaks: s.leaks,
+                request_bytes: s.request_bytes,
+                hit_bytes: s.hit_bytes,
+                byte_hit_ratio: ratio(s.hit_bytes, s.request_bytes),
+                bytes_sent: s.bytes_sent,
             })
             .collect();
+        for l in &mut layers {
+            if l.capacity_bytes.is_some() {
+                l.capacity = None;
+            }
+        }
         for (l, &n) in layers.iter_mut().zip(&m.orphans_resident) {
             l.orphans_resident = n;
         }
@@ -240,6 +301,14 @@ impl Report {
             orphans_resident: 0,
             purged: 0,
             negative_hits: 0,
+            capacity_bytes: None,
+            revalidations: 0,
+            not_modified: o.not_modified,
+            leaks: 0,
+            request_bytes: o.request_bytes,
+            hit_bytes: o.request_bytes,
+            byte_hit_ratio: if o.request_bytes > 0 { 1.0 } else { 0.0 },
+            bytes_sent: o.bytes_sent,
         });
         let timeseries = m.timeseries.finish();
         let bucket_s = plan.bucket.as_secs_f64();
@@ -289,7 +358,20 @@ impl Report {
                 herd_events: o.herd_events,
                 not_found: o.not_found,
                 failed: m.failed - m.layers.iter().map(|s| s.failed).sum::<u64>(),
+                not_modified: o.not_modified,
+                bytes_sent: o.bytes_sent,
             },
+            leaks: m.layers.iter().map(|s| s.leaks).sum(),
+            not_modified: o.not_modified + m.layers.iter().map(|s| s.not_modified).sum::<u64>(),
+            bytes_saved_304: m.saved_bytes,
+            cdn_egress_bytes: plan
+                .caches
+                .iter()
+                .zip(&m.layers)
+                .filter(|(c, _)| c.kind == LayerKind::Cdn)
+                .map(|(_, s)| s.bytes_sent)
+                .sum(),
+            origin_egress_bytes: o.bytes_sent,
             failed_requests: m.failed,
             availability: 1.0 - ratio(m.failed, m.reads + m.writes),
             lost_writes: m.lost_writes,
@@ -322,6 +404,44 @@ impl Report {
         write_atomic(&dir.join("timeseries.csv"), &csv_bytes(&self.timeseries)?)?;
         write_atomic(&dir.join("latency.csv"), &csv_bytes(&self.latency_cdf)?)?;
         Ok(())
+    }
+
+    /// Bytes and HTTP semantics per layer, for runs with content classes.
+    fn http_table(&self) -> String {
+        let mut rows = vec![
+            [
+                "layer",
+                "asked",
+                "byte hit ratio",
+                "sent",
+                "revalidated",
+                "304s",
+                "leaks",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        for l in &self.layers {
+            rows.push(vec![
+                l.name.clone(),
+                human_bytes(l.request_bytes),
+                format!("{:.4}", l.byte_hit_ratio),
+                human_bytes(l.bytes_sent),
+                l.revalidations.to_string(),
+                l.not_modified.to_string(),
+                l.leaks.to_string(),
+            ]);
+        }
+        let mut out = align(&rows);
+        let _ = writeln!(
+            out,
+            "egress: CDN {}, origin {}; 304s saved {}; {} private responses leaked",
+            human_bytes(self.cdn_egress_bytes),
+            human_bytes(self.origin_egress_bytes),
+            human_bytes(self.bytes_saved_304),
+            self.leaks
+        );
+        out
     }
 
     /// The summary as aligned text tables, for the terminal.
@@ -373,6 +493,9 @@ impl Report {
             ]);
         }
         out.push_str(&align(&rows));
+        if self.layers.iter().any(|l| l.request_bytes > 0) {
+            out.push_str(&self.http_table());
+        }
         let o = &self.origin;
         let _ = writeln!(
             out,

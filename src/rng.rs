@@ -28,6 +28,8 @@ pub enum Stream {
     Clients,
     /// The `random` load balancer of the cache layer at this position.
     Balancer(usize),
+    /// Each key's object size (`workload.classes`).
+    Sizes,
     /// Internal randomness of the eviction policy of layer `layer`, node `node`.
     Policy {
         /// Position of the layer in the path.
@@ -45,6 +47,7 @@ impl Stream {
             Stream::Layer(i) => 0x100 + i as u64,
             Stream::Stampede(i) => 0x1_0000 + i as u64,
             Stream::Clients => 3,
+            Stream::Sizes => 4,
             Stream::Balancer(i) => 0x2_0000 + i as u64,
             Stream::Policy { layer, node } => 0x1_0000_0000 + ((layer as u64) << 24) + node as u64,
         }

@@ -132,13 +132,16 @@ impl Plan {
         *self.regions.first.last().expect("validated regions")
     }
 
-    /// Whether requests need a client drawn: some layer's node depends on it.
+    /// Whether requests need a client drawn: some layer's node depends on it, or a layer
+    /// counts leaks (`ignore_private`).
     pub fn needs_clients(&self) -> bool {
         self.caches.iter().any(|c| {
-            matches!(
-                c.topology,
-                crate::layer::Topology::PerClient | crate::layer::Topology::Pops { .. }
-            )
+            // A leak is a private copy served to another client: clients must differ.
+            c.ignore_private
+                || matches!(
+                    c.topology,
+                    crate::layer::Topology::PerClient | crate::layer::Topology::Pops { .. }
+                )
         })
     }
 }

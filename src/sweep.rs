@@ -346,7 +346,7 @@ pub struct Outcome {
 }
 
 const JOB_COLUMNS: [&str; 2] = ["replication", "seed"];
-const ROW_COLUMNS: [&str; 48] = [
+const ROW_COLUMNS: [&str; 55] = [
     "layer",
     "kind",
     "policy",
@@ -395,6 +395,13 @@ const ROW_COLUMNS: [&str; 48] = [
     "failed_requests",
     "availability",
     "lost_writes",
+    "revalidations",
+    "not_modified",
+    "leaks",
+    "request_bytes",
+    "hit_bytes",
+    "byte_hit_ratio",
+    "bytes_sent",
 ];
 /// The first numeric column of `ROW_COLUMNS`: everything from here on is summarized.
 const FIRST_METRIC: usize = 4;
@@ -769,6 +776,13 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 r.failed_requests.to_string(),
                 r.availability.to_string(),
                 r.lost_writes.to_string(),
+                layer.revalidations.to_string(),
+                layer.not_modified.to_string(),
+                layer.leaks.to_string(),
+                layer.request_bytes.to_string(),
+                layer.hit_bytes.to_string(),
+                layer.byte_hit_ratio.to_string(),
+                layer.bytes_sent.to_string(),
             ]
         })
         .collect()

@@ -103,6 +103,14 @@ pub struct WorkloadSpec {
     /// Take the requests from a trace instead of generating them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSpec>,
+    /// Content classes: sizes and Cache-Control per share of the keys (see
+    /// [`crate::http`]); none when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<crate::http::ClassSpec>,
+    /// Fraction of reads that are reloads: a browser revalidates its fresh copy, unless
+    /// the class is `immutable`. Needs `classes`.
+    #[serde(default)]
+    pub reload_ratio: f64,
 }
 
 impl WorkloadSpec {
@@ -278,6 +286,10 @@ pub struct WorkloadPlan {
     pub trace: Option<Arc<TracePlan>>,
     /// With a trace: whether arrivals follow its timestamps (no `rate` given).
     pub timed: bool,
+    /// Content classes; none by default.
+    pub content: crate::http::Content,
+    /// Fraction of reads that are reloads.
+    pub reload_ratio: f64,
 }
 
 impl WorkloadSpec {
@@ -337,6 +349,29 @@ impl WorkloadSpec {
                 format!("is {alpha}; must be a finite number >= 0"),
             ));
         }
+        let content = crate::http::Content::resolve(&self.classes, keys as u32)?;
+        if content.is_active() && keys > ALIAS_TABLE_MAX_KEYS as u64 {
+            return Err(Invalid::new(
+                "keys",
+                format!(
+                    "is {keys}; with classes it must be at most {ALIAS_TABLE_MAX_KEYS} (their \
+                     keys are drawn from one table)"
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.reload_ratio) {
+            return Err(Invalid::new(
+                "reload_ratio",
+                format!("is {}; must be between 0 and 1", self.reload_ratio),
+            ));
+        }
+        if self.reload_ratio > 0.0 && !content.is_active() {
+            return Err(Invalid::new(
+                "reload_ratio",
+                "needs classes: a reload revalidates per the content's Cache-Control \
+                 (add [[workload.classes]])",
+            ));
+        }
         Ok(WorkloadPlan {
             keys: keys as u32,
             popularity,
@@ -345,6 +380,8 @@ impl WorkloadSpec {
             missing_ratio: self.missing_ratio,
             trace: None,
             timed: false,
+            content,
+            reload_ratio: self.reload_ratio,
         })
     }
 
@@ -376,6 +413,15 @@ impl WorkloadSpec {
                 "ids decide which keys are asked for",
             ));
         }
+        if !self.classes.is_empty() {
+            return Err(decided("classes", "ids are not grouped into classes"));
+        }
+        if self.reload_ratio != 0.0 {
+            return Err(decided(
+                "reload_ratio",
+                "requests have no classes to reload",
+            ));
+        }
         if let Some(rate) = self.rate {
             check_rate(rate)?;
         }
@@ -388,6 +434,8 @@ impl WorkloadSpec {
             missing_ratio: 0.0,
             trace: Some(Arc::new(plan)),
             timed: self.rate.is_none(),
+            content: crate::http::Content::default(),
+            reload_ratio: 0.0,
         })
     }
 }
@@ -533,6 +581,8 @@ pub struct Op {
     /// Whether it reads a key that does not exist: the engine gives it the id
     /// `keys + key`, so missing keys follow the same popularity in a space of their own.
     pub missing: bool,
+    /// Whether it is a reload (`reload_ratio`): a browser revalidates its fresh copy.
+    pub reload: bool,
 }
 
 /// The request generator of one run.
@@ -542,6 +592,7 @@ pub struct Workload {
     gap: Exp<f64>,
     write_ratio: f64,
     missing_ratio: f64,
+    reload_ratio: f64,
     rng: SimRng,
     /// Keys have a stream of their own, split off `rng` at the start, so the arrival
     /// gaps do not depend on when key batches are drawn.
@@ -644,6 +695,7 @@ impl TraceFeed {
             key,
             write: r.op != crate::trace::Op::Read,
             missing: false,
+            reload: false,
         }
     }
 }
@@ -665,7 +717,7 @@ impl Workload {
     /// ```
     /// use tiersim::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
-    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false };
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
     /// assert!(w.next_op().key < 10);
     /// assert!(w.next_gap().as_nanos() > 0);
@@ -678,6 +730,10 @@ impl Workload {
         let keys = match plan.popularity {
             // A trace supplies the keys: no table to build.
             _ if trace.is_some() => KeySampler::Uniform(Uniform::new(0, 1).expect("1 key")),
+            // Each class's keys by the popularity within it, times its request share.
+            popularity if plan.content.is_active() => KeySampler::Alias(Arc::new(AliasTable::new(
+                &plan.content.weights(|n| popularity.probabilities(n)),
+            ))),
             PopularitySpec::Uniform | PopularitySpec::Zipf { alpha: 0.0 } => {
                 KeySampler::Uniform(Uniform::new(0, plan.keys).expect("keys >= 1"))
             }
@@ -693,6 +749,7 @@ impl Workload {
             gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
             write_ratio: plan.write_ratio,
             missing_ratio: plan.missing_ratio,
+            reload_ratio: plan.reload_ratio,
             key_rng: SimRng::seed_from_u64(rng.next_u64()),
             rng,
             batch: [0; KEY_BATCH],
@@ -763,10 +820,13 @@ impl Workload {
         // Drawn only when enabled, so runs without missing keys keep their streams.
         let missing =
             !write && self.missing_ratio > 0.0 && self.rng.random::<f64>() < self.missing_ratio;
+        let reload =
+            !write && self.reload_ratio > 0.0 && self.rng.random::<f64>() < self.reload_ratio;
         Op {
             key,
             write,
             missing,
+            reload,
         }
     }
 }
@@ -785,6 +845,8 @@ mod tests {
             missing_ratio: 0.0,
             trace: None,
             timed: false,
+            content: Default::default(),
+            reload_ratio: 0.0,
         };
         let mut w = Workload::new(&plan, stream(3, Stream::Workload));
         let mut counts = vec![0u32; keys as usize];
@@ -834,6 +896,8 @@ mod tests {
             missing_ratio: 0.0,
             trace: None,
             timed: false,
+            content: Default::default(),
+            reload_ratio: 0.0,
         };
         let mut w = Workload::new(&plan, stream(9, Stream::Workload));
         let n = 100_000;

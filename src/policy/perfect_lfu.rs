@@ -173,18 +173,12 @@ mod tests {
         assert!(!c.contains(3));
         // Two more requests for 3 bring it to 3 > 2: it replaces 2.
         assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Rejected);
-        assert_eq!(
-            c.fill(3, 0, SimTime::NEVER),
-            Fill::Inserted { evicted: true }
-        );
+        assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: 1 });
         assert!(c.contains(1) && c.contains(3) && !c.contains(2));
         // 2 keeps its count of 2 while out of the cache: one more request (3) is not
         // enough to beat the residents' minimum of 3, a second (4) is.
         assert_eq!(c.fill(2, 0, SimTime::NEVER), Fill::Rejected);
-        assert_eq!(
-            c.fill(2, 0, SimTime::NEVER),
-            Fill::Inserted { evicted: true }
-        );
+        assert_eq!(c.fill(2, 0, SimTime::NEVER), Fill::Inserted { evicted: 1 });
         assert!(c.contains(2), "remembered count brought 2 back");
         // Ties at count 3 would have evicted the one that reached it first; 1 has 3, 3 has 3.
         assert!(c.contains(1) ^ c.contains(3));

@@ -8,11 +8,14 @@
 //! - `faults`: faults, write-back crashes, stale_if_error, versioned keys, tag purges, negative caching.
 //! - `sweep`: grids in parallel, resume, confidence intervals.
 //! - `plot`: every chart kind renders and is labelled.
+//! - `http`: content classes: private content and leaks, no-cache and 304s, immutable,
+//!   the Age along the path, byte capacities.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
 
 mod cli;
 mod engine;
 mod faults;
+mod http;
 mod path;
 mod plot;
 mod properties;
