@@ -290,7 +290,7 @@ impl<'p> Engine<'p> {
             defended,
             special: defended || faulted || versioned || missing,
             faulted,
-            faults: FaultState::new(n + 1),
+            faults: FaultState::new(n + 1, &plan.faults),
             real_keys: plan.workload.keys,
             versioned,
             write_back: plan.writes.write_back.map(|_| {
@@ -653,7 +653,7 @@ impl<'p> Engine<'p> {
             ..
         } = self.requests[req as usize];
         if self.faulted {
-            match self.faults.status(i) {
+            match self.faults.status_at(i, node) {
                 Status::Up => {}
                 Status::Skip => {
                     if measured && !background {
@@ -897,6 +897,10 @@ impl<'p> Engine<'p> {
         if self.stores && !(self.faulted && self.faults.status(i) != Status::Up) {
             let version = self.db.version(key);
             layer.on_write(key, WriteEffect::Store { version }, now);
+            // A node down by itself does not take the write.
+            self.faults
+                .down_nodes(i)
+                .for_each(|n| layer.invalidate_at(n, key));
         }
     }
 
@@ -997,14 +1001,18 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Fault `f` begins: its layer goes down. If it was up, it crashes: a cache layer
-    /// loses its contents and, if it is the write-back layer, its unflushed writes.
+    /// Fault `f` begins: its layer (or node) goes down. If it was up, it crashes: a cache
+    /// layer (node) loses its contents and, if it is the write-back layer, its unflushed
+    /// writes.
     fn fault_begin(&mut self, f: usize) {
         let fault = self.plan.faults[f];
         if !self.faults.begin(&fault) || fault.layer == self.layers.len() {
             return;
         }
-        self.layers[fault.layer].clear();
+        match fault.node {
+            Some(node) => self.layers[fault.layer].clear_node(node),
+            None => self.layers[fault.layer].clear(),
+        }
         if let Some(wb) = self.write_back.as_mut()
             && wb.layer == fault.layer
         {
@@ -1350,7 +1358,7 @@ impl<'p> Engine<'p> {
             (r.client, r.nodes)
         };
         for (j, &consulted) in (from..upto).zip(&nodes[from..upto]) {
-            if self.faulted && self.faults.status(j) != Status::Up {
+            if self.faulted && self.faults.status_at(j, u32::from(consulted)) != Status::Up {
                 continue;
             }
             let layer = &mut self.layers[j];
