@@ -367,7 +367,7 @@ impl<'p> Engine<'p> {
             rules,
             classes: content.classes.len(),
             faulted,
-            faults: FaultState::new(n + 1),
+            faults: FaultState::new(n + 1, &plan.faults),
             real_keys: plan.workload.keys,
             versioned,
             write_back: plan.writes.write_back.map(|_| {
@@ -746,7 +746,7 @@ impl<'p> Engine<'p> {
             ..
         } = self.requests[req as usize];
         if self.faulted {
-            match self.faults.status(i) {
+            match self.faults.status_at(i, node) {
                 Status::Up => {}
                 Status::Skip => {
                     if measured && !background {
@@ -1072,7 +1072,12 @@ impl<'p> Engine<'p> {
             let version = self.db.version(key);
             let size = self.size_of(key);
             if !self.http || self.rule(i, self.plan.workload.content.class_of(key)).store {
-                self.layers[i].on_write(key, WriteEffect::Store { version, size }, now);
+                let layer = &mut self.layers[i];
+                layer.on_write(key, WriteEffect::Store { version, size }, now);
+                // A node down by itself does not take the write.
+                self.faults
+                    .down_nodes(i)
+                    .for_each(|n| layer.invalidate_at(n, key));
             }
         }
     }
@@ -1174,14 +1179,18 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Fault `f` begins: its layer goes down. If it was up, it crashes: a cache layer
-    /// loses its contents and, if it is the write-back layer, its unflushed writes.
+    /// Fault `f` begins: its layer (or node) goes down. If it was up, it crashes: a cache
+    /// layer (node) loses its contents and, if it is the write-back layer, its unflushed
+    /// writes.
     fn fault_begin(&mut self, f: usize) {
         let fault = self.plan.faults[f];
         if !self.faults.begin(&fault) || fault.layer == self.layers.len() {
             return;
         }
-        self.layers[fault.layer].clear();
+        match fault.node {
+            Some(node) => self.layers[fault.layer].clear_node(node),
+            None => self.layers[fault.layer].clear(),
+        }
         if let Some(wb) = self.write_back.as_mut()
             && wb.layer == fault.layer
         {
@@ -1546,7 +1555,7 @@ impl<'p> Engine<'p> {
         let current = self.db.version(key);
         let r = self.requests[req as usize];
         for (j, &consulted) in (from..upto).zip(&r.nodes[from..upto]) {
-            if self.faulted && self.faults.status(j) != Status::Up {
+            if self.faulted && self.faults.status_at(j, u32::from(consulted)) != Status::Up {
                 continue;
             }
             let rule = if self.http {

@@ -980,6 +980,20 @@ impl Layer {
         self.caches().iter().map(|c| u64::from(c.orphans())).sum()
     }
 
+    /// Empties `node` alone (it crashed, see [`crate::fault`]); for browsers, nothing.
+    pub fn clear_node(&mut self, node: u32) {
+        if let Some(c) = self.caches_mut().get_mut(node as usize) {
+            c.clear();
+        }
+    }
+
+    /// Deletes `node`'s copy of `key` (a write stored it on a node that is down).
+    pub fn invalidate_at(&mut self, node: u32, key: u32) {
+        if let Some(c) = self.caches_mut().get_mut(node as usize) {
+            c.invalidate(key);
+        }
+    }
+
     /// Empties every node (the layer crashed).
     pub fn clear(&mut self) {
         match &mut self.store {

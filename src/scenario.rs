@@ -280,16 +280,12 @@ impl Scenario {
         }
         let writes = crate::write::WritePlan::resolve(&self.workload.write_keys(), caches.len())
             .map_err(|e| e.under("workload"))?;
-        let names: Vec<&str> = caches
-            .iter()
-            .map(|c| c.name.as_str())
-            .chain([database.name.as_str()])
-            .collect();
+        let stops = crate::fault::Stop::path(&caches, &database, clients, &writes);
         let faults = self
             .faults
             .iter()
             .enumerate()
-            .map(|(i, f)| f.resolve(&names).map_err(|e| e.at(i).under("faults")))
+            .map(|(i, f)| f.resolve(&stops).map_err(|e| e.at(i).under("faults")))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Plan {
             faults,

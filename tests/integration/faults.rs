@@ -6,9 +6,14 @@
 //! flushed), checked against an independent count from the time series; the two
 //! statistical ones derive their tolerance in a comment.
 
+use tiersim::SimTime;
 use tiersim::report::Report;
+use tiersim::rng::{Stream, stream};
+use tiersim::scenario::Plan;
+use tiersim::topology::{DEFAULT_VNODES, Ring};
+use tiersim::workload::Workload;
 
-use crate::support::{buckets, run};
+use crate::support::{buckets, plan, run};
 
 /// Writes accepted in the buckets starting at `from_s` (inclusive) up to `to_s`
 /// (exclusive).
@@ -194,6 +199,262 @@ fn a_layer_down_fails_or_skips_exactly_the_requests_in_its_window() {
     assert!(bucket(&skip, 6.0).origin_requests >= 10);
 }
 
+/// 100 keys read uniformly at 1,000/s for 10 s through Redis of 4 shards (room for
+/// every key, no TTL: once a key has been read, its shard holds it for good) in front of
+/// a database that answers at once; `faults` as given.
+fn shards(faults: &str) -> String {
+    format!(
+        r#"
+        name = "shard-outage"
+        seed = 13
+        duration_s = 10
+        [workload]
+        keys = 100
+        popularity = {{ dist = "uniform" }}
+        rate = 1000.0
+        [[layers]]
+        name = "redis"
+        kind = "redis"
+        shards = 4
+        capacity = 100
+        latency = {{ dist = "constant", ms = 0 }}
+        [[layers]]
+        name = "db"
+        kind = "database"
+        connections = 100
+        latency = {{ dist = "constant", ms = 0 }}
+        [metrics]
+        bucket_s = 1
+        {faults}
+        "#
+    )
+}
+
+/// A one-node fault of `shards`' Redis.
+fn shard_down(node: u32, start_s: f64, duration_s: f64, fallback: bool) -> String {
+    format!(
+        "[[faults]]\nlayer = \"redis\"\nnode = {node}\nstart_s = {start_s}\n\
+         duration_s = {duration_s}\nfallback = {fallback}\n"
+    )
+}
+
+/// One arrival of [`routed`].
+struct Arrival {
+    t: SimTime,
+    /// The Redis shard its key is on.
+    shard: u32,
+    key: u32,
+    write: bool,
+}
+
+/// `plan`'s arrivals, regenerated through the public workload API (the engine draws the
+/// gap to the next arrival, then the operation, from the workload stream), each key
+/// routed through a ring of its own.
+fn routed(plan: &Plan) -> Vec<Arrival> {
+    let ring = Ring::new(4, DEFAULT_VNODES);
+    let mut w = Workload::new(&plan.workload, stream(plan.seed, Stream::Workload));
+    let end = plan.duration.expect("a timed scenario");
+    let (mut t, mut out) = (SimTime::ZERO, Vec::new());
+    loop {
+        let gap = w.next_gap();
+        let op = w.next_op();
+        out.push(Arrival {
+            t,
+            shard: ring.shard(op.key),
+            key: op.key,
+            write: op.write,
+        });
+        if t + gap > end {
+            return out;
+        }
+        t = t + gap;
+    }
+}
+
+/// Reads arriving in `[from_s, to_s)` whose key is on a shard `shard` accepts.
+fn count(arrivals: &[Arrival], from_s: f64, to_s: f64, shard: impl Fn(u32) -> bool) -> u64 {
+    let (from, to) = (SimTime::from_secs_f64(from_s), SimTime::from_secs_f64(to_s));
+    arrivals
+        .iter()
+        .filter(|a| !a.write && from <= a.t && a.t < to && shard(a.shard))
+        .count() as u64
+}
+
+/// Keys on a shard `shard` accepts whose first request from `from_s` on is a read: if
+/// that shard came back empty at `from_s`, each misses there once (a key written first
+/// is stored by `write_through` instead).
+fn refills(arrivals: &[Arrival], from_s: f64, shard: impl Fn(u32) -> bool) -> u64 {
+    let from = SimTime::from_secs_f64(from_s);
+    let mut seen = std::collections::BTreeSet::new();
+    arrivals
+        .iter()
+        .filter(|a| from <= a.t && shard(a.shard) && seen.insert(a.key))
+        .filter(|a| !a.write)
+        .count() as u64
+}
+
+/// One shard of four down from 5 s to 6 s. Without fallback exactly the reads of the
+/// window that the ring sends to that shard fail (counted independently, by replaying
+/// the arrivals through the public workload and ring); with fallback exactly those skip
+/// Redis and reach the database, and nothing fails. The other shards are untouched: the
+/// layer's hits fall, against the same run without a fault, by exactly the skipped or
+/// failed reads plus one miss per key of the down shard read after 6 s (it came back
+/// empty, and nothing filled it while it was down, though the database answered its
+/// skipped reads).
+#[test]
+fn one_redis_shard_down_fails_or_skips_exactly_its_requests() {
+    let base = run(&shards(""));
+    let arrivals = routed(&plan(&shards("")));
+    assert_eq!(
+        arrivals.len() as u64,
+        base.requests,
+        "the replay is the run's arrivals"
+    );
+    let down = 1;
+    let on_it = |s: u32| s == down;
+    let in_window = count(&arrivals, 5.0, 6.0, on_it);
+    let refills = refills(&arrivals, 6.0, on_it);
+    let all = count(&arrivals, 5.0, 6.0, |_| true);
+    // Not a check, a guard that the test means something: the shard holds 14 of the
+    // 100 keys (a ring of 64 points per shard splits them unevenly), so it gets about
+    // 15% of the window's 1,000 reads, and each of its keys is read after 6 s.
+    assert_eq!((in_window, all, refills), (149, 1014, 14));
+    let origin = |r: &Report, from_s: f64, to_s: f64| -> u64 {
+        buckets(r, from_s, to_s).map(|b| b.origin_requests).sum()
+    };
+    assert_eq!(origin(&base, 2.0, 10.0), 0, "warm: no miss after 2 s");
+
+    let fail = run(&shards(&shard_down(down, 5.0, 1.0, false)));
+    assert_eq!(fail.failed_requests, in_window);
+    assert_eq!(fail.layers[0].failed, in_window);
+    assert_eq!(fail.layers[0].skipped, 0);
+    let want = 1.0 - in_window as f64 / fail.requests as f64;
+    assert!((fail.availability - want).abs() < 1e-12);
+    assert_eq!(fail.layers[0].requests, base.layers[0].requests - in_window);
+    assert_eq!(
+        fail.layers[0].hits,
+        base.layers[0].hits - in_window - refills
+    );
+    assert_eq!(fail.layers[0].misses, base.layers[0].misses + refills);
+    assert_eq!(origin(&fail, 5.0, 6.0), 0, "failed reads go nowhere");
+    assert_eq!(
+        origin(&fail, 6.0, 10.0),
+        refills,
+        "the shard came back empty"
+    );
+
+    let skip = run(&shards(&shard_down(down, 5.0, 1.0, true)));
+    assert_eq!(skip.failed_requests, 0);
+    assert_eq!(skip.availability, 1.0);
+    assert_eq!(skip.layers[0].skipped, in_window);
+    assert_eq!(origin(&skip, 5.0, 6.0), in_window, "the origin load rises");
+    assert_eq!(
+        skip.layers[0].hits,
+        base.layers[0].hits - in_window - refills
+    );
+    assert_eq!(
+        origin(&skip, 6.0, 10.0),
+        refills,
+        "not filled while down, empty after"
+    );
+}
+
+/// Overlapping windows compose: shard 1 down with fallback from 5 s to 7 s, the whole
+/// layer down without fallback from 6 s to 6.5 s. Every read of [6 s, 6.5 s) fails
+/// (failing beats skipping), shard 1's reads of the rest of its window skip, and each
+/// shard comes back empty once: shard 1 at 7 s (not crashed again at 6 s), the others at
+/// 6.5 s.
+#[test]
+fn whole_layer_and_one_node_faults_overlap() {
+    let faults = format!(
+        "{}[[faults]]\nlayer = \"redis\"\nstart_s = 6\nduration_s = 0.5\n",
+        shard_down(1, 5.0, 2.0, true)
+    );
+    let base = run(&shards(""));
+    let r = run(&shards(&faults));
+    let arrivals = routed(&plan(&shards("")));
+    let one = |s: u32| s == 1;
+    let failed = count(&arrivals, 6.0, 6.5, |_| true);
+    let skipped = count(&arrivals, 5.0, 6.0, one) + count(&arrivals, 6.5, 7.0, one);
+    assert_eq!(r.failed_requests, failed);
+    assert_eq!(r.layers[0].skipped, skipped);
+    let refills = refills(&arrivals, 6.5, |s| s != 1) + refills(&arrivals, 7.0, one);
+    assert_eq!(r.layers[0].misses, base.layers[0].misses + refills);
+    assert_eq!(
+        r.layers[0].hits,
+        base.layers[0].hits - failed - skipped - refills
+    );
+}
+
+/// A node down takes no write either: under `write_through` (20% writes, which go to
+/// the database and then store their version in every cache), the writes of the window
+/// to shard 1's keys are not stored there, so after 6 s each of its keys misses once
+/// unless its first request is a write (the base run, warm, never misses after 2 s).
+/// The writes themselves do not fail: they do not pass through Redis.
+#[test]
+fn a_node_down_is_not_stored_into_by_writes() {
+    let scenario = |faults: &str| {
+        shards(faults).replace(
+            "rate = 1000.0",
+            "rate = 1000.0\n        write_ratio = 0.2\n        write_strategy = \"write_through\"",
+        )
+    };
+    let base = run(&scenario(""));
+    let r = run(&scenario(&shard_down(1, 5.0, 1.0, false)));
+    let arrivals = routed(&plan(&scenario("")));
+    let one = |s: u32| s == 1;
+    let written = arrivals
+        .iter()
+        .filter(|a| a.write && a.shard == 1 && a.t >= SimTime::from_secs_f64(5.0))
+        .filter(|a| a.t < SimTime::from_secs_f64(6.0))
+        .count();
+    assert!(written > 20, "{written} writes to the down shard");
+    assert_eq!(r.failed_requests, count(&arrivals, 5.0, 6.0, one));
+    let after = refills(&arrivals, 6.0, one);
+    assert!(after > 5, "{after}");
+    assert_eq!(r.origin.reads, base.origin.reads + after);
+}
+
+/// Round-robin instances: with instance 2 of 4 down, the load balancer still sends it
+/// every fourth read reaching the layer, so exactly the reads of the window whose
+/// arrival index is 2 modulo 4 fail (the indices come from the time series: every read
+/// reaches the L1 first, at its arrival).
+#[test]
+fn one_round_robin_instance_down_fails_every_fourth_read() {
+    let r = run(r#"
+        name = "instance-outage"
+        seed = 14
+        duration_s = 4
+        [workload]
+        keys = 100
+        rate = 1000.0
+        [[layers]]
+        name = "l1"
+        kind = "in_process"
+        instances = 4
+        balancer = "round_robin"
+        capacity = 100
+        latency = { dist = "constant", ms = 0 }
+        [[layers]]
+        name = "db"
+        kind = "database"
+        latency = { dist = "constant", ms = 1 }
+        [metrics]
+        bucket_s = 1
+        [[faults]]
+        layer = "l1"
+        node = 2
+        start_s = 2
+        duration_s = 1
+        "#);
+    let before = requests_between(&r, 0.0, 2.0);
+    let window = before..before + requests_between(&r, 2.0, 3.0);
+    let want = window.filter(|i| i % 4 == 2).count() as u64;
+    assert!(want > 200, "{want}");
+    assert_eq!(r.failed_requests, want);
+    assert_eq!(r.layers[0].failed, want);
+}
+
 /// The database down for a second: without a defence, every read that misses Redis in
 /// the window fails (about one per key per TTL of 1 s, plus a herd of 1 ms). With
 /// `stale_if_error` and a window of 10 s, each of those finds its key's copy expired
@@ -352,10 +613,30 @@ fn fault_and_write_keys_are_validated_by_name() {
     );
     let e = bad(outage("db", true, r#"{ mode = "none" }"#));
     assert!(e.contains("faults[0].fallback"), "{e}");
+    // `outage`'s Redis is one node: node 0 is the layer itself, node 2 does not exist.
     let e = bad(outage("redis", true, r#"{ mode = "none" }"#)
         .replace("start_s = 5", "start_s = 5\n        node = 2"));
     assert!(
-        e.contains("faults[0].node") && e.contains("not modelled yet"),
+        e.contains("faults[0].node") && e.contains("is 2") && e.contains("only 0"),
+        "{e}"
+    );
+    let e = bad(shards(&shard_down(4, 5.0, 1.0, true)));
+    assert!(
+        e.contains("faults[0].node") && e.contains("`shards = 4`") && e.contains("0 to 3"),
+        "{e}"
+    );
+    let e = bad(shards(
+        &shard_down(0, 5.0, 1.0, false).replace("\"redis\"", "\"db\""),
+    ));
+    assert!(
+        e.contains("faults[0].node") && e.contains("database"),
+        "{e}"
+    );
+    let wb = write_back(10, "").replace("kind = \"redis\"", "kind = \"redis\"\n        shards = 2")
+        + &shard_down(1, 5.0, 1.0, true);
+    let e = bad(wb);
+    assert!(
+        e.contains("faults[0].node") && e.contains("write_back"),
         "{e}"
     );
     let e = bad(write_back(0, ""));
