@@ -1405,7 +1405,9 @@ impl<'p> Engine<'p> {
             herd = n > 1;
             if measured {
                 self.m.origin.reads += 1;
-                self.m.origin.request_bytes += u64::from(size);
+                if self.http {
+                    self.m.origin.request_bytes += u64::from(size);
+                }
                 self.m.origin.herd_requests += u64::from(herd);
                 self.m.origin.herd_events += u64::from(n == self.plan.herd_threshold);
                 self.m.origin.peak_key_concurrency = self.m.origin.peak_key_concurrency.max(n);
@@ -1574,11 +1576,17 @@ impl<'p> Engine<'p> {
             } else {
                 u32::from(consulted)
             };
-            let resident = layer.peek(node, key).map(|(v, _)| v);
+            let validated = r.not_modified && j >= r.cond_from as usize;
+            // Only these need the resident copy's version: the peek is a memory access.
+            let resident = if self.guard_fills || self.versioned || validated {
+                layer.peek(node, key).map(|(v, _)| v)
+            } else {
+                None
+            };
             if self.guard_fills && resident.is_some_and(|v| v.wrapping_sub(version) as i32 > 0) {
                 continue;
             }
-            if r.not_modified && j >= r.cond_from as usize && resident != Some(version) {
+            if validated && resident != Some(version) {
                 // A 304 has no body: it refreshes a copy of its version, stores nothing.
                 continue;
             }
