@@ -8,7 +8,7 @@
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot, vec_bytes};
 
 const T1: u8 = 0;
 const T2: u8 = 1;
@@ -48,7 +48,8 @@ impl BuildPolicy for Arc {
             t2_units: 0,
             p: 0.0,
             c: capacity.units,
-            ghosts: Ghosts::new(),
+            // |T1| + |T2| + |B1| + |B2| <= 2c: a full cache has at most c ghosts.
+            ghosts: Ghosts::with_capacity(capacity.slots_hint),
             adapted: None,
         }
     }
@@ -103,6 +104,15 @@ impl Arc {
 }
 
 impl Policy for Arc {
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(
+            self.links.heap_bytes()
+                + vec_bytes(&self.list)
+                + vec_bytes(&self.size)
+                + vec_bytes(&self.key)
+                + self.ghosts.heap_bytes(),
+        )
+    }
     #[inline]
     fn read_ahead(&self, slot: Slot) -> u32 {
         self.links.peek(slot) ^ self.list.get(slot as usize).map_or(0, |&x| x as u32)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
 
 /// S3-FIFO parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,7 +79,9 @@ impl BuildPolicy for S3Fifo {
             ghost_cap: (capacity.units as f64 * config.ghost_ratio.max(0.0)) as u64,
             threshold: config.move_to_main_threshold.min(MAX_FREQ),
             has_evicted: false,
-            ghost: Ghosts::new(),
+            ghost: Ghosts::with_capacity(
+                (capacity.slots_hint as f64 * config.ghost_ratio.max(0.0)) as usize,
+            ),
         }
     }
 }
@@ -127,6 +129,16 @@ impl S3Fifo {
 }
 
 impl Policy for S3Fifo {
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(
+            self.links.heap_bytes()
+                + vec_bytes(&self.queue)
+                + vec_bytes(&self.freq)
+                + vec_bytes(&self.size)
+                + vec_bytes(&self.key)
+                + self.ghost.heap_bytes(),
+        )
+    }
     #[inline]
     fn read_ahead(&self, slot: Slot) -> u32 {
         self.freq.get(slot as usize).map_or(0, |&x| x as u32)
