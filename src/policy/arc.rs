@@ -15,7 +15,8 @@ const T2: u8 = 1;
 const B1: usize = 0;
 const B2: usize = 1;
 
-/// ARC, 17 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
+/// ARC, 17 bytes per resident entry plus 24 per ghost (see `ghost`): 41 bytes per cached
+/// object once the directory is full (as many ghosts as entries), ghost arrays included.
 #[derive(Debug)]
 pub struct Arc {
     links: Links,

@@ -40,7 +40,8 @@ const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const MAX_FREQ: u8 = 3;
 
-/// S3-FIFO, 18 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
+/// S3-FIFO, 18 bytes per resident entry plus 24 per ghost (see `ghost`; 0.9 ghosts per
+/// entry by default, so about 40 bytes per cached object).
 #[derive(Debug)]
 pub struct S3Fifo {
     links: Links,

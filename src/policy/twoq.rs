@@ -34,7 +34,8 @@ impl Default for TwoQConfig {
 const A1IN: u8 = 0;
 const AM: u8 = 1;
 
-/// 2Q, 17 bytes per entry plus 12 per key in A1out.
+/// 2Q, 17 bytes per entry plus 24 per key in A1out (see `ghost`; Kout = 0.5 ghosts per
+/// entry by default, so 29 bytes per cached object).
 #[derive(Debug)]
 pub struct TwoQ {
     links: Links,
