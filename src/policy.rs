@@ -54,6 +54,11 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Heap bytes of `v` by its capacity, for [`Policy::heap_bytes`].
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
 /// A resident entry's position in its cache's arrays.
 pub type Slot = u32;
 
@@ -101,6 +106,11 @@ pub trait Policy {
     fn read_ahead(&self, slot: Slot) -> u32 {
         let _ = slot;
         0
+    }
+    /// Bytes of heap the policy's state holds (arrays by their capacity, ghosts
+    /// included), for memory reports; `None` for a policy that does not account it.
+    fn heap_bytes(&self) -> Option<usize> {
+        None
     }
     /// Whether `incoming`, not resident, may enter; `full` says whether admitting it
     /// means an eviction. Called once per fill of an absent key, before any eviction.
@@ -232,6 +242,9 @@ macro_rules! policies {
             #[inline]
             fn read_ahead(&self, slot: Slot) -> u32 {
                 match self { $( AnyPolicy::$variant(p) => p.read_ahead(slot), )+ }
+            }
+            fn heap_bytes(&self) -> Option<usize> {
+                match self { $( AnyPolicy::$variant(p) => p.heap_bytes(), )+ }
             }
         }
     };

@@ -574,13 +574,25 @@ pub fn replay(
     if policy.needs_future() {
         return replay_offline(source, policy, size, unit, seed);
     }
+    replay_accounted(source, policy, size, unit, seed).map(|(r, _)| r)
+}
+
+/// As [`replay`] (online policies only), also returning the heap bytes the policy's state
+/// holds at the end ([`Policy::heap_bytes`]), for `examples/replay_memory.rs`.
+pub fn replay_accounted(
+    source: &TraceSource,
+    policy: &PolicySpec,
+    size: u64,
+    unit: SizeUnit,
+    seed: u64,
+) -> Result<(ReplayResult, Option<usize>), TraceError> {
     let mut reader = source.open()?;
     // A trace has at most as many ids as records; most have far fewer, so the ahead
     // sizing stops at a million and the table grows past that.
     let ids = source.records_hint().unwrap_or(0).min(IDS_AHEAD_MAX) as usize;
     let mut cache = ReplayCache::with_ids(policy, size, unit, seed, ids);
     let tally = cache.run(reader.as_mut())?;
-    Ok(tally.result(policy, size, unit))
+    Ok((tally.result(policy, size, unit), cache.policy.heap_bytes()))
 }
 
 fn replay_offline(

@@ -415,8 +415,150 @@ impl Model for ArcModel {
     }
 }
 
+/// LIRS as in the paper (Jiang and Zhang 2002, HIR share 1%), with plain vectors and a
+/// status map: S bottom first, Q front first.
+struct LirsModel {
+    s: Vec<u32>,
+    q: Vec<u32>,
+    /// `Lir`, `Hir` (resident) or `Ghost` (non-resident, in S); absent = unknown.
+    status: HashMap<u32, LirsStatus>,
+    lir: usize,
+    lir_cap: usize,
+    cap: usize,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LirsStatus {
+    Lir,
+    Hir,
+    Ghost,
+}
+impl LirsModel {
+    fn new(cap: usize) -> Self {
+        let hir = ((cap as f64 * 0.01) as usize).max(1);
+        LirsModel {
+            s: vec![],
+            q: vec![],
+            status: HashMap::new(),
+            lir: 0,
+            lir_cap: cap.saturating_sub(hir),
+            cap,
+        }
+    }
+    fn move_to_top(&mut self, key: u32) {
+        self.s.retain(|&k| k != key);
+        self.s.push(key);
+    }
+    fn prune(&mut self) {
+        while let Some(&k) = self.s.first() {
+            if self.status.get(&k) == Some(&LirsStatus::Lir) {
+                return;
+            }
+            self.s.remove(0);
+            if self.status.get(&k) == Some(&LirsStatus::Ghost) {
+                self.status.remove(&k);
+            }
+        }
+    }
+    fn make_lir(&mut self, key: u32) {
+        self.status.insert(key, LirsStatus::Lir);
+        self.lir += 1;
+        while self.lir > self.lir_cap {
+            self.prune();
+            match self.s.first() {
+                Some(&k) if k != key => {
+                    self.s.remove(0);
+                    self.status.insert(k, LirsStatus::Hir);
+                    self.lir -= 1;
+                    self.q.push(k);
+                    self.prune();
+                }
+                _ => return,
+            }
+        }
+    }
+    fn forget_lir(&mut self, key: u32) {
+        self.s.retain(|&k| k != key);
+        self.status.remove(&key);
+        self.lir -= 1;
+        self.prune();
+    }
+    fn leave(&mut self, key: u32) {
+        if pos(&self.s, key).is_some() {
+            self.status.insert(key, LirsStatus::Ghost);
+        } else {
+            self.status.remove(&key);
+        }
+    }
+}
+impl Model for LirsModel {
+    fn get(&mut self, key: u32) -> Event {
+        match self.status.get(&key).copied() {
+            Some(LirsStatus::Lir) => {
+                self.move_to_top(key);
+                self.prune();
+                return Event::Hit;
+            }
+            Some(LirsStatus::Hir) => {
+                if pos(&self.s, key).is_some() {
+                    self.move_to_top(key);
+                    self.q.retain(|&k| k != key);
+                    self.make_lir(key);
+                } else {
+                    self.s.push(key);
+                    self.q.retain(|&k| k != key);
+                    self.q.push(key);
+                }
+                return Event::Hit;
+            }
+            _ => {}
+        }
+        let resident = self
+            .status
+            .values()
+            .filter(|&&st| st != LirsStatus::Ghost)
+            .count();
+        let mut ev = None;
+        if resident == self.cap {
+            if self.q.is_empty() {
+                let k = self.s[0];
+                self.forget_lir(k);
+                ev = Some(k);
+            } else {
+                let k = self.q.remove(0);
+                self.leave(k);
+                ev = Some(k);
+            }
+        }
+        if self.status.get(&key) == Some(&LirsStatus::Ghost) {
+            self.move_to_top(key);
+            self.make_lir(key);
+        } else if self.lir < self.lir_cap {
+            self.status.insert(key, LirsStatus::Lir);
+            self.lir += 1;
+            self.s.push(key);
+        } else {
+            self.status.insert(key, LirsStatus::Hir);
+            self.s.push(key);
+            self.q.push(key);
+        }
+        Event::Miss(ev)
+    }
+    fn remove(&mut self, key: u32) -> bool {
+        match self.status.get(&key).copied() {
+            Some(LirsStatus::Lir) => self.forget_lir(key),
+            Some(LirsStatus::Hir) => {
+                self.q.retain(|&k| k != key);
+                self.leave(key);
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
 fn model(name: &str, cap: usize) -> Box<dyn Model> {
     match name {
+        "lirs" => Box::new(LirsModel::new(cap)),
         "fifo" => Box::new(FifoModel { q: vec![], cap }),
         "lru" => Box::new(LruModel { q: vec![], cap }),
         "lfu" => Box::new(LfuModel {
@@ -500,6 +642,38 @@ model_test!(clock_matches_model, "clock", 1usize..12);
 model_test!(sieve_matches_model, "sieve", 1usize..12);
 model_test!(s3fifo_matches_model, "s3fifo", 1usize..40);
 model_test!(arc_matches_model, "arc", 1usize..16);
+model_test!(lirs_matches_model, "lirs", 1usize..40);
+
+proptest! {
+    #![proptest_config(cases())]
+    /// LIRS again over more keys, at sizes whose HIR share is 1 entry and more.
+    #[test]
+    fn lirs_matches_model_with_larger_caches(cap in 100usize..200, seq in ops(1000, true)) {
+        run("lirs", cap, &seq)?;
+    }
+}
+
+/// Issue 4's memory budget: at most 48 bytes of policy state per cached object, ghosts
+/// included, by the policy's own heap accounting, for ARC once its directory is full.
+/// (Its arrays are sized from the capacity, so this holds at any size.)
+#[test]
+fn arc_state_is_at_most_48_bytes_per_cached_object() {
+    for cap in [1_000usize, 10_000, 100_000] {
+        let mut h = Harness::new("arc", cap);
+        let mut x = 1u64;
+        for _ in 0..20 * cap {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (x >> 33) as u32;
+            // Half the requests to a hot set twice the cache, half over 100 caches' worth.
+            let span = if r & 1 == 0 { 2 } else { 100 };
+            h.get((r >> 1) % (span * cap as u32));
+        }
+        let bytes = h.policy.heap_bytes().expect("ARC accounts its heap");
+        assert!(bytes <= 48 * cap, "ARC at {cap}: {bytes} bytes");
+    }
+}
 
 proptest! {
     #![proptest_config(cases())]

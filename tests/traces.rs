@@ -145,6 +145,43 @@ fn lirs_traces_replay() {
     assert!(lirs > lru + 10.0, "lirs {lirs} vs lru {lru}");
 }
 
+/// LIRS miss counts on every LIRS-paper trace, pinned from the key-indexed implementation
+/// (before the policy's state was sized by the cache): a change to LIRS's data structures
+/// must not move a single miss.
+#[test]
+fn lirs_miss_counts_are_pinned_on_the_lirs_traces() {
+    let Some(dir) = traces() else { return };
+    const SIZES: [u64; 5] = [50, 200, 500, 1000, 2000];
+    for (name, misses) in [
+        ("2_pools", [76117, 49599, 48043, 45608, 40810]),
+        ("cpp", [4034, 1424, 1275, 1228, 1223]),
+        ("cs", [6571, 5975, 4783, 2799, 1409]),
+        ("gli", [5778, 5182, 3994, 2964, 2529]),
+        ("loop", [481049, 406698, 258495, 11490, 1011]),
+        ("multi1", [10889, 8255, 7038, 5016, 2631]),
+        ("multi2", [20801, 15911, 12930, 11012, 7601]),
+        ("multi3", [24801, 19881, 16765, 15254, 11418]),
+        ("ps", [8250, 5282, 4452, 3462, 3083]),
+        ("sprite", [118735, 73729, 32036, 16470, 11706]),
+    ] {
+        let path = dir.join(format!("lirs/{name}.trace.gz"));
+        if !path.is_file() {
+            eprintln!("skipped: {} is missing", path.display());
+            continue;
+        }
+        let src = TraceSource {
+            path,
+            format: Format::Lirs,
+            csv: Default::default(),
+        };
+        let lirs = PolicySpec::from_name("lirs").unwrap();
+        for (size, want) in SIZES.into_iter().zip(misses) {
+            let r = replay(&src, &lirs, size, SizeUnit::Entries, 1).unwrap();
+            assert_eq!(r.misses, want, "{name} at {size}");
+        }
+    }
+}
+
 /// A scenario whose workload is a trace (`workload.trace`), with one LRU layer and an
 /// origin that answers before the next request arrives: the layer sees exactly the
 /// requests `tiersim replay` sees, so its hit count must equal the replay's.

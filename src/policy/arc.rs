@@ -8,14 +8,15 @@
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot, vec_bytes};
 
 const T1: u8 = 0;
 const T2: u8 = 1;
 const B1: usize = 0;
 const B2: usize = 1;
 
-/// ARC, 17 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
+/// ARC, 17 bytes per resident entry plus 24 per ghost (see `ghost`): 41 bytes per cached
+/// object once the directory is full (as many ghosts as entries), ghost arrays included.
 #[derive(Debug)]
 pub struct Arc {
     links: Links,
@@ -48,7 +49,8 @@ impl BuildPolicy for Arc {
             t2_units: 0,
             p: 0.0,
             c: capacity.units,
-            ghosts: Ghosts::new(),
+            // |T1| + |T2| + |B1| + |B2| <= 2c: a full cache has at most c ghosts.
+            ghosts: Ghosts::with_capacity(capacity.slots_hint),
             adapted: None,
         }
     }
@@ -103,6 +105,15 @@ impl Arc {
 }
 
 impl Policy for Arc {
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(
+            self.links.heap_bytes()
+                + vec_bytes(&self.list)
+                + vec_bytes(&self.size)
+                + vec_bytes(&self.key)
+                + self.ghosts.heap_bytes(),
+        )
+    }
     #[inline]
     fn read_ahead(&self, slot: Slot) -> u32 {
         self.links.peek(slot) ^ self.list.get(slot as usize).map_or(0, |&x| x as u32)

@@ -4,51 +4,92 @@
 //! return. A ghost outlives the slot its entry had, so ghosts are found by *key*, and one
 //! key sits in at most one of the `N` lists.
 //!
-//! Layout, and why: each list is a ring of `(key, size)` in FIFO order, and a small
-//! open-addressing set maps a ghost's key to its list and ring position. Both grow with
-//! the number of ghosts (bounded by the cache's capacity in every policy using them), not
-//! with the key space: an earlier version kept links and sizes in arrays over every key
-//! ever seen, which cost 13 bytes per key (13 KB per cached entry for a cache of 0.1% of
-//! a 1M-key trace) and a cache miss in a multi-megabyte array at every ghost operation.
-//! A ghost removed from the middle of its list (a ghost hit) is only marked dead in its
-//! ring; `pop_front` skips dead marks, and a ring with more dead marks than ghosts is
-//! compacted, so a ring holds at most about twice its ghosts.
-//! Cost per ghost: 8 bytes in the ring (16 with dead marks) and 8 bytes per set bucket at
-//! a load of 3/8 to 3/4, so about 19 to 37 bytes.
+//! Layout, and why. Every ghost is one 20-byte node `(prev, next, key, size, chain)` in an
+//! arena; the `N` lists are doubly linked through it, and freed nodes are reused (a free
+//! chain), so the arena holds as many nodes as there were ever ghosts at once. Keys are
+//! found by hashing to one of [`Chains`]' bucket heads, 4 bytes each, one bucket per
+//! ghost, and following `chain` through the nodes of that bucket. Both are sized up front
+//! from the policy's bound on its ghosts (a capacity's worth, or a share of it) and grow
+//! only past it, with byte-sized caches of small objects.
+//!
+//! Cost per ghost: 24 bytes when a policy holds the ghosts it was sized for. Earlier
+//! versions cost more. Arrays over every key ever seen took 13 bytes per *key* (13 KB
+//! per cached entry for a cache of 0.1% of a 1M-key trace). Then a ring of `(key, size)`
+//! per list, with dead marks for ghosts removed from the middle, and an open-addressing
+//! index of `(key, ring position)` took about 44 bytes a ghost in ARC: dead marks kept a
+//! ring up to twice its ghosts, and power-of-two tables and rings grown by doubling are
+//! half empty after they grow. An open-addressing index sized to the bound (load 3/4)
+//! was as small as the chains but slower: at that load its probe runs and the backward
+//! shifts of its deletions took a fifth of an ARC replay. With chains, a lookup follows
+//! one node on average and a deletion moves nothing.
+//!
+//! Only the head and tail of a list are found through the list; a node's `prev` is read
+//! only when it is not the head and its `next` only when it is not the tail, so popping
+//! the oldest ghost writes nothing in the list but its head.
 
-use std::collections::VecDeque;
+/// The "no node" marker.
+const NIL: u32 = u32::MAX;
 
-/// A ghost in its ring: the key and the size it had; `size == DEAD` marks a removed one.
+/// A ghost: its neighbours in its list (towards the oldest and the newest end), its key,
+/// the size it had, and its list (top two bits) with the next node of its hash chain.
 #[derive(Clone, Copy, Debug)]
-struct Ghost {
+struct Node {
+    prev: u32,
+    next: u32,
     key: u32,
     size: u32,
+    chain: u32,
 }
 
-const DEAD: u32 = u32::MAX;
+/// Node numbers take the low 30 bits of `chain`; the top two bits name the list.
+const NODE_BITS: u32 = 30;
+const NODE_MASK: u32 = (1 << NODE_BITS) - 1;
 
-/// Ring positions are kept modulo 2^30 in the set; the top two bits name the list.
-const POS_BITS: u32 = 30;
-const POS_MASK: u32 = (1 << POS_BITS) - 1;
+impl ChainNodes for Vec<Node> {
+    #[inline(always)]
+    fn key(&self, n: u32) -> u32 {
+        self[n as usize].key
+    }
+    #[inline(always)]
+    fn chain(&self, n: u32) -> u32 {
+        let c = self[n as usize].chain & NODE_MASK;
+        if c == NODE_MASK { NIL } else { c }
+    }
+    #[inline(always)]
+    fn set_chain(&mut self, n: u32, to: u32) {
+        let c = &mut self[n as usize].chain;
+        *c = (*c & !NODE_MASK) | (to & NODE_MASK);
+    }
+}
 
-/// `N` ghost lists sharing one key set.
+/// `N` ghost lists sharing one key index.
 #[derive(Debug)]
 pub(crate) struct Ghosts<const N: usize> {
-    set: KeySet,
-    rings: [VecDeque<Ghost>; N],
-    /// The ring position (modulo 2^30) of each ring's front.
+    index: Chains,
+    nodes: Vec<Node>,
+    /// The first free node; free nodes chain through `next`.
+    free: u32,
+    /// The oldest node of each list, or `NIL`.
     heads: [u32; N],
+    /// The newest node of each list, or `NIL`.
+    tails: [u32; N],
     live: [u32; N],
     units: [u64; N],
 }
 
 impl<const N: usize> Ghosts<N> {
-    pub(crate) fn new() -> Self {
+    /// Empty lists, sized for `ghosts` keys in all before anything grows, plus one: the
+    /// policies push a ghost before they trim the lists back to their bound (ARC's
+    /// REPLACE runs before the returning key leaves its ghost list).
+    pub(crate) fn with_capacity(ghosts: usize) -> Self {
         const { assert!(N <= 4, "the list index takes two bits") };
+        let ghosts = ghosts + 1;
         Ghosts {
-            set: KeySet::default(),
-            rings: std::array::from_fn(|_| VecDeque::new()),
-            heads: [0; N],
+            index: Chains::with_capacity(ghosts),
+            nodes: Vec::with_capacity(ghosts),
+            free: NIL,
+            heads: [NIL; N],
+            tails: [NIL; N],
             live: [0; N],
             units: [0; N],
         }
@@ -57,7 +98,8 @@ impl<const N: usize> Ghosts<N> {
     /// The list holding `key`, if any.
     #[inline]
     pub(crate) fn find(&self, key: u32) -> Option<usize> {
-        self.set.get(key).map(|tag| (tag >> POS_BITS) as usize)
+        let n = self.index.find(key, &self.nodes);
+        (n != NIL).then(|| (self.nodes[n as usize].chain >> NODE_BITS) as usize)
     }
 
     /// Total size of the keys in list `i`.
@@ -76,10 +118,31 @@ impl<const N: usize> Ghosts<N> {
     #[inline]
     pub(crate) fn push(&mut self, i: usize, key: u32, size: u32) {
         debug_assert!(self.find(key).is_none(), "key {key} is already a ghost");
-        let ring = &mut self.rings[i];
-        let pos = self.heads[i].wrapping_add(ring.len() as u32) & POS_MASK;
-        ring.push_back(Ghost { key, size });
-        self.set.insert(key, (i as u32) << POS_BITS | pos);
+        let tail = self.tails[i];
+        let node = Node {
+            prev: tail,
+            next: NIL,
+            key,
+            size,
+            chain: (i as u32) << NODE_BITS | NODE_MASK,
+        };
+        let n = if self.free != NIL {
+            let n = self.free;
+            self.free = self.nodes[n as usize].next;
+            self.nodes[n as usize] = node;
+            n
+        } else {
+            assert!(self.nodes.len() < NODE_MASK as usize, "too many ghosts");
+            self.nodes.push(node);
+            (self.nodes.len() - 1) as u32
+        };
+        if tail == NIL {
+            self.heads[i] = n;
+        } else {
+            self.nodes[tail as usize].next = n;
+        }
+        self.tails[i] = n;
+        self.index.insert(n, &mut self.nodes);
         self.live[i] += 1;
         self.units[i] += size as u64;
     }
@@ -87,33 +150,61 @@ impl<const N: usize> Ghosts<N> {
     /// Forgets `key` if it is a ghost; returns the list it was in.
     #[inline]
     pub(crate) fn remove(&mut self, key: u32) -> Option<usize> {
-        let tag = self.set.remove(key)?;
-        let i = (tag >> POS_BITS) as usize;
-        let at = ((tag & POS_MASK).wrapping_sub(self.heads[i]) & POS_MASK) as usize;
-        let g = &mut self.rings[i][at];
-        debug_assert_eq!(g.key, key);
-        self.units[i] -= g.size as u64;
-        g.size = DEAD;
-        self.live[i] -= 1;
-        if self.rings[i].len() > 2 * self.live[i] as usize + 64 {
-            self.compact(i);
+        let n = self.index.find(key, &self.nodes);
+        if n == NIL {
+            return None;
         }
+        let Node {
+            prev,
+            next,
+            size,
+            chain,
+            ..
+        } = self.nodes[n as usize];
+        let i = (chain >> NODE_BITS) as usize;
+        // A head's `prev` may be stale (see `pop_front`): read it only below the head.
+        let head = n == self.heads[i];
+        if head {
+            self.heads[i] = next;
+        } else {
+            self.nodes[prev as usize].next = next;
+        }
+        if n == self.tails[i] {
+            self.tails[i] = if head { NIL } else { prev };
+        } else {
+            self.nodes[next as usize].prev = prev;
+        }
+        self.release(i, n, size);
         Some(i)
     }
 
     /// Forgets the oldest key of list `i`; returns it.
     #[inline]
     pub(crate) fn pop_front(&mut self, i: usize) -> Option<u32> {
-        while let Some(g) = self.rings[i].pop_front() {
-            self.heads[i] = self.heads[i].wrapping_add(1) & POS_MASK;
-            if g.size != DEAD {
-                self.set.remove(g.key);
-                self.live[i] -= 1;
-                self.units[i] -= g.size as u64;
-                return Some(g.key);
-            }
+        let n = self.heads[i];
+        if n == NIL {
+            return None;
         }
-        None
+        let Node {
+            next, key, size, ..
+        } = self.nodes[n as usize];
+        // The new head's `prev` still names `n`; it is never read while it is the head.
+        self.heads[i] = next;
+        if n == self.tails[i] {
+            self.tails[i] = NIL;
+        }
+        self.release(i, n, size);
+        Some(key)
+    }
+
+    /// Unhashes node `n` of list `i` and frees it.
+    #[inline]
+    fn release(&mut self, i: usize, n: u32, size: u32) {
+        self.index.remove(n, &mut self.nodes);
+        self.nodes[n as usize].next = self.free;
+        self.free = n;
+        self.live[i] -= 1;
+        self.units[i] -= size as u64;
     }
 
     /// Drops the oldest keys of list `i` until its size is at most `max_units`.
@@ -122,158 +213,134 @@ impl<const N: usize> Ghosts<N> {
         while self.units[i] > max_units && self.pop_front(i).is_some() {}
     }
 
-    /// Drops the dead marks of ring `i` and renumbers its ghosts from its head.
-    #[cold]
-    fn compact(&mut self, i: usize) {
-        let ring = &mut self.rings[i];
-        ring.retain(|g| g.size != DEAD);
-        for (n, g) in ring.iter().enumerate() {
-            let pos = self.heads[i].wrapping_add(n as u32) & POS_MASK;
-            self.set.insert(g.key, (i as u32) << POS_BITS | pos);
-        }
-    }
-
     /// Bytes held, for memory reports.
-    #[allow(dead_code)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.set.heap_bytes()
-            + self
-                .rings
-                .iter()
-                .map(|r| r.capacity() * std::mem::size_of::<Ghost>())
-                .sum::<usize>()
+        self.index.heap_bytes() + super::vec_bytes(&self.nodes)
     }
 
     /// The keys of list `i`, oldest first, for white-box tests.
     #[cfg(test)]
     pub(crate) fn to_vec(&self, i: usize) -> Vec<u32> {
-        self.rings[i]
-            .iter()
-            .filter(|g| g.size != DEAD)
-            .map(|g| g.key)
-            .collect()
+        let mut v = Vec::new();
+        let mut n = self.heads[i];
+        while n != NIL {
+            let node = self.nodes[n as usize];
+            v.push(node.key);
+            n = if n == self.tails[i] { NIL } else { node.next };
+        }
+        v
     }
 }
 
-/// A `u32 -> u32` map by open addressing with linear probing and backward-shift deletion
-/// (no tombstones, so probe lengths stay short under constant churn).
+/// The nodes a [`Chains`] index threads its hash chains through: each has a key and the
+/// next node of its chain (`NIL` at the end).
+pub(crate) trait ChainNodes {
+    /// The key of node `n`.
+    fn key(&self, n: u32) -> u32;
+    /// The node after `n` in its chain, or `NIL`.
+    fn chain(&self, n: u32) -> u32;
+    /// Sets the node after `n` in its chain.
+    fn set_chain(&mut self, n: u32, to: u32);
+}
+
+/// A key index by separate chaining, its chains threaded through the caller's nodes:
+/// 4 bytes of bucket head per bucket and one link per node, at most one key per bucket
+/// on average. The bucket count is any integer (a key's bucket is the high half of its
+/// 32-bit hash times the count), so it follows the caller's bound, not the next power of
+/// two.
 #[derive(Debug)]
-struct KeySet {
-    /// `(key, value)`; `key == FREE` marks an empty bucket.
-    buckets: Vec<(u32, u32)>,
-    shift: u32,
+pub(crate) struct Chains {
+    heads: Vec<u32>,
     len: usize,
 }
 
-const FREE: u32 = u32::MAX;
-
-impl Default for KeySet {
-    fn default() -> Self {
-        KeySet {
-            buckets: vec![(FREE, 0); 16],
-            shift: 32 - 4,
+impl Chains {
+    /// An index of `keys` buckets, holding that many keys before it grows.
+    pub(crate) fn with_capacity(keys: usize) -> Self {
+        Chains {
+            heads: vec![NIL; keys.max(16)],
             len: 0,
         }
     }
-}
 
-impl KeySet {
     #[inline(always)]
-    fn home(&self, key: u32) -> usize {
-        (key.wrapping_mul(0x9E37_79B9) >> self.shift) as usize
+    fn bucket(&self, key: u32) -> usize {
+        let h = key.wrapping_mul(0x9E37_79B9);
+        ((h as u64 * self.heads.len() as u64) >> 32) as usize
     }
 
-    #[inline(always)]
-    fn mask(&self) -> usize {
-        self.buckets.len() - 1
-    }
-
-    /// The bucket holding `key`, or the free bucket where it would go.
-    #[inline(always)]
-    fn probe(&self, key: u32) -> usize {
-        let mut i = self.home(key);
-        loop {
-            let k = self.buckets[i].0;
-            if k == key || k == FREE {
-                return i;
-            }
-            i = (i + 1) & self.mask();
+    /// The node holding `key`, or `NIL`.
+    #[inline]
+    pub(crate) fn find(&self, key: u32, nodes: &impl ChainNodes) -> u32 {
+        let mut n = self.heads[self.bucket(key)];
+        while n != NIL && nodes.key(n) != key {
+            n = nodes.chain(n);
         }
+        n
     }
 
+    /// Adds node `n`, whose key is not in the index.
     #[inline]
-    fn get(&self, key: u32) -> Option<u32> {
-        let (k, v) = self.buckets[self.probe(key)];
-        (k == key).then_some(v)
-    }
-
-    /// Inserts or overwrites.
-    #[inline]
-    fn insert(&mut self, key: u32, value: u32) {
-        debug_assert_ne!(key, FREE);
-        let i = self.probe(key);
-        if self.buckets[i].0 == FREE {
-            if (self.len + 1) * 4 > self.buckets.len() * 3 {
-                self.grow();
-                return self.insert(key, value);
-            }
-            self.len += 1;
+    pub(crate) fn insert(&mut self, n: u32, nodes: &mut impl ChainNodes) {
+        if self.len >= self.heads.len() {
+            self.grow(nodes);
         }
-        self.buckets[i] = (key, value);
+        let b = self.bucket(nodes.key(n));
+        nodes.set_chain(n, self.heads[b]);
+        self.heads[b] = n;
+        self.len += 1;
     }
 
+    /// Removes node `n`, which is in the index.
     #[inline]
-    fn remove(&mut self, key: u32) -> Option<u32> {
-        let mut i = self.probe(key);
-        let (k, v) = self.buckets[i];
-        if k != key {
-            return None;
+    pub(crate) fn remove(&mut self, n: u32, nodes: &mut impl ChainNodes) {
+        let b = self.bucket(nodes.key(n));
+        let after = nodes.chain(n);
+        let mut m = self.heads[b];
+        if m == n {
+            self.heads[b] = after;
+        } else {
+            loop {
+                let c = nodes.chain(m);
+                if c == n {
+                    nodes.set_chain(m, after);
+                    break;
+                }
+                m = c;
+            }
         }
         self.len -= 1;
-        // Backward shift: move later members of the run into the hole when their home
-        // does not lie cyclically in (hole, their position].
-        let mask = self.mask();
-        let mut j = i;
-        loop {
-            j = (j + 1) & mask;
-            let kj = self.buckets[j].0;
-            if kj == FREE {
-                break;
-            }
-            let h = self.home(kj);
-            if (j.wrapping_sub(h) & mask) >= (j.wrapping_sub(i) & mask) {
-                self.buckets[i] = self.buckets[j];
-                i = j;
-            }
-        }
-        self.buckets[i] = (FREE, 0);
-        Some(v)
     }
 
     #[cold]
-    fn grow(&mut self) {
-        let old = std::mem::take(&mut self.buckets);
-        let n = old.len() * 2;
-        self.buckets = vec![(FREE, 0); n];
-        self.shift = 32 - n.trailing_zeros();
-        for (k, v) in old.into_iter().filter(|b| b.0 != FREE) {
-            let i = self.probe(k);
-            self.buckets[i] = (k, v);
+    fn grow(&mut self, nodes: &mut impl ChainNodes) {
+        let n = self.heads.len() * 2;
+        let old = std::mem::replace(&mut self.heads, vec![NIL; n]);
+        for mut n in old {
+            while n != NIL {
+                let c = nodes.chain(n);
+                let b = self.bucket(nodes.key(n));
+                nodes.set_chain(n, self.heads[b]);
+                self.heads[b] = n;
+                n = c;
+            }
         }
     }
 
-    fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<(u32, u32)>()
+    /// Bytes held, for memory reports.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        super::vec_bytes(&self.heads)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
 
     #[test]
     fn keys_move_between_lists_and_trim_by_size() {
-        let mut g = Ghosts::<2>::new();
+        let mut g = Ghosts::<2>::with_capacity(4);
         g.push(0, 7, 3);
         g.push(0, 2, 1);
         g.push(1, 100, 5);
@@ -294,7 +361,7 @@ mod tests {
     #[test]
     fn matches_a_naive_model_under_churn() {
         // Pushes, middle removals (dead marks, compaction) and pops against VecDeques.
-        let mut g = Ghosts::<2>::new();
+        let mut g = Ghosts::<2>::with_capacity(4);
         let mut model: [VecDeque<u32>; 2] = [VecDeque::new(), VecDeque::new()];
         let mut x = 12345u64;
         for _ in 0..200_000 {

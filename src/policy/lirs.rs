@@ -6,13 +6,31 @@
 //! to improve buffer cache performance", SIGMETRICS 2002. HIR entries get 1% of the cache
 //! (at least one unit), as in the paper's experiments and libCacheSim's `LIRS`.
 //!
-//! S and Q hold keys, not slots, because a non-resident HIR key has no slot; the per-key
-//! arrays cost 22 bytes per key ever seen and nothing per request.
+//! Layout, and why. State is kept for resident entries, by slot, and for the
+//! non-resident HIR keys in S (the *ghosts*), in an arena found through a small key
+//! index: memory follows the cache and its stack, not the key space. (An earlier version
+//! kept arrays over every key ever seen, 22 bytes a key: 22 KB per cached object for a
+//! cache of 0.1% of a 1M-key trace, and a cache miss in a 22 MB array per request.)
+//! S links both kinds through one id space (a slot, or a ghost number with the top bit
+//! set); an entry that leaves the cache while in S is replaced in S by a ghost at the
+//! same position, so the stack's order, and every result, is that of the paper's
+//! algorithm. Cost: 25 bytes per resident entry (S and Q links, key, size, flags) and
+//! 20 per ghost (S links, key, hash chain, and a 4-byte bucket: see `ghost::Chains`).
+//!
+//! S is not bounded here beyond the paper's pruning, so the ghosts in it are as many as
+//! the trace makes them. On the replay bench's Zipf(1.0) trace over 1M keys that is
+//! several per cached object for a small cache: the policy's heap is about 185, 105 and
+//! 65 bytes per cached object at 0.1%, 1% and 10% of the keys (its arrays by capacity;
+//! `examples/replay_memory.rs`), above issue 4's 48. Bounding the ghosts changes
+//! results: the authors' `lirs.c` has an optional limit on S (`MAX_S_LEN`, off by
+//! default), and libCacheSim's `LIRS.c` (`limitStack`) drops the oldest non-resident
+//! keys while S holds more than twice the cache. We keep the exact algorithm.
 
 use serde::{Deserialize, Serialize};
 
+use super::ghost::{ChainNodes, Chains};
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
 
 /// LIRS parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,25 +46,59 @@ impl Default for LirsConfig {
     }
 }
 
-const UNKNOWN: u8 = 0;
+/// A resident entry's flags: its status, and whether it is in S.
 const LIR: u8 = 1;
-const HIR_RESIDENT: u8 = 2;
-const HIR_GHOST: u8 = 3;
+const IN_STACK: u8 = 2;
 
-/// LIRS over key-indexed stack and queue links.
+/// An S id with this bit is a ghost's number; without, a resident slot.
+const GHOST: u32 = 1 << 31;
+
+const PREV: usize = 0;
+const NEXT: usize = 1;
+
+/// A non-resident HIR key in S: its links in S, the key, and the next ghost in its
+/// hash chain.
+#[derive(Clone, Copy, Debug)]
+struct Ghost {
+    link: [u32; 2],
+    key: u32,
+    chain: u32,
+}
+
+impl ChainNodes for Vec<Ghost> {
+    #[inline(always)]
+    fn key(&self, n: u32) -> u32 {
+        self[n as usize].key
+    }
+    #[inline(always)]
+    fn chain(&self, n: u32) -> u32 {
+        self[n as usize].chain
+    }
+    #[inline(always)]
+    fn set_chain(&mut self, n: u32, to: u32) {
+        self[n as usize].chain = to;
+    }
+}
+
+/// LIRS over slot-indexed resident state and an arena of ghosts.
 #[derive(Debug)]
 pub struct Lirs {
-    stack_links: Links,
+    /// S links of resident slots (`[prev, next]`, towards the bottom and the top).
+    stack_links: Vec<[u32; 2]>,
+    /// Recency stack S over ids: head is the bottom, tail the top.
+    bottom: u32,
+    top: u32,
+    /// Resident HIR queue Q over slots: front is the next victim.
     queue_links: Links,
-    /// Recency stack S: front is the bottom.
-    stack: List,
-    /// Resident HIR queue Q: front is the next victim.
     queue: List,
-    status: Vec<u8>,
-    in_stack: Vec<bool>,
+    flags: Vec<u8>,
     size: Vec<u32>,
-    slot_of: Vec<Slot>,
-    key_of: Vec<u32>,
+    key: Vec<u32>,
+    ghosts: Vec<Ghost>,
+    /// The first free ghost; free ghosts chain through `link[NEXT]`.
+    free_ghost: u32,
+    /// Ghost keys to ghost numbers.
+    index: Chains,
     lir_units: u64,
     lir_cap: u64,
 }
@@ -55,16 +107,20 @@ impl BuildPolicy for Lirs {
     type Config = LirsConfig;
     fn build(config: &LirsConfig, capacity: Capacity, _seed: u64) -> Self {
         let hir = ((capacity.units as f64 * config.hir_ratio.clamp(0.0, 1.0)) as u64).max(1);
+        let n = capacity.slots_hint;
         Lirs {
-            stack_links: Links::default(),
-            queue_links: Links::default(),
-            stack: List::default(),
+            stack_links: Vec::with_capacity(n),
+            bottom: NIL,
+            top: NIL,
+            queue_links: Links::with_capacity(n),
             queue: List::default(),
-            status: Vec::new(),
-            in_stack: Vec::new(),
-            size: Vec::new(),
-            slot_of: Vec::new(),
-            key_of: Vec::with_capacity(capacity.slots_hint),
+            flags: Vec::with_capacity(n),
+            size: Vec::with_capacity(n),
+            key: Vec::with_capacity(n),
+            // The ghosts are as many as the trace makes them; start at a cache's worth.
+            ghosts: Vec::with_capacity(n),
+            free_ghost: NIL,
+            index: Chains::with_capacity(n),
             lir_units: 0,
             lir_cap: capacity.units.saturating_sub(hir),
         }
@@ -72,154 +128,307 @@ impl BuildPolicy for Lirs {
 }
 
 impl Lirs {
-    fn ensure_key(&mut self, key: u32) {
-        let k = key as usize;
-        if k >= self.status.len() {
-            let n = (k + 1).max(self.status.len() * 2);
-            self.status.resize(n, UNKNOWN);
-            self.in_stack.resize(n, false);
-            self.size.resize(n, 0);
-            self.slot_of.resize(n, NIL);
+    #[inline(always)]
+    fn link(&self, id: u32) -> [u32; 2] {
+        if id & GHOST == 0 {
+            self.stack_links[id as usize]
+        } else {
+            self.ghosts[(id & !GHOST) as usize].link
         }
     }
 
-    /// Removes HIR keys from the bottom of S until a LIR key is there.
+    #[inline(always)]
+    fn set_link(&mut self, id: u32, end: usize, to: u32) {
+        if id & GHOST == 0 {
+            self.stack_links[id as usize][end] = to;
+        } else {
+            self.ghosts[(id & !GHOST) as usize].link[end] = to;
+        }
+    }
+
+    /// Unlinks `id` from S.
+    #[inline]
+    fn stack_remove(&mut self, id: u32) {
+        let [p, n] = self.link(id);
+        if p == NIL {
+            self.bottom = n;
+        } else {
+            self.set_link(p, NEXT, n);
+        }
+        if n == NIL {
+            self.top = p;
+        } else {
+            self.set_link(n, PREV, p);
+        }
+    }
+
+    /// Pushes the resident `slot`, not in S, on the top of S.
+    #[inline]
+    fn stack_push(&mut self, slot: Slot) {
+        self.stack_links[slot as usize] = [self.top, NIL];
+        if self.top == NIL {
+            self.bottom = slot;
+        } else {
+            self.set_link(self.top, NEXT, slot);
+        }
+        self.top = slot;
+    }
+
+    /// Moves the resident `slot`, in S, to the top of S.
+    #[inline]
+    fn stack_move_to_top(&mut self, slot: Slot) {
+        if self.top != slot {
+            self.stack_remove(slot);
+            self.stack_push(slot);
+        }
+    }
+
+    /// Puts `new` in S where `old` is, with `old`'s links (`new` not in S).
+    #[inline]
+    fn stack_replace(&mut self, old: u32, new: u32, link: [u32; 2]) {
+        let [p, n] = link;
+        if p == NIL {
+            self.bottom = new;
+        } else {
+            self.set_link(p, NEXT, new);
+        }
+        if n == NIL {
+            self.top = new;
+        } else {
+            self.set_link(n, PREV, new);
+        }
+        debug_assert_ne!(old, new);
+    }
+
+    /// The resident `slot`, in S, leaves the cache: a ghost takes its place in S.
+    fn become_ghost(&mut self, slot: Slot) {
+        let link = self.stack_links[slot as usize];
+        let key = self.key[slot as usize];
+        let ghost = Ghost {
+            link,
+            key,
+            chain: NIL,
+        };
+        let g = if self.free_ghost != NIL {
+            let g = self.free_ghost;
+            self.free_ghost = self.ghosts[g as usize].link[NEXT];
+            self.ghosts[g as usize] = ghost;
+            g
+        } else {
+            assert!(
+                self.ghosts.len() < (GHOST - 1) as usize,
+                "too many LIRS ghosts"
+            );
+            self.ghosts.push(ghost);
+            (self.ghosts.len() - 1) as u32
+        };
+        self.stack_replace(slot, g | GHOST, link);
+        self.index.insert(g, &mut self.ghosts);
+    }
+
+    /// Forgets the ghost `g`, already out of S.
+    fn free_ghost(&mut self, g: u32) {
+        self.index.remove(g, &mut self.ghosts);
+        self.ghosts[g as usize].link[NEXT] = self.free_ghost;
+        self.free_ghost = g;
+    }
+
+    /// Removes HIR entries and ghosts from the bottom of S until a LIR entry is there.
     fn prune(&mut self) {
         loop {
-            let k = self.stack.front();
-            if k == NIL || self.status[k as usize] == LIR {
+            let id = self.bottom;
+            if id == NIL {
                 return;
             }
-            self.stack.remove(&mut self.stack_links, k);
-            self.in_stack[k as usize] = false;
-            if self.status[k as usize] == HIR_GHOST {
-                self.status[k as usize] = UNKNOWN;
+            if id & GHOST == 0 {
+                let f = &mut self.flags[id as usize];
+                if *f & LIR != 0 {
+                    return;
+                }
+                *f &= !IN_STACK;
+                self.stack_remove(id);
+            } else {
+                self.stack_remove(id);
+                self.free_ghost(id & !GHOST);
             }
         }
     }
 
     /// While the LIR set is over its size, turns the bottom LIR entry of S (never `keep`)
     /// into a resident HIR entry at the end of Q.
-    fn shrink_lir(&mut self, keep: u32) {
+    fn shrink_lir(&mut self, keep: Slot) {
         while self.lir_units > self.lir_cap {
             // The bottom must be a LIR entry before it can be demoted.
             self.prune();
-            let k = self.stack.front();
-            if k == NIL || k == keep {
+            let s = self.bottom;
+            if s == NIL || s == keep {
                 return;
             }
-            let i = k as usize;
-            self.stack.remove(&mut self.stack_links, k);
-            self.in_stack[i] = false;
-            self.status[i] = HIR_RESIDENT;
+            let i = s as usize;
+            self.stack_remove(s);
+            self.flags[i] = 0;
             self.lir_units -= self.size[i] as u64;
-            self.queue.push_back(&mut self.queue_links, k);
+            self.queue.push_back(&mut self.queue_links, s);
             self.prune();
         }
     }
 
-    fn make_lir(&mut self, key: u32) {
-        let i = key as usize;
-        self.status[i] = LIR;
+    fn make_lir(&mut self, slot: Slot) {
+        let i = slot as usize;
+        self.flags[i] = LIR | IN_STACK;
         self.lir_units += self.size[i] as u64;
-        self.shrink_lir(key);
+        self.shrink_lir(slot);
+    }
+
+    fn forget_lir(&mut self, slot: Slot) {
+        self.stack_remove(slot);
+        self.flags[slot as usize] = 0;
+        self.lir_units -= self.size[slot as usize] as u64;
+        self.prune();
     }
 
     /// The keys of S (bottom first) and Q (front first), for white-box tests.
     #[cfg(test)]
     fn dump(&self) -> (Vec<u32>, Vec<u32>) {
-        (
-            self.stack.slots(&self.stack_links),
-            self.queue.slots(&self.queue_links),
-        )
+        let key = |id: u32| {
+            if id & GHOST == 0 {
+                self.key[id as usize]
+            } else {
+                self.ghosts[(id & !GHOST) as usize].key
+            }
+        };
+        let mut s = Vec::new();
+        let mut id = self.bottom;
+        while id != NIL {
+            s.push(key(id));
+            id = self.link(id)[NEXT];
+        }
+        let q = self.queue.slots(&self.queue_links);
+        (s, q.into_iter().map(key).collect())
+    }
+
+    /// What the model calls a key's status, for white-box tests.
+    #[cfg(test)]
+    fn status(&self, key: u32) -> &'static str {
+        if self.index.find(key, &self.ghosts) != NIL {
+            return "ghost";
+        }
+        let mut id = self.bottom;
+        while id != NIL {
+            if id & GHOST == 0 && self.key[id as usize] == key {
+                return if self.flags[id as usize] & LIR != 0 {
+                    "lir"
+                } else {
+                    "hir"
+                };
+            }
+            id = self.link(id)[NEXT];
+        }
+        let mut s = self.queue.front();
+        while s != NIL {
+            if self.key[s as usize] == key {
+                return "hir";
+            }
+            s = self.queue_links.next(s);
+        }
+        "unknown"
     }
 }
 
 impl Policy for Lirs {
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(
+            vec_bytes(&self.stack_links)
+                + self.queue_links.heap_bytes()
+                + vec_bytes(&self.flags)
+                + vec_bytes(&self.size)
+                + vec_bytes(&self.key)
+                + vec_bytes(&self.ghosts)
+                + self.index.heap_bytes(),
+        )
+    }
+
     #[inline]
     fn read_ahead(&self, slot: Slot) -> u32 {
-        let key = self.key_of.get(slot as usize).copied().unwrap_or(0);
-        let status = self.status.get(key as usize).map_or(0, |&x| x as u32);
-        status ^ self.stack_links.peek(key)
+        let s = slot as usize;
+        let flags = self.flags.get(s).map_or(0, |&x| x as u32);
+        flags ^ self.stack_links.get(s).map_or(0, |l| l[0] ^ l[1])
     }
+
     fn insert(&mut self, slot: Slot, access: &Access) {
         let key = access.key;
-        self.ensure_key(key);
         let s = slot as usize;
-        if s >= self.key_of.len() {
-            self.key_of.resize(s + 1, 0);
+        if s >= self.flags.len() {
+            self.flags.resize(s + 1, 0);
+            self.size.resize(s + 1, 0);
+            self.key.resize(s + 1, 0);
+            self.stack_links.resize(s + 1, [NIL; 2]);
+            self.queue_links.ensure(slot);
         }
-        self.key_of[s] = key;
-        let i = key as usize;
-        self.slot_of[i] = slot;
-        self.size[i] = access.size;
-        if self.status[i] == HIR_GHOST {
-            self.stack.move_to_back(&mut self.stack_links, key);
-            self.make_lir(key);
+        self.key[s] = key;
+        self.size[s] = access.size;
+        let g = self.index.find(key, &self.ghosts);
+        if g != NIL {
+            // A ghost in S returns: it becomes LIR, on the top of S.
+            let id = g | GHOST;
+            self.stack_remove(id);
+            self.free_ghost(g);
+            self.stack_push(slot);
+            self.make_lir(slot);
         } else if self.lir_units + access.size as u64 <= self.lir_cap {
             // Warm-up: the LIR set is not full yet.
-            self.status[i] = LIR;
+            self.flags[s] = LIR | IN_STACK;
             self.lir_units += access.size as u64;
-            self.stack.push_back(&mut self.stack_links, key);
-            self.in_stack[i] = true;
+            self.stack_push(slot);
         } else {
-            self.status[i] = HIR_RESIDENT;
-            self.stack.push_back(&mut self.stack_links, key);
-            self.in_stack[i] = true;
-            self.queue.push_back(&mut self.queue_links, key);
+            self.flags[s] = IN_STACK;
+            self.stack_push(slot);
+            self.queue.push_back(&mut self.queue_links, slot);
         }
     }
 
     fn touch(&mut self, slot: Slot, _: &Access) {
-        let key = self.key_of[slot as usize];
-        let i = key as usize;
-        if self.status[i] == LIR {
-            self.stack.move_to_back(&mut self.stack_links, key);
+        let f = self.flags[slot as usize];
+        if f & LIR != 0 {
+            self.stack_move_to_top(slot);
             self.prune();
-        } else if self.in_stack[i] {
-            self.stack.move_to_back(&mut self.stack_links, key);
-            self.queue.remove(&mut self.queue_links, key);
-            self.make_lir(key);
+        } else if f & IN_STACK != 0 {
+            self.stack_move_to_top(slot);
+            self.queue.remove(&mut self.queue_links, slot);
+            self.make_lir(slot);
         } else {
-            self.stack.push_back(&mut self.stack_links, key);
-            self.in_stack[i] = true;
-            self.queue.move_to_back(&mut self.queue_links, key);
+            self.stack_push(slot);
+            self.flags[slot as usize] = IN_STACK;
+            self.queue.move_to_back(&mut self.queue_links, slot);
         }
     }
 
     fn evict(&mut self, _: &Access) -> Slot {
-        if let Some(key) = self.queue.pop_front(&mut self.queue_links) {
-            let i = key as usize;
-            self.status[i] = if self.in_stack[i] { HIR_GHOST } else { UNKNOWN };
-            return self.slot_of[i];
+        if let Some(s) = self.queue.pop_front(&mut self.queue_links) {
+            if self.flags[s as usize] & IN_STACK != 0 {
+                self.become_ghost(s);
+            }
+            self.flags[s as usize] = 0;
+            return s;
         }
         // Only after removals can Q be empty in a full cache: evict the bottom LIR entry.
-        let key = self.stack.front();
-        assert!(key != NIL, "evict called on an empty cache");
-        self.forget_lir(key);
-        self.slot_of[key as usize]
+        let s = self.bottom;
+        assert!(s != NIL, "evict called on an empty cache");
+        self.forget_lir(s);
+        s
     }
 
     fn remove(&mut self, slot: Slot) {
-        let key = self.key_of[slot as usize];
-        let i = key as usize;
-        if self.status[i] == LIR {
-            self.forget_lir(key);
+        let f = self.flags[slot as usize];
+        if f & LIR != 0 {
+            self.forget_lir(slot);
         } else {
-            self.queue.remove(&mut self.queue_links, key);
-            self.status[i] = if self.in_stack[i] { HIR_GHOST } else { UNKNOWN };
+            self.queue.remove(&mut self.queue_links, slot);
+            if f & IN_STACK != 0 {
+                self.become_ghost(slot);
+            }
+            self.flags[slot as usize] = 0;
         }
-    }
-}
-
-impl Lirs {
-    fn forget_lir(&mut self, key: u32) {
-        let i = key as usize;
-        self.stack.remove(&mut self.stack_links, key);
-        self.in_stack[i] = false;
-        self.status[i] = UNKNOWN;
-        self.lir_units -= self.size[i] as u64;
-        self.prune();
     }
 }
 
@@ -239,17 +448,17 @@ mod tests {
         assert_eq!(p.evict(&Access::key(13)), 2);
         p.insert(2, &Access::key(13));
         assert_eq!(p.dump(), (vec![10, 11, 12, 13], vec![13]));
-        assert_eq!(p.status[12], HIR_GHOST);
+        assert_eq!(p.status(12), "ghost");
         // 12 returns while in S: it becomes LIR, and the bottom LIR (10) becomes HIR.
         assert_eq!(p.evict(&Access::key(12)), 2);
         p.insert(2, &Access::key(12));
         // 10 left S; its bottom is now the LIR key 11, so the ghost 13 above it stays.
         assert_eq!(p.dump(), (vec![11, 13, 12], vec![10]));
-        assert_eq!(p.status[10], HIR_RESIDENT);
-        assert_eq!(p.status[13], HIR_GHOST);
+        assert_eq!(p.status(10), "hir");
+        assert_eq!(p.status(13), "ghost");
         // A hit on the bottom LIR key moves it up and prunes the ghost 13.
         p.touch(1, &Access::key(11));
         assert_eq!(p.dump(), (vec![12, 11], vec![10]));
-        assert_eq!(p.status[13], UNKNOWN);
+        assert_eq!(p.status(13), "unknown");
     }
 }

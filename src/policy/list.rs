@@ -37,6 +37,11 @@ impl Links {
         }
     }
 
+    /// Heap bytes held, for memory reports.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        super::vec_bytes(&self.link)
+    }
+
     /// The links of `slot`, folded, or 0 out of range: for [`Policy::read_ahead`](super::Policy::read_ahead).
     #[inline]
     pub(crate) fn peek(&self, slot: Slot) -> u32 {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
 
 /// S3-FIFO parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,7 +40,8 @@ const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const MAX_FREQ: u8 = 3;
 
-/// S3-FIFO, 18 bytes per resident entry plus about 19 to 37 per ghost (see `ghost`).
+/// S3-FIFO, 18 bytes per resident entry plus 24 per ghost (see `ghost`; 0.9 ghosts per
+/// entry by default, so about 40 bytes per cached object).
 #[derive(Debug)]
 pub struct S3Fifo {
     links: Links,
@@ -79,7 +80,9 @@ impl BuildPolicy for S3Fifo {
             ghost_cap: (capacity.units as f64 * config.ghost_ratio.max(0.0)) as u64,
             threshold: config.move_to_main_threshold.min(MAX_FREQ),
             has_evicted: false,
-            ghost: Ghosts::new(),
+            ghost: Ghosts::with_capacity(
+                (capacity.slots_hint as f64 * config.ghost_ratio.max(0.0)) as usize,
+            ),
         }
     }
 }
@@ -127,6 +130,16 @@ impl S3Fifo {
 }
 
 impl Policy for S3Fifo {
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(
+            self.links.heap_bytes()
+                + vec_bytes(&self.queue)
+                + vec_bytes(&self.freq)
+                + vec_bytes(&self.size)
+                + vec_bytes(&self.key)
+                + self.ghost.heap_bytes(),
+        )
+    }
     #[inline]
     fn read_ahead(&self, slot: Slot) -> u32 {
         self.freq.get(slot as usize).map_or(0, |&x| x as u32)

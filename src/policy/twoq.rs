@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
 
 /// 2Q parameters, as shares of the capacity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,7 +34,8 @@ impl Default for TwoQConfig {
 const A1IN: u8 = 0;
 const AM: u8 = 1;
 
-/// 2Q, 17 bytes per entry plus 12 per key in A1out.
+/// 2Q, 17 bytes per entry plus 24 per key in A1out (see `ghost`; Kout = 0.5 ghosts per
+/// entry by default, so 29 bytes per cached object).
 #[derive(Debug)]
 pub struct TwoQ {
     links: Links,
@@ -63,12 +64,23 @@ impl BuildPolicy for TwoQ {
             a1in_units: 0,
             kin: share(config.kin),
             kout: share(config.kout),
-            a1out: Ghosts::new(),
+            a1out: Ghosts::with_capacity(
+                (capacity.slots_hint as f64 * config.kout.max(0.0)) as usize,
+            ),
         }
     }
 }
 
 impl Policy for TwoQ {
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(
+            self.links.heap_bytes()
+                + vec_bytes(&self.segment)
+                + vec_bytes(&self.size)
+                + vec_bytes(&self.key)
+                + self.a1out.heap_bytes(),
+        )
+    }
     #[inline]
     fn read_ahead(&self, slot: Slot) -> u32 {
         self.links.peek(slot) ^ self.segment.get(slot as usize).map_or(0, |&x| x as u32)
