@@ -6,7 +6,7 @@
 //!
 //! - `whole_path_clients100k_pops20_keys1M/run`: the event loop for `REQUESTS`
 //!   requests, setup excluded, element throughput = simulated requests;
-//! - `.../setup`: `Engine::new` alone (the browser arena, 34 dense per-node indexes).
+//! - `.../setup`: `Engine::new` alone (the browser arena, the per-node key indexes).
 //!
 //! After the runs it prints the process's peak resident memory (`VmHWM` in
 //! `/proc/self/status`) and the share of it the path's stores take.
@@ -18,6 +18,16 @@
 //! `setup` 165-189 ms, peak resident memory 232 MB, of which the stores take 213 MB:
 //! 64 MB of browser blocks (640 bytes per client), and 33 cache nodes of 4 MB of dense
 //! index each (1M keys) plus 24 bytes per entry of capacity (entry and LRU links).
+//!
+//! With hash indexes sized to the capacity where that is at most half a dense index
+//! (`tiersim::cache` module docs: the 8 L1 instances and the 20 PoPs; Redis and the
+//! shield stay dense), alternating with the dense-only build in one session (2 shared
+//! vCPUs, load average 1.0-1.6): `run` 1.82-2.86 s against 1.97-2.01 s for the
+//! dense-only build, the same within this machine's noise (medians 2.18 s, 0.46 M req/s,
+//! against 1.99 s, 0.50 M req/s); `setup` 77-156 ms against 107-140 ms; peak resident
+//! memory 210-257 MB against 488-506 MB in this benchmark (`tiersim run` of the
+//! quickstart: 171 MB against 268 MB). The printed store figure counts a cache sized in
+//! bytes at 16 bytes per key of the key space, an overestimate for the PoPs and shield.
 //!
 //! Below the 1M req/s target: memory bounds it. The browser and CDN state of a batch of
 //! requests is read ahead at arrival (see `Engine::read_ahead`), but the shield, app and

@@ -5,8 +5,9 @@
 //! latency and HTTP rules, never in how a node stores entries.
 //!
 //! Memory per resident entry: 16 bytes here (key, version, expiry), the policy's own
-//! state (8 bytes for LRU and FIFO, 12 for LFU), plus 4 bytes per key of the key space
-//! for the dense index.
+//! state (8 bytes for LRU and FIFO, 12 for LFU), plus the key -> slot index: either
+//! dense, 4 bytes per key of the key space, or a hash table sized to the entries, 8 bytes
+//! a bucket, 20 to 40 bytes per entry of capacity.
 //!
 //! An entry's key, version and expiry sit together in one 16-byte record rather than in
 //! three parallel vectors: a lookup reads expiry and version, an eviction the victim's
@@ -15,9 +16,58 @@
 //!
 //! The key -> slot index may hold stale slots: an eviction does not clear the victim's
 //! index cell, and a cell counts only if the slot it names holds that same key. At
-//! steady state every fill evicts, and the victim's cell is a random spot of a
-//! `4 * key_space`-byte array, a cache miss on every fill; the check instead reads the
-//! entry, which a lookup reads anyway.
+//! steady state every fill evicts, and the victim's cell is a random spot of a large
+//! array, a cache miss on every fill; the check instead reads the entry, which a lookup
+//! reads anyway.
+//!
+//! # Dense or hashed index
+//!
+//! A dense index has a cell per key of the key space, 4 MB per node over 1M keys even
+//! for a node of 10k entries. A node holding a small share of the key space uses a hash
+//! table instead ([`IndexKind`], chosen by [`Cache::new`] and [`Cache::with_meta`]):
+//! linear probing over a power of two of packed (key, slot) `u64` buckets, 2.5 to 5
+//! times the capacity, with a Fibonacci (multiplicative) hash. Its buckets go stale as
+//! dense cells do (the same entry check finds them out), so an eviction costs nothing
+//! here either; a fill that would take the used buckets past five eighths of the table
+//! rebuilds it from the live entries instead (a scan of the entries, amortized O(1) a
+//! fill). Lookups that end in an invalidation or an expiry remove their bucket at once
+//! (backward-shift deletion: no tombstones). A cache sized in bytes, whose entry count
+//! is unknown, starts at 16 buckets and doubles at a rebuild while its live entries take
+//! more than two fifths of the table.
+//!
+//! The choice, by measurement (`examples/cache_index.rs`: 8 LRU nodes over one key
+//! space, Zipf 0.9 keys scattered over it, a lookup and a fill on a miss, ns per
+//! request, best of three, two runs on a shared 2-vCPU EPYC with 512 KiB of L2 per core
+//! and 32 MiB of L3):
+//!
+//! | keys | capacity share | dense | hashed | hashed table / dense index |
+//! |---|---|---|---|---|
+//! | 10k | 0.16-1% | 13-31 ns | 30-45 ns | < 1/10 |
+//! | 10k | 5-40% | 15-25 | 17-27 | 1/3-3 |
+//! | 100k | 1% | 41-54 | 28 | 1/10 |
+//! | 100k | 5% | 42-101 | 31-56 | 1/3 |
+//! | 100k | 20% | 79-111 | 77-109 | 4/3 |
+//! | 1M | 0.1-1% | 104-171 | 32-52 | 1/15-1/100 |
+//! | 1M | 5% | 136-147 | 133-140 | 1/4 |
+//! | 1M | 10% | 124-196 | 118-185 | 1/2 |
+//! | 1M | 20-40% | 118-179 | 131-211 | 1-2 |
+//! | 4M | 0.1-1% | 110-188 | 38-149 | 1/15-1/100 |
+//! | 4M | 5% | 167-183 | 162-185 | 1/4 |
+//! | 4M | 10% | 174-200 | 200-217 | 1/2 |
+//!
+//! The hash index wins by 2-3 times where its table is a small fraction of the dense
+//! index; from about a quarter of it upwards the two are within noise, and once the
+//! table is larger than the dense index the dense one wins. So a node hashes when its
+//! table takes at most half the dense index's bytes (at most `key_space / 4` buckets,
+//! rounded down to a power of two: 128Ki buckets, 1 MiB, over 1M keys), which keeps
+//! every measured case at least as fast and saves memory in the neutral ones. Below
+//! 64Ki keys the dense index (at most 256 KiB) stays in the CPU caches, and a tiny
+//! hashed cache with a high miss ratio rebuilds often (1.5-1.8 times slower at 16 and
+//! 100 entries over 10k keys), so the dense index is always used there. A hash index of
+//! a cache sized in bytes that outgrows the bound turns dense for good. In the
+//! quickstart the L1 instances (10k entries of 1M keys) and the CDN PoPs hash; the Redis
+//! shards (100k entries: 256Ki buckets) stay dense, and so does the shield once it
+//! holds more than about 52k objects.
 //!
 //! With content classes ([`crate::http`]) a cache also keeps a [`Meta`] per slot: when
 //! the origin generated the copy (for the `Age` it passes on), which client it was
@@ -40,6 +90,220 @@ const NO_KEY: u32 = u32::MAX;
 /// The key of an orphaned entry (`versioned_keys`): resident and in the policy, but no
 /// key's lookup finds it again; it leaves when the policy evicts it.
 const ORPHAN: u32 = u32::MAX - 1;
+
+/// Which key -> slot index a [`Cache`] uses (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexKind {
+    /// One cell per key of the key space.
+    Dense,
+    /// An open-addressing hash table sized to the resident entries.
+    Hashed,
+}
+
+/// A packed bucket: the key in the high 32 bits, its slot in the low 32.
+type Bucket = u64;
+
+/// An empty bucket: its key half is `NO_KEY`, which no real key matches.
+const EMPTY: Bucket = u64::MAX;
+
+/// The fewest buckets a hash index has.
+const MIN_BUCKETS: usize = 16;
+
+/// A hash index is used only while its table takes at most `1 / DENSE_RATIO` of the
+/// dense index's bytes (4 per key); past that the dense one is used (module docs).
+const DENSE_RATIO: u64 = 2;
+
+/// Below this many keys the dense index is used whatever the capacity: it takes at
+/// most 256 KiB, stays in the CPU caches, and measured faster (module docs).
+const DENSE_BELOW: u32 = 1 << 16;
+
+/// Buckets for `live` resident keys: a power of two, at least 2.5 times `live`.
+fn buckets_for(live: u32) -> usize {
+    let b = (2 * live as usize).next_power_of_two().max(MIN_BUCKETS);
+    if 5 * live as usize > 2 * b { 2 * b } else { b }
+}
+
+/// The most buckets a hash index over `key_space` keys may have (0: none).
+fn max_buckets(key_space: u32) -> usize {
+    if key_space < DENSE_BELOW {
+        return 0;
+    }
+    // 8 bytes a bucket against 4 a key.
+    let most = (u64::from(key_space) / (2 * DENSE_RATIO)) as usize;
+    if most == 0 { 0 } else { 1 << most.ilog2() }
+}
+
+/// The key -> slot map. Either kind may name a stale slot (module docs).
+#[derive(Clone, Debug)]
+enum Index {
+    /// key -> slot, `ABSENT` when not resident.
+    Dense(Vec<Slot>),
+    Hashed(HashIndex),
+}
+
+/// Linear probing over packed (key, slot) buckets, a power of two of them. A bucket
+/// outlives its key's eviction (stale, like a dense cell) until the table is rebuilt
+/// from the live entries, when the used buckets reach five eighths of the table.
+#[derive(Clone, Debug)]
+struct HashIndex {
+    buckets: Vec<Bucket>,
+    /// `64 - log2(buckets.len())`: a key's home bucket is the top bits of its hash.
+    shift: u32,
+    /// Buckets in use, live or stale.
+    used: usize,
+    /// The key space, for a switch to a dense index.
+    key_space: u32,
+    /// The most buckets it is rebuilt to before it turns dense.
+    max_buckets: usize,
+}
+
+impl HashIndex {
+    fn new(buckets: usize, key_space: u32, max_buckets: usize) -> Self {
+        debug_assert!(buckets.is_power_of_two());
+        HashIndex {
+            buckets: vec![EMPTY; buckets],
+            shift: 64 - buckets.trailing_zeros(),
+            used: 0,
+            key_space,
+            max_buckets,
+        }
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.buckets.len() - 1
+    }
+
+    /// `key`'s home bucket: Fibonacci hashing (a multiply, the top bits).
+    #[inline]
+    fn home(&self, key: u32) -> usize {
+        (u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// `Ok(bucket)` holding `key`, or `Err(bucket)`, the empty one ending its probes.
+    #[inline]
+    fn find(&self, key: u32) -> Result<usize, usize> {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            let b = self.buckets[i];
+            if b == EMPTY {
+                return Err(i);
+            }
+            if (b >> 32) as u32 == key {
+                return Ok(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The slot `key`'s bucket names (maybe stale), or `ABSENT`.
+    #[inline]
+    fn get(&self, key: u32) -> Slot {
+        match self.find(key) {
+            Ok(i) => self.buckets[i] as Slot,
+            Err(_) => ABSENT,
+        }
+    }
+
+    /// Points `key` at `slot`; false, changing nothing, if that needs a new bucket and
+    /// the table is full (five eighths used): the caller rebuilds it.
+    #[inline]
+    fn set(&mut self, key: u32, slot: Slot) -> bool {
+        let bucket = (u64::from(key) << 32) | u64::from(slot);
+        match self.find(key) {
+            Ok(i) => self.buckets[i] = bucket,
+            Err(i) => {
+                if 8 * (self.used + 1) > 5 * self.buckets.len() {
+                    return false;
+                }
+                self.buckets[i] = bucket;
+                self.used += 1;
+            }
+        }
+        true
+    }
+
+    /// Removes `key`'s bucket if any, shifting later buckets of its run back (no
+    /// tombstones: a probe still ends at the first empty bucket).
+    #[inline]
+    fn remove(&mut self, key: u32) {
+        let Ok(mut hole) = self.find(key) else {
+            return;
+        };
+        let mask = self.mask();
+        let mut i = hole;
+        loop {
+            i = (i + 1) & mask;
+            let b = self.buckets[i];
+            if b == EMPTY {
+                break;
+            }
+            // `b` may fill the hole if the hole lies on its probe path, home ..= i.
+            let home = self.home((b >> 32) as u32);
+            if i.wrapping_sub(home) & mask >= i.wrapping_sub(hole) & mask {
+                self.buckets[hole] = b;
+                hole = i;
+            }
+        }
+        self.buckets[hole] = EMPTY;
+        self.used -= 1;
+    }
+}
+
+impl Index {
+    /// The index for a cache expected to hold `entries` of `key_space` keys: hashed if
+    /// its table would be small enough, else dense.
+    fn for_entries(entries: u32, key_space: u32) -> Self {
+        let buckets = buckets_for(entries.min(key_space));
+        let most = max_buckets(key_space);
+        if buckets <= most {
+            Index::Hashed(HashIndex::new(buckets, key_space, most))
+        } else {
+            Index::Dense(vec![ABSENT; key_space as usize])
+        }
+    }
+
+    fn key_space(&self) -> u32 {
+        match self {
+            Index::Dense(cells) => cells.len() as u32,
+            Index::Hashed(h) => h.key_space,
+        }
+    }
+
+    fn kind(&self) -> IndexKind {
+        match self {
+            Index::Dense(_) => IndexKind::Dense,
+            Index::Hashed(_) => IndexKind::Hashed,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Index::Dense(cells) => 4 * cells.len(),
+            Index::Hashed(h) => 8 * h.buckets.len(),
+        }
+    }
+
+    /// The slot `key`'s cell or bucket names: `ABSENT`, or a slot that may hold
+    /// another key now.
+    #[inline]
+    fn get(&self, key: u32) -> Slot {
+        match self {
+            Index::Dense(cells) => cells[key as usize],
+            Index::Hashed(h) => h.get(key),
+        }
+    }
+
+    /// Forgets `key`.
+    #[inline]
+    fn remove(&mut self, key: u32) {
+        match self {
+            Index::Dense(cells) => cells[key as usize] = ABSENT,
+            Index::Hashed(h) => h.remove(key),
+        }
+    }
+}
 
 /// The result of [`Cache::get`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,8 +392,8 @@ struct Entry {
 /// ```
 #[derive(Debug)]
 pub struct Cache {
-    /// key -> slot, `ABSENT` when not resident.
-    index: Vec<Slot>,
+    /// key -> slot.
+    index: Index,
     /// slot -> entry.
     entries: Vec<Entry>,
     free: Vec<Slot>,
@@ -146,9 +410,18 @@ pub struct Cache {
 impl Cache {
     /// An empty cache of `capacity` entries over the keys `0..key_space`.
     pub fn new(capacity: u32, key_space: u32, policy: AnyPolicy) -> Self {
+        Cache::with_index(
+            capacity,
+            key_space,
+            policy,
+            Index::for_entries(capacity, key_space),
+        )
+    }
+
+    fn with_index(capacity: u32, key_space: u32, policy: AnyPolicy, index: Index) -> Self {
         let reserve = capacity.min(key_space) as usize;
         Cache {
-            index: vec![ABSENT; key_space as usize],
+            index,
             entries: Vec::with_capacity(reserve),
             free: Vec::new(),
             len: 0,
@@ -181,11 +454,89 @@ impl Cache {
     /// assert_eq!(c.used_bytes(), Some(80));
     /// ```
     pub fn with_meta(capacity: u32, bytes: Option<u64>, key_space: u32, policy: AnyPolicy) -> Self {
+        // A byte budget says nothing of the entry count: start small, grow as it fills.
+        let entries = if bytes.is_some() { 0 } else { capacity };
+        let index = Index::for_entries(entries, key_space);
         Cache {
             keeps_meta: true,
             budget: bytes.map(|capacity| Budget { capacity, used: 0 }),
-            ..Cache::new(capacity, key_space, policy)
+            ..Cache::with_index(capacity, key_space, policy, index)
         }
+    }
+
+    /// Which index this cache uses now: chosen from its capacity and key space, and a
+    /// hash index of a cache sized in bytes turns dense if it grows too large.
+    pub fn index_kind(&self) -> IndexKind {
+        self.index.kind()
+    }
+
+    /// Replaces the index with one of `kind` over the same keys, whatever the automatic
+    /// choice (for benchmarks and tests); nothing else changes. O(key space).
+    pub fn set_index_kind(&mut self, kind: IndexKind) {
+        let key_space = self.index.key_space();
+        self.index = match kind {
+            IndexKind::Dense => Index::Dense(vec![ABSENT; key_space as usize]),
+            IndexKind::Hashed => {
+                let entries = self.capacity.min(key_space).max(self.len);
+                Index::Hashed(HashIndex::new(buckets_for(entries), key_space, usize::MAX))
+            }
+        };
+        self.reindex();
+    }
+
+    /// Points `key` at `slot` in the index.
+    #[inline]
+    fn index_set(&mut self, key: u32, slot: Slot) {
+        match &mut self.index {
+            Index::Dense(cells) => cells[key as usize] = slot,
+            Index::Hashed(h) => {
+                if !h.set(key, slot) {
+                    self.rebuild_index();
+                    self.index_set(key, slot);
+                }
+            }
+        }
+    }
+
+    /// Replaces a full hash index by one of the live entries alone, twice as large if
+    /// they take more than two fifths of it, or by a dense index if that would be too
+    /// large. Amortized O(1) a fill: at least a quarter of the table's buckets are
+    /// free after it.
+    #[cold]
+    fn rebuild_index(&mut self) {
+        let Index::Hashed(h) = &self.index else {
+            return;
+        };
+        let live = self.entries.iter().filter(|e| e.key < ORPHAN).count() as u32;
+        // Room for the key about to be set.
+        let buckets = buckets_for(live + 1).max(h.buckets.len());
+        if buckets == h.buckets.len() {
+            let Index::Hashed(h) = &mut self.index else {
+                unreachable!()
+            };
+            h.buckets.fill(EMPTY);
+            h.used = 0;
+        } else if buckets <= h.max_buckets {
+            self.index = Index::Hashed(HashIndex::new(buckets, h.key_space, h.max_buckets));
+        } else {
+            self.index = Index::Dense(vec![ABSENT; h.key_space as usize]);
+        }
+        self.reindex();
+    }
+
+    /// Fills an empty index from the live entries.
+    fn reindex(&mut self) {
+        for slot in 0..self.entries.len() as Slot {
+            let key = self.entries[slot as usize].key;
+            if key < ORPHAN {
+                self.index_set(key, slot);
+            }
+        }
+    }
+
+    /// Bytes the key -> slot index takes now.
+    pub fn index_bytes(&self) -> usize {
+        self.index.bytes()
     }
 
     /// Resident entries (fresh or not yet noticed to be expired).
@@ -222,7 +573,7 @@ impl Cache {
     /// `key`'s slot if resident. Its index cell may be stale (see the module docs).
     #[inline]
     fn slot(&self, key: u32) -> Option<Slot> {
-        let slot = self.index[key as usize];
+        let slot = self.index.get(key);
         match self.entries.get(slot as usize) {
             Some(e) if e.key == key => Some(slot),
             _ => None,
@@ -234,8 +585,28 @@ impl Cache {
     /// caller to feed to `black_box`, so the loads are not optimised away. Reading a
     /// batch of keys this way overlaps their cache misses.
     #[inline]
+    ///
+    /// A hash index reads only `key`'s home bucket and, if it holds `key`, the entry it
+    /// names, without a branch on what it loaded: a probe loop here would stall the
+    /// batch on a mispredicted branch per key while its bucket comes from memory.
     pub fn read_ahead(&self, key: u32) -> u32 {
-        let slot = self.index[key as usize];
+        let slot = match &self.index {
+            Index::Dense(cells) => cells[key as usize],
+            Index::Hashed(h) => {
+                let b = h.buckets[h.home(key)];
+                // A select, not a branch: slot 0 when the home bucket holds another key.
+                let slot = if (b >> 32) as u32 == key {
+                    b as Slot
+                } else {
+                    0
+                };
+                let last = self.entries.len().saturating_sub(1);
+                return match self.entries.get((slot as usize).min(last)) {
+                    Some(e) => e.version ^ b as u32,
+                    None => b as u32,
+                };
+            }
+        };
         match self.entries.get(slot as usize) {
             Some(e) => e.version,
             None => slot,
@@ -307,8 +678,8 @@ impl Cache {
         let slot = if full {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
-            // The victim's index cell is left stale: the entry overwritten below no
-            // longer holds its key.
+            // The victim's index cell or bucket is left stale: the entry overwritten
+            // below no longer holds its key.
             self.len -= 1;
             evicted = 1;
             victim
@@ -321,7 +692,7 @@ impl Cache {
         if self.keeps_meta {
             self.meta[slot as usize] = meta;
         }
-        self.index[key as usize] = slot;
+        self.index_set(key, slot);
         self.len += 1;
         self.policy.insert(slot, &access);
         Fill::Inserted { evicted }
@@ -369,11 +740,8 @@ impl Cache {
         }
         let mut evicted = 0;
         while self.len > 0 && self.budget_mut().used + size > capacity {
+            // The victim's cell or bucket is left stale: its entry is freed.
             let victim = self.policy.evict(&access);
-            let victim_key = self.entries[victim as usize].key;
-            if victim_key != ORPHAN {
-                self.index[victim_key as usize] = ABSENT;
-            }
             self.release_slot(victim);
             evicted += 1;
         }
@@ -383,7 +751,7 @@ impl Cache {
         };
         self.entries[slot as usize] = entry;
         self.meta[slot as usize] = meta;
-        self.index[key as usize] = slot;
+        self.index_set(key, slot);
         self.len += 1;
         self.budget_mut().used += size;
         self.policy.insert(slot, &access);
@@ -411,7 +779,7 @@ impl Cache {
         let Some(slot) = self.slot(key) else {
             return false;
         };
-        self.index[key as usize] = ABSENT;
+        self.index.remove(key);
         self.entries[slot as usize].key = ORPHAN;
         true
     }
@@ -429,7 +797,7 @@ impl Cache {
             if resident {
                 self.policy.remove(slot as Slot);
                 if key != ORPHAN {
-                    self.index[key as usize] = ABSENT;
+                    self.index.remove(key);
                 }
                 self.release_slot(slot as Slot);
             }
@@ -438,7 +806,7 @@ impl Cache {
     }
 
     fn release(&mut self, key: u32, slot: Slot) {
-        self.index[key as usize] = ABSENT;
+        self.index.remove(key);
         self.release_slot(slot);
     }
 
@@ -488,9 +856,21 @@ mod tests {
 
     #[test]
     fn matches_a_naive_lru_with_stale_index_cells() {
-        // Random fills, lookups, invalidations and expiries against a plain list model:
-        // an evicted key's stale index cell must never make it look resident.
+        let c = cache("lru", 8);
+        assert_eq!(c.index_kind(), IndexKind::Dense, "100 keys: dense");
+        check_against_naive_lru(c);
+    }
+
+    #[test]
+    fn matches_a_naive_lru_with_stale_hash_buckets() {
         let mut c = cache("lru", 8);
+        c.set_index_kind(IndexKind::Hashed);
+        check_against_naive_lru(c);
+    }
+
+    /// Random fills, lookups, invalidations and expiries against a plain list model:
+    /// an evicted key's stale index cell or bucket must never make it look resident.
+    fn check_against_naive_lru(mut c: Cache) {
         let mut model: Vec<(u32, u32, SimTime)> = Vec::new(); // oldest first
         let mut z = 5u64;
         for step in 0..200_000u64 {
@@ -553,6 +933,70 @@ mod tests {
     }
 
     #[test]
+    fn backward_shift_deletion_keeps_every_other_key_findable() {
+        let mut h = HashIndex::new(64, 1 << 20, 64);
+        let mut z = 11u64;
+        let mut keys: Vec<(u32, Slot)> = Vec::new();
+        while keys.len() < 40 {
+            z = crate::rng::mix64(z);
+            let key = (z % (1 << 20)) as u32;
+            if keys.iter().all(|&(k, _)| k != key) {
+                let slot = keys.len() as Slot;
+                assert!(h.set(key, slot));
+                keys.push((key, slot));
+            }
+        }
+        assert!(!h.set(7 << 20, 0), "past five eighths: the caller rebuilds");
+        while !keys.is_empty() {
+            z = crate::rng::mix64(z);
+            let (gone, _) = keys.swap_remove((z % keys.len() as u64) as usize);
+            h.remove(gone);
+            assert_eq!(h.get(gone), ABSENT);
+            for &(k, slot) in &keys {
+                assert_eq!(h.get(k), slot, "key {k}");
+            }
+            assert_eq!(h.used, keys.len());
+        }
+        assert!(h.buckets.iter().all(|&b| b == EMPTY));
+    }
+
+    #[test]
+    fn index_is_chosen_by_capacity_share_and_a_byte_sized_one_turns_dense() {
+        let lru = PolicySpec::from_name("lru").unwrap();
+        let kind = |capacity: u32, keys: u32| {
+            Cache::new(capacity, keys, lru.build(capacity.min(keys) as usize, 0)).index_kind()
+        };
+        assert_eq!(kind(10_000, 1_000_000), IndexKind::Hashed);
+        assert_eq!(kind(26_000, 1_000_000), IndexKind::Hashed);
+        assert_eq!(kind(100_000, 1_000_000), IndexKind::Dense);
+        assert_eq!(kind(100, 60_000), IndexKind::Dense, "a small key space");
+        assert_eq!(kind(u32::MAX, 1_000_000), IndexKind::Dense);
+
+        let keys = 1 << 17; // at most 32Ki buckets: 13107 live entries at a rebuild
+        let units = crate::policy::Capacity {
+            units: 1 << 40,
+            slots_hint: 16,
+        };
+        let mut c = Cache::with_meta(u32::MAX, Some(1 << 40), keys, lru.build_sized(units, 0));
+        assert_eq!((c.index_kind(), c.index_bytes()), (IndexKind::Hashed, 128));
+        let key = |i: u32| i.wrapping_mul(40_503) % keys;
+        for i in 0..6_000 {
+            c.fill(key(i), i, SimTime::NEVER);
+        }
+        assert_eq!(c.index_kind(), IndexKind::Hashed, "grown, not dense yet");
+        assert_eq!(c.index_bytes(), 8 * 16_384);
+        for i in 6_000..30_000 {
+            c.fill(key(i), i, SimTime::NEVER);
+        }
+        assert_eq!(c.index_kind(), IndexKind::Dense);
+        assert_eq!(c.len(), 30_000);
+        for i in 0..30_000 {
+            assert_eq!(c.peek(key(i)), Some((i, SimTime::NEVER)));
+        }
+        assert!(!c.contains(key(30_000)));
+    }
+
+    #[test]
     fn orphans_keep_their_slot_until_evicted_and_clear_empties_all() {
         let mut c = cache("lru", 3);
         c.fill(1, 0, SimTime::NEVER);
@@ -577,6 +1021,30 @@ mod tests {
         assert!(!c.contains(1) && !c.contains(3));
         c.fill(4, 0, SimTime::NEVER);
         assert!(c.contains(4));
+    }
+
+    #[test]
+    fn orphans_and_clear_with_a_hash_index() {
+        let mut c = Cache::new(
+            3,
+            1 << 20,
+            PolicySpec::from_name("lru").unwrap().build(3, 1),
+        );
+        assert_eq!(c.index_kind(), IndexKind::Hashed);
+        c.fill(1, 0, SimTime::NEVER);
+        c.fill(2, 0, SimTime::NEVER);
+        assert!(c.orphan(1));
+        assert_eq!(c.get(1, SimTime::ZERO), Lookup::Miss);
+        c.fill(1, 1, SimTime::NEVER);
+        assert_eq!(c.fill(3, 0, SimTime::NEVER), Fill::Inserted { evicted: 1 });
+        assert_eq!((c.len(), c.orphans()), (3, 0));
+        c.clear();
+        assert!(c.is_empty() && !c.contains(1) && !c.contains(2) && !c.contains(3));
+        for k in 0..100 {
+            c.fill(k << 12, k, SimTime::NEVER);
+        }
+        assert!((97..100).all(|k| c.peek(k << 12) == Some((k, SimTime::NEVER))));
+        assert_eq!(c.len(), 3);
     }
 
     #[test]

@@ -1035,14 +1035,13 @@ impl Layer {
     }
 
     /// Bytes the layer's entries take, excluding policy state: per node, 16 bytes a
-    /// slot of capacity plus 4 a key of the key space; for browsers 20 a slot.
+    /// slot of capacity plus its key index as allocated now (4 bytes a key of the key
+    /// space if dense; a hash index's buckets, 8 bytes each); for browsers 20 a slot.
     pub fn approx_bytes(&self, keys: u32) -> usize {
+        let node = |n: &Cache| 16 * n.capacity().min(keys) as usize + n.index_bytes();
         match &self.store {
-            Store::One(c) => 16 * c.capacity().min(keys) as usize + 4 * keys as usize,
-            Store::Caches(c) => c
-                .iter()
-                .map(|n| 16 * n.capacity().min(keys) as usize + 4 * keys as usize)
-                .sum(),
+            Store::One(c) => node(c),
+            Store::Caches(c) => c.iter().map(node).sum(),
             Store::Browsers(b) => b.bytes(),
         }
     }

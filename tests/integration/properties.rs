@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use proptest::prelude::*;
 use tiersim::SimTime;
-use tiersim::cache::{Cache, Fill, Lookup};
+use tiersim::cache::{Cache, Fill, IndexKind, Lookup};
 use tiersim::policy::PolicySpec;
 
 #[derive(Clone, Debug)]
@@ -21,6 +21,21 @@ enum Op {
     Wait {
         ns: u64,
     },
+}
+
+/// Keys `0..n` of the operations scattered over a key space of `1 << 20`.
+fn scattered(key: u32) -> u32 {
+    key.wrapping_mul(40_503) % (1 << 20)
+}
+
+/// Operations on 160 keys, long enough for a small hash index to be rebuilt often.
+fn many_key_ops() -> impl Strategy<Value = Vec<Op>> {
+    let op = prop_oneof![
+        6 => (0u32..160, 1u64..400).prop_map(|(key, ttl)| Op::Read { key, ttl }),
+        1 => (0u32..160).prop_map(|key| Op::Invalidate { key }),
+        2 => (1u64..60).prop_map(|ns| Op::Wait { ns }),
+    ];
+    proptest::collection::vec(op, 1..1500)
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -118,5 +133,65 @@ proptest! {
             }
             prop_assert_eq!(cache.len() as usize, naive.entries.len());
         }
+    }
+
+    /// A small cache over a large key space (a hash index, stale buckets and rebuilds)
+    /// hits, misses and holds exactly what a naive LRU does, for LRU and for the other
+    /// policies' occupancy; the same cache forced to a dense index agrees call by call.
+    #[test]
+    fn hashed_index_matches_a_naive_model(ops in many_key_ops(), capacity in 1u32..48) {
+        let lru = || PolicySpec::from_name("lru").unwrap().build(capacity as usize, 0);
+        let mut cache = Cache::new(capacity, 1 << 20, lru());
+        prop_assert_eq!(cache.index_kind(), IndexKind::Hashed);
+        let mut dense = Cache::new(capacity, 1 << 20, lru());
+        dense.set_index_kind(IndexKind::Dense);
+        let mut naive = NaiveLru::default();
+        let mut now = 0u64;
+        for op in &ops {
+            match *op {
+                Op::Read { key, ttl } => {
+                    let key = scattered(key);
+                    let pos = naive.entries.iter().position(|&(k, _)| k == key);
+                    let naive_hit = match pos {
+                        Some(p) if naive.entries[p].1 > now => {
+                            let e = naive.entries.remove(p).unwrap();
+                            naive.entries.push_back(e);
+                            true
+                        }
+                        Some(p) => {
+                            naive.entries.remove(p);
+                            false
+                        }
+                        None => false,
+                    };
+                    let got = cache.get(key, SimTime::from_nanos(now));
+                    prop_assert_eq!(got, dense.get(key, SimTime::from_nanos(now)));
+                    prop_assert_eq!(matches!(got, Lookup::Hit { .. }), naive_hit);
+                    if !naive_hit {
+                        if naive.entries.len() == capacity as usize {
+                            naive.entries.pop_front();
+                        }
+                        naive.entries.push_back((key, now + ttl));
+                        let exp = SimTime::from_nanos(now + ttl);
+                        let filled = cache.fill(key, 0, exp);
+                        prop_assert_eq!(filled, dense.fill(key, 0, exp));
+                    }
+                }
+                Op::Invalidate { key } => {
+                    let key = scattered(key);
+                    naive.entries.retain(|&(k, _)| k != key);
+                    let was = cache.invalidate(key);
+                    prop_assert_eq!(was, dense.invalidate(key));
+                    prop_assert!(!cache.contains(key));
+                }
+                Op::Wait { ns } => now += ns,
+            }
+            prop_assert_eq!(cache.len() as usize, naive.entries.len());
+        }
+        for key in (0..160).map(scattered) {
+            let resident = naive.entries.iter().any(|&(k, _)| k == key);
+            prop_assert_eq!(cache.contains(key), resident, "key {}", key);
+        }
+        prop_assert_eq!(cache.index_kind(), IndexKind::Hashed);
     }
 }
