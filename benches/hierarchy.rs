@@ -9,25 +9,24 @@
 //! - `.../setup`: `Engine::new` alone (the browser arena, the per-node key indexes).
 //!
 //! After the runs it prints the process's peak resident memory (`VmHWM` in
-//! `/proc/self/status`) and the share of it the path's stores take.
+//! `/proc/self/status`) and what a fresh engine's cache stores have allocated at setup
+//! (entries and key indexes; nodes sized in bytes grow from there).
 //!
 //! Run with `cargo bench --bench hierarchy -- --noplot`.
 //!
-//! Reference figures (2 shared vCPUs, load average 2.7 to 3.7 from other users, 1M
-//! requests per iteration): `run` 1.57-1.81 s (0.55-0.64 M req/s, median 0.59),
-//! `setup` 165-189 ms, peak resident memory 232 MB, of which the stores take 213 MB:
-//! 64 MB of browser blocks (640 bytes per client), and 33 cache nodes of 4 MB of dense
-//! index each (1M keys) plus 24 bytes per entry of capacity (entry and LRU links).
+//! Reference figures (2 shared vCPUs, other users' load, 1M requests per iteration):
 //!
-//! With hash indexes sized to the capacity where that is at most half a dense index
-//! (`tiersim::cache` module docs: the 8 L1 instances and the 20 PoPs; Redis and the
-//! shield stay dense), alternating with the dense-only build in one session (2 shared
-//! vCPUs, load average 1.0-1.6): `run` 1.82-2.86 s against 1.97-2.01 s for the
-//! dense-only build, the same within this machine's noise (medians 2.18 s, 0.46 M req/s,
-//! against 1.99 s, 0.50 M req/s); `setup` 77-156 ms against 107-140 ms; peak resident
-//! memory 210-257 MB against 488-506 MB in this benchmark (`tiersim run` of the
-//! quickstart: 171 MB against 268 MB). The printed store figure counts a cache sized in
-//! bytes at 16 bytes per key of the key space, an overestimate for the PoPs and shield.
+//! | build | `run` | M req/s | `setup` | peak RSS |
+//! |---|---|---|---|---|
+//! | 9160595 (whole path, dense indexes, no content classes), load 2.7-3.7 | 1.57-1.81 s | 0.59 | 165-189 ms | 232 MB |
+//! | content classes in the quickstart (HTTP rules, sizes, byte-sized CDN and shield), dense indexes, load 1.0-1.6 | 1.97-2.01 s | 0.50 | 107-140 ms | 488-506 MB |
+//! | f57de5d + hash indexes where they are at most half a dense one (the 8 L1 instances, the 20 PoPs), load 1.3-1.4 | 1.93-2.19 s | 0.49 | 102-114 ms | 259 MB |
+//!
+//! Alternated in one session, the hash indexes left `run` unchanged within this
+//! machine's noise (medians 2.18 s against 1.99 s) and halved the benchmark's peak
+//! memory (`tiersim run` of the quickstart: 171 MB against 268 MB). The content classes
+//! cost roughly a sixth (rows measured in different sessions): every request takes the
+//! engine's special path (HTTP rules per layer and class, a meta per copy, byte budgets).
 //!
 //! Below the 1M req/s target: memory bounds it. The browser and CDN state of a batch of
 //! requests is read ahead at arrival (see `Engine::read_ahead`), but the shield, app and

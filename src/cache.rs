@@ -539,6 +539,12 @@ impl Cache {
         self.index.bytes()
     }
 
+    /// Bytes the entries (and their metas, if kept) take, as allocated.
+    pub fn entry_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.meta.capacity() * std::mem::size_of::<Meta>()
+    }
+
     /// Resident entries (fresh or not yet noticed to be expired).
     pub fn len(&self) -> u32 {
         self.len

@@ -430,8 +430,7 @@ impl<'p> Engine<'p> {
     /// Bytes the cache layers' stores take (entries and per-node indexes, not the
     /// policies' state): for memory reports.
     pub fn store_bytes(&self) -> usize {
-        let keys = self.plan.workload.keys;
-        self.layers.iter().map(|l| l.approx_bytes(keys)).sum()
+        self.layers.iter().map(Layer::approx_bytes).sum()
     }
 
     /// Runs to the end and reports.

@@ -1034,11 +1034,12 @@ impl Layer {
         }
     }
 
-    /// Bytes the layer's entries take, excluding policy state: per node, 16 bytes a
-    /// slot of capacity plus its key index as allocated now (4 bytes a key of the key
-    /// space if dense; a hash index's buckets, 8 bytes each); for browsers 20 a slot.
-    pub fn approx_bytes(&self, keys: u32) -> usize {
-        let node = |n: &Cache| 16 * n.capacity().min(keys) as usize + n.index_bytes();
+    /// Bytes the layer's entries take, excluding policy state: per node, its entries
+    /// (16 bytes each, plus 16 of meta with content classes) and its key index (4 bytes
+    /// a key of the key space if dense; a hash index's buckets, 8 bytes each), as
+    /// allocated now; for browsers 20 a slot.
+    pub fn approx_bytes(&self) -> usize {
+        let node = |n: &Cache| n.entry_bytes() + n.index_bytes();
         match &self.store {
             Store::One(c) => node(c),
             Store::Caches(c) => c.iter().map(node).sum(),
