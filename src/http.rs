@@ -45,6 +45,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Pareto, Uniform};
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
+use crate::latency::{finite_nonneg, positive};
 use crate::layer::LayerKind;
 use crate::scenario::Invalid;
 
@@ -140,16 +141,6 @@ enum SizeDist {
 
 impl SizeSpec {
     fn resolve(&self) -> Result<SizeDist, Invalid> {
-        let positive = |key: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(v)
-            } else {
-                Err(Invalid::new(
-                    key,
-                    format!("is {v}; must be a finite number > 0"),
-                ))
-            }
-        };
         Ok(match *self {
             SizeSpec::Constant { bytes } => {
                 let b = positive("bytes", bytes)?;
@@ -183,12 +174,7 @@ impl SizeSpec {
                 sigma,
             } => {
                 let median = positive("median_bytes", median_bytes)?;
-                if !(sigma.is_finite() && sigma >= 0.0) {
-                    return Err(Invalid::new(
-                        "sigma",
-                        format!("is {sigma}; must be a finite number >= 0"),
-                    ));
-                }
+                let sigma = finite_nonneg("sigma", sigma)?;
                 SizeDist::LogNormal(
                     LogNormal::new(median.ln(), sigma)
                         .map_err(|e| Invalid::new("sigma", e.to_string()))?,

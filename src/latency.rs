@@ -76,7 +76,7 @@ pub enum Latency {
     Pareto(Pareto<f64>),
 }
 
-fn finite_nonneg(key: &str, v: f64) -> Result<f64, Invalid> {
+pub(crate) fn finite_nonneg(key: &str, v: f64) -> Result<f64, Invalid> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
@@ -87,7 +87,7 @@ fn finite_nonneg(key: &str, v: f64) -> Result<f64, Invalid> {
     }
 }
 
-fn positive(key: &str, v: f64) -> Result<f64, Invalid> {
+pub(crate) fn positive(key: &str, v: f64) -> Result<f64, Invalid> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {

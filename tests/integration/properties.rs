@@ -53,6 +53,25 @@ struct NaiveLru {
     entries: VecDeque<(u32, u64)>,
 }
 
+impl NaiveLru {
+    /// A read of `key` at `now`: whether a fresh copy is resident (it becomes the most
+    /// recent); an expired one is dropped.
+    fn read(&mut self, key: u32, now: u64) -> bool {
+        match self.entries.iter().position(|&(k, _)| k == key) {
+            Some(p) if self.entries[p].1 > now => {
+                let e = self.entries.remove(p).unwrap();
+                self.entries.push_back(e);
+                true
+            }
+            Some(p) => {
+                self.entries.remove(p);
+                false
+            }
+            None => false,
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -102,19 +121,7 @@ proptest! {
         for op in &ops {
             match *op {
                 Op::Read { key, ttl } => {
-                    let pos = naive.entries.iter().position(|&(k, _)| k == key);
-                    let naive_hit = match pos {
-                        Some(p) if naive.entries[p].1 > now => {
-                            let e = naive.entries.remove(p).unwrap();
-                            naive.entries.push_back(e);
-                            true
-                        }
-                        Some(p) => {
-                            naive.entries.remove(p);
-                            false
-                        }
-                        None => false,
-                    };
+                    let naive_hit = naive.read(key, now);
                     let hit = matches!(cache.get(key, SimTime::from_nanos(now)), Lookup::Hit { .. });
                     prop_assert_eq!(hit, naive_hit);
                     if !hit {
@@ -151,19 +158,7 @@ proptest! {
             match *op {
                 Op::Read { key, ttl } => {
                     let key = scattered(key);
-                    let pos = naive.entries.iter().position(|&(k, _)| k == key);
-                    let naive_hit = match pos {
-                        Some(p) if naive.entries[p].1 > now => {
-                            let e = naive.entries.remove(p).unwrap();
-                            naive.entries.push_back(e);
-                            true
-                        }
-                        Some(p) => {
-                            naive.entries.remove(p);
-                            false
-                        }
-                        None => false,
-                    };
+                    let naive_hit = naive.read(key, now);
                     let got = cache.get(key, SimTime::from_nanos(now));
                     prop_assert_eq!(got, dense.get(key, SimTime::from_nanos(now)));
                     prop_assert_eq!(matches!(got, Lookup::Hit { .. }), naive_hit);
