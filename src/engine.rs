@@ -16,7 +16,7 @@
 //! with the old version: the cache-aside race, counted as stale hits later.
 //!
 //! A cache layer may defend against stampedes ([`crate::stampede`]): its lookups then
-//! go through [`Engine::defended_lookup`], waiters and background refreshes are
+//! go through `Engine::defended_lookup`, waiters and background refreshes are
 //! requests like any other (a background one fills only the layers from the one that
 //! started it inward, and its latency is not a read's), and every response that passes
 //! a defended layer ends that layer's flight for the key.
@@ -26,8 +26,13 @@
 //! `write_back` ([`crate::write`]) accepts writes at the innermost cache layer and flushes
 //! them as background write queries on a timer event or a full batch.
 //!
+//! Content classes ([`crate::http`]) add HTTP semantics on the same special path: per
+//! layer and class, whether a response is stored and for how long (its Age travels with the
+//! request as `born`), conditional requests and 304s, leaks, and bytes.
+//!
 //! None of this costs the plain path anything but one flag (`special`) per lookup and
-//! per fill: a run without a defence, a fault, versioned keys or missing keys takes
+//! per fill: a run without a defence, a fault, versioned keys, missing keys or content
+//! classes takes
 //! [`Engine::plain_lookup`](Engine) compiled without their checks, and the special
 //! paths are `#[inline(never)]` or `#[cold]`.
 //!
@@ -212,7 +217,7 @@ pub struct Engine<'p> {
     /// Whether any layer has one.
     defended: bool,
     /// Whether anything beyond a plain lookup and fill can happen (a defence, a fault,
-    /// versioned keys, missing keys): when not, lookups and fills take the plain path and
+    /// versioned keys, missing keys, content classes): when not, lookups and fills take the plain path and
     /// look at nothing else.
     special: bool,
     /// Whether the plan has faults, and which positions are down.

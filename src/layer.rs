@@ -1,6 +1,6 @@
 //! Layers: the stops of a request's path, outermost first, ending in the database.
 //!
-//! Every cache layer is the same [`Cache`](crate::cache::Cache) store (for browsers, a
+//! Every cache layer is the same [`Cache`] store (for browsers, a
 //! slice of one arena per client: [`crate::browser`]) behind a topology
 //! ([`crate::topology`]) and a latency; [`LayerSpec`] is the scenario's `[[layers]]`
 //! table and [`LayerPlan`] its validated form.

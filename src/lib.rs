@@ -26,7 +26,7 @@
 //! | a layer's nodes and how a request picks one (regions, PoPs, load balancer, hash ring) | [`topology`] |
 //! | one small private cache per client, in one arena | [`browser`] |
 //! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`stampede`] |
-//! | write strategies (cache-aside, write-through, write-back, write-around) and invalidation | [`write`] |
+//! | write strategies (cache-aside, write-through, write-back, write-around) and invalidation | [`write`](mod@write) |
 //! | layers down for a window: skip or fail, crashes, lost writes | [`fault`] |
 //! | the origin's connection pool and queue | [`database`] |
 //! | counters, histograms, the time series | [`metrics`] |

@@ -109,7 +109,7 @@ const FREE_BUCKET: Bucket = Bucket {
 /// Why not a `HashMap<u64, u32>` plus a key-indexed slot array, as before: profiling the
 /// replay of a 1M-object trace showed the id lookup and the key-to-slot read were two
 /// cache misses per request and most of the time. Here one 16-byte bucket answers both,
-/// its position is a multiply and a shift of the id, and [`IdTable::read_ahead`] loads a
+/// its position is a multiply and a shift of the id, and `IdTable::read_ahead` loads a
 /// block's buckets together so their misses overlap.
 #[derive(Clone, Debug)]
 pub struct IdTable {

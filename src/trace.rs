@@ -7,7 +7,7 @@
 //!
 //! | format | one record | module |
 //! |---|---|---|
-//! | `csv` | columns chosen by [`CsvColumns`] | [`csv`](self::csv) |
+//! | `csv` | columns chosen by [`CsvColumns`] | [`csv`](mod@self::csv) |
 //! | `oracle_general` | libCacheSim binary: u32 time, u64 id, u32 size, i64 next access | [`oracle`] |
 //! | `arc_lis` | `start n ignore req_no`: n consecutive 512-byte pages | [`arc`] |
 //! | `lirs` | one id per line; lines with `*` skipped | [`lirs`] |
