@@ -25,12 +25,22 @@
 //! | perf branch | 0.55-0.80 s (1.25-1.81 M req/s) | 0.376 s (2.66 M req/s) | ~55 ms |
 //! | 9493715 (stampede merged; alias table shared) | 0.385 s (2.60 M req/s), load 1.1 | 0.315 s (3.17 M req/s) | 0.66 ms |
 //! | 99ab4c8 (whole-path topology merged; `app_tier` scenario) | 0.509 s (1.96 M req/s), load 1.0-1.2 | 0.562 s (1.78 M req/s) | 16 ms |
+//! | 06baf9c (content classes, single-node faults, hash key index for the L1) | 0.542 s (1.84 M req/s), load 0.5-1.9 | 0.510 s (1.96 M req/s) | 0.69 ms |
 //!
 //! The last row was taken on a noisier machine: the same binaries alternated under
 //! `perf stat -r 3` gave medians of 1.39 s (c340a8e) against 1.50 s (99ab4c8) for 3M
 //! requests, with single runs spreading from 0.98 to 1.87 s, so up to ~8% of the drop
 //! may be the multi-node request state (client, region, node per layer); the rest is
 //! the machine.
+//!
+//! Alternating `tiersim run scenarios/app_tier.toml --set requests=3000000` between
+//! 9493715 and 06baf9c's parent (5 pairs, user time): 1.09-1.51 s against 1.22-1.79 s,
+//! the newer slower in every pair (7-30%), yet `perf record` of one run each counted
+//! the same samples (5,195 against 4,993). Function by function the newer spends more
+//! in `lookup` (+139 samples: the node choice per layer), the read-ahead (+120) and the
+//! histogram records (+108), and less in fills and LRU touches: part of the gap is
+//! real, how much this machine cannot say.
+//! The L1's hash index (see `tiersim::cache`) is why `setup` fell to under a millisecond.
 //!
 //! In a quiet moment the wall-time median reached 0.28 s (3.6 M req/s). The profile is
 //! discussed in the `engine` module docs.
