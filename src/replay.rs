@@ -679,65 +679,37 @@ mod tests {
         PolicySpec::from_name("lru").unwrap()
     }
 
+    /// `op` on `id` of `size` at `now` with `ttl`, no future known.
+    fn at(c: &mut ReplayCache, id: u64, size: u32, op: Op, now: u64, ttl: u64) -> Outcome {
+        c.access(id, size, op, now, ttl, u64::MAX).unwrap()
+    }
+
     #[test]
     fn bytes_evict_until_the_object_fits_and_oversized_objects_bypass() {
         let mut c = ReplayCache::new(&lru(), 10, SizeUnit::Bytes, 0);
-        assert_eq!(
-            c.access(0, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
-        assert_eq!(
-            c.access(1, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
-        assert_eq!(
-            c.access(2, 11, Op::Read, 0, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
+        assert_eq!(at(&mut c, 0, 4, Op::Read, 0, 0), Outcome::Miss);
+        assert_eq!(at(&mut c, 1, 4, Op::Read, 0, 0), Outcome::Miss);
+        assert_eq!(at(&mut c, 2, 11, Op::Read, 0, 0), Outcome::Miss);
         assert_eq!(
             c.used(),
             8,
             "an object larger than the cache is not admitted"
         );
         // 9 bytes need both residents out.
-        assert_eq!(
-            c.access(3, 9, Op::Read, 0, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
+        assert_eq!(at(&mut c, 3, 9, Op::Read, 0, 0), Outcome::Miss);
         assert_eq!(c.used(), 9);
-        assert_eq!(
-            c.access(0, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
-        assert_eq!(
-            c.access(0, 4, Op::Read, 0, 0, u64::MAX).unwrap(),
-            Outcome::Hit
-        );
+        assert_eq!(at(&mut c, 0, 4, Op::Read, 0, 0), Outcome::Miss);
+        assert_eq!(at(&mut c, 0, 4, Op::Read, 0, 0), Outcome::Hit);
     }
 
     #[test]
     fn ttl_deletes_and_writes() {
         let mut c = ReplayCache::new(&lru(), 10, SizeUnit::Entries, 0);
-        assert_eq!(
-            c.access(0, 1, Op::Write, 100, 10, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
-        assert_eq!(
-            c.access(0, 1, Op::Read, 109, 0, u64::MAX).unwrap(),
-            Outcome::Hit
-        );
-        assert_eq!(
-            c.access(0, 1, Op::Read, 110, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
-        assert_eq!(
-            c.access(0, 1, Op::Delete, 111, 0, u64::MAX).unwrap(),
-            Outcome::Uncounted
-        );
+        assert_eq!(at(&mut c, 0, 1, Op::Write, 100, 10), Outcome::Miss);
+        assert_eq!(at(&mut c, 0, 1, Op::Read, 109, 0), Outcome::Hit);
+        assert_eq!(at(&mut c, 0, 1, Op::Read, 110, 0), Outcome::Miss);
+        assert_eq!(at(&mut c, 0, 1, Op::Delete, 111, 0), Outcome::Uncounted);
         assert_eq!(c.used(), 0);
-        assert_eq!(
-            c.access(0, 1, Op::Read, 112, 0, u64::MAX).unwrap(),
-            Outcome::Miss
-        );
+        assert_eq!(at(&mut c, 0, 1, Op::Read, 112, 0), Outcome::Miss);
     }
 }
