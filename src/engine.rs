@@ -558,14 +558,7 @@ impl<'p> Engine<'p> {
         } else {
             op.key
         };
-        let (size, class) = if self.http {
-            (
-                self.sizes[op.key as usize],
-                self.plan.workload.content.class_of(op.key),
-            )
-        } else {
-            (1, 0)
-        };
+        let (size, class) = (self.size_of(op.key), self.class_of(op.key));
         let req = self.alloc(Request {
             arrived: now,
             at_origin: SimTime::ZERO,
@@ -1075,7 +1068,7 @@ impl<'p> Engine<'p> {
         if self.stores && !(self.faulted && self.faults.status(i) != Status::Up) {
             let version = self.db.version(key);
             let size = self.size_of(key);
-            if !self.http || self.rule(i, self.plan.workload.content.class_of(key)).store {
+            if !self.http || self.rule(i, self.class_of(key)).store {
                 let layer = &mut self.layers[i];
                 layer.on_write(key, WriteEffect::Store { version, size }, now);
                 // A node down by itself does not take the write.
@@ -1288,11 +1281,7 @@ impl<'p> Engine<'p> {
             stats.refreshes += 1;
             stats.refresh_cycles += u64::from(!in_flight);
         }
-        let class = if self.http {
-            self.plan.workload.content.class_of(key % self.real_keys)
-        } else {
-            0
-        };
+        let class = self.class_of(key);
         let bg = self.alloc(Request {
             arrived: now,
             key,
@@ -1730,12 +1719,25 @@ impl<'p> Engine<'p> {
         std::hint::black_box(acc);
     }
 
+    /// `key`'s content class (a missing key's is its real twin's): 0 without classes.
+    #[inline]
+    fn class_of(&self, key: u32) -> u8 {
+        if self.http {
+            self.plan.workload.content.class_of(key % self.real_keys)
+        } else {
+            0
+        }
+    }
+
     /// `key`'s size in bytes: 1 without content classes.
+    #[inline]
     fn size_of(&self, key: u32) -> u32 {
-        self.sizes
-            .get((key % self.real_keys) as usize)
-            .copied()
-            .unwrap_or(1)
+        // Checked first: a plain run pays no division per request.
+        if self.http {
+            self.sizes[(key % self.real_keys) as usize]
+        } else {
+            1
+        }
     }
 
     #[inline]

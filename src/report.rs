@@ -224,7 +224,8 @@ impl Report {
                 name: c.name.clone(),
                 kind: c.kind,
                 policy: Some(c.policy.name().to_owned()),
-                capacity: Some(c.capacity as u64),
+                // A layer sized in bytes reports `capacity_bytes` instead.
+                capacity: c.capacity_bytes.is_none().then_some(c.capacity as u64),
                 nodes: u64::from(c.topology.nodes(plan.clients())),
                 served_p50_ms: lat.summary().p50,
                 served_p99_ms: lat.summary().p99,
@@ -263,11 +264,6 @@ impl Report {
                 bytes_sent: s.bytes_sent,
             })
             .collect();
-        for l in &mut layers {
-            if l.capacity_bytes.is_some() {
-                l.capacity = None;
-            }
-        }
         for (l, &n) in layers.iter_mut().zip(&m.orphans_resident) {
             l.orphans_resident = n;
         }
