@@ -104,15 +104,14 @@ impl Browsers {
         client as usize * self.capacity * WORDS
     }
 
-    /// Reads `client`'s block (a word of each line) so that a lookup soon after finds
-    /// it in the CPU cache; returns a value to `black_box`.
+    /// Prefetches `client`'s block, a line at a time ([`crate::prefetch`]), so that a
+    /// lookup soon after finds it in the CPU cache.
     #[inline]
-    pub fn read_ahead(&self, client: u32) -> u32 {
+    pub fn prefetch(&self, client: u32) {
         let base = self.base(client);
-        self.words[base..base + self.capacity * WORDS]
-            .iter()
-            .step_by(16)
-            .fold(0, |a, &w| a ^ w)
+        for i in (base..base + self.capacity * WORDS).step_by(16) {
+            crate::prefetch::prefetch(&self.words, i);
+        }
     }
 
     #[inline]

@@ -81,6 +81,7 @@
 
 use crate::SimTime;
 use crate::policy::{Access, AnyPolicy, Policy, Slot};
+use crate::prefetch::prefetch;
 
 const ABSENT: Slot = Slot::MAX;
 
@@ -586,36 +587,39 @@ impl Cache {
         }
     }
 
-    /// Reads `key`'s index and entry without changing anything, so that a lookup soon
-    /// after finds them in the CPU cache. Returns a value derived from both, for the
-    /// caller to feed to `black_box`, so the loads are not optimised away. Reading a
-    /// batch of keys this way overlaps their cache misses.
+    /// Prefetches `key`'s index cell or home bucket ([`crate::prefetch`]): the first
+    /// stage of a read-ahead, which a batch of keys runs before the second
+    /// ([`Cache::prefetch_entry`]), so the misses of the whole batch overlap.
     #[inline]
-    ///
-    /// A hash index reads only `key`'s home bucket and, if it holds `key`, the entry it
-    /// names, without a branch on what it loaded: a probe loop here would stall the
-    /// batch on a mispredicted branch per key while its bucket comes from memory.
-    pub fn read_ahead(&self, key: u32) -> u32 {
+    pub fn prefetch_index(&self, key: u32) {
+        match &self.index {
+            Index::Dense(cells) => prefetch(cells, key as usize),
+            Index::Hashed(h) => prefetch(&h.buckets, h.home(key)),
+        }
+    }
+
+    /// Reads `key`'s index cell or home bucket, prefetched by
+    /// [`Cache::prefetch_index`], and prefetches the entry, meta and policy state of
+    /// the slot it names: what a lookup of `key` soon after will read. A hash index's
+    /// home bucket is taken as is, without probing: a probe loop here would stall the
+    /// batch on a mispredicted branch per key, and the slot is only a hint anyway.
+    #[inline]
+    pub fn prefetch_entry(&self, key: u32) {
         let slot = match &self.index {
-            Index::Dense(cells) => cells[key as usize],
+            Index::Dense(cells) => cells.get(key as usize).copied().unwrap_or(ABSENT),
             Index::Hashed(h) => {
                 let b = h.buckets[h.home(key)];
-                // A select, not a branch: slot 0 when the home bucket holds another key.
-                let slot = if (b >> 32) as u32 == key {
+                if (b >> 32) as u32 == key {
                     b as Slot
                 } else {
-                    0
-                };
-                let last = self.entries.len().saturating_sub(1);
-                return match self.entries.get((slot as usize).min(last)) {
-                    Some(e) => e.version ^ b as u32,
-                    None => b as u32,
-                };
+                    ABSENT
+                }
             }
         };
-        match self.entries.get(slot as usize) {
-            Some(e) => e.version,
-            None => slot,
+        if (slot as usize) < self.entries.len() {
+            prefetch(&self.entries, slot as usize);
+            prefetch(&self.meta, slot as usize);
+            self.policy.prefetch(slot);
         }
     }
 

@@ -83,10 +83,10 @@ impl Database {
         self.busy
     }
 
-    /// Reads `key`'s state ahead, like [`Cache::read_ahead`](crate::cache::Cache::read_ahead).
+    /// Prefetches `key`'s state, like [`Cache::prefetch_index`](crate::cache::Cache::prefetch_index).
     #[inline]
-    pub fn read_ahead(&self, key: u32) -> u32 {
-        self.keys[key as usize].version
+    pub fn prefetch(&self, key: u32) {
+        crate::prefetch::prefetch(&self.keys, key as usize);
     }
 
     /// A read of `key` reached the origin; returns how many reads of it are there now.

@@ -44,8 +44,8 @@
 //! - Memory, not arithmetic, bounded the quickstart path: with 1M keys, the Zipf table
 //!   and the per-key arrays (each cache's index, the database's key state) are far
 //!   larger than the CPU caches, and a request stalled on a miss at every stop. Keys are
-//!   now drawn in batches and their state read ahead for the whole batch at once
-//!   ([`Engine::read_ahead`](Engine)), so the misses overlap.
+//!   now drawn in batches and their state prefetched for the whole batch at once
+//!   ([`Engine::read_ahead`](Engine), [`crate::prefetch`]), so the misses overlap.
 //! - Events with a constant delay go to FIFO lanes and a hop due before every pending
 //!   event skips the queue (see `queue`); only sampled delays use the heap.
 //! - What is left is spread thin: latency sampling (`exp` of a normal), the two
@@ -274,8 +274,26 @@ pub struct Engine<'p> {
     /// (a CDN's, a shield's) is consulted after hundreds of other requests, by when
     /// what was read ahead has left the CPU cache, so reading it is wasted work.
     read_ahead_layers: usize,
+    /// Lookups scheduled behind a slow hop, whose index cell was prefetched when they
+    /// were scheduled: the next arrival prefetches the entries those cells name (the
+    /// second stage, see [`Cache::prefetch_entry`](crate::cache::Cache::prefetch_entry)),
+    /// so the lookup, a round trip later, finds both in the CPU cache. At most
+    /// `DEFERRED` wait; more go without.
+    deferred: Vec<Deferred>,
     m: Measured,
 }
+
+/// A lookup whose second prefetch stage is still to run (see `Engine::deferred`).
+#[derive(Clone, Copy, Debug)]
+struct Deferred {
+    layer: u32,
+    key: u32,
+    client: u32,
+    region: u16,
+}
+
+/// The most lookups that wait for their second prefetch stage.
+const DEFERRED: usize = 64;
 
 /// The write-back layer's bookkeeping (`write_back`, see [`crate::write`]).
 #[derive(Debug, Default)]
@@ -410,6 +428,7 @@ impl<'p> Engine<'p> {
             client_batch: [0; crate::workload::KEY_BATCH],
             client_next: 0,
             read_ahead_layers,
+            deferred: Vec::with_capacity(DEFERRED),
             m: Measured {
                 layers: vec![LayerStats::default(); n],
                 origin: OriginStats::default(),
@@ -539,6 +558,9 @@ impl<'p> Engine<'p> {
             }
             self.read_ahead(keys);
         }
+        for d in self.deferred.drain(..) {
+            self.layers[d.layer as usize].prefetch(true, d.key, d.client, d.region);
+        }
         let more = self.plan.requests.is_none_or(|n| self.generated < n);
         let next = now + gap;
         if more && self.plan.duration.is_none_or(|d| next <= d) {
@@ -638,8 +660,18 @@ impl<'p> Engine<'p> {
                     continue;
                 }
                 let event = if i == self.layers.len() {
+                    self.db.prefetch(key);
                     Event::Origin { req }
                 } else {
+                    if i >= self.read_ahead_layers && self.deferred.len() < DEFERRED {
+                        self.layers[i].prefetch(false, key, client, region);
+                        self.deferred.push(Deferred {
+                            layer: i as u32,
+                            key,
+                            client,
+                            region,
+                        });
+                    }
                     Event::Lookup {
                         req,
                         layer: i as u32,
@@ -1699,24 +1731,30 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Reads the per-key state of the next requests' keys into the CPU cache, all at
-    /// once so their misses overlap: with a large key space, a request otherwise stalls
-    /// on memory at every layer in turn (see [`crate::workload`]).
+    /// Prefetches the per-key state of the next requests' keys, all at once so their
+    /// misses overlap: with a large key space, a request otherwise stalls on memory at
+    /// every layer in turn (see [`crate::workload`]). Two passes: the index cells first,
+    /// then, with those on their way or in, the entries they name.
     #[cold]
     fn read_ahead(&self, keys: &[u32]) {
-        let mut acc = 0u32;
-        for (&k, &client) in keys.iter().zip(&self.client_batch) {
-            let region = if self.clients.is_some() {
+        let region = |client: u32| {
+            if self.clients.is_some() {
                 self.plan.regions.of(client)
             } else {
                 0
-            };
-            for layer in &self.layers[..self.read_ahead_layers] {
-                acc ^= layer.read_ahead(k, client, region);
             }
-            acc ^= self.db.read_ahead(k);
+        };
+        for second in [false, true] {
+            for (&k, &client) in keys.iter().zip(&self.client_batch) {
+                let region = region(client);
+                for layer in &self.layers[..self.read_ahead_layers] {
+                    layer.prefetch(second, k, client, region);
+                }
+                if !second {
+                    self.db.prefetch(k);
+                }
+            }
         }
-        std::hint::black_box(acc);
     }
 
     /// `key`'s content class (a missing key's is its real twin's): 0 without classes.

@@ -1003,25 +1003,29 @@ impl Layer {
         }
     }
 
-    /// Reads the state a request for `key` from `client` in `region` will touch here,
-    /// so the lookup finds it in the CPU cache (see [`Cache::read_ahead`]); with a
-    /// round-robin or random balancer, on every instance. Returns a value to
-    /// `black_box`.
+    /// Prefetches what a lookup of `key` by `client` in `region` will read, in two
+    /// stages (see [`Cache::prefetch_index`]): `second` false prefetches the index cell
+    /// or a browser's block, `second` true reads the cell and prefetches the entry. Runs
+    /// on the node the request will reach or, behind a round-robin or random balancer,
+    /// on every instance.
     #[inline(always)]
-    pub fn read_ahead(&self, key: u32, client: u32, region: u16) -> u32 {
-        if let Store::One(c) = &self.store {
-            return c.read_ahead(key);
-        }
-        self.read_ahead_routed(key, client, region)
-    }
-
-    #[inline(never)]
-    fn read_ahead_routed(&self, key: u32, client: u32, region: u16) -> u32 {
+    pub fn prefetch(&self, second: bool, key: u32, client: u32, region: u16) {
+        let stage = |c: &Cache| {
+            if second {
+                c.prefetch_entry(key)
+            } else {
+                c.prefetch_index(key)
+            }
+        };
         match (&self.store, self.route.peek(key, client, region)) {
-            (Store::One(c), _) => c.read_ahead(key),
-            (Store::Caches(c), Some(n)) => c[n as usize].read_ahead(key),
-            (Store::Caches(c), None) => c.iter().fold(0, |a, n| a ^ n.read_ahead(key)),
-            (Store::Browsers(b), _) => b.read_ahead(client),
+            (Store::One(c), _) => stage(c),
+            (Store::Caches(c), Some(n)) => stage(&c[n as usize]),
+            (Store::Caches(c), None) => c.iter().for_each(stage),
+            (Store::Browsers(b), _) => {
+                if !second {
+                    b.prefetch(client)
+                }
+            }
         }
     }
 

@@ -60,6 +60,7 @@ pub mod layer;
 pub mod metrics;
 pub mod plot;
 pub mod policy;
+pub mod prefetch;
 pub mod replay;
 pub mod report;
 pub mod rng;

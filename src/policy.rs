@@ -98,14 +98,13 @@ pub trait Policy {
     fn evict(&mut self, incoming: &Access) -> Slot;
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
-    /// Loads the state a [`touch`](Policy::touch) of `slot` will read, and returns a value
-    /// depending on it (for `black_box`). Replay calls it for a block of requests ahead
-    /// of processing them, so their cache misses overlap; `slot` is a hint that may be
-    /// stale or out of range, and must not panic. The default does nothing.
+    /// Prefetches the state a [`touch`](Policy::touch) of `slot` will read
+    /// ([`crate::prefetch`]). Replay calls it for a block of requests ahead of processing
+    /// them, so their cache misses overlap; `slot` is a hint that may be stale or out of
+    /// range, and must not panic. The default does nothing.
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
+    fn prefetch(&self, slot: Slot) {
         let _ = slot;
-        0
     }
     /// Bytes of heap the policy's state holds (arrays by their capacity, ghosts
     /// included), for memory reports; `None` for a policy that does not account it.
@@ -240,8 +239,8 @@ macro_rules! policies {
                 match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
             }
             #[inline]
-            fn read_ahead(&self, slot: Slot) -> u32 {
-                match self { $( AnyPolicy::$variant(p) => p.read_ahead(slot), )+ }
+            fn prefetch(&self, slot: Slot) {
+                match self { $( AnyPolicy::$variant(p) => p.prefetch(slot), )+ }
             }
             fn heap_bytes(&self) -> Option<usize> {
                 match self { $( AnyPolicy::$variant(p) => p.heap_bytes(), )+ }

@@ -33,7 +33,7 @@ use crate::report::OutputError;
 use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
 
 const ABSENT: Slot = Slot::MAX;
-/// Requests decoded and read ahead together; see [`IdTable::read_ahead`].
+/// Requests decoded and prefetched together; see [`IdTable::prefetch_homes`].
 const BLOCK: usize = 64;
 /// The most ids the table is sized for ahead (16 MiB of buckets); beyond, it grows.
 const IDS_AHEAD_MAX: u64 = 1 << 20;
@@ -109,8 +109,8 @@ const FREE_BUCKET: Bucket = Bucket {
 /// Why not a `HashMap<u64, u32>` plus a key-indexed slot array, as before: profiling the
 /// replay of a 1M-object trace showed the id lookup and the key-to-slot read were two
 /// cache misses per request and most of the time. Here one 16-byte bucket answers both,
-/// its position is a multiply and a shift of the id, and `IdTable::read_ahead` loads a
-/// block's buckets together so their misses overlap.
+/// its position is a multiply and a shift of the id, and the replay loop prefetches a
+/// block's buckets together so their misses overlap (`IdTable::prefetch_homes`).
 #[derive(Clone, Debug)]
 pub struct IdTable {
     buckets: Vec<Bucket>,
@@ -211,27 +211,21 @@ impl IdTable {
         Ok(self.buckets[b].key)
     }
 
-    /// Loads the home buckets of `reqs`, then the policy state of the slots they name
-    /// (and returns a value depending on all of it, for `black_box`). The loads of each
-    /// pass are independent, so their cache misses overlap, where the probes and policy
-    /// updates that follow would otherwise miss one after another. Plain loads, as the
-    /// crate forbids the `unsafe` of a prefetch intrinsic. A slot read here may be stale
-    /// by the time its request is processed: it is only a hint.
+    /// Prefetches the home buckets of `reqs` ([`crate::prefetch`]): the first stage of
+    /// the replay's pipeline, a block before the requests are processed.
     #[inline]
-    fn read_ahead<P: Policy>(&self, reqs: &[Request], policy: &P) -> u64 {
-        let mut homes = [0u32; BLOCK];
-        let mut acc = 0;
-        for (h, r) in homes.iter_mut().zip(reqs) {
-            *h = self.home(r.id) as u32;
-            acc ^= self.buckets[*h as usize].id;
+    fn prefetch_homes(&self, reqs: &[Request]) {
+        for r in reqs {
+            crate::prefetch::prefetch(&self.buckets, self.home(r.id));
         }
-        for (&h, r) in homes.iter().zip(reqs) {
-            let b = self.buckets[h as usize];
-            if b.id == r.id && b.slot != ABSENT {
-                acc ^= u64::from(policy.read_ahead(b.slot));
-            }
-        }
-        acc
+    }
+
+    /// The slot the home bucket of `id` names, if it holds `id` (else `ABSENT`: the id is
+    /// new, not resident, or probed past its home), for a prefetch of the slot's state.
+    #[inline]
+    fn home_slot(&self, id: u64) -> Slot {
+        let b = self.buckets[self.home(id)];
+        if b.id == id { b.slot } else { ABSENT }
     }
 
     /// The dense key of `id`, if it was seen.
@@ -466,15 +460,28 @@ impl ReplayCache {
         impl PolicyFn for Run<'_> {
             type Output = Result<Tally, TraceError>;
             fn call<P: Policy>(self, policy: &mut P) -> Self::Output {
+                // A two-stage software pipeline over blocks of requests: a block's home
+                // buckets are prefetched when it is decoded, a block ahead of its
+                // processing; just before it is processed, the buckets (in cache by
+                // then) give the slots whose policy and slot state is prefetched in turn.
                 let mut tally = Tally::default();
-                let mut block = [Request::default(); BLOCK];
-                loop {
-                    let n = self.reader.read_batch(&mut block)?;
-                    if n == 0 {
-                        return Ok(tally);
+                let mut blocks = [[Request::default(); BLOCK]; 2];
+                let mut len = self.reader.read_batch(&mut blocks[0])?;
+                self.store.ids.prefetch_homes(&blocks[0][..len]);
+                let mut cur = 0;
+                while len != 0 {
+                    let next = self.reader.read_batch(&mut blocks[1 - cur])?;
+                    self.store.ids.prefetch_homes(&blocks[1 - cur][..next]);
+                    let reqs = &blocks[cur][..len];
+                    for r in reqs {
+                        let slot = self.store.ids.home_slot(r.id);
+                        if slot != ABSENT {
+                            policy.prefetch(slot);
+                            if self.store.ttl_seen {
+                                crate::prefetch::prefetch(&self.store.meta, slot as usize);
+                            }
+                        }
                     }
-                    let reqs = &block[..n];
-                    std::hint::black_box(self.store.ids.read_ahead(reqs, policy));
                     for r in reqs {
                         let outcome = self.store.access(
                             policy,
@@ -487,7 +494,10 @@ impl ReplayCache {
                         )?;
                         tally.add(outcome, r.size);
                     }
+                    len = next;
+                    cur = 1 - cur;
                 }
+                Ok(tally)
             }
         }
         self.policy.with(Run {

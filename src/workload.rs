@@ -26,8 +26,8 @@
 //! Performance: with a million keys, the sampler's table and the caches' per-key arrays
 //! are far larger than the CPU caches, and a request used to spend most of its time
 //! waiting for memory. So keys are drawn [`KEY_BATCH`] at a time: the table reads of a
-//! batch are independent and overlap, and the engine reads the batch's per-key state
-//! ahead through [`Workload::upcoming_keys`] (plain loads, no `unsafe` prefetch). The
+//! batch are prefetched together and overlap, and the engine prefetches the batch's
+//! per-key state through [`Workload::upcoming_keys`] (see [`crate::prefetch`]). The
 //! Zipf table is a packed alias table ([`AliasTable`]): one 64-bit draw and one 8-byte
 //! entry per key, instead of `rand_distr`'s `WeightedAliasIndex` (two draws, a bounded
 //! integer with rejection, and two separate arrays).
@@ -517,7 +517,7 @@ impl AliasTable {
         AliasTable { entries }
     }
 
-    /// The column of a draw, to read ahead.
+    /// The column of a draw, to prefetch.
     #[inline]
     fn column(&self, r: u64) -> (usize, u32) {
         let m = u128::from(r) * self.entries.len() as u128;
@@ -768,11 +768,12 @@ impl Workload {
                 }
             }
             KeySampler::Alias(t) => {
-                // Draw all first, then read the table: the reads are independent, so
-                // their cache misses overlap instead of queueing one behind another.
+                // Draw all first and prefetch their columns, then read the table: the
+                // misses overlap instead of queueing one behind another.
                 let mut draws = [0u64; KEY_BATCH];
                 for r in &mut draws {
                     *r = rng.next_u64();
+                    crate::prefetch::prefetch(&t.entries, t.column(*r).0);
                 }
                 for (k, r) in self.batch.iter_mut().zip(draws) {
                     *k = t.sample(r);

@@ -9,6 +9,7 @@
 use super::ghost::Ghosts;
 use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot, vec_bytes};
+use crate::prefetch::prefetch;
 
 const T1: u8 = 0;
 const T2: u8 = 1;
@@ -115,8 +116,9 @@ impl Policy for Arc {
         )
     }
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.links.peek(slot) ^ self.list.get(slot as usize).map_or(0, |&x| x as u32)
+    fn prefetch(&self, slot: Slot) {
+        self.links.prefetch(slot);
+        prefetch(&self.list, slot as usize);
     }
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;

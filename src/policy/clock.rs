@@ -7,6 +7,7 @@
 
 use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use crate::prefetch::prefetch;
 
 /// CLOCK over one queue (front = the hand), 9 bytes per entry.
 #[derive(Debug, Default)]
@@ -29,8 +30,8 @@ impl BuildPolicy for Clock {
 
 impl Policy for Clock {
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.referenced.get(slot as usize).map_or(0, |&x| x as u32)
+    fn prefetch(&self, slot: Slot) {
+        prefetch(&self.referenced, slot as usize);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {

@@ -26,6 +26,7 @@
 //! default), and libCacheSim's `LIRS.c` (`limitStack`) drops the oldest non-resident
 //! keys while S holds more than twice the cache. We keep the exact algorithm.
 
+use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::ghost::{ChainNodes, Chains};
@@ -349,10 +350,9 @@ impl Policy for Lirs {
     }
 
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        let s = slot as usize;
-        let flags = self.flags.get(s).map_or(0, |&x| x as u32);
-        flags ^ self.stack_links.get(s).map_or(0, |l| l[0] ^ l[1])
+    fn prefetch(&self, slot: Slot) {
+        prefetch(&self.flags, slot as usize);
+        prefetch(&self.stack_links, slot as usize);
     }
 
     fn insert(&mut self, slot: Slot, access: &Access) {

@@ -42,10 +42,10 @@ impl Links {
         super::vec_bytes(&self.link)
     }
 
-    /// The links of `slot`, folded, or 0 out of range: for [`Policy::read_ahead`](super::Policy::read_ahead).
+    /// Prefetches the links of `slot`: for [`Policy::prefetch`](super::Policy::prefetch).
     #[inline]
-    pub(crate) fn peek(&self, slot: Slot) -> u32 {
-        self.link.get(slot as usize).map_or(0, |l| l[0] ^ l[1])
+    pub(crate) fn prefetch(&self, slot: Slot) {
+        crate::prefetch::prefetch(&self.link, slot as usize);
     }
 
     /// The slot after `slot` in its list (towards the newest end), or `NIL`.

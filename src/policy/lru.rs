@@ -27,8 +27,8 @@ impl BuildPolicy for Lru {
 
 impl Policy for Lru {
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.links.peek(slot)
+    fn prefetch(&self, slot: Slot) {
+        self.links.prefetch(slot);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {

@@ -8,6 +8,7 @@
 //! entry with a non-zero counter after decrementing it, a miss whose key is in G goes
 //! straight to M, and until the first eviction S overflows into M.
 
+use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
@@ -141,8 +142,8 @@ impl Policy for S3Fifo {
         )
     }
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.freq.get(slot as usize).map_or(0, |&x| x as u32)
+    fn prefetch(&self, slot: Slot) {
+        prefetch(&self.freq, slot as usize);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {

@@ -8,6 +8,7 @@
 
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use crate::prefetch::prefetch;
 
 /// SIEVE over one queue, 9 bytes per entry.
 #[derive(Debug)]
@@ -39,8 +40,8 @@ impl Default for Sieve {
 
 impl Policy for Sieve {
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.visited.get(slot as usize).map_or(0, |&x| x as u32)
+    fn prefetch(&self, slot: Slot) {
+        prefetch(&self.visited, slot as usize);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {

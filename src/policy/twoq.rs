@@ -6,6 +6,7 @@
 //! Johnson and Shasha, "2Q: a low overhead high performance buffer management replacement
 //! algorithm", VLDB 1994 (the full version, with Kin = 25% and Kout = 50% of the cache).
 
+use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
@@ -82,8 +83,9 @@ impl Policy for TwoQ {
         )
     }
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.links.peek(slot) ^ self.segment.get(slot as usize).map_or(0, |&x| x as u32)
+    fn prefetch(&self, slot: Slot) {
+        self.links.prefetch(slot);
+        prefetch(&self.segment, slot as usize);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {

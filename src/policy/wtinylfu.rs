@@ -7,6 +7,7 @@
 //! protected, a count-min sketch of 4-bit counters (4 rows) behind a doorkeeper Bloom
 //! filter, and a reset that halves every counter after 10 × width additions.
 
+use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::list::{Links, List};
@@ -203,8 +204,9 @@ impl WTinyLfu {
 
 impl Policy for WTinyLfu {
     #[inline]
-    fn read_ahead(&self, slot: Slot) -> u32 {
-        self.links.peek(slot) ^ self.region.get(slot as usize).map_or(0, |&x| x as u32)
+    fn prefetch(&self, slot: Slot) {
+        self.links.prefetch(slot);
+        prefetch(&self.region, slot as usize);
     }
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;
