@@ -1017,11 +1017,13 @@ impl Layer {
                 c.prefetch_index(key)
             }
         };
-        match (&self.store, self.route.peek(key, client, region)) {
-            (Store::One(c), _) => stage(c),
-            (Store::Caches(c), Some(n)) => stage(&c[n as usize]),
-            (Store::Caches(c), None) => c.iter().for_each(stage),
-            (Store::Browsers(b), _) => {
+        match &self.store {
+            Store::One(c) => stage(c),
+            Store::Caches(c) => match self.route.peek(key, client, region) {
+                Some(n) => stage(&c[n as usize]),
+                None => c.iter().for_each(stage),
+            },
+            Store::Browsers(b) => {
                 if !second {
                     b.prefetch(client)
                 }
