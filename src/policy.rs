@@ -106,6 +106,13 @@ pub trait Policy {
     fn prefetch(&self, slot: Slot) {
         let _ = slot;
     }
+    /// The slot the next [`evict`](Policy::evict) will most likely choose, if the policy
+    /// knows it cheaply (an LRU's or a FIFO's oldest entry), so that its state can be
+    /// prefetched while other requests are processed. A hint: the default is `None`.
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        None
+    }
     /// Bytes of heap the policy's state holds (arrays by their capacity, ghosts
     /// included), for memory reports; `None` for a policy that does not account it.
     fn heap_bytes(&self) -> Option<usize> {
@@ -239,6 +246,9 @@ macro_rules! policies {
                 match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
             }
             #[inline]
+            fn next_victim(&self) -> Option<Slot> {
+                match self { $( AnyPolicy::$variant(p) => p.next_victim(), )+ }
+            }
             fn prefetch(&self, slot: Slot) {
                 match self { $( AnyPolicy::$variant(p) => p.prefetch(slot), )+ }
             }

@@ -342,9 +342,17 @@ impl Store {
         if units as u64 > self.capacity {
             return Ok(Outcome::Miss);
         }
-        while self.used + units as u64 > self.capacity {
-            let victim = policy.evict(&access);
-            self.release(victim);
+        if self.used + units as u64 > self.capacity {
+            while self.used + units as u64 > self.capacity {
+                let victim = policy.evict(&access);
+                self.release(victim);
+            }
+            // The next eviction is some requests away: time for the victim's state
+            // (cold, by definition) to arrive before it is read.
+            if let Some(v) = policy.next_victim() {
+                policy.prefetch(v);
+                crate::prefetch::prefetch(&self.meta, v as usize);
+            }
         }
         let slot = match self.free.pop() {
             Some(s) => s,

@@ -4,7 +4,7 @@
 //! (Gelenbe, "A unified approach to the evaluation of a class of replacement
 //! algorithms", IEEE Trans. Computers, 1973).
 
-use super::list::{Links, List};
+use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 /// First in, first out.
@@ -41,6 +41,10 @@ impl Policy for Fifo {
     #[inline]
     fn remove(&mut self, slot: Slot) {
         self.queue.remove(&mut self.links, slot);
+    }
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        Some(self.queue.front()).filter(|&s| s != NIL)
     }
 }
 

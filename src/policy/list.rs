@@ -88,7 +88,6 @@ impl List {
 
     /// The oldest slot, or `NIL`.
     #[inline]
-    #[allow(dead_code)]
     pub(crate) fn front(&self) -> Slot {
         self.head
     }

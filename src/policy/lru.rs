@@ -4,7 +4,7 @@
 //! (Che, Tung and Wang, "Hierarchical Web caching systems: modeling, design and
 //! experimental results", IEEE JSAC 2002); `tests/integration/theory.rs` checks it.
 
-use super::list::{Links, List};
+use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 
 /// Least recently used: one recency list, 8 bytes of state per entry.
@@ -47,6 +47,10 @@ impl Policy for Lru {
     #[inline]
     fn remove(&mut self, slot: Slot) {
         self.recency.remove(&mut self.links, slot);
+    }
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        Some(self.recency.front()).filter(|&s| s != NIL)
     }
 }
 
