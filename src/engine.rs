@@ -1752,6 +1752,10 @@ impl<'p> Engine<'p> {
                 }
                 if !second {
                     self.db.prefetch(k);
+                    if self.http {
+                        // The object's size, read at arrival.
+                        crate::prefetch::prefetch(&self.sizes, (k % self.real_keys) as usize);
+                    }
                 }
             }
         }
