@@ -26,6 +26,7 @@
 //! | 9493715 (stampede merged; alias table shared) | 0.385 s (2.60 M req/s), load 1.1 | 0.315 s (3.17 M req/s) | 0.66 ms |
 //! | 99ab4c8 (whole-path topology merged; `app_tier` scenario) | 0.509 s (1.96 M req/s), load 1.0-1.2 | 0.562 s (1.78 M req/s) | 16 ms |
 //! | 06baf9c (content classes, single-node faults, hash key index for the L1) | 0.542 s (1.84 M req/s), load 0.5-1.9 | 0.510 s (1.96 M req/s) | 0.69 ms |
+//! | software prefetch (`tiersim::prefetch`), load 1.0 | 0.359 s (2.78 M req/s) | 0.401 s (2.49 M req/s) | 0.55 ms |
 //!
 //! The last row was taken on a noisier machine: the same binaries alternated under
 //! `perf stat -r 3` gave medians of 1.39 s (c340a8e) against 1.50 s (99ab4c8) for 3M
@@ -41,6 +42,18 @@
 //! histogram records (+108), and less in fills and LRU touches: part of the gap is
 //! real, how much this machine cannot say.
 //! The L1's hash index (see `tiersim::cache`) is why `setup` fell to under a millisecond.
+//!
+//! Software prefetch: the batch read-ahead became two passes of prefetches (the index
+//! cells of 32 keys, then the entries, metas and policy state they name) instead of
+//! plain loads, each of which held a place in the CPU's reorder window until memory
+//! answered; the alias table's columns are prefetched as a batch is drawn. The last
+//! row was taken in a fast phase of the shared host, so it is not comparable with the
+//! rows above by itself; alternating the binaries gives the change: `tiersim run
+//! scenarios/app_tier.toml --set requests=3000000`, user time, 5 rounds, medians 1.12 s
+//! (9493715), 1.45 s (d44fe09, before) and 1.18 s (after); in another 6 rounds 1.76 s
+//! against 1.57 s. So the prefetching build is 11-19% faster than its parent and back
+//! within 5% of 9493715, though it executes 5% more instructions than its parent
+//! (cachegrind, 600k requests: 1.548 G against 1.475 G; 9493715: 1.254 G).
 //!
 //! In a quiet moment the wall-time median reached 0.28 s (3.6 M req/s). The profile is
 //! discussed in the `engine` module docs.

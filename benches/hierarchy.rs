@@ -21,6 +21,7 @@
 //! | 9160595 (whole path, dense indexes, no content classes), load 2.7-3.7 | 1.57-1.81 s | 0.59 | 165-189 ms | 232 MB |
 //! | content classes in the quickstart (HTTP rules, sizes, byte-sized CDN and shield), dense indexes, load 1.0-1.6 | 1.97-2.01 s | 0.50 | 107-140 ms | 488-506 MB |
 //! | f57de5d + hash indexes where they are at most half a dense one (the 8 L1 instances, the 20 PoPs), load 1.3-1.4 | 1.93-2.19 s | 0.49 | 102-114 ms | 259 MB |
+//! | software prefetch (batch read-ahead, object sizes, slow hops' lookups), load 1.0-1.3 | 1.47-1.64 s | 0.65 | 73-77 ms | 257 MB |
 //!
 //! Alternated in one session, the hash indexes left `run` unchanged within this
 //! machine's noise (medians 2.18 s against 1.99 s) and halved the benchmark's peak
@@ -28,11 +29,16 @@
 //! cost roughly a sixth (rows measured in different sessions): every request takes the
 //! engine's special path (HTTP rules per layer and class, a meta per copy, byte budgets).
 //!
+//! The last row was taken in a fast phase of the shared host; alternated with its
+//! parent (d44fe09), `tiersim run` of the quickstart (1M requests, user time, 5 rounds)
+//! took a median 2.16 s against 2.78 s.
+//!
 //! Below the 1M req/s target: memory bounds it. The browser and CDN state of a batch of
-//! requests is read ahead at arrival (see `Engine::read_ahead`), but the shield, app and
-//! Redis lookups come a CDN round trip later (8-40 ms simulated, hundreds of requests
-//! later), by when nothing read ahead is still cached, so each costs its DRAM misses
-//! (index cell, entry, LRU links) in turn.
+//! requests is prefetched at arrival (see `Engine::read_ahead`). The shield, app and
+//! Redis lookups come a round trip later (8-40 ms simulated, hundreds of requests
+//! later): their index cell is prefetched when the hop is scheduled and the entry it
+//! names at the next arrival, but by the lookup those lines have often left the core's
+//! own caches, so each lookup still waits on the shared L3 or memory.
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -43,6 +43,36 @@
 //! | sieve (unchanged) | 7.4 | 7.4 | 9.2 | 10.2 | 6.6 | 5.9 |
 //! | wtinylfu (unchanged) | 5.4 | 6.0 | 4.8 | 5.7 | 3.7 | 3.3 |
 //!
+//! After software prefetch ([`tiersim::prefetch`]: a block's id buckets prefetched a
+//! block ahead, its slots' policy state just before it is processed, and an LRU's or
+//! FIFO's next victim after an eviction), millions of requests/s, wall clock, same trace
+//! and machine, load average about 1 (this process). `replay_speed`, medians of 5 runs
+//! per point; and `cargo bench --bench replay`, criterion's estimate, taken minutes
+//! apart in a faster phase of the shared host (every policy, changed or not, ran
+//! faster then: compare within a column, not across). Miss counts unchanged:
+//!
+//! | policy | 0.1% median | criterion | 1% median | criterion | 10% median | criterion |
+//! |---|---|---|---|---|---|---|
+//! | lru | 15.7 | 24.5 | 13.4 | 22.7 | 15.8 | 19.4 |
+//! | fifo | 14.3 | 26.2 | 11.3 | 25.8 | 15.2 | 24.3 |
+//! | clock | 16.1 | 23.5 | 18.0 | 21.5 | 17.3 | 21.7 |
+//! | sieve | 24.8 | 26.9 | 27.9 | 30.4 | 22.4 | 24.9 |
+//! | arc | 13.1 | 14.2 | 14.5 | 14.6 | 9.0 | 11.1 |
+//! | s3fifo | 13.9 | 14.7 | 11.4 | 14.7 | 8.3 | 13.0 |
+//! | wtinylfu | 12.7 | 14.0 | 13.2 | 14.4 | 10.7 | 11.2 |
+//! | lirs | 13.6 | 13.1 | 10.7 | 12.2 | 7.0 | 11.7 |
+//! | 2q | 13.7 | 16.5 | 9.0 | 15.0 | 6.9 | 9.5 |
+//!
+//! Alternating the build before prefetch (d44fe09) and the first prefetching one
+//! (two stages, no victim prefetch), `replay_speed` at 10%, four runs each (medians of
+//! 1-3 repeats; one round of the old build overlapped a compile and is left out):
+//! LRU 7.3, 9.6, 10.0 against 10.6, 11.2, 11.8, 9.1; ARC 5.8, 8.7, 5.3 against 10.7,
+//! 9.2, 7.8, 8.7; S3-FIFO 6.8, 8.2, 6.1 against 9.1, 7.3, 8.3, 7.3; LIRS 6.4, 7.0, 5.0
+//! against 8.1, 5.7, 11.0, 6.1; W-TinyLFU 8.9, 9.0, 6.9 against 10.4, 9.1, 11.3, 8.5.
+//! The victim prefetch then moved LRU at 10% from 10.1, 11.3, 9.1 to 10.4, 15.5, 15.8
+//! (alternated, 3 rounds). A third, deeper stage (an LRU entry's list neighbours,
+//! prefetched a block later) measured no better and was left out.
+//!
 //! Misses at 0.1% / 1% / 10% (a regression reference, unchanged by that change): lru 5,966,527 / 4,148,150 /
 //! 2,231,212; fifo 6,329,110 / 4,497,242 / 2,527,509; clock 5,859,551 / 4,051,626 /
 //! 2,164,217; sieve 4,909,116 / 3,420,300 / 1,902,196; arc 4,967,936 / 3,402,861 /

@@ -266,13 +266,14 @@ pub struct Engine<'p> {
     /// Draws each request's client, when some layer's node depends on it.
     clients: Option<SimRng>,
     /// Clients drawn ahead, one per key of the workload's batch, so that their state
-    /// is read ahead with the keys'; `client_batch[client_next..]` are still to be used.
+    /// is prefetched with the keys'; `client_batch[client_next..]` are still to be used.
     client_batch: [u32; crate::workload::KEY_BATCH],
     client_next: usize,
-    /// The cache layers whose state is read ahead with a batch of keys: those a request
+    /// The cache layers whose state is prefetched with a batch of keys: those a request
     /// reaches soon after it arrives. A layer behind a slow or variable round trip
     /// (a CDN's, a shield's) is consulted after hundreds of other requests, by when
-    /// what was read ahead has left the CPU cache, so reading it is wasted work.
+    /// what was prefetched then has left the CPU cache: its lookups are prefetched when
+    /// the hop is scheduled instead (`deferred`).
     read_ahead_layers: usize,
     /// Lookups scheduled behind a slow hop, whose index cell was prefetched when they
     /// were scheduled: the next arrival prefetches the entries those cells name (the

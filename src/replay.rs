@@ -16,9 +16,10 @@
 //! has the figures). A replay of a 1M-object trace is bound by memory, not arithmetic:
 //! - one 16-byte bucket per id answers both "which dense key" and "which slot", where a
 //!   hash map and a key-indexed slot array cost two cache misses;
-//! - requests are decoded 64 at a time straight from a 1 MiB read buffer, and before a
-//!   block is processed its buckets, then the policy state of its resident slots, are
-//!   loaded in two passes of independent loads, so the misses overlap;
+//! - requests are decoded 64 at a time straight from a 1 MiB read buffer; a block's
+//!   buckets are prefetched a block before it is processed, and the policy state of its
+//!   resident slots just before ([`crate::prefetch`]), so the misses overlap; after an
+//!   eviction, the next victim's state is prefetched too (LRU, FIFO);
 //! - the loop is compiled once per policy ([`AnyPolicy::with`]), so there is no dispatch
 //!   per request;
 //! - no allocation per request; a hit reads no expiry until some request carries a TTL.

@@ -61,7 +61,9 @@ mod tests {
         p.touch(0, &Access::key(0));
         p.remove(1);
         assert_eq!(p.queue.slots(&p.links), vec![0, 2, 3]);
+        assert_eq!(p.next_victim(), Some(0));
         assert_eq!(p.evict(&Access::key(9)), 0);
+        assert_eq!(p.next_victim(), Some(2));
         assert_eq!(p.evict(&Access::key(9)), 2);
     }
 }

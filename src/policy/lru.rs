@@ -67,8 +67,12 @@ mod tests {
         p.touch(0, &Access::key(0));
         p.touch(2, &Access::key(2));
         assert_eq!(p.recency.slots(&p.links), vec![1, 3, 0, 2]);
+        assert_eq!(p.next_victim(), Some(1));
         assert_eq!(p.evict(&Access::key(9)), 1);
         p.remove(3);
+        assert_eq!(p.next_victim(), Some(0));
         assert_eq!(p.evict(&Access::key(9)), 0);
+        p.evict(&Access::key(9));
+        assert_eq!(p.next_victim(), None);
     }
 }
