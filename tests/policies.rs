@@ -37,6 +37,9 @@ struct Harness {
     key_of: Vec<u32>,
     free: Vec<Slot>,
     cap: usize,
+    /// Whether the policy's `next_victim` hint must name the next eviction exactly (the
+    /// list policies, whose oldest entry is the victim).
+    exact_hint: bool,
 }
 
 impl Harness {
@@ -47,6 +50,7 @@ impl Harness {
             key_of: Vec::new(),
             free: Vec::new(),
             cap,
+            exact_hint: matches!(name, "lru" | "fifo"),
         }
     }
 }
@@ -60,7 +64,11 @@ impl Model for Harness {
         }
         let mut evicted = None;
         let slot = if self.slot_of.len() == self.cap {
+            let hint = self.policy.next_victim();
             let victim = self.policy.evict(&access);
+            if self.exact_hint {
+                assert_eq!(hint, Some(victim), "next_victim names the next eviction");
+            }
             let old = self.key_of[victim as usize];
             assert_eq!(self.slot_of.remove(&old), Some(victim));
             evicted = Some(old);
