@@ -1738,16 +1738,15 @@ impl<'p> Engine<'p> {
     /// then, with those on their way or in, the entries they name.
     #[cold]
     fn read_ahead(&self, keys: &[u32]) {
-        let region = |client: u32| {
-            if self.clients.is_some() {
-                self.plan.regions.of(client)
-            } else {
-                0
+        let mut regions = [0u16; crate::workload::KEY_BATCH];
+        if self.clients.is_some() {
+            for (r, &client) in regions.iter_mut().zip(&self.client_batch) {
+                *r = self.plan.regions.of(client);
             }
-        };
+        }
         for second in [false, true] {
-            for (&k, &client) in keys.iter().zip(&self.client_batch) {
-                let region = region(client);
+            let batch = keys.iter().zip(&self.client_batch).zip(&regions);
+            for ((&k, &client), &region) in batch {
                 for layer in &self.layers[..self.read_ahead_layers] {
                     layer.prefetch(second, k, client, region);
                 }

@@ -33,6 +33,19 @@ fn arc_trace(name: &str) -> Option<TraceSource> {
     })
 }
 
+fn lirs_trace(name: &str) -> Option<TraceSource> {
+    let path = traces()?.join("lirs").join(format!("{name}.trace.gz"));
+    if !path.is_file() {
+        eprintln!("skipped: {} is missing", path.display());
+        return None;
+    }
+    Some(TraceSource {
+        path,
+        format: Format::Lirs,
+        csv: Default::default(),
+    })
+}
+
 /// Requests and distinct pages after expansion.
 fn counts(src: &TraceSource) -> (u64, usize) {
     let mut r = src.open().unwrap();
@@ -125,16 +138,8 @@ fn belady_bounds_every_policy_on_oltp() {
 /// The LIRS traces read, skip their `*` markers, and replay.
 #[test]
 fn lirs_traces_replay() {
-    let Some(dir) = traces() else { return };
-    let path = dir.join("lirs/loop.trace.gz");
-    if !path.is_file() {
-        eprintln!("skipped: {} is missing", path.display());
+    let Some(src) = lirs_trace("loop") else {
         return;
-    }
-    let src = TraceSource {
-        path,
-        format: Format::Lirs,
-        csv: Default::default(),
     };
     let (n, pages) = counts(&src);
     assert!(n > 1000 && pages > 100, "{n} requests, {pages} pages");
@@ -150,7 +155,6 @@ fn lirs_traces_replay() {
 /// must not move a single miss.
 #[test]
 fn lirs_miss_counts_are_pinned_on_the_lirs_traces() {
-    let Some(dir) = traces() else { return };
     const SIZES: [u64; 5] = [50, 200, 500, 1000, 2000];
     for (name, misses) in [
         ("2_pools", [76117, 49599, 48043, 45608, 40810]),
@@ -164,15 +168,8 @@ fn lirs_miss_counts_are_pinned_on_the_lirs_traces() {
         ("ps", [8250, 5282, 4452, 3462, 3083]),
         ("sprite", [118735, 73729, 32036, 16470, 11706]),
     ] {
-        let path = dir.join(format!("lirs/{name}.trace.gz"));
-        if !path.is_file() {
-            eprintln!("skipped: {} is missing", path.display());
+        let Some(src) = lirs_trace(name) else {
             continue;
-        }
-        let src = TraceSource {
-            path,
-            format: Format::Lirs,
-            csv: Default::default(),
         };
         let lirs = PolicySpec::from_name("lirs").unwrap();
         for (size, want) in SIZES.into_iter().zip(misses) {

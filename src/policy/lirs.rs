@@ -147,20 +147,27 @@ impl Lirs {
         }
     }
 
+    /// Points the neighbours `[p, n]` of an entry of S at `after_p` and `before_n`
+    /// (or, where a neighbour is `NIL`, the bottom or top of S).
+    #[inline]
+    fn relink(&mut self, [p, n]: [u32; 2], after_p: u32, before_n: u32) {
+        if p == NIL {
+            self.bottom = after_p;
+        } else {
+            self.set_link(p, NEXT, after_p);
+        }
+        if n == NIL {
+            self.top = before_n;
+        } else {
+            self.set_link(n, PREV, before_n);
+        }
+    }
+
     /// Unlinks `id` from S.
     #[inline]
     fn stack_remove(&mut self, id: u32) {
         let [p, n] = self.link(id);
-        if p == NIL {
-            self.bottom = n;
-        } else {
-            self.set_link(p, NEXT, n);
-        }
-        if n == NIL {
-            self.top = p;
-        } else {
-            self.set_link(n, PREV, p);
-        }
+        self.relink([p, n], n, p);
     }
 
     /// Pushes the resident `slot`, not in S, on the top of S.
@@ -187,18 +194,8 @@ impl Lirs {
     /// Puts `new` in S where `old` is, with `old`'s links (`new` not in S).
     #[inline]
     fn stack_replace(&mut self, old: u32, new: u32, link: [u32; 2]) {
-        let [p, n] = link;
-        if p == NIL {
-            self.bottom = new;
-        } else {
-            self.set_link(p, NEXT, new);
-        }
-        if n == NIL {
-            self.top = new;
-        } else {
-            self.set_link(n, PREV, new);
-        }
         debug_assert_ne!(old, new);
+        self.relink(link, new, new);
     }
 
     /// The resident `slot`, in S, leaves the cache: a ghost takes its place in S.

@@ -28,23 +28,23 @@ fn scattered(key: u32) -> u32 {
     key.wrapping_mul(40_503) % (1 << 20)
 }
 
-/// Operations on 160 keys, long enough for a small hash index to be rebuilt often.
-fn many_key_ops() -> impl Strategy<Value = Vec<Op>> {
+/// Reads (with TTLs below `max_ttl`), invalidations and waits over `keys` keys.
+fn ops_over(keys: u32, max_ttl: u64, len: usize) -> impl Strategy<Value = Vec<Op>> {
     let op = prop_oneof![
-        6 => (0u32..160, 1u64..400).prop_map(|(key, ttl)| Op::Read { key, ttl }),
-        1 => (0u32..160).prop_map(|key| Op::Invalidate { key }),
+        6 => (0..keys, 1..max_ttl).prop_map(|(key, ttl)| Op::Read { key, ttl }),
+        1 => (0..keys).prop_map(|key| Op::Invalidate { key }),
         2 => (1u64..60).prop_map(|ns| Op::Wait { ns }),
     ];
-    proptest::collection::vec(op, 1..1500)
+    proptest::collection::vec(op, 1..len)
+}
+
+/// Operations on 160 keys, long enough for a small hash index to be rebuilt often.
+fn many_key_ops() -> impl Strategy<Value = Vec<Op>> {
+    ops_over(160, 400, 1500)
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
-    let op = prop_oneof![
-        6 => (0u32..24, 1u64..200).prop_map(|(key, ttl)| Op::Read { key, ttl }),
-        1 => (0u32..24).prop_map(|key| Op::Invalidate { key }),
-        2 => (1u64..60).prop_map(|ns| Op::Wait { ns }),
-    ];
-    proptest::collection::vec(op, 1..400)
+    ops_over(24, 200, 400)
 }
 
 /// A reference LRU with TTL: a vector from least to most recently used.
