@@ -20,30 +20,26 @@ fn traces() -> Option<PathBuf> {
     }
 }
 
-fn arc_trace(name: &str) -> Option<TraceSource> {
-    let path = traces()?.join("arc").join(format!("{name}.lis.zst"));
+/// The trace at `file` under the shared trace folder, or `None` (saying why) if absent.
+fn shared_trace(file: &str, format: Format) -> Option<TraceSource> {
+    let path = traces()?.join(file);
     if !path.is_file() {
         eprintln!("skipped: {} is missing", path.display());
         return None;
     }
     Some(TraceSource {
         path,
-        format: Format::ArcLis,
+        format,
         csv: Default::default(),
     })
 }
 
+fn arc_trace(name: &str) -> Option<TraceSource> {
+    shared_trace(&format!("arc/{name}.lis.zst"), Format::ArcLis)
+}
+
 fn lirs_trace(name: &str) -> Option<TraceSource> {
-    let path = traces()?.join("lirs").join(format!("{name}.trace.gz"));
-    if !path.is_file() {
-        eprintln!("skipped: {} is missing", path.display());
-        return None;
-    }
-    Some(TraceSource {
-        path,
-        format: Format::Lirs,
-        csv: Default::default(),
-    })
+    shared_trace(&format!("lirs/{name}.trace.gz"), Format::Lirs)
 }
 
 /// Requests and distinct pages after expansion.
