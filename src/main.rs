@@ -104,7 +104,8 @@ struct ReplayArgs {
     /// Trace format: csv, oracle_general, arc_lis, lirs, twitter, webcachesim.
     #[arg(long)]
     format: String,
-    /// Policies to compare, comma-separated (e.g. lru,arc,s3fifo).
+    /// Policies to compare, comma-separated (e.g. lru,arc,s3fifo); parameters follow a
+    /// policy's name as :KEY=VALUE (e.g. slru:protected_ratio=0.5).
     #[arg(long, value_delimiter = ',', required = true)]
     policy: Vec<String>,
     /// Cache sizes, comma-separated, in --size-unit.

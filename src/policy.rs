@@ -307,20 +307,92 @@ impl Default for PolicySpec {
     }
 }
 
+/// The command-line form of a policy: its name, then each parameter that differs from
+/// the policy's default as `:key=value`, in key order. [`FromStr`](std::str::FromStr)
+/// reads it back, so a replay row names exactly the configuration that produced it.
+///
+/// ```
+/// use tiersim::policy::PolicySpec;
+///
+/// let spec: PolicySpec = "slru:protected_ratio=0.5".parse().unwrap();
+/// assert_eq!(spec.to_string(), "slru:protected_ratio=0.5");
+/// assert_eq!(spec.to_string().parse::<PolicySpec>().unwrap(), spec);
+/// assert_eq!("slru".parse::<PolicySpec>().unwrap().to_string(), "slru");
+/// ```
 impl fmt::Display for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.name())?;
+        let default = PolicySpec::from_name(self.name()).expect("a spec's own name");
+        let (Ok(toml::Value::Table(mine)), Ok(toml::Value::Table(theirs))) =
+            (toml::Value::try_from(self), toml::Value::try_from(&default))
+        else {
+            return Ok(());
+        };
+        for (key, value) in mine.iter().filter(|(k, v)| theirs.get(*k) != Some(*v)) {
+            match value {
+                // Bare, unless the text would read back as another type.
+                toml::Value::String(s) if parameter_value(s).is_str() => write!(f, ":{key}={s}")?,
+                _ => write!(f, ":{key}={value}")?,
+            }
+        }
+        Ok(())
     }
 }
 
+/// A parameter's value on the command line: a TOML value (number, boolean, quoted
+/// string), or else the text itself as a string, so `variant=paper` needs no quotes.
+fn parameter_value(text: &str) -> toml::Value {
+    format!("v = {text}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_owned()))
+}
+
+/// Reads a policy's command-line form, `NAME[:KEY=VALUE...]` (see [`fmt::Display`]).
 impl std::str::FromStr for PolicySpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        PolicySpec::from_name(s).ok_or_else(|| {
-            format!(
-                "unknown policy `{s}`; expected one of: {}",
+        let mut parts = s.split(':');
+        let name = parts.next().unwrap_or_default().trim();
+        let Some(spec) = PolicySpec::from_name(name) else {
+            return Err(format!(
+                "unknown policy `{name}`; expected one of: {}",
                 PolicySpec::NAMES.join(", ")
-            )
+            ));
+        };
+        let mut table = toml::Table::new();
+        for part in parts {
+            let Some((key, value)) = part.split_once('=') else {
+                return Err(format!(
+                    "policy `{s}`: parameter `{part}` is not KEY=VALUE (e.g. `{name}:key=value`)"
+                ));
+            };
+            let key = key.trim();
+            if key == "name" || table.contains_key(key) {
+                return Err(format!("policy `{s}`: parameter `{key}` given twice"));
+            }
+            table.insert(key.to_owned(), parameter_value(value.trim()));
+        }
+        if table.is_empty() {
+            return Ok(spec);
+        }
+        table.insert("name".to_owned(), toml::Value::String(name.to_owned()));
+        let read = |table: toml::Table| PolicySpec::deserialize(toml::Value::Table(table));
+        read(table.clone()).map_err(|e| {
+            // serde's message says what was wrong but not where: name the first
+            // parameter that fails on its own.
+            let culprit = table.iter().filter(|(k, _)| *k != "name").find(|(k, v)| {
+                let alone = [
+                    ("name", toml::Value::String(name.to_owned())),
+                    (k, (*v).clone()),
+                ];
+                read(alone.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).is_err()
+            });
+            match culprit {
+                Some((key, _)) => format!("policy `{s}`: `{key}`: {e}"),
+                None => format!("policy `{s}`: {e}"),
+            }
         })
     }
 }
@@ -369,5 +441,49 @@ mod tests {
         assert!(err.to_string().contains("unknown policy `lur`"), "{err}");
         let err = serde_json::from_str::<PolicySpec>(r#"{"name":"lru","x":1}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `x`"), "{err}");
+    }
+
+    #[test]
+    fn command_line_form_names_parameters_and_reads_back() {
+        let spec: PolicySpec = "slru : protected_ratio = 0.25".parse().unwrap();
+        let PolicySpec::Slru(config) = &spec else {
+            panic!("{spec:?}")
+        };
+        assert_eq!(config.protected_ratio, 0.25);
+        assert_eq!(spec.to_string(), "slru:protected_ratio=0.25");
+        // A parameter set to its default is not written.
+        assert_eq!(
+            "slru:protected_ratio=0.8"
+                .parse::<PolicySpec>()
+                .unwrap()
+                .to_string(),
+            "slru"
+        );
+        for name in PolicySpec::NAMES {
+            let spec = PolicySpec::from_name(name).unwrap();
+            assert_eq!(spec.to_string(), *name);
+            assert_eq!(spec.to_string().parse::<PolicySpec>().unwrap(), spec);
+        }
+    }
+
+    #[test]
+    fn command_line_form_errors_name_the_problem() {
+        let err = |s: &str| s.parse::<PolicySpec>().unwrap_err();
+        assert!(
+            err("lur").contains("unknown policy `lur`"),
+            "{}",
+            err("lur")
+        );
+        let e = err("lru:size=3");
+        assert!(
+            e.contains("policy `lru:size=3`") && e.contains("unknown field `size`"),
+            "{e}"
+        );
+        let e = err("slru:protected_ratio");
+        assert!(e.contains("not KEY=VALUE"), "{e}");
+        let e = err("slru:protected_ratio=high");
+        assert!(e.contains("`protected_ratio`: invalid type"), "{e}");
+        let e = err("slru:protected_ratio=0.1:protected_ratio=0.2");
+        assert!(e.contains("given twice"), "{e}");
     }
 }

@@ -519,7 +519,7 @@ impl ReplayCache {
 /// One (policy, size) point of a replay. Serializes as a `replay.csv` row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReplayResult {
-    /// The policy's name.
+    /// The policy in its command-line form: its name, then any non-default parameters.
     pub policy: String,
     /// The cache size.
     pub size: u64,
@@ -565,7 +565,7 @@ impl Tally {
     fn result(self, policy: &PolicySpec, size: u64, unit: SizeUnit) -> ReplayResult {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         ReplayResult {
-            policy: policy.name().to_owned(),
+            policy: policy.to_string(),
             size,
             size_unit: unit,
             requests: self.requests,
@@ -669,15 +669,17 @@ pub fn write_csv(dir: &Path, results: &[ReplayResult]) -> Result<(), OutputError
 /// The terminal table of a replay.
 pub fn table(results: &[ReplayResult]) -> String {
     let mut s = String::new();
+    // Wide enough for the longest policy with its parameters.
+    let w = results.iter().map(|r| r.policy.len()).fold(10, usize::max);
     let _ = writeln!(
         s,
-        "{:<10} {:>14} {:>8} {:>12} {:>12} {:>10} {:>10}",
+        "{:<w$} {:>14} {:>8} {:>12} {:>12} {:>10} {:>10}",
         "policy", "size", "unit", "requests", "misses", "miss_ratio", "byte_mr"
     );
     for r in results {
         let _ = writeln!(
             s,
-            "{:<10} {:>14} {:>8} {:>12} {:>12} {:>10.4} {:>10.4}",
+            "{:<w$} {:>14} {:>8} {:>12} {:>12} {:>10.4} {:>10.4}",
             r.policy,
             r.size,
             r.size_unit.name(),
