@@ -1,6 +1,6 @@
 //! Memory per cached object of a replay: `cargo run --release --example replay_memory --
 //! POLICY SIZE` replays the bench trace (see `replay_speed`) with one cache of SIZE
-//! entries and prints two figures.
+//! entries and prints two figures. POLICY may carry parameters (`lirs:variant=libcachesim`).
 //!
 //! - `peak_rss`: the process's peak resident set size (`VmHWM`). Run it at two sizes, in
 //!   two processes: the id table, the trace buffer and the binary are the same in both,
@@ -28,8 +28,11 @@ fn vm_hwm_bytes() -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let policy =
-        PolicySpec::from_name(args.get(1).map_or("lru", String::as_str)).expect("a policy");
+    let policy: PolicySpec = args
+        .get(1)
+        .map_or("lru", String::as_str)
+        .parse()
+        .expect("a policy");
     let size: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-traces/zipf1.0_10M_1M.oracleGeneral.bin");
@@ -50,7 +53,7 @@ fn main() {
     };
     println!(
         "{} {size} misses {} peak_rss {} policy_bytes {policy_bytes}",
-        policy.name(),
+        policy,
         r.misses,
         vm_hwm_bytes()
     );

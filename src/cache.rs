@@ -76,6 +76,10 @@
 //! until a new object fits and never admits one larger than itself, as libCacheSim
 //! does; its policy sees sizes in bytes.
 //!
+//! A policy that [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant)
+//! decides what a fill evicts and whether it enters, and may evict on a hit: the cache
+//! releases what it names and does not check its capacity for it.
+//!
 //! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
@@ -406,6 +410,8 @@ pub struct Cache {
     keeps_meta: bool,
     /// The byte budget of a cache sized in bytes.
     budget: Option<Budget>,
+    /// Whether the policy [makes room](Policy::makes_room) itself.
+    makes_room: bool,
 }
 
 impl Cache {
@@ -427,10 +433,11 @@ impl Cache {
             free: Vec::new(),
             len: 0,
             capacity,
-            policy,
+            makes_room: policy.makes_room(),
             meta: Vec::new(),
             keeps_meta: false,
             budget: None,
+            policy,
         }
     }
 
@@ -644,9 +651,15 @@ impl Cache {
         if expires <= now {
             self.policy.remove(slot);
             self.release(key, slot);
+            if self.makes_room {
+                self.release_evicted();
+            }
             return Lookup::Expired;
         }
         self.policy.touch(slot, &Access::key(key));
+        if self.makes_room {
+            self.release_evicted();
+        }
         Lookup::Hit { version, expires }
     }
 
@@ -678,7 +691,13 @@ impl Cache {
                 self.meta[slot as usize] = meta;
             }
             self.policy.touch(slot, &access);
+            if self.makes_room {
+                self.release_evicted();
+            }
             return Fill::Updated;
+        }
+        if self.makes_room {
+            return self.fill_made_room(entry, meta, &access);
         }
         let full = self.len == self.capacity;
         if !self.policy.admit(&access, full) {
@@ -739,10 +758,16 @@ impl Cache {
             self.meta[slot as usize] = meta;
             self.policy.touch(slot, &access);
             self.budget_mut().used = self.budget_mut().used - old + size;
+            if self.makes_room {
+                self.release_evicted();
+            }
             return Fill::Updated;
         }
         if size > capacity {
             return Fill::Rejected;
+        }
+        if self.makes_room {
+            return self.fill_made_room(entry, meta, &access);
         }
         let full = self.budget_mut().used + size > capacity;
         if !self.policy.admit(&access, full) {
@@ -768,6 +793,43 @@ impl Cache {
         Fill::Inserted { evicted }
     }
 
+    /// A fill for a policy that [makes room](Policy::makes_room): it evicts what it
+    /// chooses and says whether the key enters; the capacity is its to keep.
+    #[cold]
+    fn fill_made_room(&mut self, entry: Entry, meta: Meta, access: &Access) -> Fill {
+        let admitted = self.policy.make_room(access);
+        let evicted = self.release_evicted();
+        if !admitted {
+            return Fill::Rejected;
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => self.push_slot(entry),
+        };
+        self.entries[slot as usize] = entry;
+        if self.keeps_meta {
+            self.meta[slot as usize] = meta;
+        }
+        self.index_set(entry.key, slot);
+        self.len += 1;
+        if let Some(b) = &mut self.budget {
+            b.used += u64::from(meta.size);
+        }
+        self.policy.insert(slot, access);
+        Fill::Inserted { evicted }
+    }
+
+    /// Releases the slots a policy that makes room evicted of its own accord (their
+    /// index cells are left stale, as an eviction's are); returns how many.
+    fn release_evicted(&mut self) -> u32 {
+        let mut n = 0;
+        while let Some(slot) = self.policy.take_evicted() {
+            self.release_slot(slot);
+            n += 1;
+        }
+        n
+    }
+
     fn budget_mut(&mut self) -> &mut Budget {
         self.budget.as_mut().expect("sized")
     }
@@ -779,6 +841,9 @@ impl Cache {
         };
         self.policy.remove(slot);
         self.release(key, slot);
+        if self.makes_room {
+            self.release_evicted();
+        }
         true
     }
 
@@ -810,6 +875,9 @@ impl Cache {
                     self.index.remove(key);
                 }
                 self.release_slot(slot as Slot);
+                if self.makes_room {
+                    self.release_evicted();
+                }
             }
         }
         debug_assert_eq!(self.len, 0);
@@ -1055,6 +1123,31 @@ mod tests {
         }
         assert!((97..100).all(|k| c.peek(k << 12) == Some((k, SimTime::NEVER))));
         assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn a_policy_that_makes_room_evicts_on_hits_and_may_overfill() {
+        // LIRS as libCacheSim runs it, capacity 3 (see its unit test of the same trace).
+        let lirs: PolicySpec = "lirs:variant=libcachesim".parse().unwrap();
+        let mut c = Cache::new(3, 100, lirs.build(3, 1));
+        let mut out = Vec::new();
+        for k in [1, 2, 3, 4, 1, 2, 4, 5, 4, 1, 3] {
+            if let Lookup::Hit { .. } = c.get(k, SimTime::ZERO) {
+                out.push(format!("{k} hit {}", c.len()));
+            } else {
+                let Fill::Inserted { evicted } = c.fill(k, 0, SimTime::NEVER) else {
+                    panic!("{k} not admitted")
+                };
+                out.push(format!("{k} miss -{evicted} {}", c.len()));
+            }
+        }
+        let want = "1 miss -0 1, 2 miss -0 2, 3 miss -0 3, 4 miss -1 3, 1 hit 3, 2 hit 3, \
+                    4 hit 3, 5 miss -0 4, 4 hit 3, 1 miss -1 3, 3 miss -1 3";
+        assert_eq!(out.join(", "), want);
+        assert!(c.contains(3) && c.contains(4) && c.contains(5) && !c.contains(1));
+        assert!(c.invalidate(4));
+        c.clear();
+        assert!(c.is_empty());
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use fifo::Fifo;
 pub use gdsf::Gdsf;
 pub use lfu::Lfu;
 pub use lfuda::Lfuda;
-pub use lirs::{Lirs, LirsConfig};
+pub use lirs::{Lirs, LirsConfig, LirsVariant};
 pub use lru::Lru;
 pub use perfect_lfu::PerfectLfu;
 pub use random::Random;
@@ -125,6 +125,34 @@ pub trait Policy {
     fn admit(&mut self, incoming: &Access, full: bool) -> bool {
         let _ = (incoming, full);
         true
+    }
+    /// Whether the policy keeps its own account of what the cache holds and chooses its
+    /// victims itself, when and as many as it likes: in [`make_room`](Policy::make_room)
+    /// for a fill, and even on a hit. A cache then calls `make_room` instead of checking
+    /// its capacity and calling [`evict`](Policy::evict), and releases the slots
+    /// [`take_evicted`](Policy::take_evicted) hands back after every call that may evict.
+    /// Only LIRS in its `libcachesim` variant does: its reference evicts on hits and counts
+    /// some hit entries as taking no room, which no `evict` per missing unit can mimic.
+    /// The default is `false`; the answer never changes over a policy's life.
+    #[inline]
+    fn makes_room(&self) -> bool {
+        false
+    }
+    /// For a policy that [`makes_room`](Policy::makes_room): evicts what it must for
+    /// `incoming`, absent and no larger than the cache, to enter, and says whether it may
+    /// (if so, the cache inserts it next). The victims go to
+    /// [`take_evicted`](Policy::take_evicted). Never called otherwise.
+    #[inline]
+    fn make_room(&mut self, incoming: &Access) -> bool {
+        let _ = incoming;
+        unreachable!("make_room on a policy that does not make room")
+    }
+    /// A slot the policy evicted of its own accord (see
+    /// [`makes_room`](Policy::makes_room)) that the cache has not released yet; each is
+    /// handed back once. Always `None` for a policy that does not make room.
+    #[inline]
+    fn take_evicted(&mut self) -> Option<Slot> {
+        None
     }
 }
 
@@ -248,6 +276,18 @@ macro_rules! policies {
             #[inline]
             fn next_victim(&self) -> Option<Slot> {
                 match self { $( AnyPolicy::$variant(p) => p.next_victim(), )+ }
+            }
+            #[inline]
+            fn makes_room(&self) -> bool {
+                match self { $( AnyPolicy::$variant(p) => p.makes_room(), )+ }
+            }
+            #[inline]
+            fn make_room(&mut self, incoming: &Access) -> bool {
+                match self { $( AnyPolicy::$variant(p) => p.make_room(incoming), )+ }
+            }
+            #[inline]
+            fn take_evicted(&mut self) -> Option<Slot> {
+                match self { $( AnyPolicy::$variant(p) => p.take_evicted(), )+ }
             }
             fn prefetch(&self, slot: Slot) {
                 match self { $( AnyPolicy::$variant(p) => p.prefetch(slot), )+ }
@@ -485,5 +525,28 @@ mod tests {
         assert!(e.contains("`protected_ratio`: invalid type"), "{e}");
         let e = err("slru:protected_ratio=0.1:protected_ratio=0.2");
         assert!(e.contains("given twice"), "{e}");
+    fn spec_with_parameters_from_a_string_and_back() {
+        let s: PolicySpec = "lirs:variant=libcachesim".parse().unwrap();
+        let PolicySpec::Lirs(c) = &s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(c.variant, LirsVariant::LibCacheSim);
+        assert_eq!(c.hir_ratio, 0.01);
+        assert_eq!(s.to_string(), "lirs:variant=libcachesim");
+        let s: PolicySpec = "lirs:hir_ratio=0.02:variant=paper".parse().unwrap();
+        assert_eq!(s.to_string(), "lirs:hir_ratio=0.02");
+        assert_eq!("lirs".parse::<PolicySpec>().unwrap().to_string(), "lirs");
+        let err = "lirs:variant=lru".parse::<PolicySpec>().unwrap_err();
+        assert!(err.contains("unknown variant `lru`"), "{err}");
+        let err = "lirs:x=1".parse::<PolicySpec>().unwrap_err();
+        assert!(err.contains("unknown field `x`"), "{err}");
+        let err = "lirs:variant".parse::<PolicySpec>().unwrap_err();
+        assert!(err.contains("not KEY=VALUE"), "{err}");
+        assert!(
+            "lur"
+                .parse::<PolicySpec>()
+                .unwrap_err()
+                .contains("unknown policy `lur`")
+        );
     }
 }

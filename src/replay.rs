@@ -5,7 +5,9 @@
 //! are evicted until the new object fits. With [`SizeUnit::Entries`] every object counts
 //! as 1 (sizes still feed the byte counters). Writes store the object whether it was
 //! resident or not (and count as requests); deletes remove it and are not counted;
-//! a TTL expires the copy at `time + ttl`, and a read of an expired copy is a miss.
+//! a TTL expires the copy at `time + ttl`, and a read of an expired copy is a miss. A
+//! policy that [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant)
+//! decides instead what a miss evicts and whether it enters, and may evict on a hit.
 //!
 //! The scenario [`Cache`](crate::cache::Cache) indexes a key space known up front; a
 //! trace's ids are discovered as it streams, so [`ReplayCache`] maps them to dense keys
@@ -329,10 +331,16 @@ impl Store {
             if op == Op::Delete || (self.ttl_seen && self.meta[s].expires <= now) {
                 policy.remove(slot);
                 self.release(slot);
+                if policy.makes_room() {
+                    self.release_evicted(policy);
+                }
             } else {
                 policy.touch(slot, &access);
                 if op == Op::Write {
                     self.meta[s].expires = expires;
+                }
+                if policy.makes_room() {
+                    self.release_evicted(policy);
                 }
                 return Ok(Outcome::Hit);
             }
@@ -343,7 +351,14 @@ impl Store {
         if units as u64 > self.capacity {
             return Ok(Outcome::Miss);
         }
-        if self.used + units as u64 > self.capacity {
+        if policy.makes_room() {
+            // The policy keeps its own account of the room (see `Policy::makes_room`).
+            let admitted = policy.make_room(&access);
+            self.release_evicted(policy);
+            if !admitted {
+                return Ok(Outcome::Miss);
+            }
+        } else if self.used + units as u64 > self.capacity {
             while self.used + units as u64 > self.capacity {
                 let victim = policy.evict(&access);
                 self.release(victim);
@@ -371,6 +386,14 @@ impl Store {
         self.used += units as u64;
         policy.insert(slot, &access);
         Ok(Outcome::Miss)
+    }
+
+    /// Releases the slots a policy that makes room evicted of its own accord.
+    #[inline]
+    fn release_evicted<P: Policy>(&mut self, policy: &mut P) {
+        while let Some(v) = policy.take_evicted() {
+            self.release(v);
+        }
     }
 
     #[inline(always)]
