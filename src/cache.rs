@@ -647,6 +647,7 @@ impl Cache {
             return Lookup::Expired;
         }
         self.policy.touch(slot, &Access::key(key));
+        self.release_dropped();
         Lookup::Hit { version, expires }
     }
 
@@ -678,6 +679,7 @@ impl Cache {
                 self.meta[slot as usize] = meta;
             }
             self.policy.touch(slot, &access);
+            self.release_dropped();
             return Fill::Updated;
         }
         let full = self.len == self.capacity;
@@ -691,6 +693,7 @@ impl Cache {
             // The victim's index cell or bucket is left stale: the entry overwritten
             // below no longer holds its key.
             self.len -= 1;
+            self.release_dropped();
             evicted = 1;
             victim
         } else if let Some(s) = self.free.pop() {
@@ -724,9 +727,8 @@ impl Cache {
         let Budget { capacity, .. } = self.budget.expect("sized");
         let size = u64::from(meta.size);
         let access = Access {
-            key,
             size: meta.size,
-            next_access: u64::MAX,
+            ..Access::key(key)
         };
         let entry = Entry {
             expires,
@@ -739,6 +741,7 @@ impl Cache {
             self.meta[slot as usize] = meta;
             self.policy.touch(slot, &access);
             self.budget_mut().used = self.budget_mut().used - old + size;
+            self.release_dropped();
             return Fill::Updated;
         }
         if size > capacity {
@@ -753,6 +756,7 @@ impl Cache {
             // The victim's cell or bucket is left stale: its entry is freed.
             let victim = self.policy.evict(&access);
             self.release_slot(victim);
+            self.release_dropped();
             evicted += 1;
         }
         let slot = match self.free.pop() {
@@ -818,6 +822,19 @@ impl Cache {
     fn release(&mut self, key: u32, slot: Slot) {
         self.index.remove(key);
         self.release_slot(slot);
+    }
+
+    /// Frees what the policy dropped on its own ([`Policy::take_dropped`]). Not counted
+    /// as evictions: only libCacheSim's W-TinyLFU drops, and only to mirror it.
+    #[inline]
+    fn release_dropped(&mut self) {
+        while let Some(slot) = self.policy.take_dropped() {
+            let key = self.entries[slot as usize].key;
+            if key != ORPHAN {
+                self.index.remove(key);
+            }
+            self.release_slot(slot);
+        }
     }
 
     /// Frees `slot`, whose index cell the caller has dealt with.

@@ -48,7 +48,7 @@ pub use s3fifo::{S3Fifo, S3FifoConfig};
 pub use sieve::Sieve;
 pub use slru::{Slru, SlruConfig};
 pub use twoq::{TwoQ, TwoQConfig};
-pub use wtinylfu::{WTinyLfu, WTinyLfuConfig};
+pub use wtinylfu::{WTinyLfu, WTinyLfuConfig, WTinyLfuVariant};
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,9 @@ pub type Slot = u32;
 pub struct Access {
     /// The dense key.
     pub key: u32,
+    /// The trace's own id for this key (the dense key where there is no trace), for a
+    /// policy that must hash what another simulator hashes to agree with it.
+    pub id: u64,
     /// The object's size in bytes (1 where sizes are not modelled).
     pub size: u32,
     /// When this key is next requested, for offline policies; `u64::MAX` when unknown.
@@ -78,6 +81,7 @@ impl Access {
     pub const fn key(key: u32) -> Self {
         Access {
             key,
+            id: key as u64,
             size: 1,
             next_access: u64::MAX,
         }
@@ -125,6 +129,14 @@ pub trait Policy {
     fn admit(&mut self, incoming: &Access, full: bool) -> bool {
         let _ = (incoming, full);
         true
+    }
+    /// An entry the policy dropped on its own during the last [`touch`](Policy::touch)
+    /// or [`evict`](Policy::evict), beyond the one `evict` returns (libCacheSim's SLRU
+    /// evicts when a hit overflows a segment); the cache frees each until `None`. Most
+    /// policies never drop: the default is `None`.
+    #[inline]
+    fn take_dropped(&mut self) -> Option<Slot> {
+        None
     }
 }
 
@@ -244,6 +256,10 @@ macro_rules! policies {
             #[inline]
             fn admit(&mut self, incoming: &Access, full: bool) -> bool {
                 match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
+            }
+            #[inline]
+            fn take_dropped(&mut self) -> Option<Slot> {
+                match self { $( AnyPolicy::$variant(p) => p.take_dropped(), )+ }
             }
             #[inline]
             fn next_victim(&self) -> Option<Slot> {

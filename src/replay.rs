@@ -2,7 +2,8 @@
 //!
 //! Byte semantics follow libCacheSim: a cache holds objects whose sizes sum to at most its
 //! capacity; an object larger than the whole cache is never admitted; on a miss, entries
-//! are evicted until the new object fits. With [`SizeUnit::Entries`] every object counts
+//! are evicted until the new object fits, unless the policy declines to admit it
+//! ([`Policy::admit`], as libCacheSim's `can_insert`). With [`SizeUnit::Entries`] every object counts
 //! as 1 (sizes still feed the byte counters). Writes store the object whether it was
 //! resident or not (and count as requests); deletes remove it and are not counted;
 //! a TTL expires the copy at `time + ttl`, and a read of an expired copy is a miss.
@@ -315,6 +316,7 @@ impl Store {
         };
         let access = Access {
             key,
+            id,
             size: units,
             next_access,
         };
@@ -331,6 +333,7 @@ impl Store {
                 self.release(slot);
             } else {
                 policy.touch(slot, &access);
+                self.release_dropped(policy);
                 if op == Op::Write {
                     self.meta[s].expires = expires;
                 }
@@ -343,10 +346,15 @@ impl Store {
         if units as u64 > self.capacity {
             return Ok(Outcome::Miss);
         }
-        if self.used + units as u64 > self.capacity {
+        let full = self.used + units as u64 > self.capacity;
+        if !policy.admit(&access, full) {
+            return Ok(Outcome::Miss);
+        }
+        if full {
             while self.used + units as u64 > self.capacity {
                 let victim = policy.evict(&access);
                 self.release(victim);
+                self.release_dropped(policy);
             }
             // The next eviction is some requests away: time for the victim's state
             // (cold, by definition) to arrive before it is read.
@@ -379,6 +387,15 @@ impl Store {
         self.ids.buckets[m.bucket as usize].slot = ABSENT;
         self.used -= m.units as u64;
         self.free.push(slot);
+    }
+
+    /// Frees what the policy dropped on its own ([`Policy::take_dropped`]); compiles to
+    /// nothing for the policies that never drop.
+    #[inline(always)]
+    fn release_dropped<P: Policy>(&mut self, policy: &mut P) {
+        while let Some(d) = policy.take_dropped() {
+            self.release(d);
+        }
     }
 
     /// After the id table grew, points every resident slot at its id's new bucket.

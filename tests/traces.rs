@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use tiersim::policy::PolicySpec;
+use tiersim::policy::{PolicySpec, WTinyLfuConfig, WTinyLfuVariant};
 use tiersim::replay::{KeyMap, SizeUnit, replay};
 use tiersim::scenario::{Format as ScenarioFormat, Source};
 use tiersim::trace::{Format, Request, TraceSource};
@@ -172,6 +172,38 @@ fn lirs_miss_counts_are_pinned_on_the_lirs_traces() {
             let r = replay(&src, &lirs, size, SizeUnit::Entries, 1).unwrap();
             assert_eq!(r.misses, want, "{name} at {size}");
         }
+    }
+}
+
+/// libCacheSim's W-TinyLFU on cloudPhysics, miss for miss. The figures are the
+/// libcachesim 0.3.5 wheel's, from
+/// `python -c 'import libcachesim as lcs; p = lcs.ReaderInitParam(); p.ignore_obj_size =
+/// IGNORE; r = lcs.TraceReader("cloudPhysicsIO.oracleGeneral.bin",
+/// lcs.TraceType.ORACLE_GENERAL_TRACE, p); print(lcs.WTinyLFU(SIZE).process_trace(r))'`
+/// (IGNORE = True for entries, False for bytes), times its 113,872 requests.
+#[test]
+fn wtinylfu_libcachesim_variant_matches_libcachesim_on_cloudphysics() {
+    let Some(src) = shared_trace(
+        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
+        Format::OracleGeneral,
+    ) else {
+        return;
+    };
+    let spec = PolicySpec::WTinyLfu(WTinyLfuConfig {
+        variant: WTinyLfuVariant::LibCacheSim,
+        ..Default::default()
+    });
+    for (unit, size, want) in [
+        (SizeUnit::Entries, 100, 98_799),
+        (SizeUnit::Entries, 1000, 94_911),
+        (SizeUnit::Entries, 10_000, 77_281),
+        (SizeUnit::Bytes, 1 << 20, 96_471),
+        (SizeUnit::Bytes, 16 << 20, 94_344),
+        (SizeUnit::Bytes, 256 << 20, 84_189),
+    ] {
+        let r = replay(&src, &spec, size, unit, 1).unwrap();
+        assert_eq!(r.requests, 113_872);
+        assert_eq!(r.misses, want, "{size} {}", unit.name());
     }
 }
 
