@@ -881,6 +881,41 @@ mod tests {
         assert_eq!(c.entries.len(), 3, "a freed slot is reused");
     }
 
+    /// libCacheSim's W-TinyLFU evicts on some hits ([`Policy::take_dropped`]): the cache
+    /// must free those entries, and then agree with a replay request for request.
+    #[test]
+    fn entries_a_policy_drops_on_a_hit_are_freed() {
+        use crate::policy::{WTinyLfuConfig, WTinyLfuVariant};
+        use crate::replay::{Outcome, ReplayCache, SizeUnit};
+        use crate::trace::Op;
+        let spec = PolicySpec::WTinyLfu(WTinyLfuConfig {
+            variant: WTinyLfuVariant::LibCacheSim,
+            ..Default::default()
+        });
+        let (capacity, keys) = (200, 2000);
+        let mut c = Cache::new(capacity, keys, spec.build(capacity as usize, 1));
+        let mut r = ReplayCache::new(&spec, capacity as u64, SizeUnit::Entries, 1);
+        let mut x = 1u64;
+        let (mut hits, mut drops) = (0, 0);
+        for _ in 0..100_000 {
+            x = crate::rng::mix64(x);
+            // Three requests in four go to 20 hot keys.
+            let key = ((x >> 32) % if x % 4 == 0 { keys as u64 } else { 20 }) as u32;
+            let before = c.len();
+            let hit = matches!(c.get(key, SimTime::ZERO), Lookup::Hit { .. });
+            drops += (c.len() < before) as u32;
+            if !hit {
+                c.fill(key, 0, SimTime::NEVER);
+            }
+            let replayed = r.access(key as u64, 1, Op::Read, 0, 0, u64::MAX).unwrap();
+            assert_eq!(hit, replayed == Outcome::Hit, "key {key}");
+            hits += hit as u32;
+            assert!(c.len() <= capacity);
+        }
+        assert_eq!(c.len(), (0..keys).filter(|&k| c.contains(k)).count() as u32);
+        assert!(hits > 10_000 && drops > 0, "{hits} hits, {drops} drops");
+    }
+
     #[test]
     fn matches_a_naive_lru_with_stale_index_cells() {
         let c = cache("lru", 8);

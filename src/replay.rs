@@ -1,12 +1,12 @@
 //! Trace-driven replay: one cache, one policy, one size, fed a trace request by request.
 //!
 //! Byte semantics follow libCacheSim: a cache holds objects whose sizes sum to at most its
-//! capacity; an object larger than the whole cache is never admitted; on a miss, entries
-//! are evicted until the new object fits, unless the policy declines to admit it
-//! ([`Policy::admit`], as libCacheSim's `can_insert`). With [`SizeUnit::Entries`] every object counts
-//! as 1 (sizes still feed the byte counters). Writes store the object whether it was
-//! resident or not (and count as requests); deletes remove it and are not counted;
-//! a TTL expires the copy at `time + ttl`, and a read of an expired copy is a miss.
+//! capacity; an object larger than the whole cache is never admitted, nor one the policy
+//! declines ([`Policy::admit`], as libCacheSim's `can_insert`); on a miss, entries are
+//! evicted until the new object fits. With [`SizeUnit::Entries`] every object counts as 1
+//! (sizes still feed the byte counters). Writes store the object whether it was resident
+//! or not (and count as requests); deletes remove it and are not counted; a TTL expires
+//! the copy at `time + ttl`, and a read of an expired copy is a miss.
 //!
 //! The scenario [`Cache`](crate::cache::Cache) indexes a key space known up front; a
 //! trace's ids are discovered as it streams, so [`ReplayCache`] maps them to dense keys

@@ -8,7 +8,7 @@
 //!   80% protected, a count-min sketch of 4-bit counters (4 rows) behind a doorkeeper
 //!   Bloom filter, and a reset that halves every counter after 10 × width additions;
 //! - `libcachesim` reproduces libCacheSim's `WTinyLFU.c` request for request (its miss
-//!   counts, on the traces tested), quirks included; see [`lcs`] for what differs.
+//!   counts, on the traces tested), quirks included; `wtinylfu/lcs.rs` says what differs.
 
 use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
