@@ -23,6 +23,7 @@ fn cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// `NAME` or `NAME:VARIANT`, as a scenario table would give it.
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let policies = args

@@ -48,7 +48,7 @@ pub use s3fifo::{S3Fifo, S3FifoConfig};
 pub use sieve::Sieve;
 pub use slru::{Slru, SlruConfig};
 pub use twoq::{TwoQ, TwoQConfig};
-pub use wtinylfu::{WTinyLfu, WTinyLfuConfig};
+pub use wtinylfu::{WTinyLfu, WTinyLfuConfig, WTinyLfuVariant};
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,9 @@ pub type Slot = u32;
 pub struct Access {
     /// The dense key.
     pub key: u32,
+    /// The trace's own id for this key (the dense key where there is no trace), for a
+    /// policy that must hash what another simulator hashes to agree with it.
+    pub id: u64,
     /// The object's size in bytes (1 where sizes are not modelled).
     pub size: u32,
     /// When this key is next requested, for offline policies; `u64::MAX` when unknown.
@@ -78,6 +81,7 @@ impl Access {
     pub const fn key(key: u32) -> Self {
         Access {
             key,
+            id: key as u64,
             size: 1,
             next_access: u64::MAX,
         }
@@ -147,9 +151,13 @@ pub trait Policy {
         let _ = incoming;
         unreachable!("make_room on a policy that does not make room")
     }
-    /// A slot the policy evicted of its own accord (see
-    /// [`makes_room`](Policy::makes_room)) that the cache has not released yet; each is
-    /// handed back once. Always `None` for a policy that does not make room.
+    /// A slot the policy evicted of its own accord that its owner has not released yet;
+    /// each is handed back once, and the owner asks after every call that may evict:
+    /// [`touch`](Policy::touch) (libCacheSim's SLRU and W-TinyLFU evict when a hit
+    /// overflows a segment), [`evict`](Policy::evict) (beside the victim it returns),
+    /// [`insert`](Policy::insert), [`remove`](Policy::remove) and
+    /// [`make_room`](Policy::make_room). The default, for the policies that never do:
+    /// `None`, which compiles away.
     #[inline]
     fn take_evicted(&mut self) -> Option<Slot> {
         None
@@ -525,6 +533,9 @@ mod tests {
         assert!(e.contains("`protected_ratio`: invalid type"), "{e}");
         let e = err("slru:protected_ratio=0.1:protected_ratio=0.2");
         assert!(e.contains("given twice"), "{e}");
+    }
+
+    #[test]
     fn spec_with_parameters_from_a_string_and_back() {
         let s: PolicySpec = "lirs:variant=libcachesim".parse().unwrap();
         let PolicySpec::Lirs(c) = &s else {

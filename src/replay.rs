@@ -1,13 +1,15 @@
 //! Trace-driven replay: one cache, one policy, one size, fed a trace request by request.
 //!
 //! Byte semantics follow libCacheSim: a cache holds objects whose sizes sum to at most its
-//! capacity; an object larger than the whole cache is never admitted; on a miss, entries
-//! are evicted until the new object fits. With [`SizeUnit::Entries`] every object counts
-//! as 1 (sizes still feed the byte counters). Writes store the object whether it was
-//! resident or not (and count as requests); deletes remove it and are not counted;
-//! a TTL expires the copy at `time + ttl`, and a read of an expired copy is a miss. A
-//! policy that [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant)
-//! decides instead what a miss evicts and whether it enters, and may evict on a hit.
+//! capacity; an object larger than the whole cache is never admitted, nor one the policy
+//! declines ([`Policy::admit`], as libCacheSim's `can_insert`); on a miss, entries are
+//! evicted until the new object fits. With [`SizeUnit::Entries`] every object counts as 1
+//! (sizes still feed the byte counters). Writes store the object whether it was resident
+//! or not (and count as requests); deletes remove it and are not counted; a TTL expires
+//! the copy at `time + ttl`, and a read of an expired copy is a miss. A policy that
+//! [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant) decides instead
+//! what a miss evicts and whether it enters; a policy may also evict of its own accord
+//! ([`Policy::take_evicted`]), on a hit or beside a victim, as some of libCacheSim's do.
 //!
 //! The scenario [`Cache`](crate::cache::Cache) indexes a key space known up front; a
 //! trace's ids are discovered as it streams, so [`ReplayCache`] maps them to dense keys
@@ -317,6 +319,7 @@ impl Store {
         };
         let access = Access {
             key,
+            id,
             size: units,
             next_access,
         };
@@ -331,17 +334,13 @@ impl Store {
             if op == Op::Delete || (self.ttl_seen && self.meta[s].expires <= now) {
                 policy.remove(slot);
                 self.release(slot);
-                if policy.makes_room() {
-                    self.release_evicted(policy);
-                }
+                self.release_evicted(policy);
             } else {
                 policy.touch(slot, &access);
                 if op == Op::Write {
                     self.meta[s].expires = expires;
                 }
-                if policy.makes_room() {
-                    self.release_evicted(policy);
-                }
+                self.release_evicted(policy);
                 return Ok(Outcome::Hit);
             }
         }
@@ -351,6 +350,7 @@ impl Store {
         if units as u64 > self.capacity {
             return Ok(Outcome::Miss);
         }
+        let full = self.used + units as u64 > self.capacity;
         if policy.makes_room() {
             // The policy keeps its own account of the room (see `Policy::makes_room`).
             let admitted = policy.make_room(&access);
@@ -358,10 +358,13 @@ impl Store {
             if !admitted {
                 return Ok(Outcome::Miss);
             }
-        } else if self.used + units as u64 > self.capacity {
+        } else if !policy.admit(&access, full) {
+            return Ok(Outcome::Miss);
+        } else if full {
             while self.used + units as u64 > self.capacity {
                 let victim = policy.evict(&access);
                 self.release(victim);
+                self.release_evicted(policy);
             }
             // The next eviction is some requests away: time for the victim's state
             // (cold, by definition) to arrive before it is read.
@@ -385,11 +388,13 @@ impl Store {
         self.ids.buckets[b].slot = slot;
         self.used += units as u64;
         policy.insert(slot, &access);
+        self.release_evicted(policy);
         Ok(Outcome::Miss)
     }
 
-    /// Releases the slots a policy that makes room evicted of its own accord.
-    #[inline]
+    /// Releases the slots the policy evicted of its own accord ([`Policy::take_evicted`]);
+    /// compiles to nothing for the policies that never do.
+    #[inline(always)]
     fn release_evicted<P: Policy>(&mut self, policy: &mut P) {
         while let Some(v) = policy.take_evicted() {
             self.release(v);

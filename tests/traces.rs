@@ -175,39 +175,12 @@ fn lirs_miss_counts_are_pinned_on_the_lirs_traces() {
     }
 }
 
-/// LIRS's `libcachesim` variant misses exactly where libCacheSim's `LIRS` does. The
-/// figures are the libcachesim wheel's (PyPI libcachesim 0.3.5), each from
-/// ```text
-/// p = lcs.ReaderInitParam(); p.ignore_obj_size = True  # False for the byte sizes
-/// r = lcs.TraceReader(PATH, lcs.TraceType.ORACLE_GENERAL_TRACE, p)
-/// mr, _ = lcs.LIRS(SIZE).process_trace(r)               # misses = mr * requests
-/// ```
-/// (`import libcachesim as lcs`), with PATH the trace at `libcachesim/` in the shared
-/// trace folder.
-#[test]
-fn lirs_libcachesim_variant_misses_as_libcachesim_on_cloudphysics() {
-    let Some(src) = shared_trace(
-        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
-        Format::OracleGeneral,
-    ) else {
-        return;
-    };
-    let lirs: PolicySpec = "lirs:variant=libcachesim".parse().unwrap();
-    for (size, unit, misses) in [
-        (100, SizeUnit::Entries, 97875),
-        (1000, SizeUnit::Entries, 94304),
-        (10000, SizeUnit::Entries, 74395),
-        (1 << 20, SizeUnit::Bytes, 95645),
-        (16 << 20, SizeUnit::Bytes, 93903),
-        (256 << 20, SizeUnit::Bytes, 79237),
-    ] {
-        let r = replay(&src, &lirs, size, unit, 1).unwrap();
-        assert_eq!((r.requests, r.misses), (113_872, misses), "{size} {unit:?}");
-    }
-}
-
-/// As above on Zipf traces from tiersim's generator
-/// (`generate_zipf_oracle(path, 200_000, 20_000, ALPHA, 42)`), with PATH that file. At
+/// LIRS's `libcachesim` variant misses exactly where libCacheSim's `LIRS` does on Zipf
+/// traces from tiersim's generator (`generate_zipf_oracle(path, 200_000, 20_000, ALPHA,
+/// 42)`), beside [`libcachesim_parity`]'s trace. The figures are the libcachesim 0.3.5
+/// wheel's: `lcs.LIRS(SIZE).process_trace(lcs.TraceReader(PATH,
+/// lcs.TraceType.ORACLE_GENERAL_TRACE, p))`, `p.ignore_obj_size` true for entries, as in
+/// `tests/peer/reference.py`, PATH that file. At
 /// 100 entries (an HIR share of one entry) hits on HIR entries in Q alone leave entries
 /// stray, which the cloudPhysics trace never does.
 #[test]

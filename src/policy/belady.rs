@@ -52,9 +52,8 @@ mod tests {
 
     fn at(key: u32, next_access: u64) -> Access {
         Access {
-            key,
-            size: 1,
             next_access,
+            ..Access::key(key)
         }
     }
 

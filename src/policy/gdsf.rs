@@ -45,9 +45,8 @@ mod tests {
 
     fn sized(key: u32, size: u32) -> Access {
         Access {
-            key,
             size,
-            next_access: u64::MAX,
+            ..Access::key(key)
         }
     }
 

@@ -3,9 +3,12 @@
 //! it would displace.
 //!
 //! Einziger, Friedman and Manes, "TinyLFU: a highly efficient cache admission policy",
-//! ACM Trans. Storage 2017, with Caffeine's layout: a 1% window, a main SLRU with 80%
-//! protected, a count-min sketch of 4-bit counters (4 rows) behind a doorkeeper Bloom
-//! filter, and a reset that halves every counter after 10 × width additions.
+//! ACM Trans. Storage 2017. Two variants ([`WTinyLfuVariant`]):
+//! - `caffeine` (the default) follows Caffeine's layout: a 1% window, a main SLRU with
+//!   80% protected, a count-min sketch of 4-bit counters (4 rows) behind a doorkeeper
+//!   Bloom filter, and a reset that halves every counter after 10 × width additions;
+//! - `libcachesim` reproduces libCacheSim's `WTinyLFU.c` request for request (its miss
+//!   counts, on the traces tested), quirks included; `wtinylfu/lcs.rs` says what differs.
 
 use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
@@ -14,10 +17,26 @@ use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, Policy, Slot};
 use crate::rng::mix64;
 
+mod lcs;
+
+/// Which W-TinyLFU to simulate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WTinyLfuVariant {
+    /// Caffeine's design (module docs): the paper's structure, tuned as Caffeine tunes it.
+    #[default]
+    Caffeine,
+    /// libCacheSim's `WTinyLFU`, reproduced exactly so that miss counts can be compared
+    /// with results published from it.
+    LibCacheSim,
+}
+
 /// W-TinyLFU parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WTinyLfuConfig {
+    /// Which design to simulate (default `caffeine`).
+    pub variant: WTinyLfuVariant,
     /// The window's share of the capacity (default 0.01).
     pub window_ratio: f64,
     /// The protected segment's share of the main region (default 0.8).
@@ -27,6 +46,7 @@ pub struct WTinyLfuConfig {
 impl Default for WTinyLfuConfig {
     fn default() -> Self {
         WTinyLfuConfig {
+            variant: WTinyLfuVariant::Caffeine,
             window_ratio: 0.01,
             protected_ratio: 0.8,
         }
@@ -131,10 +151,76 @@ const WINDOW: u8 = 0;
 const PROBATION: u8 = 1;
 const PROTECTED: u8 = 2;
 
-/// W-TinyLFU: 17 bytes per entry plus the sketch (4 bytes and 8 doorkeeper bits per
-/// entry of capacity).
+/// W-TinyLFU in one of its [variants](WTinyLfuVariant). The variant is matched once per
+/// call: a branch that always goes the same way.
 #[derive(Debug)]
-pub struct WTinyLfu {
+pub struct WTinyLfu(Inner);
+
+#[derive(Debug)]
+enum Inner {
+    Caffeine(Caffeine),
+    LibCacheSim(lcs::LcsTinyLfu),
+}
+
+impl BuildPolicy for WTinyLfu {
+    type Config = WTinyLfuConfig;
+    fn build(config: &WTinyLfuConfig, capacity: Capacity, _seed: u64) -> Self {
+        match config.variant {
+            WTinyLfuVariant::Caffeine => WTinyLfu(Inner::Caffeine(Caffeine::new(config, capacity))),
+            WTinyLfuVariant::LibCacheSim => {
+                WTinyLfu(Inner::LibCacheSim(lcs::LcsTinyLfu::new(config, capacity)))
+            }
+        }
+    }
+}
+
+macro_rules! each {
+    ($self:ident, $p:ident => $e:expr) => {
+        match &mut $self.0 {
+            Inner::Caffeine($p) => $e,
+            Inner::LibCacheSim($p) => $e,
+        }
+    };
+}
+
+impl Policy for WTinyLfu {
+    #[inline]
+    fn prefetch(&self, slot: Slot) {
+        match &self.0 {
+            Inner::Caffeine(p) => p.prefetch(slot),
+            Inner::LibCacheSim(p) => p.prefetch(slot),
+        }
+    }
+    #[inline]
+    fn insert(&mut self, slot: Slot, access: &Access) {
+        each!(self, p => p.insert(slot, access))
+    }
+    #[inline]
+    fn touch(&mut self, slot: Slot, access: &Access) {
+        each!(self, p => p.touch(slot, access))
+    }
+    #[inline]
+    fn evict(&mut self, incoming: &Access) -> Slot {
+        each!(self, p => p.evict(incoming))
+    }
+    #[inline]
+    fn remove(&mut self, slot: Slot) {
+        each!(self, p => p.remove(slot))
+    }
+    #[inline]
+    fn admit(&mut self, incoming: &Access, full: bool) -> bool {
+        each!(self, p => p.admit(incoming, full))
+    }
+    #[inline]
+    fn take_evicted(&mut self) -> Option<Slot> {
+        each!(self, p => p.take_evicted())
+    }
+}
+
+/// Caffeine's W-TinyLFU: 17 bytes per entry plus the sketch (4 bytes and 8 doorkeeper
+/// bits per entry of capacity).
+#[derive(Debug)]
+struct Caffeine {
     links: Links,
     window: List,
     probation: List,
@@ -149,13 +235,12 @@ pub struct WTinyLfu {
     sketch: FrequencySketch,
 }
 
-impl BuildPolicy for WTinyLfu {
-    type Config = WTinyLfuConfig;
-    fn build(config: &WTinyLfuConfig, capacity: Capacity, _seed: u64) -> Self {
+impl Caffeine {
+    fn new(config: &WTinyLfuConfig, capacity: Capacity) -> Self {
         let c = capacity.units;
         let window_cap = ((c as f64 * config.window_ratio.clamp(0.0, 1.0)) as u64).max(1);
         let main_cap = c.saturating_sub(window_cap);
-        WTinyLfu {
+        Caffeine {
             links: Links::with_capacity(capacity.slots_hint),
             window: List::default(),
             probation: List::default(),
@@ -172,7 +257,7 @@ impl BuildPolicy for WTinyLfu {
     }
 }
 
-impl WTinyLfu {
+impl Caffeine {
     /// The main region's next victim: probation's LRU entry, else protected's.
     fn main_victim(&self) -> Option<Slot> {
         [self.probation.front(), self.protected.front()]
@@ -202,7 +287,7 @@ impl WTinyLfu {
     }
 }
 
-impl Policy for WTinyLfu {
+impl Policy for Caffeine {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         self.links.prefetch(slot);
@@ -306,7 +391,7 @@ mod tests {
     #[test]
     fn window_candidate_must_beat_the_probation_victim() {
         // Capacity 10: window 1, main 9 (protected 7).
-        let mut p = WTinyLfu::build(&WTinyLfuConfig::default(), Capacity::entries(10), 0);
+        let mut p = Caffeine::new(&WTinyLfuConfig::default(), Capacity::entries(10));
         for s in 0..10 {
             p.insert(s, &Access::key(100 + s));
         }

@@ -704,9 +704,8 @@ mod tests {
         /// Whether `key` hit, and the keys evicted.
         fn get(&mut self, key: u32, size: u32) -> (bool, Vec<u32>) {
             let access = Access {
-                key,
                 size,
-                next_access: u64::MAX,
+                ..Access::key(key)
             };
             if let Some(&s) = self.slot_of.get(&key) {
                 self.p.touch(s);
