@@ -74,13 +74,15 @@
 //! fetched for (to count leaks of private copies), and its size. A cache of
 //! `capacity_bytes` holds objects whose sizes sum to at most that many bytes, evicts
 //! until a new object fits and never admits one larger than itself, as libCacheSim
-//! does; its policy sees sizes in bytes.
+//! does; its policy sees sizes in bytes. Any cache frees what its policy evicts on its
+//! own ([`Policy::dropped`]) and stores nothing when the policy refuses the new key after
+//! evicting for it ([`Fill::Bypassed`]).
 //!
 //! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
 use crate::SimTime;
-use crate::policy::{Access, AnyPolicy, Policy, Slot};
+use crate::policy::{Access, AnyPolicy, BYPASS, Policy, Slot};
 use crate::prefetch::prefetch;
 
 const ABSENT: Slot = Slot::MAX;
@@ -334,6 +336,22 @@ pub enum Fill {
     Updated,
     /// The policy declined to admit the key; nothing changed.
     Rejected,
+    /// The policy evicted `evicted` entries, then ranked the key below every resident one
+    /// ([`BYPASS`]): it was not stored.
+    Bypassed {
+        /// Entries evicted before the policy gave up on the key.
+        evicted: u32,
+    },
+}
+
+impl Fill {
+    /// Entries this fill evicted.
+    pub fn evicted(self) -> u32 {
+        match self {
+            Fill::Inserted { evicted } | Fill::Bypassed { evicted } => evicted,
+            Fill::Updated | Fill::Rejected => 0,
+        }
+    }
 }
 
 /// What a cache with content classes keeps about a copy besides its version and expiry.
@@ -647,6 +665,7 @@ impl Cache {
             return Lookup::Expired;
         }
         self.policy.touch(slot, &Access::key(key));
+        self.release_dropped();
         Lookup::Hit { version, expires }
     }
 
@@ -678,6 +697,7 @@ impl Cache {
                 self.meta[slot as usize] = meta;
             }
             self.policy.touch(slot, &access);
+            self.release_dropped();
             return Fill::Updated;
         }
         let full = self.len == self.capacity;
@@ -688,6 +708,9 @@ impl Cache {
         let slot = if full {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
+            if victim == BYPASS {
+                return Fill::Bypassed { evicted: 0 };
+            }
             // The victim's index cell or bucket is left stale: the entry overwritten
             // below no longer holds its key.
             self.len -= 1;
@@ -705,7 +728,9 @@ impl Cache {
         self.index_set(key, slot);
         self.len += 1;
         self.policy.insert(slot, &access);
-        Fill::Inserted { evicted }
+        Fill::Inserted {
+            evicted: evicted + self.release_dropped(),
+        }
     }
 
     /// A new slot at the end of the arrays.
@@ -739,6 +764,7 @@ impl Cache {
             self.meta[slot as usize] = meta;
             self.policy.touch(slot, &access);
             self.budget_mut().used = self.budget_mut().used - old + size;
+            self.release_dropped();
             return Fill::Updated;
         }
         if size > capacity {
@@ -752,6 +778,9 @@ impl Cache {
         while self.len > 0 && self.budget_mut().used + size > capacity {
             // The victim's cell or bucket is left stale: its entry is freed.
             let victim = self.policy.evict(&access);
+            if victim == BYPASS {
+                return Fill::Bypassed { evicted };
+            }
             self.release_slot(victim);
             evicted += 1;
         }
@@ -765,7 +794,9 @@ impl Cache {
         self.len += 1;
         self.budget_mut().used += size;
         self.policy.insert(slot, &access);
-        Fill::Inserted { evicted }
+        Fill::Inserted {
+            evicted: evicted + self.release_dropped(),
+        }
     }
 
     fn budget_mut(&mut self) -> &mut Budget {
@@ -818,6 +849,18 @@ impl Cache {
     fn release(&mut self, key: u32, slot: Slot) {
         self.index.remove(key);
         self.release_slot(slot);
+    }
+
+    /// Frees the entries the policy evicted on its own ([`Policy::dropped`]); returns how
+    /// many.
+    #[inline]
+    fn release_dropped(&mut self) -> u32 {
+        let mut n = 0;
+        while let Some(slot) = self.policy.dropped() {
+            self.release(self.entries[slot as usize].key, slot);
+            n += 1;
+        }
+        n
     }
 
     /// Frees `slot`, whose index cell the caller has dealt with.

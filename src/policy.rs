@@ -62,6 +62,12 @@ pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
 /// A resident entry's position in its cache's arrays.
 pub type Slot = u32;
 
+/// What [`Policy::evict`] returns when the incoming entry itself ranks below every
+/// resident one: the owner stops evicting and does not store it (entries already evicted
+/// for it stay evicted). libCacheSim's GDSF inserts before it evicts, so a new object can
+/// be its own victim; [`Gdsf`] reproduces that through this value.
+pub const BYPASS: Slot = Slot::MAX;
+
 /// What a policy learns about an access (a hit or an insertion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Access {
@@ -94,8 +100,18 @@ pub trait Policy {
     /// The entry in `slot` was read (a hit) or overwritten.
     fn touch(&mut self, slot: Slot, access: &Access);
     /// Chooses the entry to evict to make room for `incoming`, forgets it and returns its
-    /// slot. Called only while at least one entry is resident.
+    /// slot, or [`BYPASS`] when `incoming` should not be stored after all. Called only
+    /// while at least one entry is resident.
     fn evict(&mut self, incoming: &Access) -> Slot;
+    /// An entry the policy evicted on its own during the last [`touch`](Policy::touch) or
+    /// [`insert`](Policy::insert), already forgotten, whose slot the owner must free. The
+    /// owner calls this after each of those until it returns `None`. Segments with their
+    /// own bounds do this: an SLRU hit whose demotions overflow the lowest segment, a 2Q
+    /// entry entering a full Am. The default: `None`.
+    #[inline]
+    fn dropped(&mut self) -> Option<Slot> {
+        None
+    }
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
     /// Prefetches the state a [`touch`](Policy::touch) of `slot` will read
@@ -244,6 +260,10 @@ macro_rules! policies {
             #[inline]
             fn admit(&mut self, incoming: &Access, full: bool) -> bool {
                 match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
+            }
+            #[inline]
+            fn dropped(&mut self) -> Option<Slot> {
+                match self { $( AnyPolicy::$variant(p) => p.dropped(), )+ }
             }
             #[inline]
             fn next_victim(&self) -> Option<Slot> {

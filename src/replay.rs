@@ -2,7 +2,10 @@
 //!
 //! Byte semantics follow libCacheSim: a cache holds objects whose sizes sum to at most its
 //! capacity; an object larger than the whole cache is never admitted; on a miss, entries
-//! are evicted until the new object fits. With [`SizeUnit::Entries`] every object counts
+//! are evicted until the new object fits, unless the policy ranks it below them all on
+//! the way and refuses it ([`BYPASS`]: GDSF, which stores before it evicts, as
+//! libCacheSim's); a policy may also evict on a hit ([`Policy::dropped`]: SLRU's bounded
+//! segments with byte sizes). With [`SizeUnit::Entries`] every object counts
 //! as 1 (sizes still feed the byte counters). Writes store the object whether it was
 //! resident or not (and count as requests); deletes remove it and are not counted;
 //! a TTL expires the copy at `time + ttl`, and a read of an expired copy is a miss.
@@ -29,7 +32,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::policy::{Access, AnyPolicy, Capacity, Policy, PolicyFn, PolicySpec, Slot};
+use crate::policy::{Access, AnyPolicy, BYPASS, Capacity, Policy, PolicyFn, PolicySpec, Slot};
 use crate::report::OutputError;
 use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
 
@@ -334,6 +337,9 @@ impl Store {
                 if op == Op::Write {
                     self.meta[s].expires = expires;
                 }
+                while let Some(d) = policy.dropped() {
+                    self.release(d);
+                }
                 return Ok(Outcome::Hit);
             }
         }
@@ -346,6 +352,9 @@ impl Store {
         if self.used + units as u64 > self.capacity {
             while self.used + units as u64 > self.capacity {
                 let victim = policy.evict(&access);
+                if victim == BYPASS {
+                    return Ok(Outcome::Miss);
+                }
                 self.release(victim);
             }
             // The next eviction is some requests away: time for the victim's state
@@ -370,6 +379,9 @@ impl Store {
         self.ids.buckets[b].slot = slot;
         self.used += units as u64;
         policy.insert(slot, &access);
+        while let Some(d) = policy.dropped() {
+            self.release(d);
+        }
         Ok(Outcome::Miss)
     }
 

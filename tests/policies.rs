@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use tiersim::policy::{Access, AnyPolicy, Policy, PolicySpec, Slot};
+use tiersim::policy::{Access, AnyPolicy, BYPASS, Policy, PolicySpec, Slot};
 
 /// What happened to one operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +15,8 @@ enum Event {
     Hit,
     /// A miss, and the key evicted to make room, if any.
     Miss(Option<u32>),
+    /// A miss the policy declined to store after all (`BYPASS`).
+    Bypassed,
     Removed(bool),
 }
 
@@ -40,6 +42,8 @@ struct Harness {
     /// Whether the policy's `next_victim` hint must name the next eviction exactly (the
     /// list policies, whose oldest entry is the victim).
     exact_hint: bool,
+    /// Keys the policy evicted on its own during the last operation (`Policy::dropped`).
+    dropped: Vec<u32>,
 }
 
 impl Harness {
@@ -51,6 +55,20 @@ impl Harness {
             free: Vec::new(),
             cap,
             exact_hint: matches!(name, "lru" | "fifo"),
+            dropped: Vec::new(),
+        }
+    }
+
+    fn take_dropped(&mut self) {
+        while let Some(slot) = self.policy.dropped() {
+            let key = self.key_of[slot as usize];
+            assert_eq!(
+                self.slot_of.remove(&key),
+                Some(slot),
+                "dropped a resident entry"
+            );
+            self.free.push(slot);
+            self.dropped.push(key);
         }
     }
 }
@@ -58,14 +76,19 @@ impl Harness {
 impl Model for Harness {
     fn get(&mut self, key: u32) -> Event {
         let access = Access::key(key);
+        self.dropped.clear();
         if let Some(&slot) = self.slot_of.get(&key) {
             self.policy.touch(slot, &access);
+            self.take_dropped();
             return Event::Hit;
         }
         let mut evicted = None;
         let slot = if self.slot_of.len() == self.cap {
             let hint = self.policy.next_victim();
             let victim = self.policy.evict(&access);
+            if victim == BYPASS {
+                return Event::Bypassed;
+            }
             if self.exact_hint {
                 assert_eq!(hint, Some(victim), "next_victim names the next eviction");
             }
@@ -82,10 +105,12 @@ impl Model for Harness {
         self.key_of[slot as usize] = key;
         self.slot_of.insert(key, slot);
         self.policy.insert(slot, &access);
+        self.take_dropped();
         Event::Miss(evicted)
     }
 
     fn remove(&mut self, key: u32) -> bool {
+        self.dropped.clear();
         match self.slot_of.remove(&key) {
             Some(slot) => {
                 self.policy.remove(slot);
@@ -703,9 +728,13 @@ proptest! {
                             }
                             resident.insert(k);
                         }
+                        Event::Bypassed => prop_assert!(!resident.contains(&k), "{}", name),
                         Event::Removed(_) => unreachable!(),
                     },
                     Op::Remove(k) => prop_assert_eq!(h.remove(k), resident.remove(&k)),
+                }
+                for e in &h.dropped {
+                    prop_assert!(resident.remove(e), "{} dropped {}", name, e);
                 }
                 prop_assert!(resident.len() <= cap);
             }
