@@ -24,7 +24,7 @@ impl BuildPolicy for Lfuda {
 impl Policy for Lfuda {
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
-        self.0.insert(slot, access.size);
+        self.0.insert(slot, access.key, access.size);
     }
     #[inline]
     fn touch(&mut self, slot: Slot, _: &Access) {
