@@ -335,10 +335,11 @@ impl Model for S3FifoModel {
             *f = (*f + 1).min(3);
             return Event::Hit;
         }
-        let ev = (self.small.len() + self.main.len() == self.cap).then(|| self.evict());
+        // The key leaves the ghost before the eviction, which could push it out.
         let in_ghost = pos(&self.ghost, key)
             .map(|i| self.ghost.remove(i))
             .is_some();
+        let ev = (self.small.len() + self.main.len() == self.cap).then(|| self.evict());
         if in_ghost || (!self.has_evicted && self.small.len() >= self.small_cap) {
             self.main.push(key);
         } else {
