@@ -33,7 +33,7 @@ mod slru;
 mod twoq;
 mod wtinylfu;
 
-pub use arc::Arc;
+pub use arc::{Arc, ArcConfig};
 pub use belady::Belady;
 pub use clock::Clock;
 pub use fifo::Fifo;

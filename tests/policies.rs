@@ -414,7 +414,9 @@ impl Model for ArcModel {
         } else {
             if full {
                 if self.t1.len() + self.b1.len() >= self.c {
-                    if self.t1.len() < self.c {
+                    // As libCacheSim: B1 having a ghost, not |T1| < c, which removals can
+                    // make differ (the directory is not trimmed after them).
+                    if !self.b1.is_empty() {
                         self.b1.remove(0);
                         ev = Some(self.replace(false));
                     } else {
@@ -430,15 +432,8 @@ impl Model for ArcModel {
             }
             self.t1.push(key);
         }
-        // After invalidations the directory may outgrow its bounds; keep them.
-        while self.t1.len() + self.b1.len() > self.c && !self.b1.is_empty() {
-            self.b1.remove(0);
-        }
-        while self.t1.len() + self.t2.len() + self.b1.len() + self.b2.len() > 2 * self.c
-            && !self.b2.is_empty()
-        {
-            self.b2.remove(0);
-        }
+        // After invalidations the directory may outgrow the paper's bounds; as in
+        // libCacheSim, nothing trims it but case IV's ghost deletions.
         Event::Miss(ev)
     }
     fn remove(&mut self, key: u32) -> bool {
