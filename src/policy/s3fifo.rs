@@ -13,7 +13,9 @@
 //! remembers it.
 //!
 //! Left as is, and unlike libCacheSim: libCacheSim never admits an object larger than S,
-//! and evicts for one exactly S's size but then does not store it.
+//! and evicts for one exactly S's size but then does not store it. With unit sizes that
+//! stores nothing at all below 20 entries (S holds 1 entry or none); no object of
+//! cloudPhysicsIO is that large at 1, 16 or 256 MiB.
 
 use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};

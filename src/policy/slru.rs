@@ -19,7 +19,8 @@
 //! 1))` each, and the probationary one the rest. libCacheSim's default is 4 equal
 //! segments (`segments = 4`, `protected_ratio = 0.75`); it sizes each `capacity / 4`, so
 //! the two agree when 4 divides the capacity. Unlike libCacheSim, an object larger than
-//! the probationary segment is still admitted.
+//! the probationary segment is still admitted: replay asks a policy nothing before it
+//! evicts (no object of cloudPhysicsIO is that large at 1, 16 or 256 MiB).
 
 use serde::{Deserialize, Serialize};
 
