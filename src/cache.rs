@@ -74,7 +74,9 @@
 //! fetched for (to count leaks of private copies), and its size. A cache of
 //! `capacity_bytes` holds objects whose sizes sum to at most that many bytes, evicts
 //! until a new object fits and never admits one larger than itself, as libCacheSim
-//! does; its policy sees sizes in bytes.
+//! does; its policy sees sizes in bytes. Any cache frees what its policy evicts on its
+//! own ([`Policy::take_evicted`]) and stores nothing when the policy refuses the new key after
+//! evicting for it ([`Fill::Bypassed`]).
 //!
 //! A policy that [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant)
 //! decides what a fill evicts and whether it enters, and may evict on a hit: the cache
@@ -84,7 +86,7 @@
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
 use crate::SimTime;
-use crate::policy::{Access, AnyPolicy, Policy, Slot};
+use crate::policy::{Access, AnyPolicy, BYPASS, Policy, Slot};
 use crate::prefetch::prefetch;
 
 const ABSENT: Slot = Slot::MAX;
@@ -338,6 +340,22 @@ pub enum Fill {
     Updated,
     /// The policy declined to admit the key; nothing changed.
     Rejected,
+    /// The policy evicted `evicted` entries, then ranked the key below every resident one
+    /// ([`BYPASS`]): it was not stored.
+    Bypassed {
+        /// Entries evicted before the policy gave up on the key.
+        evicted: u32,
+    },
+}
+
+impl Fill {
+    /// Entries this fill evicted.
+    pub fn evicted(self) -> u32 {
+        match self {
+            Fill::Inserted { evicted } | Fill::Bypassed { evicted } => evicted,
+            Fill::Updated | Fill::Rejected => 0,
+        }
+    }
 }
 
 /// What a cache with content classes keeps about a copy besides its version and expiry.
@@ -701,6 +719,9 @@ impl Cache {
         let slot = if full {
             // The victim's slot is reused in place: no free-list traffic at steady state.
             let victim = self.policy.evict(&access);
+            if victim == BYPASS {
+                return Fill::Bypassed { evicted: 0 };
+            }
             // The victim's index cell or bucket is left stale: the entry overwritten
             // below no longer holds its key.
             self.len -= 1;
@@ -718,7 +739,9 @@ impl Cache {
         self.index_set(key, slot);
         self.len += 1;
         self.policy.insert(slot, &access);
-        Fill::Inserted { evicted }
+        Fill::Inserted {
+            evicted: evicted + self.release_evicted(),
+        }
     }
 
     /// A new slot at the end of the arrays.
@@ -768,6 +791,9 @@ impl Cache {
         while self.len > 0 && self.budget_mut().used + size > capacity {
             // The victim's cell or bucket is left stale: its entry is freed.
             let victim = self.policy.evict(&access);
+            if victim == BYPASS {
+                return Fill::Bypassed { evicted };
+            }
             self.release_slot(victim);
             evicted += 1 + self.release_evicted();
         }
@@ -781,7 +807,9 @@ impl Cache {
         self.len += 1;
         self.budget_mut().used += size;
         self.policy.insert(slot, &access);
-        Fill::Inserted { evicted }
+        Fill::Inserted {
+            evicted: evicted + self.release_evicted(),
+        }
     }
 
     /// A fill for a policy that [makes room](Policy::makes_room): it evicts what it
@@ -922,7 +950,7 @@ mod tests {
         assert_eq!(c.entries.len(), 3, "a freed slot is reused");
     }
 
-    /// libCacheSim's W-TinyLFU evicts on some hits ([`Policy::take_dropped`]): the cache
+    /// libCacheSim's W-TinyLFU evicts on some hits ([`Policy::take_evicted`]): the cache
     /// must free those entries, and then agree with a replay request for request.
     #[test]
     fn entries_a_policy_drops_on_a_hit_are_freed() {

@@ -1558,11 +1558,8 @@ impl<'p> Engine<'p> {
                 continue;
             }
             let expires = layer.expiry(now);
-            if let crate::cache::Fill::Inserted { evicted } =
-                layer.fill(node, key, version, expires)
-            {
-                stats.evictions += u64::from(evicted);
-            }
+            let evicted = layer.fill(node, key, version, expires).evicted();
+            stats.evictions += u64::from(evicted);
         }
     }
 
@@ -1656,11 +1653,8 @@ impl<'p> Engine<'p> {
                 owner: r.client,
                 size: r.size,
             };
-            if let crate::cache::Fill::Inserted { evicted } =
-                layer.fill_with(node, key, version, expires, meta)
-            {
-                self.m.layers[j].evictions += u64::from(evicted);
-            }
+            let evicted = layer.fill_with(node, key, version, expires, meta).evicted();
+            self.m.layers[j].evictions += u64::from(evicted);
             if orphan_it {
                 // Filled under its outdated version's key: a slot no read will use.
                 layer.orphan_at(node, key);

@@ -33,7 +33,7 @@ mod slru;
 mod twoq;
 mod wtinylfu;
 
-pub use arc::Arc;
+pub use arc::{Arc, ArcConfig};
 pub use belady::Belady;
 pub use clock::Clock;
 pub use fifo::Fifo;
@@ -61,6 +61,12 @@ pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
 
 /// A resident entry's position in its cache's arrays.
 pub type Slot = u32;
+
+/// What [`Policy::evict`] returns when the incoming entry itself ranks below every
+/// resident one: the owner stops evicting and does not store it (entries already evicted
+/// for it stay evicted). libCacheSim's GDSF inserts before it evicts, so a new object can
+/// be its own victim; [`Gdsf`] reproduces that through this value.
+pub const BYPASS: Slot = Slot::MAX;
 
 /// What a policy learns about an access (a hit or an insertion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +104,8 @@ pub trait Policy {
     /// The entry in `slot` was read (a hit) or overwritten.
     fn touch(&mut self, slot: Slot, access: &Access);
     /// Chooses the entry to evict to make room for `incoming`, forgets it and returns its
-    /// slot. Called only while at least one entry is resident.
+    /// slot, or [`BYPASS`] when `incoming` should not be stored after all. Called only
+    /// while at least one entry is resident.
     fn evict(&mut self, incoming: &Access) -> Slot;
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);

@@ -3,7 +3,9 @@
 //! Byte semantics follow libCacheSim: a cache holds objects whose sizes sum to at most its
 //! capacity; an object larger than the whole cache is never admitted, nor one the policy
 //! declines ([`Policy::admit`], as libCacheSim's `can_insert`); on a miss, entries are
-//! evicted until the new object fits. With [`SizeUnit::Entries`] every object counts as 1
+//! evicted until the new object fits, unless the policy ranks it below them all on the
+//! way and refuses it ([`BYPASS`]: GDSF, which stores before it evicts, as libCacheSim's).
+//! With [`SizeUnit::Entries`] every object counts as 1
 //! (sizes still feed the byte counters). Writes store the object whether it was resident
 //! or not (and count as requests); deletes remove it and are not counted; a TTL expires
 //! the copy at `time + ttl`, and a read of an expired copy is a miss. A policy that
@@ -33,7 +35,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::policy::{Access, AnyPolicy, Capacity, Policy, PolicyFn, PolicySpec, Slot};
+use crate::policy::{Access, AnyPolicy, BYPASS, Capacity, Policy, PolicyFn, PolicySpec, Slot};
 use crate::report::OutputError;
 use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
 
@@ -363,6 +365,9 @@ impl Store {
         } else if full {
             while self.used + units as u64 > self.capacity {
                 let victim = policy.evict(&access);
+                if victim == BYPASS {
+                    return Ok(Outcome::Miss);
+                }
                 self.release(victim);
                 self.release_evicted(policy);
             }

@@ -5,8 +5,8 @@
 //! the stale duplicates (and the growth) of a lazy-deletion heap. State: the key, plus
 //! 4 bytes of position and 4 in the heap array, per slot.
 
-use super::Slot;
 use super::list::NIL;
+use super::{BYPASS, Slot};
 
 /// A min-heap of slots ordered by `K` (ties must be broken inside `K` for determinism).
 #[derive(Debug, Default)]
@@ -60,6 +60,12 @@ impl<K: Ord + Copy + Default> SlotHeap<K> {
         } else {
             self.sift_down(i);
         }
+    }
+
+    /// The slot with the smallest key.
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<Slot> {
+        self.heap.first().copied()
     }
 
     /// Removes and returns the slot with the smallest key.
@@ -170,6 +176,10 @@ impl Ord for Priority {
 /// The Greedy-Dual family with an inflation value `L`: an entry's priority is
 /// `L + frequency × weight`, the victim is the lowest, and `L` becomes the victim's
 /// priority, so long-resident entries age relative to new ones.
+///
+/// GDSF's weight is `10⁶ / size`, computed as libCacheSim's GDSF computes it
+/// (`freq × 1e6 / size`, then `+ L`), so that equal priorities, and the ties they cause,
+/// fall alike in both.
 #[derive(Debug)]
 pub(crate) struct GreedyDual {
     heap: SlotHeap<Priority>,
@@ -179,7 +189,13 @@ pub(crate) struct GreedyDual {
     seq: u64,
     /// Divide the frequency by the size (GDSF) or not (LFUDA).
     per_byte: bool,
+    /// The key being admitted and the priority it got before this miss's first eviction,
+    /// for [`evict_or_bypass`](Self::evict_or_bypass).
+    incoming: Option<(u32, f64)>,
 }
+
+/// GDSF's frequency-to-priority scale: libCacheSim's.
+const PER_BYTE_SCALE: f64 = 1.0e6;
 
 impl GreedyDual {
     pub(crate) fn new(slots_hint: usize, per_byte: bool) -> Self {
@@ -190,17 +206,19 @@ impl GreedyDual {
             inflation: 0.0,
             seq: 0,
             per_byte,
+            incoming: None,
         }
     }
 
-    fn priority(&mut self, slot: Slot) -> Priority {
-        let s = slot as usize;
-        let f = self.freq[s] as f64;
-        let value = if self.per_byte {
-            self.inflation + f / self.size[s].max(1) as f64
+    fn value(&self, freq: u32, size: u32) -> f64 {
+        if self.per_byte {
+            self.inflation + f64::from(freq) * PER_BYTE_SCALE / f64::from(size.max(1))
         } else {
-            self.inflation + f
-        };
+            self.inflation + f64::from(freq)
+        }
+    }
+
+    fn priority(&mut self, value: f64) -> Priority {
         self.seq += 1;
         Priority {
             value,
@@ -208,7 +226,7 @@ impl GreedyDual {
         }
     }
 
-    pub(crate) fn insert(&mut self, slot: Slot, size: u32) {
+    pub(crate) fn insert(&mut self, slot: Slot, key: u32, size: u32) {
         let s = slot as usize;
         if s >= self.freq.len() {
             self.freq.resize(s + 1, 0);
@@ -216,14 +234,18 @@ impl GreedyDual {
         }
         self.freq[s] = 1;
         self.size[s] = size;
-        let p = self.priority(slot);
+        let value = match self.incoming.take() {
+            Some((k, v)) if k == key => v,
+            _ => self.value(1, size),
+        };
+        let p = self.priority(value);
         self.heap.push(slot, p);
     }
 
     pub(crate) fn touch(&mut self, slot: Slot) {
         let s = slot as usize;
         self.freq[s] = self.freq[s].saturating_add(1);
-        let p = self.priority(slot);
+        let p = self.priority(self.value(self.freq[s], self.size[s]));
         self.heap.update(slot, p);
     }
 
@@ -231,6 +253,28 @@ impl GreedyDual {
         let slot = self.heap.pop().expect("evict called on an empty cache");
         self.inflation = self.heap_key_of(slot);
         slot
+    }
+
+    /// Evicts as if the incoming entry (`key`, `size`) were already in the heap, with the
+    /// priority it gets from `L` before this miss's evictions: the lowest resident, or
+    /// [`BYPASS`] when the incoming entry is lower than all (it then sets `L`, as its own
+    /// eviction would). A resident with an equal priority goes first: its was set earlier.
+    pub(crate) fn evict_or_bypass(&mut self, key: u32, size: u32) -> Slot {
+        let value = match self.incoming {
+            Some((k, v)) if k == key => v,
+            _ => {
+                let v = self.value(1, size);
+                self.incoming = Some((key, v));
+                v
+            }
+        };
+        let top = self.heap.peek().expect("evict called on an empty cache");
+        if self.heap_key_of(top) <= value {
+            return self.evict();
+        }
+        self.inflation = value;
+        self.incoming = None;
+        BYPASS
     }
 
     fn heap_key_of(&self, slot: Slot) -> f64 {

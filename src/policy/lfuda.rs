@@ -6,6 +6,15 @@
 //! (as in Squid's heap LFUDA). Unlike GDSF the key ignores size; with byte capacities the
 //! cache still evicts until the new object fits. Ties go to the entry whose priority was
 //! set first.
+//!
+//! libCacheSim's `LFUDA.c` differs, by a bug rather than a choice, and its miss counts
+//! are not a reference here: a hit adds the current minimum priority to the entry's
+//! priority (`freq += min_freq`) instead of one to its count, so before the first
+//! eviction hits change nothing and afterwards priorities grow geometrically. Finding
+//! the next minimum scans every integer between the minimum and the maximum priority
+//! (`update_min_freq`), so on cloudPhysicsIO at 100 entries it never finishes (the scan
+//! passes 10⁷ integers by request 51,345); elsewhere a model of those rules reproduces
+//! its counts exactly (94,145 misses at 1,000 entries against 94,176 here).
 
 use super::heap::GreedyDual;
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
@@ -24,7 +33,7 @@ impl BuildPolicy for Lfuda {
 impl Policy for Lfuda {
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
-        self.0.insert(slot, access.size);
+        self.0.insert(slot, access.key, access.size);
     }
     #[inline]
     fn touch(&mut self, slot: Slot, _: &Access) {

@@ -6,7 +6,16 @@
 //! the cache and G 90% (in the cache's unit), a hit adds one to a 2-bit counter, an entry
 //! leaves S for M when its counter reached `move_to_main_threshold` (2), M reinserts an
 //! entry with a non-zero counter after decrementing it, a miss whose key is in G goes
-//! straight to M, and until the first eviction S overflows into M.
+//! straight to M, and until the first eviction S overflows into M. A miss looks its key
+//! up in G before it evicts, as libCacheSim does: evicting from S pushes keys into G and
+//! trims it, and looking up afterwards would lose the incoming key's own ghost when it was
+//! the oldest. So the first `evict` for a miss takes the key out of G and `insert`
+//! remembers it.
+//!
+//! Left as is, and unlike libCacheSim: libCacheSim never admits an object larger than S,
+//! and evicts for one exactly S's size but then does not store it. With unit sizes that
+//! stores nothing at all below 20 entries (S holds 1 entry or none); no object of
+//! cloudPhysicsIO is that large at 1, 16 or 256 MiB.
 
 use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
@@ -60,6 +69,9 @@ pub struct S3Fifo {
     threshold: u8,
     has_evicted: bool,
     ghost: Ghosts<1>,
+    /// The incoming key, when `evict` found it in G and took it out: its `insert` goes to
+    /// M.
+    returning: Option<u32>,
 }
 
 impl BuildPolicy for S3Fifo {
@@ -84,6 +96,7 @@ impl BuildPolicy for S3Fifo {
             ghost: Ghosts::with_capacity(
                 (capacity.slots_hint as f64 * config.ghost_ratio.max(0.0)) as usize,
             ),
+            returning: None,
         }
     }
 }
@@ -157,7 +170,8 @@ impl Policy for S3Fifo {
         self.freq[s] = 0;
         self.size[s] = access.size;
         self.key[s] = access.key;
-        let ghost_hit = self.ghost.remove(access.key).is_some();
+        let ghost_hit =
+            self.returning.take() == Some(access.key) || self.ghost.remove(access.key).is_some();
         if ghost_hit || (!self.has_evicted && self.small_units >= self.small_cap) {
             self.push_main(slot);
         } else {
@@ -172,7 +186,10 @@ impl Policy for S3Fifo {
         *f = (*f + 1).min(MAX_FREQ);
     }
     #[inline]
-    fn evict(&mut self, _: &Access) -> Slot {
+    fn evict(&mut self, incoming: &Access) -> Slot {
+        if self.returning != Some(incoming.key) && self.ghost.remove(incoming.key).is_some() {
+            self.returning = Some(incoming.key);
+        }
         self.has_evicted = true;
         loop {
             if self.main_units > self.main_cap || self.small.is_empty() {
@@ -227,5 +244,28 @@ mod tests {
         assert_eq!(p.main.slots(&p.links).last(), Some(&2));
         assert!(p.ghost.to_vec(0).is_empty());
         assert!(p.small.is_empty());
+    }
+
+    #[test]
+    fn a_returning_key_is_found_before_evictions_trim_the_ghost() {
+        // Capacity 4: S 2, M 2, G 1.
+        let cfg = S3FifoConfig {
+            small_ratio: 0.5,
+            ghost_ratio: 0.25,
+            ..S3FifoConfig::default()
+        };
+        let mut p = S3Fifo::build(&cfg, Capacity::entries(4), 0);
+        for s in 0..4 {
+            p.insert(s, &Access::key(10 + s));
+        }
+        assert_eq!(p.evict(&Access::key(20)), 0);
+        p.insert(0, &Access::key(20));
+        assert_eq!(p.ghost.to_vec(0), vec![10]);
+        // 10 returns: evicting 11 from S pushes it into G, which holds one key and would
+        // drop 10 first.
+        assert_eq!(p.evict(&Access::key(10)), 1);
+        p.insert(1, &Access::key(10));
+        assert_eq!(p.main.slots(&p.links), vec![2, 3, 1]);
+        assert_eq!(p.ghost.to_vec(0), vec![11]);
     }
 }
