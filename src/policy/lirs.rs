@@ -535,7 +535,10 @@ impl Policy for Paper {
             self.flags[s as usize] = 0;
             return s;
         }
-        // Only after removals can Q be empty in a full cache: evict the bottom LIR entry.
+        // Q is empty only after removals, or with sizes: an object too large for the LIR
+        // set's room enters as HIR, at the bottom of S if S was empty, and may be a ghost
+        // there now. Pruning leaves a LIR entry at the bottom; evict it.
+        self.prune();
         let s = self.bottom;
         assert!(s != NIL, "evict called on an empty cache");
         self.forget_lir(s);
@@ -559,6 +562,29 @@ impl Policy for Paper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With sizes, an object too large for the LIR set's room enters S as HIR; evicted,
+    /// it leaves a ghost at the bottom of S, under a LIR entry: the next eviction with Q
+    /// empty must skip the ghost (it once read the ghost as a slot and panicked).
+    #[test]
+    fn eviction_with_q_empty_skips_a_ghost_at_the_bottom() {
+        // 100 bytes: LIR 99, HIR 1.
+        let capacity = Capacity {
+            units: 100,
+            slots_hint: 4,
+        };
+        let sized = |key, size| Access {
+            size,
+            ..Access::key(key)
+        };
+        let mut p = Paper::new(0.01, capacity);
+        p.insert(0, &sized(10, 100)); // HIR: 100 > 99; alone in S and Q
+        assert_eq!(p.evict(&sized(11, 10)), 0); // a ghost of key 10 at the bottom of S
+        p.insert(0, &sized(11, 10)); // LIR, above the ghost
+        assert_eq!(p.dump(), (vec![10, 11], vec![]));
+        assert_eq!(p.evict(&sized(12, 95)), 0);
+        assert_eq!(p.dump(), (vec![], vec![]));
+    }
 
     #[test]
     fn hir_reuse_within_the_stack_becomes_lir() {

@@ -23,20 +23,24 @@ import subprocess
 import sys
 
 # tiersim's form of each policy, and the libCacheSim call with the same configuration.
+# Where libCacheSim departs from the policy's paper or from tiersim's default, tiersim
+# names the parameters that reproduce it (each module's docs say what they change).
+# Left out: `lfuda`, because libCacheSim 0.3.5's LFUDA adds the minimum priority on a hit
+# instead of 1, so priorities grow geometrically and some sizes never finish (see
+# src/policy/lfuda.rs); `random`, whose stream differs; `perfect_lfu`, not in libCacheSim.
 POLICIES = [
     ("fifo", "FIFO({size})"),
     ("lru", "LRU({size})"),
     ("lfu", "LFU({size})"),
     ("clock", "Clock({size})"),
-    ("arc", "ARC({size})"),
+    ("arc:size_scaled_adaptation=false", "ARC({size})"),
     ("sieve", "Sieve({size})"),
     ("s3fifo", "S3FIFO({size})"),
     ("2q", "TwoQ({size})"),
-    ("slru", "SLRU({size})"),
-    ("lirs", "LIRS({size})"),
-    ("wtinylfu", "WTinyLFU({size})"),
+    ("slru:protected_ratio=0.75:segments=4", "SLRU({size})"),
+    ("lirs:variant=libcachesim", "LIRS({size})"),
+    ("wtinylfu:variant=libcachesim", "WTinyLFU({size})"),
     ("gdsf", "GDSF({size})"),
-    ("lfuda", "LFUDA({size})"),
     ("belady", "Belady({size})"),
 ]
 ENTRIES = [10, 100, 1000, 5000, 10000, 50000]
