@@ -206,6 +206,24 @@ pub trait BuildPolicy: Policy + Sized {
     type Config: Default + Clone + fmt::Debug + PartialEq + Serialize + for<'de> Deserialize<'de>;
     /// A policy for a cache of `capacity`; `seed` feeds any internal randomness.
     fn build(config: &Self::Config, capacity: Capacity, seed: u64) -> Self;
+    /// Says what is wrong with `config`, if anything, naming the parameter and what is
+    /// allowed: a scenario or command line gets the message instead of a policy that
+    /// quietly clamps. The default: every configuration is fine.
+    fn check(config: &Self::Config) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
+}
+
+/// `Err` naming `key` unless `value` lies in `[0, 1]`: the shares policies split a cache by.
+pub(crate) fn check_share(key: &str, value: f64) -> Result<(), String> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{key}` is a share of the cache, from 0 to 1; got {value}"
+        ))
+    }
 }
 
 /// The configuration of a policy without parameters: only `name` is allowed in its table.
@@ -246,6 +264,14 @@ macro_rules! policies {
             pub fn build_sized(&self, capacity: Capacity, seed: u64) -> AnyPolicy {
                 match self {
                     $( PolicySpec::$variant(c) => AnyPolicy::$variant(<$ty>::build(c, capacity, seed)), )+
+                }
+            }
+
+            /// Says what is wrong with the parameters, if anything (see
+            /// [`BuildPolicy::check`]).
+            pub fn check(&self) -> Result<(), String> {
+                match self {
+                    $( PolicySpec::$variant(c) => <$ty>::check(c), )+
                 }
             }
 
@@ -433,7 +459,13 @@ impl std::str::FromStr for PolicySpec {
             return Ok(spec);
         }
         table.insert("name".to_owned(), toml::Value::String(name.to_owned()));
-        let read = |table: toml::Table| PolicySpec::deserialize(toml::Value::Table(table));
+        let read = |table: toml::Table| {
+            PolicySpec::deserialize(toml::Value::Table(table)).and_then(|spec| {
+                spec.check()
+                    .map(|()| spec)
+                    .map_err(serde::de::Error::custom)
+            })
+        };
         read(table.clone()).map_err(|e| {
             // serde's message says what was wrong but not where: name the first
             // parameter that fails on its own.
@@ -445,8 +477,10 @@ impl std::str::FromStr for PolicySpec {
                 read(alone.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).is_err()
             });
             match culprit {
-                Some((key, _)) => format!("policy `{s}`: `{key}`: {e}"),
-                None => format!("policy `{s}`: {e}"),
+                Some((key, _)) if !e.to_string().contains(&format!("`{key}`")) => {
+                    format!("policy `{s}`: `{key}`: {e}")
+                }
+                _ => format!("policy `{s}`: {e}"),
             }
         })
     }
@@ -469,7 +503,9 @@ impl<'de> Deserialize<'de> for PolicySpec {
                 s.parse().map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PolicySpec, A::Error> {
-                PolicySpec::deserialize(de::value::MapAccessDeserializer::new(map))
+                let spec = PolicySpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                spec.check().map_err(de::Error::custom)?;
+                Ok(spec)
             }
         }
         d.deserialize_any(NameOrTable)
@@ -540,6 +576,29 @@ mod tests {
         assert!(e.contains("`protected_ratio`: invalid type"), "{e}");
         let e = err("slru:protected_ratio=0.1:protected_ratio=0.2");
         assert!(e.contains("given twice"), "{e}");
+        let e = err("slru:protected_ratio=1.5");
+        assert!(
+            e.contains("`protected_ratio`") && e.contains("from 0 to 1"),
+            "{e}"
+        );
+        let e = err("slru:segments=0");
+        assert!(e.contains("`segments`") && e.contains("1 to 16"), "{e}");
+        for bad in [
+            "lirs:hir_ratio=-1",
+            "wtinylfu:window_ratio=2",
+            "2q:kin=1.5",
+            "2q:kout=-1",
+        ] {
+            assert!(
+                err(bad).contains("from 0 to 1") || err(bad).contains("`kout`"),
+                "{}",
+                err(bad)
+            );
+        }
+        let e = serde_json::from_str::<PolicySpec>(r#"{"name":"slru","segments":17}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`segments`"), "{e}");
     }
 
     #[test]

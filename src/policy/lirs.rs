@@ -158,6 +158,9 @@ impl BuildPolicy for Lirs {
             }
         })
     }
+    fn check(config: &LirsConfig) -> Result<(), String> {
+        super::check_share("hir_ratio", config.hir_ratio)
+    }
 }
 
 impl Policy for Lirs {

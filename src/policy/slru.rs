@@ -86,6 +86,16 @@ impl BuildPolicy for Slru {
             dropped: Vec::with_capacity(MAX_SEGMENTS as usize),
         }
     }
+    fn check(config: &SlruConfig) -> Result<(), String> {
+        super::check_share("protected_ratio", config.protected_ratio)?;
+        if !(1..=MAX_SEGMENTS).contains(&config.segments) {
+            return Err(format!(
+                "`segments` is from 1 to {MAX_SEGMENTS}; got {}",
+                config.segments
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Slru {

@@ -172,6 +172,10 @@ impl BuildPolicy for WTinyLfu {
             }
         }
     }
+    fn check(config: &WTinyLfuConfig) -> Result<(), String> {
+        super::check_share("window_ratio", config.window_ratio)?;
+        super::check_share("protected_ratio", config.protected_ratio)
+    }
 }
 
 macro_rules! each {

@@ -254,6 +254,16 @@ fn bad_scenarios_exit_2_with_a_precise_message_and_no_panic() {
             phrases: &["layers.redis.policy", "unknown policy `lur`", "lru"],
         },
         Bad {
+            file: "policy_share.toml",
+            text: toml_with(ok_workload, "capacity = 10\npolicy = { name = \"slru\", protected_ratio = 1.5 }"),
+            phrases: &["policy_share.toml:12:1", "layers.redis.policy", "`protected_ratio` is a share of the cache, from 0 to 1; got 1.5"],
+        },
+        Bad {
+            file: "policy_string.toml",
+            text: toml_with(ok_workload, "capacity = 10\npolicy = \"slru:segments=0\""),
+            phrases: &["layers.redis.policy", "`segments` is from 1 to 16; got 0"],
+        },
+        Bad {
             file: "nodb.toml",
             text: "name = \"x\"\nrequests = 10\n[workload]\nkeys = 1\nrate = 1.0\n[[layers]]\nname = \"r\"\nkind = \"redis\"\ncapacity = 1\n".into(),
             phrases: &["layers.r.kind", "last layer must be of kind `database`"],
