@@ -34,6 +34,14 @@ fn shared_trace(file: &str, format: Format) -> Option<TraceSource> {
     })
 }
 
+/// libCacheSim's sample trace: 113,872 requests with real sizes.
+fn cloud_physics() -> Option<TraceSource> {
+    shared_trace(
+        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
+        Format::OracleGeneral,
+    )
+}
+
 fn arc_trace(name: &str) -> Option<TraceSource> {
     shared_trace(&format!("arc/{name}.lis.zst"), Format::ArcLis)
 }
@@ -356,12 +364,7 @@ const NOT_LIBCACHESIM: &[(&str, u64, &str)] = &[
 /// leaves out says why.
 #[test]
 fn libcachesim_parity() {
-    let Some(src) = shared_trace(
-        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
-        Format::OracleGeneral,
-    ) else {
-        return;
-    };
+    let Some(src) = cloud_physics() else { return };
     let reference =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peer/cloudPhysicsIO.libcachesim.csv");
     let mut rows = csv::ReaderBuilder::new()
@@ -414,12 +417,7 @@ fn libcachesim_parity() {
 /// once panicked at 64 KiB.)
 #[test]
 fn every_policy_replays_tiny_caches() {
-    let Some(src) = shared_trace(
-        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
-        Format::OracleGeneral,
-    ) else {
-        return;
-    };
+    let Some(src) = cloud_physics() else { return };
     let variants = [
         "lirs:variant=libcachesim",
         "wtinylfu:variant=libcachesim",
