@@ -12,10 +12,11 @@
 //! kept arrays over every key ever seen, 22 bytes a key: 22 KB per cached object for a
 //! cache of 0.1% of a 1M-key trace, and a cache miss in a 22 MB array per request.)
 //! S links both kinds through one id space (a slot, or a ghost number with the top bit
-//! set); an entry that leaves the cache while in S is replaced in S by a ghost at the
-//! same position, so the stack's order, and every result, is that of the paper's
-//! algorithm. Cost: 25 bytes per resident entry (S and Q links, key, size, flags) and
-//! 20 per ghost (S links, key, hash chain, and a 4-byte bucket: see `ghost::Chains`).
+//! set: `lirs/stack.rs`, which both variants use); an entry that leaves the cache while
+//! in S is replaced in S by a ghost at the same position, so the stack's order, and
+//! every result, is that of the paper's algorithm. Cost: 25 bytes per resident entry
+//! (S and Q links, key, size, flags) and 20 per ghost (S links, key, hash chain, and a
+//! 4-byte bucket: see `ghost::Chains`).
 //!
 //! S is not bounded here beyond the paper's pruning, so the ghosts in it are as many as
 //! the trace makes them. On the replay bench's Zipf(1.0) trace over 1M keys that is
@@ -39,13 +40,15 @@
 use crate::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
-use super::ghost::{ChainNodes, Chains};
+use super::ghost::Chains;
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
 
 mod libcachesim;
+mod stack;
 
 use libcachesim::LibCacheSim;
+use stack::{GHOST, Ghost, NEXT, Stack};
 
 /// LIRS parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,36 +88,6 @@ pub enum LirsVariant {
 const LIR: u8 = 1;
 const IN_STACK: u8 = 2;
 
-/// An S id with this bit is a ghost's number; without, a resident slot.
-const GHOST: u32 = 1 << 31;
-
-const PREV: usize = 0;
-const NEXT: usize = 1;
-
-/// A non-resident HIR key in S: its links in S, the key, and the next ghost in its
-/// hash chain.
-#[derive(Clone, Copy, Debug)]
-struct Ghost {
-    link: [u32; 2],
-    key: u32,
-    chain: u32,
-}
-
-impl ChainNodes for Vec<Ghost> {
-    #[inline(always)]
-    fn key(&self, n: u32) -> u32 {
-        self[n as usize].key
-    }
-    #[inline(always)]
-    fn chain(&self, n: u32) -> u32 {
-        self[n as usize].chain
-    }
-    #[inline(always)]
-    fn set_chain(&mut self, n: u32, to: u32) {
-        self[n as usize].chain = to;
-    }
-}
-
 /// LIRS, in the variant its configuration names.
 #[derive(Debug)]
 pub struct Lirs(Variant);
@@ -128,18 +101,15 @@ enum Variant {
 /// The paper's LIRS over slot-indexed resident state and an arena of ghosts.
 #[derive(Debug)]
 struct Paper {
-    /// S links of resident slots (`[prev, next]`, towards the bottom and the top).
-    stack_links: Vec<[u32; 2]>,
-    /// Recency stack S over ids: head is the bottom, tail the top.
-    bottom: u32,
-    top: u32,
+    /// Recency stack S over slots and ghosts (non-resident HIR keys), which need
+    /// nothing besides their S links, key and hash chain.
+    stack: Stack<()>,
     /// Resident HIR queue Q over slots: front is the next victim.
     queue_links: Links,
     queue: List,
     flags: Vec<u8>,
     size: Vec<u32>,
     key: Vec<u32>,
-    ghosts: Vec<Ghost>,
     /// The first free ghost; free ghosts chain through `link[NEXT]`.
     free_ghost: u32,
     /// Ghost keys to ghost numbers.
@@ -240,16 +210,13 @@ impl Paper {
         let hir = ((capacity.units as f64 * hir_ratio.clamp(0.0, 1.0)) as u64).max(1);
         let n = capacity.slots_hint;
         Paper {
-            stack_links: Vec::with_capacity(n),
-            bottom: NIL,
-            top: NIL,
+            // The ghosts are as many as the trace makes them; start at a cache's worth.
+            stack: Stack::new(n, n),
             queue_links: Links::with_capacity(n),
             queue: List::default(),
             flags: Vec::with_capacity(n),
             size: Vec::with_capacity(n),
             key: Vec::with_capacity(n),
-            // The ghosts are as many as the trace makes them; start at a cache's worth.
-            ghosts: Vec::with_capacity(n),
             free_ghost: NIL,
             index: Chains::with_capacity(n),
             lir_units: 0,
@@ -259,112 +226,41 @@ impl Paper {
 }
 
 impl Paper {
-    #[inline(always)]
-    fn link(&self, id: u32) -> [u32; 2] {
-        if id & GHOST == 0 {
-            self.stack_links[id as usize]
-        } else {
-            self.ghosts[(id & !GHOST) as usize].link
-        }
-    }
-
-    #[inline(always)]
-    fn set_link(&mut self, id: u32, end: usize, to: u32) {
-        if id & GHOST == 0 {
-            self.stack_links[id as usize][end] = to;
-        } else {
-            self.ghosts[(id & !GHOST) as usize].link[end] = to;
-        }
-    }
-
-    /// Points the neighbours `[p, n]` of an entry of S at `after_p` and `before_n`
-    /// (or, where a neighbour is `NIL`, the bottom or top of S).
-    #[inline]
-    fn relink(&mut self, [p, n]: [u32; 2], after_p: u32, before_n: u32) {
-        if p == NIL {
-            self.bottom = after_p;
-        } else {
-            self.set_link(p, NEXT, after_p);
-        }
-        if n == NIL {
-            self.top = before_n;
-        } else {
-            self.set_link(n, PREV, before_n);
-        }
-    }
-
-    /// Unlinks `id` from S.
-    #[inline]
-    fn stack_remove(&mut self, id: u32) {
-        let [p, n] = self.link(id);
-        self.relink([p, n], n, p);
-    }
-
-    /// Pushes the resident `slot`, not in S, on the top of S.
-    #[inline]
-    fn stack_push(&mut self, slot: Slot) {
-        self.stack_links[slot as usize] = [self.top, NIL];
-        if self.top == NIL {
-            self.bottom = slot;
-        } else {
-            self.set_link(self.top, NEXT, slot);
-        }
-        self.top = slot;
-    }
-
-    /// Moves the resident `slot`, in S, to the top of S.
-    #[inline]
-    fn stack_move_to_top(&mut self, slot: Slot) {
-        if self.top != slot {
-            self.stack_remove(slot);
-            self.stack_push(slot);
-        }
-    }
-
-    /// Puts `new` in S where `old` is, with `old`'s links (`new` not in S).
-    #[inline]
-    fn stack_replace(&mut self, old: u32, new: u32, link: [u32; 2]) {
-        debug_assert_ne!(old, new);
-        self.relink(link, new, new);
-    }
-
     /// The resident `slot`, in S, leaves the cache: a ghost takes its place in S.
     fn become_ghost(&mut self, slot: Slot) {
-        let link = self.stack_links[slot as usize];
         let key = self.key[slot as usize];
         let ghost = Ghost {
-            link,
+            link: [NIL; 2],
             key,
             chain: NIL,
+            extra: (),
         };
         let g = if self.free_ghost != NIL {
             let g = self.free_ghost;
-            self.free_ghost = self.ghosts[g as usize].link[NEXT];
-            self.ghosts[g as usize] = ghost;
+            self.free_ghost = self.stack.ghosts[g as usize].link[NEXT];
+            self.stack.ghosts[g as usize] = ghost;
             g
         } else {
-            assert!(
-                self.ghosts.len() < (GHOST - 1) as usize,
-                "too many LIRS ghosts"
-            );
-            self.ghosts.push(ghost);
-            (self.ghosts.len() - 1) as u32
+            let ghosts = &mut self.stack.ghosts;
+            assert!(ghosts.len() < (GHOST - 1) as usize, "too many LIRS ghosts");
+            ghosts.push(ghost);
+            (ghosts.len() - 1) as u32
         };
-        self.stack_replace(slot, g | GHOST, link);
-        self.index.insert(g, &mut self.ghosts);
+        self.stack.replace_slot(slot, g);
+        self.index.insert(g, &mut self.stack.ghosts);
     }
 
     /// Forgets the ghost `g`, already out of S.
     fn free_ghost(&mut self, g: u32) {
-        self.index.remove(g, &mut self.ghosts);
-        self.ghosts[g as usize].link[NEXT] = self.free_ghost;
+        self.index.remove(g, &mut self.stack.ghosts);
+        self.stack.ghosts[g as usize].link[NEXT] = self.free_ghost;
         self.free_ghost = g;
     }
 
     /// Removes HIR entries and ghosts from the bottom of S until a LIR entry is there.
     fn prune(&mut self) {
         loop {
-            let id = self.bottom;
+            let id = self.stack.bottom();
             if id == NIL {
                 return;
             }
@@ -374,9 +270,9 @@ impl Paper {
                     return;
                 }
                 *f &= !IN_STACK;
-                self.stack_remove(id);
+                self.stack.remove(id);
             } else {
-                self.stack_remove(id);
+                self.stack.remove(id);
                 self.free_ghost(id & !GHOST);
             }
         }
@@ -388,12 +284,12 @@ impl Paper {
         while self.lir_units > self.lir_cap {
             // The bottom must be a LIR entry before it can be demoted.
             self.prune();
-            let s = self.bottom;
+            let s = self.stack.bottom();
             if s == NIL || s == keep {
                 return;
             }
             let i = s as usize;
-            self.stack_remove(s);
+            self.stack.remove(s);
             self.flags[i] = 0;
             self.lir_units -= self.size[i] as u64;
             self.queue.push_back(&mut self.queue_links, s);
@@ -409,7 +305,7 @@ impl Paper {
     }
 
     fn forget_lir(&mut self, slot: Slot) {
-        self.stack_remove(slot);
+        self.stack.remove(slot);
         self.flags[slot as usize] = 0;
         self.lir_units -= self.size[slot as usize] as u64;
         self.prune();
@@ -422,15 +318,10 @@ impl Paper {
             if id & GHOST == 0 {
                 self.key[id as usize]
             } else {
-                self.ghosts[(id & !GHOST) as usize].key
+                self.stack.ghosts[(id & !GHOST) as usize].key
             }
         };
-        let mut s = Vec::new();
-        let mut id = self.bottom;
-        while id != NIL {
-            s.push(key(id));
-            id = self.link(id)[NEXT];
-        }
+        let s = self.stack.ids().into_iter().map(key).collect();
         let q = self.queue.slots(&self.queue_links);
         (s, q.into_iter().map(key).collect())
     }
@@ -438,11 +329,10 @@ impl Paper {
     /// What the model calls a key's status, for white-box tests.
     #[cfg(test)]
     fn status(&self, key: u32) -> &'static str {
-        if self.index.find(key, &self.ghosts) != NIL {
+        if self.index.find(key, &self.stack.ghosts) != NIL {
             return "ghost";
         }
-        let mut id = self.bottom;
-        while id != NIL {
+        for id in self.stack.ids() {
             if id & GHOST == 0 && self.key[id as usize] == key {
                 return if self.flags[id as usize] & LIR != 0 {
                     "lir"
@@ -450,7 +340,6 @@ impl Paper {
                     "hir"
                 };
             }
-            id = self.link(id)[NEXT];
         }
         let mut s = self.queue.front();
         while s != NIL {
@@ -466,12 +355,12 @@ impl Paper {
 impl Policy for Paper {
     fn heap_bytes(&self) -> Option<usize> {
         Some(
-            vec_bytes(&self.stack_links)
+            vec_bytes(&self.stack.slots)
                 + self.queue_links.heap_bytes()
                 + vec_bytes(&self.flags)
                 + vec_bytes(&self.size)
                 + vec_bytes(&self.key)
-                + vec_bytes(&self.ghosts)
+                + vec_bytes(&self.stack.ghosts)
                 + self.index.heap_bytes(),
         )
     }
@@ -479,7 +368,7 @@ impl Policy for Paper {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         prefetch(&self.flags, slot as usize);
-        prefetch(&self.stack_links, slot as usize);
+        prefetch(&self.stack.slots, slot as usize);
     }
 
     fn insert(&mut self, slot: Slot, access: &Access) {
@@ -489,27 +378,27 @@ impl Policy for Paper {
             self.flags.resize(s + 1, 0);
             self.size.resize(s + 1, 0);
             self.key.resize(s + 1, 0);
-            self.stack_links.resize(s + 1, [NIL; 2]);
+            self.stack.ensure(slot);
             self.queue_links.ensure(slot);
         }
         self.key[s] = key;
         self.size[s] = access.size;
-        let g = self.index.find(key, &self.ghosts);
+        let g = self.index.find(key, &self.stack.ghosts);
         if g != NIL {
             // A ghost in S returns: it becomes LIR, on the top of S.
             let id = g | GHOST;
-            self.stack_remove(id);
+            self.stack.remove(id);
             self.free_ghost(g);
-            self.stack_push(slot);
+            self.stack.push(slot);
             self.make_lir(slot);
         } else if self.lir_units + access.size as u64 <= self.lir_cap {
             // Warm-up: the LIR set is not full yet.
             self.flags[s] = LIR | IN_STACK;
             self.lir_units += access.size as u64;
-            self.stack_push(slot);
+            self.stack.push(slot);
         } else {
             self.flags[s] = IN_STACK;
-            self.stack_push(slot);
+            self.stack.push(slot);
             self.queue.push_back(&mut self.queue_links, slot);
         }
     }
@@ -517,14 +406,14 @@ impl Policy for Paper {
     fn touch(&mut self, slot: Slot, _: &Access) {
         let f = self.flags[slot as usize];
         if f & LIR != 0 {
-            self.stack_move_to_top(slot);
+            self.stack.move_to_top(slot);
             self.prune();
         } else if f & IN_STACK != 0 {
-            self.stack_move_to_top(slot);
+            self.stack.move_to_top(slot);
             self.queue.remove(&mut self.queue_links, slot);
             self.make_lir(slot);
         } else {
-            self.stack_push(slot);
+            self.stack.push(slot);
             self.flags[slot as usize] = IN_STACK;
             self.queue.move_to_back(&mut self.queue_links, slot);
         }
@@ -542,7 +431,7 @@ impl Policy for Paper {
         // set's room enters as HIR, at the bottom of S if S was empty, and may be a ghost
         // there now. Pruning leaves a LIR entry at the bottom; evict it.
         self.prune();
-        let s = self.bottom;
+        let s = self.stack.bottom();
         assert!(s != NIL, "evict called on an empty cache");
         self.forget_lir(s);
         s

@@ -27,9 +27,11 @@
 //! are stored only once a size other than 1 is seen (a cache in bytes): 4 bytes more
 //! per entry and per ghost.
 
-use crate::policy::ghost::{ChainNodes, Chains};
+use crate::policy::ghost::Chains;
 use crate::policy::list::{Links, List, NIL};
 use crate::policy::{Access, Capacity, Slot, vec_bytes};
+
+use super::stack::{GHOST, Ghost, NEXT, PREV, Stack};
 
 /// A resident entry's flags. `LIR` entries are in S; an HIR entry is in S, in Q or in
 /// both; one in S alone is stray (see the module docs).
@@ -37,57 +39,24 @@ const LIR: u8 = 1;
 const IN_S: u8 = 2;
 const IN_Q: u8 = 4;
 
-/// An S id with this bit is a ghost's number; without, a resident slot.
-const GHOST: u32 = 1 << 31;
-
-const PREV: usize = 0;
-const NEXT: usize = 1;
-
-/// A non-resident key in S: its links in S and in the order of becoming non-resident
-/// (towards the older and the newer end), the key, and the next ghost of its hash chain.
-#[derive(Clone, Copy, Debug)]
-struct Ghost {
-    s: [u32; 2],
-    nh: [u32; 2],
-    key: u32,
-    chain: u32,
-}
-
-impl ChainNodes for Vec<Ghost> {
-    #[inline(always)]
-    fn key(&self, n: u32) -> u32 {
-        self[n as usize].key
-    }
-    #[inline(always)]
-    fn chain(&self, n: u32) -> u32 {
-        self[n as usize].chain
-    }
-    #[inline(always)]
-    fn set_chain(&mut self, n: u32, to: u32) {
-        self[n as usize].chain = to;
-    }
-}
-
 /// libCacheSim's LIRS over slot-indexed resident state, a Q arena and ghosts.
 #[derive(Debug)]
 pub(super) struct LibCacheSim {
-    /// S links of resident slots (`[prev, next]`, towards the bottom and the top).
-    slink: Vec<[u32; 2]>,
+    /// Recency stack S over slots and ghosts (non-resident keys): bottom is the LRU end.
+    /// A ghost's `extra` is its links in the order of becoming non-resident (towards
+    /// the older and the newer end).
+    stack: Stack<[u32; 2]>,
     key: Vec<u32>,
     flags: Vec<u8>,
     /// A slot's Q node, while it is in Q.
     qnode: Vec<u32>,
-    /// Recency stack S over ids: bottom (the LRU end) and top.
-    bottom: u32,
-    top: u32,
     /// Q over Q nodes: front is the next HIR victim.
     qlinks: Links,
     queue: List,
     /// A Q node's slot; free nodes chain through it from `free_q`.
     qslot: Vec<u32>,
     free_q: u32,
-    ghosts: Vec<Ghost>,
-    /// The first free ghost; free ghosts chain through `s[NEXT]`.
+    /// The first free ghost; free ghosts chain through `link[NEXT]`.
     free_ghost: u32,
     /// Ghost keys to ghost numbers.
     index: Chains,
@@ -125,17 +94,14 @@ impl LibCacheSim {
         // the ghosts are at most a cache and a Q, and a few while a request runs.
         let ghosts = n + n / 100 + 4;
         LibCacheSim {
-            slink: Vec::with_capacity(n),
+            stack: Stack::new(n, ghosts),
             key: Vec::with_capacity(n),
             flags: Vec::with_capacity(n),
             qnode: Vec::with_capacity(n),
-            bottom: NIL,
-            top: NIL,
             qlinks: Links::default(),
             queue: List::default(),
             qslot: Vec::new(),
             free_q: NIL,
-            ghosts: Vec::with_capacity(ghosts),
             free_ghost: NIL,
             index: Chains::with_capacity(ghosts),
             nh_old: NIL,
@@ -191,74 +157,7 @@ impl LibCacheSim {
     fn keep_sizes(&mut self) {
         self.sized = true;
         self.size = vec![1; self.flags.len()];
-        self.ghost_size = vec![1; self.ghosts.len()];
-    }
-
-    // ---- S ----
-
-    #[inline(always)]
-    fn link(&self, id: u32) -> [u32; 2] {
-        if id & GHOST == 0 {
-            self.slink[id as usize]
-        } else {
-            self.ghosts[(id & !GHOST) as usize].s
-        }
-    }
-
-    #[inline(always)]
-    fn set_link(&mut self, id: u32, end: usize, to: u32) {
-        if id & GHOST == 0 {
-            self.slink[id as usize][end] = to;
-        } else {
-            self.ghosts[(id & !GHOST) as usize].s[end] = to;
-        }
-    }
-
-    /// Points the neighbours `[p, n]` of an entry of S at `after_p` and `before_n`.
-    #[inline]
-    fn relink(&mut self, [p, n]: [u32; 2], after_p: u32, before_n: u32) {
-        if p == NIL {
-            self.bottom = after_p;
-        } else {
-            self.set_link(p, NEXT, after_p);
-        }
-        if n == NIL {
-            self.top = before_n;
-        } else {
-            self.set_link(n, PREV, before_n);
-        }
-    }
-
-    #[inline]
-    fn s_remove(&mut self, id: u32) {
-        let [p, n] = self.link(id);
-        self.relink([p, n], n, p);
-    }
-
-    /// Pushes `id`, not in S, on the top.
-    #[inline]
-    fn s_push(&mut self, id: u32) {
-        let top = self.top;
-        if id & GHOST == 0 {
-            self.slink[id as usize] = [top, NIL];
-        } else {
-            self.ghosts[(id & !GHOST) as usize].s = [top, NIL];
-        }
-        if top == NIL {
-            self.bottom = id;
-        } else {
-            self.set_link(top, NEXT, id);
-        }
-        self.top = id;
-    }
-
-    /// Moves `id`, in S, to the top: what libCacheSim's LRU lookup of S does.
-    #[inline]
-    fn s_move_to_top(&mut self, id: u32) {
-        if self.top != id {
-            self.s_remove(id);
-            self.s_push(id);
-        }
+        self.ghost_size = vec![1; self.stack.ghosts.len()];
     }
 
     // ---- Q ----
@@ -291,67 +190,65 @@ impl LibCacheSim {
     /// The resident `slot`, in S, leaves the cache: a ghost takes its place in S and
     /// becomes the newest non-resident key.
     fn become_ghost(&mut self, slot: Slot) {
-        let link = self.slink[slot as usize];
         let ghost = Ghost {
-            s: link,
-            nh: [self.nh_new, NIL],
+            link: [NIL; 2],
             key: self.key[slot as usize],
             chain: NIL,
+            extra: [self.nh_new, NIL],
         };
         let g = if self.free_ghost != NIL {
             let g = self.free_ghost;
-            self.free_ghost = self.ghosts[g as usize].s[NEXT];
-            self.ghosts[g as usize] = ghost;
+            self.free_ghost = self.stack.ghosts[g as usize].link[NEXT];
+            self.stack.ghosts[g as usize] = ghost;
             g
         } else {
-            assert!(
-                self.ghosts.len() < (GHOST - 1) as usize,
-                "too many LIRS ghosts"
-            );
-            self.ghosts.push(ghost);
+            let ghosts = &mut self.stack.ghosts;
+            assert!(ghosts.len() < (GHOST - 1) as usize, "too many LIRS ghosts");
+            ghosts.push(ghost);
             if self.sized {
                 self.ghost_size.push(0);
             }
-            (self.ghosts.len() - 1) as u32
+            (ghosts.len() - 1) as u32
         };
         if self.sized {
             self.ghost_size[g as usize] = self.size[slot as usize];
         }
-        self.relink(link, g | GHOST, g | GHOST);
+        self.stack.replace_slot(slot, g);
         if self.nh_new == NIL {
             self.nh_old = g;
         } else {
-            self.ghosts[self.nh_new as usize].nh[NEXT] = g;
+            self.stack.ghosts[self.nh_new as usize].extra[NEXT] = g;
         }
         self.nh_new = g;
-        self.index.insert(g, &mut self.ghosts);
+        self.index.insert(g, &mut self.stack.ghosts);
     }
 
     /// Takes the ghost `g` out of the non-resident order.
     fn nh_remove(&mut self, g: u32) {
-        let [p, n] = self.ghosts[g as usize].nh;
+        let ghosts = &mut self.stack.ghosts;
+        let [p, n] = ghosts[g as usize].extra;
         if p == NIL {
             self.nh_old = n;
         } else {
-            self.ghosts[p as usize].nh[NEXT] = n;
+            ghosts[p as usize].extra[NEXT] = n;
         }
         if n == NIL {
             self.nh_new = p;
         } else {
-            self.ghosts[n as usize].nh[PREV] = p;
+            ghosts[n as usize].extra[PREV] = p;
         }
     }
 
     /// Forgets the ghost `g`, out of S and of the non-resident order.
     fn free_ghost(&mut self, g: u32) {
-        self.index.remove(g, &mut self.ghosts);
-        self.ghosts[g as usize].s[NEXT] = self.free_ghost;
+        self.index.remove(g, &mut self.stack.ghosts);
+        self.stack.ghosts[g as usize].link[NEXT] = self.free_ghost;
         self.free_ghost = g;
     }
 
     /// The ghost `g` leaves S and the non-resident order.
     fn drop_ghost(&mut self, g: u32) {
-        self.s_remove(g | GHOST);
+        self.stack.remove(g | GHOST);
         self.stack_units -= self.ghost_size(g);
         self.nh_remove(g);
         self.free_ghost(g);
@@ -362,8 +259,8 @@ impl LibCacheSim {
     /// `LIRS_prune`: removes HIR entries and ghosts from the bottom of S until a LIR
     /// entry is there, never the top one.
     fn prune(&mut self) {
-        while self.bottom != self.top {
-            let id = self.bottom;
+        while self.stack.bottom() != self.stack.top() {
+            let id = self.stack.bottom();
             if id & GHOST != 0 {
                 self.drop_ghost(id & !GHOST);
                 continue;
@@ -372,7 +269,7 @@ impl LibCacheSim {
             if f & LIR != 0 {
                 return;
             }
-            self.s_remove(id);
+            self.stack.remove(id);
             self.stack_units -= self.size(id);
             if f & IN_Q != 0 {
                 self.flags[id as usize] = f & !IN_S;
@@ -414,7 +311,7 @@ impl LibCacheSim {
     /// `evictLIR`: the bottom of S leaves it for the end of Q (evicting from Q's front
     /// what it needs), or the cache if it is larger than Q; then S is pruned.
     fn evict_lir(&mut self) {
-        let b = self.bottom;
+        let b = self.stack.bottom();
         if b == NIL {
             return;
         }
@@ -428,7 +325,7 @@ impl LibCacheSim {
             self.prune();
             return;
         }
-        self.s_remove(b);
+        self.stack.remove(b);
         self.stack_units -= size;
         let f = self.flags[b as usize];
         if f & IN_Q != 0 {
@@ -467,7 +364,7 @@ impl LibCacheSim {
             self.flags.resize(s + 1, 0);
             self.key.resize(s + 1, 0);
             self.qnode.resize(s + 1, NIL);
-            self.slink.resize(s + 1, [NIL; 2]);
+            self.stack.ensure(slot);
             if self.sized {
                 self.size.resize(s + 1, 1);
             }
@@ -478,19 +375,19 @@ impl LibCacheSim {
 
     pub(super) fn make_room(&mut self, incoming: &Access) -> bool {
         let size = incoming.size as u64;
-        let g = self.index.find(incoming.key, &self.ghosts);
+        let g = self.index.find(incoming.key, &self.stack.ghosts);
         self.pending = g;
         if g != NIL {
             // A returning ghost. libCacheSim's lookup moved it to the top of S; its
             // `LIRS_can_insert` makes room in the LIR set, by the ghost's size, ...
-            self.s_move_to_top(g | GHOST);
+            self.stack.move_ghost_to_top(g);
             let gsize = self.ghost_size(g);
-            while self.lir_units + gsize > self.lir_cap && self.bottom != (g | GHOST) {
+            while self.lir_units + gsize > self.lir_cap && self.stack.bottom() != (g | GHOST) {
                 self.evict_lir();
             }
             self.nh_remove(g);
             // ... and `LIRS_evict` in the cache's loop, by the request's size.
-            while self.used + size > self.cap && self.bottom != (g | GHOST) {
+            while self.used + size > self.cap && self.stack.bottom() != (g | GHOST) {
                 while self.hir_units >= self.hir_cap && self.evict_hir() {}
                 self.evict_lir();
             }
@@ -520,16 +417,14 @@ impl LibCacheSim {
         let s = slot as usize;
         self.key[s] = access.key;
         let g = std::mem::replace(&mut self.pending, NIL);
-        debug_assert!(g == NIL || self.ghosts[g as usize].key == access.key);
+        debug_assert!(g == NIL || self.stack.ghosts[g as usize].key == access.key);
         if g != NIL {
             // The ghost becomes LIR where it is (the top), keeping the size it had.
             let size = self.ghost_size(g);
             if self.sized {
                 self.size[s] = size as u32;
             }
-            let link = self.ghosts[g as usize].s;
-            self.slink[s] = link;
-            self.relink(link, slot, slot);
+            self.stack.replace_ghost(g, slot);
             self.free_ghost(g);
             self.flags[s] = LIR | IN_S;
             self.lir_units += size;
@@ -539,7 +434,7 @@ impl LibCacheSim {
             if self.sized {
                 self.size[s] = access.size;
             }
-            self.s_push(slot);
+            self.stack.push(slot);
             if self.lir_units + size <= self.lir_cap {
                 self.flags[s] = LIR | IN_S;
                 self.lir_units += size;
@@ -559,7 +454,7 @@ impl LibCacheSim {
         let f = self.flags[slot as usize];
         let size = self.size(slot);
         if f & IN_S != 0 {
-            self.s_move_to_top(slot);
+            self.stack.move_to_top(slot);
             if f & LIR != 0 {
                 self.prune();
             } else {
@@ -570,7 +465,7 @@ impl LibCacheSim {
                     self.used -= size;
                     self.flags[slot as usize] = IN_S;
                 }
-                while self.lir_units + size > self.lir_cap && self.bottom != slot {
+                while self.lir_units + size > self.lir_cap && self.stack.bottom() != slot {
                     self.evict_lir();
                 }
                 self.flags[slot as usize] = LIR | IN_S;
@@ -583,11 +478,11 @@ impl LibCacheSim {
             let q = self.qnode[slot as usize];
             self.queue.move_to_back(&mut self.qlinks, q);
             self.touching = slot;
-            while self.lir_units + size > self.lir_cap && self.bottom != NIL {
+            while self.lir_units + size > self.lir_cap && self.stack.bottom() != NIL {
                 self.evict_lir();
             }
             self.touching = NIL;
-            self.s_push(slot);
+            self.stack.push(slot);
             self.stack_units += size;
             self.flags[slot as usize] |= IN_S;
         }
@@ -605,7 +500,7 @@ impl LibCacheSim {
             self.used -= size;
         }
         if f & IN_S != 0 {
-            self.s_remove(slot);
+            self.stack.remove(slot);
             self.stack_units -= size;
             if f & LIR != 0 {
                 self.lir_units -= size;
@@ -621,17 +516,17 @@ impl LibCacheSim {
 
     pub(super) fn prefetch(&self, slot: Slot) {
         crate::prefetch::prefetch(&self.flags, slot as usize);
-        crate::prefetch::prefetch(&self.slink, slot as usize);
+        crate::prefetch::prefetch(&self.stack.slots, slot as usize);
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        vec_bytes(&self.slink)
+        vec_bytes(&self.stack.slots)
             + vec_bytes(&self.key)
             + vec_bytes(&self.flags)
             + vec_bytes(&self.qnode)
             + self.qlinks.heap_bytes()
             + vec_bytes(&self.qslot)
-            + vec_bytes(&self.ghosts)
+            + vec_bytes(&self.stack.ghosts)
             + self.index.heap_bytes()
             + vec_bytes(&self.size)
             + vec_bytes(&self.ghost_size)
@@ -641,16 +536,15 @@ impl LibCacheSim {
     /// The keys of S (bottom first, ghosts as `!key`) and Q (front first), for tests.
     #[cfg(test)]
     pub(super) fn dump(&self) -> (Vec<i64>, Vec<u32>) {
-        let mut s = Vec::new();
-        let mut id = self.bottom;
-        while id != NIL {
-            s.push(if id & GHOST == 0 {
-                self.key[id as usize] as i64
-            } else {
-                -(self.ghosts[(id & !GHOST) as usize].key as i64)
-            });
-            id = self.link(id)[NEXT];
-        }
+        let s = (self.stack.ids().into_iter())
+            .map(|id| {
+                if id & GHOST == 0 {
+                    self.key[id as usize] as i64
+                } else {
+                    -(self.stack.ghosts[(id & !GHOST) as usize].key as i64)
+                }
+            })
+            .collect();
         let q = self.queue.slots(&self.qlinks);
         let q = q
             .into_iter()
@@ -738,26 +632,26 @@ mod tests {
         fn check(&self) {
             let p = &self.p;
             let (mut lir, mut hir, mut stack, mut ghosts) = (0, 0, 0, 0);
-            let mut id = p.bottom;
+            let mut id = p.stack.bottom();
             while id != NIL {
                 stack += p.id_size(id);
                 if id & GHOST != 0 {
                     ghosts += 1;
                     assert_eq!(
                         p.index
-                            .find(p.ghosts[(id & !GHOST) as usize].key, &p.ghosts),
+                            .find(p.stack.ghosts[(id & !GHOST) as usize].key, &p.stack.ghosts),
                         id & !GHOST
                     );
                 } else {
                     assert!(p.flags[id as usize] & IN_S != 0);
                 }
-                id = p.link(id)[NEXT];
+                id = p.stack.link(id)[NEXT];
             }
             let mut nh = 0;
             let mut g = p.nh_old;
             while g != NIL {
                 nh += 1;
-                g = p.ghosts[g as usize].nh[NEXT];
+                g = p.stack.ghosts[g as usize].extra[NEXT];
             }
             assert_eq!(nh, ghosts, "every ghost in S is in the non-resident order");
             for (&k, &s) in &self.slot_of {
