@@ -93,6 +93,13 @@ impl FrequencySketch {
         [h & self.door_mask, h.wrapping_add(g) >> 7 & self.door_mask]
     }
 
+    /// Row `row`'s counter for hashes `(h, g)`: double hashing, one probe per row; the
+    /// multiple of `g` wraps by design.
+    #[inline]
+    fn cell(&self, row: u64, h: u64, g: u64) -> usize {
+        (row * (self.mask + 1) + (h.wrapping_add(row.wrapping_mul(g)) >> 8 & self.mask)) as usize
+    }
+
     #[inline]
     fn in_door(&self, h: u64, g: u64) -> bool {
         self.door_bits(h, g)
@@ -110,8 +117,7 @@ impl FrequencySketch {
             }
         } else {
             for row in 0..ROWS {
-                let i =
-                    (row * (self.mask + 1) + (h.wrapping_add(row * g) >> 8 & self.mask)) as usize;
+                let i = self.cell(row, h, g);
                 let c = &mut self.counters[i];
                 if *c < MAX_COUNT {
                     *c += 1;
@@ -130,8 +136,7 @@ impl FrequencySketch {
         let (h, g) = Self::hashes(key);
         let mut min = MAX_COUNT;
         for row in 0..ROWS {
-            let i = (row * (self.mask + 1) + (h.wrapping_add(row * g) >> 8 & self.mask)) as usize;
-            min = min.min(self.counters[i]);
+            min = min.min(self.counters[self.cell(row, h, g)]);
         }
         min + self.in_door(h, g) as u8
     }
