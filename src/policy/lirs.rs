@@ -48,7 +48,7 @@ mod libcachesim;
 mod stack;
 
 use libcachesim::LibCacheSim;
-use stack::{GHOST, Ghost, NEXT, Stack};
+use stack::{GHOST, Ghost, Stack};
 
 /// LIRS parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,8 +110,6 @@ struct Paper {
     flags: Vec<u8>,
     size: Vec<u32>,
     key: Vec<u32>,
-    /// The first free ghost; free ghosts chain through `link[NEXT]`.
-    free_ghost: u32,
     /// Ghost keys to ghost numbers.
     index: Chains,
     lir_units: u64,
@@ -217,7 +215,6 @@ impl Paper {
             flags: Vec::with_capacity(n),
             size: Vec::with_capacity(n),
             key: Vec::with_capacity(n),
-            free_ghost: NIL,
             index: Chains::with_capacity(n),
             lir_units: 0,
             lir_cap: capacity.units.saturating_sub(hir),
@@ -235,17 +232,7 @@ impl Paper {
             chain: NIL,
             extra: (),
         };
-        let g = if self.free_ghost != NIL {
-            let g = self.free_ghost;
-            self.free_ghost = self.stack.ghosts[g as usize].link[NEXT];
-            self.stack.ghosts[g as usize] = ghost;
-            g
-        } else {
-            let ghosts = &mut self.stack.ghosts;
-            assert!(ghosts.len() < (GHOST - 1) as usize, "too many LIRS ghosts");
-            ghosts.push(ghost);
-            (ghosts.len() - 1) as u32
-        };
+        let (g, _) = self.stack.new_ghost(ghost);
         self.stack.replace_slot(slot, g);
         self.index.insert(g, &mut self.stack.ghosts);
     }
@@ -253,8 +240,7 @@ impl Paper {
     /// Forgets the ghost `g`, already out of S.
     fn free_ghost(&mut self, g: u32) {
         self.index.remove(g, &mut self.stack.ghosts);
-        self.stack.ghosts[g as usize].link[NEXT] = self.free_ghost;
-        self.free_ghost = g;
+        self.stack.free_ghost(g);
     }
 
     /// Removes HIR entries and ghosts from the bottom of S until a LIR entry is there.

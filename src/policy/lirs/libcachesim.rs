@@ -56,8 +56,6 @@ pub(super) struct LibCacheSim {
     /// A Q node's slot; free nodes chain through it from `free_q`.
     qslot: Vec<u32>,
     free_q: u32,
-    /// The first free ghost; free ghosts chain through `link[NEXT]`.
-    free_ghost: u32,
     /// Ghost keys to ghost numbers.
     index: Chains,
     /// The oldest and the newest ghost in the order they became non-resident.
@@ -102,7 +100,6 @@ impl LibCacheSim {
             queue: List::default(),
             qslot: Vec::new(),
             free_q: NIL,
-            free_ghost: NIL,
             index: Chains::with_capacity(ghosts),
             nh_old: NIL,
             nh_new: NIL,
@@ -196,20 +193,10 @@ impl LibCacheSim {
             chain: NIL,
             extra: [self.nh_new, NIL],
         };
-        let g = if self.free_ghost != NIL {
-            let g = self.free_ghost;
-            self.free_ghost = self.stack.ghosts[g as usize].link[NEXT];
-            self.stack.ghosts[g as usize] = ghost;
-            g
-        } else {
-            let ghosts = &mut self.stack.ghosts;
-            assert!(ghosts.len() < (GHOST - 1) as usize, "too many LIRS ghosts");
-            ghosts.push(ghost);
-            if self.sized {
-                self.ghost_size.push(0);
-            }
-            (ghosts.len() - 1) as u32
-        };
+        let (g, fresh) = self.stack.new_ghost(ghost);
+        if fresh && self.sized {
+            self.ghost_size.push(0);
+        }
         if self.sized {
             self.ghost_size[g as usize] = self.size[slot as usize];
         }
@@ -242,8 +229,7 @@ impl LibCacheSim {
     /// Forgets the ghost `g`, out of S and of the non-resident order.
     fn free_ghost(&mut self, g: u32) {
         self.index.remove(g, &mut self.stack.ghosts);
-        self.stack.ghosts[g as usize].link[NEXT] = self.free_ghost;
-        self.free_ghost = g;
+        self.stack.free_ghost(g);
     }
 
     /// The ghost `g` leaves S and the non-resident order.

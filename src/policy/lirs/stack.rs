@@ -55,8 +55,10 @@ impl<X> ChainNodes for Vec<Ghost<X>> {
 pub(super) struct Stack<X> {
     /// S links of resident slots (`[prev, next]`), by slot.
     pub(super) slots: Vec<[u32; 2]>,
-    /// The ghosts, by number; the variant allocates and frees them.
+    /// The ghosts, by number, allocated by [`new_ghost`](Stack::new_ghost).
     pub(super) ghosts: Vec<Ghost<X>>,
+    /// The first free ghost number; free ghosts chain through `link[NEXT]`.
+    free_ghost: u32,
     bottom: u32,
     top: u32,
 }
@@ -66,9 +68,34 @@ impl<X> Stack<X> {
         Stack {
             slots: Vec::with_capacity(slots),
             ghosts: Vec::with_capacity(ghosts),
+            free_ghost: NIL,
             bottom: NIL,
             top: NIL,
         }
+    }
+
+    /// A number for `ghost`, not yet in S: a freed one if any, else a new one (then
+    /// `fresh`, so a variant with per-ghost arrays of its own grows them too).
+    pub(super) fn new_ghost(&mut self, ghost: Ghost<X>) -> (u32, bool) {
+        if self.free_ghost != NIL {
+            let g = self.free_ghost;
+            self.free_ghost = self.ghosts[g as usize].link[NEXT];
+            self.ghosts[g as usize] = ghost;
+            (g, false)
+        } else {
+            assert!(
+                self.ghosts.len() < (GHOST - 1) as usize,
+                "too many LIRS ghosts"
+            );
+            self.ghosts.push(ghost);
+            ((self.ghosts.len() - 1) as u32, true)
+        }
+    }
+
+    /// Frees ghost `g`, already out of S and out of its variant's index.
+    pub(super) fn free_ghost(&mut self, g: u32) {
+        self.ghosts[g as usize].link[NEXT] = self.free_ghost;
+        self.free_ghost = g;
     }
 
     /// The bottom of S (the oldest entry), or `NIL`.
