@@ -340,8 +340,9 @@ pub enum Fill {
     Updated,
     /// The policy declined to admit the key; nothing changed.
     Rejected,
-    /// The policy evicted `evicted` entries, then ranked the key below every resident one
-    /// ([`BYPASS`]): it was not stored.
+    /// The policy evicted `evicted` entries, then gave up on the key: it ranked it below
+    /// every resident one ([`BYPASS`]), or made room and still declined it. It was not
+    /// stored.
     Bypassed {
         /// Entries evicted before the policy gave up on the key.
         evicted: u32,
@@ -727,21 +728,38 @@ impl Cache {
             self.len -= 1;
             evicted = 1 + self.release_evicted();
             victim
-        } else if let Some(s) = self.free.pop() {
-            s
         } else {
-            self.push_slot(entry)
+            self.vacant_slot(entry)
         };
+        evicted += self.store(slot, entry, meta, &access);
+        Fill::Inserted { evicted }
+    }
+
+    /// A free slot, or a new one at the end of the arrays.
+    #[inline]
+    fn vacant_slot(&mut self, entry: Entry) -> Slot {
+        match self.free.pop() {
+            Some(s) => s,
+            None => self.push_slot(entry),
+        }
+    }
+
+    /// Stores `entry` (with `meta`) in the vacant `slot`: its index cell, the byte
+    /// budget and the policy's state. Returns how many entries the policy evicted of its
+    /// own accord as it took the new one in.
+    #[inline]
+    fn store(&mut self, slot: Slot, entry: Entry, meta: Meta, access: &Access) -> u32 {
         self.entries[slot as usize] = entry;
         if self.keeps_meta {
             self.meta[slot as usize] = meta;
         }
-        self.index_set(key, slot);
+        self.index_set(entry.key, slot);
         self.len += 1;
-        self.policy.insert(slot, &access);
-        Fill::Inserted {
-            evicted: evicted + self.release_evicted(),
+        if let Some(b) = &mut self.budget {
+            b.used += u64::from(meta.size);
         }
+        self.policy.insert(slot, access);
+        self.release_evicted()
     }
 
     /// A new slot at the end of the arrays.
@@ -797,19 +815,9 @@ impl Cache {
             self.release_slot(victim);
             evicted += 1 + self.release_evicted();
         }
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => self.push_slot(entry),
-        };
-        self.entries[slot as usize] = entry;
-        self.meta[slot as usize] = meta;
-        self.index_set(key, slot);
-        self.len += 1;
-        self.budget_mut().used += size;
-        self.policy.insert(slot, &access);
-        Fill::Inserted {
-            evicted: evicted + self.release_evicted(),
-        }
+        let slot = self.vacant_slot(entry);
+        evicted += self.store(slot, entry, meta, &access);
+        Fill::Inserted { evicted }
     }
 
     /// A fill for a policy that [makes room](Policy::makes_room): it evicts what it
@@ -817,25 +825,16 @@ impl Cache {
     #[cold]
     fn fill_made_room(&mut self, entry: Entry, meta: Meta, access: &Access) -> Fill {
         let admitted = self.policy.make_room(access);
-        let evicted = self.release_evicted();
-        if !admitted {
-            return Fill::Rejected;
+        let mut evicted = self.release_evicted();
+        match (admitted, evicted) {
+            (false, 0) => Fill::Rejected,
+            (false, _) => Fill::Bypassed { evicted },
+            (true, _) => {
+                let slot = self.vacant_slot(entry);
+                evicted += self.store(slot, entry, meta, access);
+                Fill::Inserted { evicted }
+            }
         }
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => self.push_slot(entry),
-        };
-        self.entries[slot as usize] = entry;
-        if self.keeps_meta {
-            self.meta[slot as usize] = meta;
-        }
-        self.index_set(entry.key, slot);
-        self.len += 1;
-        if let Some(b) = &mut self.budget {
-            b.used += u64::from(meta.size);
-        }
-        self.policy.insert(slot, access);
-        Fill::Inserted { evicted }
     }
 
     /// Releases the slots the policy evicted of its own accord ([`Policy::take_evicted`]:
