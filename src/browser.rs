@@ -72,15 +72,13 @@ impl Browsers {
     /// ```
     pub fn new(clients: u32, capacity: u32) -> Self {
         let capacity = capacity as usize;
-        let mut words = vec![0u32; clients as usize * capacity * WORDS];
-        for block in words.chunks_mut(capacity * WORDS) {
-            block[..capacity].fill(EMPTY);
-        }
-        Browsers {
+        let mut b = Browsers {
             capacity,
-            words,
+            words: vec![0u32; clients as usize * capacity * WORDS],
             clock: 0,
-        }
+        };
+        b.clear();
+        b
     }
 
     /// Bytes the arena holds per client.
@@ -109,16 +107,14 @@ impl Browsers {
     #[inline]
     pub fn prefetch(&self, client: u32) {
         let base = self.base(client);
-        for i in (base..base + self.capacity * WORDS).step_by(16) {
+        for i in (base..base + 2 * self.capacity).step_by(16) {
             crate::prefetch::prefetch(&self.words, i);
         }
     }
 
     #[inline]
     fn find(&self, base: usize, key: u32) -> Option<usize> {
-        self.words[base..base + self.capacity]
-            .iter()
-            .position(|&k| k == key)
+        find(&self.words[base..base + self.capacity], key)
     }
 
     #[inline]
@@ -170,24 +166,16 @@ impl Browsers {
     pub fn fill(&mut self, client: u32, key: u32, version: u32, expires: SimTime) -> Fill {
         let base = self.base(client);
         let cap = self.capacity;
-        let (result, i) = match self.find(base, key) {
-            Some(i) => (Fill::Updated, i),
-            None => match self.find(base, EMPTY) {
-                Some(i) => (Fill::Inserted { evicted: 0 }, i),
-                None => {
-                    // The least recently used: the stamp furthest behind the clock.
-                    let stamps = &self.words[base + cap..base + 2 * cap];
-                    let clock = self.clock;
-                    let (mut oldest, mut age) = (0, 0u32);
-                    for (i, &s) in stamps.iter().enumerate() {
-                        let a = clock.wrapping_sub(s);
-                        if a >= age {
-                            (oldest, age) = (i, a);
-                        }
-                    }
-                    (Fill::Inserted { evicted: 1 }, oldest)
-                }
-            },
+        if cap == 0 {
+            return Fill::Rejected;
+        }
+        let (result, i) = match find_or_empty(&self.words[base..base + cap], key) {
+            Slot::Found(i) => (Fill::Updated, i),
+            Slot::Empty(i) => (Fill::Inserted { evicted: 0 }, i),
+            Slot::Full => {
+                let stamps = &self.words[base + cap..base + 2 * cap];
+                (Fill::Inserted { evicted: 1 }, oldest(stamps, self.clock))
+            }
         };
         let stamp = self.stamp();
         let w = &mut self.words[base..base + cap * WORDS];
@@ -210,24 +198,134 @@ impl Browsers {
     }
 }
 
+/// Keys compared per step of a scan. A block is scanned a fixed-width chunk at a time,
+/// testing the whole chunk with no branch per key, which the compiler turns into a few
+/// vector compares; only a chunk that matches is searched key by key. With 100k
+/// clients nearly every browser lookup misses, so the whole block is scanned on most
+/// requests, and the fill after the miss scans it again.
+const LANES: usize = 16;
+
+/// Whether `chunk` holds `value`.
+#[inline(always)]
+fn holds(chunk: &[u32; LANES], value: u32) -> bool {
+    chunk.iter().fold(false, |any, &v| any | (v == value))
+}
+
+/// Where `value` is in a chunk that [`holds`] it (the first or, `last`, the last
+/// place). Kept out of line: inlined, the compiler merges it into the scan, which then
+/// compares key by key.
+#[inline(never)]
+fn position_in(chunk: &[u32; LANES], value: u32, last: bool) -> usize {
+    let at = if last {
+        chunk.iter().rposition(|&v| v == value)
+    } else {
+        chunk.iter().position(|&v| v == value)
+    };
+    at.unwrap_or(0)
+}
+
+/// The first position of `key` in `keys`.
+#[inline]
+fn find(keys: &[u32], key: u32) -> Option<usize> {
+    let (chunks, rest) = keys.as_chunks::<LANES>();
+    for (c, chunk) in chunks.iter().enumerate() {
+        if holds(chunk, key) {
+            return Some(c * LANES + position_in(chunk, key, false));
+        }
+    }
+    let done = chunks.len() * LANES;
+    rest.iter().position(|&k| k == key).map(|i| done + i)
+}
+
+/// Where a fill goes in a block, from one scan of its keys.
+enum Slot {
+    /// The key's own slot.
+    Found(usize),
+    /// The first empty slot (the key is absent).
+    Empty(usize),
+    /// Neither: evict.
+    Full,
+}
+
+/// `key`'s slot in `keys`, or else the first empty one, in one pass.
+#[inline]
+fn find_or_empty(keys: &[u32], key: u32) -> Slot {
+    const NONE: usize = usize::MAX;
+    let (chunks, rest) = keys.as_chunks::<LANES>();
+    let mut empty = NONE;
+    for (c, chunk) in chunks.iter().enumerate() {
+        if holds(chunk, key) {
+            return Slot::Found(c * LANES + position_in(chunk, key, false));
+        }
+        if empty == NONE && holds(chunk, EMPTY) {
+            empty = c * LANES + position_in(chunk, EMPTY, false);
+        }
+    }
+    let done = chunks.len() * LANES;
+    if let Some(i) = rest.iter().position(|&k| k == key) {
+        return Slot::Found(done + i);
+    }
+    if empty == NONE
+        && let Some(i) = rest.iter().position(|&k| k == EMPTY)
+    {
+        empty = done + i;
+    }
+    if empty == NONE {
+        Slot::Full
+    } else {
+        Slot::Empty(empty)
+    }
+}
+
+/// The least recently used slot: the stamp furthest behind `clock` (the last such, if
+/// two tie). Two passes without a branch per stamp: the furthest distance, then the
+/// chunk that holds it.
+#[inline]
+fn oldest(stamps: &[u32], clock: u32) -> usize {
+    let age = |s: u32| clock.wrapping_sub(s);
+    let max = stamps.iter().fold(0, |m, &s| m.max(age(s)));
+    let (chunks, rest) = stamps.as_chunks::<LANES>();
+    let done = chunks.len() * LANES;
+    if let Some(i) = rest.iter().rposition(|&s| age(s) == max) {
+        return done + i;
+    }
+    // The stamp at the furthest distance, `clock - max`, is in some chunk.
+    let stamp = clock.wrapping_sub(max);
+    let c = chunks
+        .iter()
+        .rposition(|chunk| holds(chunk, stamp))
+        .unwrap_or(0);
+    chunks
+        .get(c)
+        .map_or(0, |chunk| c * LANES + position_in(chunk, stamp, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn matches_a_naive_lru_per_client() {
-        // Random fills and lookups over 3 clients of 4 entries against a list model.
-        let mut b = Browsers::new(3, 4);
+        // Below one scan chunk, exactly one, and chunks plus a remainder.
+        for capacity in [4, 16, 37] {
+            lru_against_a_model(capacity);
+        }
+    }
+
+    /// Random fills and lookups over 3 clients of `capacity` entries against a list
+    /// model, over about twice as many keys as fit.
+    fn lru_against_a_model(capacity: usize) {
+        let mut b = Browsers::new(3, capacity as u32);
         let mut model: Vec<Vec<(u32, u32, SimTime)>> = vec![Vec::new(); 3]; // oldest first
         let mut z = 11u64;
         for step in 0..100_000u64 {
             z = crate::rng::mix64(z);
             let c = (z % 3) as u32;
-            let key = ((z >> 8) % 9) as u32;
+            let key = ((z >> 8) % (2 * capacity as u64 + 1)) as u32;
             let now = SimTime::from_nanos(step);
             let m = &mut model[c as usize];
             let pos = m.iter().position(|e| e.0 == key);
-            if (z >> 16) % 2 == 0 {
+            if (z >> 16).is_multiple_of(2) {
                 let want = match pos {
                     None => Lookup::Miss,
                     Some(p) if m[p].2 <= now => {
@@ -243,7 +341,7 @@ mod tests {
                         }
                     }
                 };
-                assert_eq!(b.get(c, key, now), want, "step {step}");
+                assert_eq!(b.get(c, key, now), want, "capacity {capacity}, step {step}");
             } else {
                 let expires = SimTime::from_nanos(step + (z >> 24) % 50);
                 let want = match pos {
@@ -252,7 +350,7 @@ mod tests {
                         Fill::Updated
                     }
                     None => {
-                        let evicted = m.len() == 4;
+                        let evicted = m.len() == capacity;
                         if evicted {
                             m.remove(0);
                         }
@@ -262,10 +360,18 @@ mod tests {
                     }
                 };
                 m.push((key, step as u32, expires));
-                assert_eq!(b.fill(c, key, step as u32, expires), want, "step {step}");
+                let got = b.fill(c, key, step as u32, expires);
+                assert_eq!(got, want, "capacity {capacity}, step {step}");
             }
             assert_eq!(b.len(c) as usize, model[c as usize].len());
         }
+    }
+
+    #[test]
+    fn a_cache_of_no_entries_stores_nothing() {
+        let mut b = Browsers::new(2, 0);
+        assert_eq!(b.fill(1, 7, 0, SimTime::NEVER), Fill::Rejected);
+        assert_eq!(b.get(1, 7, SimTime::ZERO), Lookup::Miss);
     }
 
     #[test]

@@ -968,7 +968,7 @@ mod tests {
         for _ in 0..100_000 {
             x = crate::rng::mix64(x);
             // Three requests in four go to 20 hot keys.
-            let key = ((x >> 32) % if x % 4 == 0 { keys as u64 } else { 20 }) as u32;
+            let key = ((x >> 32) % if x.is_multiple_of(4) { keys as u64 } else { 20 }) as u32;
             let before = c.len();
             let hit = matches!(c.get(key, SimTime::ZERO), Lookup::Hit { .. });
             drops += (c.len() < before) as u32;

@@ -250,9 +250,14 @@ pub struct Engine<'p> {
     /// of stale reads. Only writes add to it.
     commits: FxHashMap<u64, SimTime>,
     /// For each cache layer of constant latency, the FIFO lane of the event queue that
-    /// the hop after it goes to, rather than the heap (see `queue`). Lane 0 holds the
-    /// next arrival. Only constant sources get a lane, as `pop` scans every lane.
+    /// the hop after it goes to, rather than the heap (see `queue`); for a layer whose
+    /// latency is constant within each region (a CDN's round trip by region), a lane
+    /// per region. Lane 0 holds the next arrival. Only constant sources get a lane, as
+    /// `pop` scans every lane. The hop after layer `i` from region `r` is at
+    /// `i * regions + r`.
     hop_lane: Vec<Option<usize>>,
+    /// Regions of the plan, at least 1.
+    regions: usize,
     /// The lane of `Served` events, if the database's service time is constant.
     served_lane: Option<usize>,
     generated: u64,
@@ -369,10 +374,19 @@ impl<'p> Engine<'p> {
                 lanes - 1
             })
         };
-        let hop_lane = layers
-            .iter()
-            .map(|l| lane_if(l.constant_latency().is_some()))
-            .collect();
+        // A lane per layer of constant latency, or per region where its round trip
+        // depends on the client's region (a CDN's `rtt_ms`).
+        let regions = plan.regions.len().max(1);
+        let mut hop_lane = Vec::with_capacity(n * regions);
+        for l in &layers {
+            if l.constant_latency().is_some() {
+                let lane = lane_if(true);
+                hop_lane.extend((0..regions).map(|_| lane));
+            } else {
+                let per_region = (0..regions).all(|r| l.constant_latency_in(r as u16).is_some());
+                hop_lane.extend((0..regions).map(|_| lane_if(per_region)));
+            }
+        }
         let served_lane = lane_if(db.constant_service().is_some());
         let defences: Vec<Defence> = plan
             .caches
@@ -412,6 +426,7 @@ impl<'p> Engine<'p> {
             plan,
             events: EventQueue::new(lanes),
             hop_lane,
+            regions,
             served_lane,
             requests: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
@@ -496,7 +511,7 @@ impl<'p> Engine<'p> {
             match event {
                 Event::Arrival => {
                     self.arrival(now);
-                    if self.generated % PROGRESS_EVERY == 0 {
+                    if self.generated.is_multiple_of(PROGRESS_EVERY) {
                         progress(Progress {
                             generated: self.generated,
                             total: self.plan.requests,
@@ -678,7 +693,7 @@ impl<'p> Engine<'p> {
                         layer: i as u32,
                     }
                 };
-                if let Some(lane) = self.hop_lane[i - 1] {
+                if let Some(lane) = self.hop_lane[(i - 1) * self.regions + usize::from(region)] {
                     self.events.push_lane(lane, now, event);
                 } else {
                     self.events.push(now, event);

@@ -1063,6 +1063,15 @@ impl Layer {
         }
     }
 
+    /// The layer's latency from `region` if it is constant there (a constant latency,
+    /// plus the region's round trip if the layer has one).
+    pub fn constant_latency_in(&self, region: u16) -> Option<SimTime> {
+        let rtt = self.rtt.get(region as usize).copied();
+        self.latency
+            .constant()
+            .map(|t| rtt.map_or(t, |rtt| t + rtt))
+    }
+
     /// The layer's latency if it is constant (the same for every region).
     pub fn constant_latency(&self) -> Option<SimTime> {
         if self.rtt.is_empty() {

@@ -386,7 +386,7 @@ mod tests {
                 }
                 _ => assert_eq!(g.pop_front(list), model[list].pop_front()),
             }
-            if x % 1000 == 0 {
+            if x.is_multiple_of(1000) {
                 for (l, m) in model.iter().enumerate() {
                     assert_eq!(g.to_vec(l), Vec::from_iter(m.iter().copied()));
                     assert_eq!(g.units(l), m.len() as u64);
