@@ -379,8 +379,10 @@ impl<'p> Engine<'p> {
         let regions = plan.regions.len().max(1);
         let mut hop_lane = Vec::with_capacity(n * regions);
         for l in &layers {
-            if l.constant_latency().is_some() {
-                let lane = lane_if(true);
+            if let Some(t) = l.constant_latency() {
+                // A layer that takes no time schedules no hop (the request goes on at
+                // once), so it needs no lane to scan.
+                let lane = lane_if(t > SimTime::ZERO);
                 hop_lane.extend((0..regions).map(|_| lane));
             } else {
                 let per_region = (0..regions).all(|r| l.constant_latency_in(r as u16).is_some());
@@ -825,7 +827,7 @@ impl<'p> Engine<'p> {
     /// validated sends the request on inward as a conditional one; a fresh copy answers
     /// (304 if the request's validator is current), counting a leak if it is a private
     /// copy fetched for another client. Returns whether the request goes on inward.
-    #[inline(never)]
+    #[inline]
     fn http_lookup(
         &mut self,
         req: u32,
