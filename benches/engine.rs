@@ -58,6 +58,10 @@
 //! In a quiet moment the wall-time median reached 0.28 s (3.6 M req/s). The profile is
 //! discussed in the `engine` module docs.
 
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+#[global_allocator]
+static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -40,6 +40,10 @@
 //! names at the next arrival, but by the lookup those lines have often left the core's
 //! own caches, so each lookup still waits on the shared L3 or memory.
 
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+#[global_allocator]
+static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+
 use std::hint::black_box;
 use std::time::Duration;
 

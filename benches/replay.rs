@@ -83,6 +83,10 @@
 // criterion_group! generates undocumented functions.
 #![allow(missing_docs)]
 
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+#[global_allocator]
+static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -6,6 +6,10 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+#[global_allocator]
+static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

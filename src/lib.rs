@@ -35,6 +35,7 @@
 //! | charts from those files, PNG and SVG | [`plot`] |
 //! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
 //! | replay a trace through one cache per (policy, size): `replay.csv` | [`replay`] |
+//! | memory hints for speed: software prefetch, huge pages for large blocks | [`prefetch`], [`hugepages`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};
@@ -55,6 +56,7 @@ pub mod database;
 pub mod engine;
 pub mod fault;
 pub mod http;
+pub mod hugepages;
 pub mod latency;
 pub mod layer;
 pub mod metrics;

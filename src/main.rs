@@ -12,6 +12,9 @@ use tiersim::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
 use tiersim::sweep::{Axis, Sweep};
 
+#[global_allocator]
+static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+
 #[derive(Parser)]
 #[command(
     name = "tiersim",

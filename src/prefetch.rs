@@ -5,9 +5,9 @@
 //! a whole batch overlap, where plain loads would each hold a place in the CPU's
 //! reorder window until memory answers.
 //!
-//! This is the crate's only `unsafe`: `std::hint::prefetch_read` is not stable yet, and
-//! the x86 intrinsic takes a raw pointer. The functions here take a slice and an index,
-//! so callers stay safe.
+//! This module and [`crate::hugepages`] hold the crate's only `unsafe`:
+//! `std::hint::prefetch_read` is not stable yet, and the x86 intrinsic takes a raw
+//! pointer. The functions here take a slice and an index, so callers stay safe.
 
 /// Starts loading the cache line of `slice[i]` into every cache level. An index out of
 /// range is ignored, as any hint may be: nothing is read and nothing can fault.
