@@ -277,29 +277,14 @@ pub struct Engine<'p> {
     /// The cache layers whose state is prefetched with a batch of keys: those a request
     /// reaches soon after it arrives. A layer behind a slow or variable round trip
     /// (a CDN's, a shield's) is consulted after hundreds of other requests, by when
-    /// what was prefetched then has left the CPU cache: its lookups are prefetched when
-    /// the hop is scheduled instead (`deferred`).
+    /// what was prefetched then has left the CPU's own caches: its lookup's index cell
+    /// is prefetched when the hop is scheduled instead, which still finds it in the
+    /// shared cache more often than not. (A second stage for those, the entry the cell
+    /// names, prefetched at the next arrival, cost 200 instructions a request on the
+    /// quickstart and saved no time: it was dropped.)
     read_ahead_layers: usize,
-    /// Lookups scheduled behind a slow hop, whose index cell was prefetched when they
-    /// were scheduled: the next arrival prefetches the entries those cells name (the
-    /// second stage, see [`Cache::prefetch_entry`](crate::cache::Cache::prefetch_entry)),
-    /// so the lookup, a round trip later, finds both in the CPU cache. At most
-    /// `DEFERRED` wait; more go without.
-    deferred: Vec<Deferred>,
     m: Measured,
 }
-
-/// A lookup whose second prefetch stage is still to run (see `Engine::deferred`).
-#[derive(Clone, Copy, Debug)]
-struct Deferred {
-    layer: u32,
-    key: u32,
-    client: u32,
-    region: u16,
-}
-
-/// The most lookups that wait for their second prefetch stage.
-const DEFERRED: usize = 64;
 
 /// The write-back layer's bookkeeping (`write_back`, see [`crate::write`]).
 #[derive(Debug, Default)]
@@ -446,7 +431,6 @@ impl<'p> Engine<'p> {
             client_batch: [0; crate::workload::KEY_BATCH],
             client_next: 0,
             read_ahead_layers,
-            deferred: Vec::with_capacity(DEFERRED),
             m: Measured {
                 layers: vec![LayerStats::default(); n],
                 origin: OriginStats::default(),
@@ -576,9 +560,6 @@ impl<'p> Engine<'p> {
             }
             self.read_ahead(keys);
         }
-        for d in self.deferred.drain(..) {
-            self.layers[d.layer as usize].prefetch(true, d.key, d.client, d.region);
-        }
         let more = self.plan.requests.is_none_or(|n| self.generated < n);
         let next = now + gap;
         if more && self.plan.duration.is_none_or(|d| next <= d) {
@@ -681,14 +662,8 @@ impl<'p> Engine<'p> {
                     self.db.prefetch(key);
                     Event::Origin { req }
                 } else {
-                    if i >= self.read_ahead_layers && self.deferred.len() < DEFERRED {
+                    if i >= self.read_ahead_layers {
                         self.layers[i].prefetch(false, key, client, region);
-                        self.deferred.push(Deferred {
-                            layer: i as u32,
-                            key,
-                            client,
-                            region,
-                        });
                     }
                     Event::Lookup {
                         req,
