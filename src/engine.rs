@@ -811,15 +811,26 @@ impl<'p> Engine<'p> {
         now: SimTime,
         latency: SimTime,
     ) -> bool {
-        let r = self.requests[req as usize];
-        let key = r.key;
+        // The fields this needs, not a copy of the whole request.
+        let Request {
+            key,
+            class,
+            size,
+            measured,
+            reload,
+            cond_from,
+            validator,
+            client,
+            from,
+            ..
+        } = self.requests[req as usize];
         let mut lookup = self.layers[i].get(node, key, now);
         if let Lookup::Hit { version, .. } = lookup {
             lookup = self.check_version(i, node, key, version, lookup);
         }
-        let rule = self.rule(i, r.class);
-        let size = u64::from(r.size);
-        if r.measured {
+        let rule = self.rule(i, class);
+        let size = u64::from(size);
+        if measured {
             let stats = &mut self.m.layers[i];
             stats.requests += 1;
             stats.request_bytes += size;
@@ -827,7 +838,7 @@ impl<'p> Engine<'p> {
         let version = match lookup {
             Lookup::Hit { version, .. } => version,
             Lookup::Miss | Lookup::Expired => {
-                if r.measured {
+                if measured {
                     let stats = &mut self.m.layers[i];
                     stats.misses += 1;
                     stats.expirations += u64::from(lookup == Lookup::Expired);
@@ -835,8 +846,8 @@ impl<'p> Engine<'p> {
                 return true;
             }
         };
-        if rule.revalidate || (r.reload && rule.reload_revalidates) {
-            if r.measured {
+        if rule.revalidate || (reload && rule.reload_revalidates) {
+            if measured {
                 let stats = &mut self.m.layers[i];
                 stats.misses += 1;
                 stats.revalidations += 1;
@@ -849,10 +860,10 @@ impl<'p> Engine<'p> {
             return true;
         }
         let meta = self.layers[i].meta(node, key);
-        let not_modified = r.cond_from != NO_VALIDATOR && r.validator == version;
-        if r.measured {
-            let leak = rule.leaks
-                && meta.is_some_and(|m| m.owner != r.client && m.owner != Meta::NO_OWNER);
+        let not_modified = cond_from != NO_VALIDATOR && validator == version;
+        if measured {
+            let leak =
+                rule.leaks && meta.is_some_and(|m| m.owner != client && m.owner != Meta::NO_OWNER);
             let stats = &mut self.m.layers[i];
             stats.hits += 1;
             stats.hit_bytes += size;
@@ -865,7 +876,7 @@ impl<'p> Engine<'p> {
         q.not_modified = not_modified;
         // The copy's age travels outward with it.
         q.born = meta.map_or(now, |m| m.born);
-        self.fill(req, key, version, r.from as usize, i, now);
+        self.fill(req, key, version, from as usize, i, now);
         self.complete(req, now + latency, i);
         false
     }
