@@ -65,11 +65,15 @@ static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
 };
 use tiersim::engine::Engine;
+
+#[path = "common/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::ThreadCpuTime;
 use tiersim::scenario::{Override, Plan, Source};
 
 /// Requests simulated per sample, warm-up included (the quickstart's 10% warm-up).
@@ -124,41 +128,6 @@ fn quickstart_cpu(c: &mut Criterion<ThreadCpuTime>) {
     let mut g = c.benchmark_group("zipf0.9_keys1M_cputime");
     run(&mut g, &plan);
     g.finish();
-}
-
-/// CPU time of the calling thread, from `/proc/thread-self/schedstat` (Linux), in ns.
-struct ThreadCpuTime;
-
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .expect("/proc/thread-self/schedstat (Linux) gives the thread's CPU time")
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns() - start
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Nanoseconds, like wall time.
-        static WALL: WallTime = WallTime;
-        WALL.formatter()
-    }
 }
 
 // Criterion's own charts need system fonts, which a bare machine lacks: text reports only.

@@ -132,6 +132,13 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// The event `k` places behind the front of lane `lane` (0: its front), if any:
+    /// what that lane will deliver later, for prefetching.
+    #[inline]
+    pub fn lane_ahead(&self, lane: usize, k: usize) -> Option<&E> {
+        self.lanes.get(lane)?.get(k).map(|e| &e.event)
+    }
+
     /// The earliest event, ties broken by scheduling order.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
