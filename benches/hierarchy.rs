@@ -24,6 +24,9 @@
 //! | content classes in the quickstart (HTTP rules, sizes, byte-sized CDN and shield), dense indexes, load 1.0-1.6 | 1.97-2.01 s | 0.50 | 107-140 ms | 488-506 MB |
 //! | f57de5d + hash indexes where they are at most half a dense one (the 8 L1 instances, the 20 PoPs), load 1.3-1.4 | 1.93-2.19 s | 0.49 | 102-114 ms | 259 MB |
 //! | software prefetch (batch read-ahead, object sizes, slow hops' lookups), load 1.0-1.3 | 1.47-1.64 s | 0.65 | 73-77 ms | 257 MB |
+//! | 8aca2d6, the same code as the row above, measured 2026-11-24, load 1.0-1.4 | 1.09 s | 0.92 | - | - |
+//! | c2a49ff (vector browser scans, a CDN lane per region, huge pages), 5 runs, load 1.0-1.8 | 0.98-1.06 s | 0.95-1.02, median 1.00 | 48-56 ms | 227-285 MB |
+//! | 26e2069 (+ lane-ahead prefetch), load 0.9-1.6; CPU time in brackets | 0.98-1.10 s | 1.02, 0.91 (0.99, 0.94) | 46-57 ms | 279-286 MB |
 //!
 //! Alternated in one session, the hash indexes left `run` unchanged within this
 //! machine's noise (medians 2.18 s against 1.99 s) and halved the benchmark's peak
@@ -35,12 +38,30 @@
 //! parent (d44fe09), `tiersim run` of the quickstart (1M requests, user time, 5 rounds)
 //! took a median 2.16 s against 2.78 s.
 //!
-//! Below the 1M req/s target: memory bounds it. The browser and CDN state of a batch of
-//! requests is prefetched at arrival (see `Engine::read_ahead`). The shield, app and
-//! Redis lookups come a round trip later (8-40 ms simulated, hundreds of requests
-//! later): their index cell is prefetched when the hop is scheduled and the entry it
-//! names at the next arrival, but by the lookup those lines have often left the core's
-//! own caches, so each lookup still waits on the shared L3 or memory.
+//! The same host ran the same code (8aca2d6) at 0.65 and at 0.92 M req/s in different
+//! sessions: compare builds only by alternating them. 8aca2d6 against 26e2069,
+//! `tiersim run` of the quickstart (1M requests; 11 rounds, every round faster): user
+//! time medians 1.12 s against 1.00 s, system time 0.12 s against 0.08 s, peak RSS 170
+//! against 180 MB. Instructions (cachegrind, 300k against 600k requests, the
+//! difference): 5,000 a request before, 4,400 after. What changed, by effect:
+//! - Browser scans test 16 keys at a time without a branch per key (SSE2 compares), and
+//!   a fill finds the key or an empty slot in one pass: 350 to 150 instructions a
+//!   request. With 100k clients and 32 entries each, 99.5% of browser lookups miss.
+//! - A CDN's round trip is constant per region, so its hops get a FIFO lane per region
+//!   instead of the heap (2.1 heap events a request to 1.3), and the queue keeps its
+//!   least lane front instead of scanning the lanes at every pop.
+//! - Huge pages for blocks of 4 MiB or more (`tiersim::hugepages`): about 4% of user
+//!   time and a third of the system time (page faults), for about 10 MB more resident.
+//! - Lookups that come out of a lane prefetch the lane's next ones
+//!   (`Engine::prefetch_lane_ahead`): about 4% (9 rounds, 8 faster).
+//! - Dropped: the second read-ahead stage of slow hops at the next arrival (200
+//!   instructions a request, no time saved).
+//!
+//! Memory still bounds it: `Cache::get` takes an eighth of the cycles (`perf record`)
+//! for 2% of the instructions, waiting on the shield's dense index cell (a 4 MB array
+//! read at random) and on entries. Tried without gain: prefetching the next heap event's
+//! lookup (one event ahead is too late), smaller or larger key batches, mimalloc,
+//! fat LTO with one codegen unit.
 
 /// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
 #[global_allocator]

@@ -50,6 +50,10 @@
 //!   event skips the queue (see `queue`); only sampled delays use the heap.
 //! - What is left is spread thin: latency sampling (`exp` of a normal), the two
 //!   histogram records per request, LRU list updates, the heap.
+//! - On the whole path (`benches/hierarchy.rs`) the lookups a round trip away wait on
+//!   memory most: a lookup that comes out of a FIFO lane prefetches the lane's next
+//!   ones (`Engine::prefetch_lane_ahead`), and large arrays sit in huge pages
+//!   ([`crate::hugepages`]).
 
 mod queue;
 
