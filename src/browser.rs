@@ -146,6 +146,7 @@ impl Browsers {
         Lookup::Hit {
             version: self.words[base + 2 * self.capacity + i],
             expires,
+            evicted: 0,
         }
     }
 
@@ -170,7 +171,7 @@ impl Browsers {
             return Fill::Rejected;
         }
         let (result, i) = match find_or_empty(&self.words[base..base + cap], key) {
-            Slot::Found(i) => (Fill::Updated, i),
+            Slot::Found(i) => (Fill::Updated { evicted: 0 }, i),
             Slot::Empty(i) => (Fill::Inserted { evicted: 0 }, i),
             Slot::Full => {
                 let stamps = &self.words[base + cap..base + 2 * cap];
@@ -338,6 +339,7 @@ mod tests {
                         Lookup::Hit {
                             version: e.1,
                             expires: e.2,
+                            evicted: 0,
                         }
                     }
                 };
@@ -347,7 +349,7 @@ mod tests {
                 let want = match pos {
                     Some(p) => {
                         m.remove(p);
-                        Fill::Updated
+                        Fill::Updated { evicted: 0 }
                     }
                     None => {
                         let evicted = m.len() == capacity;

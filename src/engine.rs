@@ -708,7 +708,7 @@ impl<'p> Engine<'p> {
         now: SimTime,
         latency: SimTime,
     ) -> bool {
-        let mut lookup = self.layers[i].get(node, key, now);
+        let mut lookup = self.get(i, node, key, now);
         if SPECIAL && let Lookup::Hit { version, .. } = lookup {
             lookup = self.check_version(i, node, key, version, lookup);
         }
@@ -737,6 +737,17 @@ impl<'p> Engine<'p> {
                 true
             }
         }
+    }
+
+    /// Looks `key` up at node `node` of layer `i`, counting the entries a hit evicts
+    /// (see [`Lookup::Hit`]) with the layer's other evictions.
+    #[inline(always)]
+    fn get(&mut self, i: usize, node: u32, key: u32, now: SimTime) -> Lookup {
+        let lookup = self.layers[i].get(node, key, now);
+        if let Lookup::Hit { evicted, .. } = lookup {
+            self.m.layers[i].evictions += u64::from(evicted);
+        }
+        lookup
     }
 
     /// `versioned_keys`: a hit on a copy of an outdated version is not one (readers ask
@@ -836,7 +847,7 @@ impl<'p> Engine<'p> {
             from,
             ..
         } = self.requests[req as usize];
-        let mut lookup = self.layers[i].get(node, key, now);
+        let mut lookup = self.get(i, node, key, now);
         if let Lookup::Hit { version, .. } = lookup {
             lookup = self.check_version(i, node, key, version, lookup);
         }
@@ -946,11 +957,14 @@ impl<'p> Engine<'p> {
             return true;
         }
         // Defended layers are single-node (validated), so the node is 0.
-        let mut lookup = self.layers[i].get(0, key, now);
+        let mut lookup = self.get(i, 0, key, now);
         if let Lookup::Hit { version, .. } = lookup {
             lookup = self.check_version(i, 0, key, version, lookup);
         }
-        if let Lookup::Hit { version, expires } = lookup {
+        if let Lookup::Hit {
+            version, expires, ..
+        } = lookup
+        {
             if measured {
                 let stats = &mut self.m.layers[i];
                 if polling {

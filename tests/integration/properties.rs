@@ -87,13 +87,15 @@ proptest! {
             let mut version = 0u32;
             for op in &ops {
                 match *op {
-                    Op::Read { key, ttl } => match cache.get(key, SimTime::from_nanos(now)) {
-                        Lookup::Hit { version: v, expires } => {
+                    Op::Read { key, ttl } => match (cache.len(), cache.get(key, SimTime::from_nanos(now))) {
+                        (before, Lookup::Hit { version: v, expires, evicted }) => {
+                            // A hit that evicts (a promotion overflowing a segment) says so.
+                            prop_assert_eq!(before - cache.len(), evicted, "{}: uncounted eviction on a hit", name);
                             let (tv, te) = truth[key as usize].expect("a hit on a key never filled");
                             prop_assert_eq!(v, tv, "{}: stale version", name);
                             prop_assert!(te > now && expires.as_nanos() == te, "{}: expired entry served", name);
                         }
-                        Lookup::Miss | Lookup::Expired => {
+                        (_, Lookup::Miss | Lookup::Expired) => {
                             version += 1;
                             let exp = now + ttl;
                             if cache.fill(key, version, SimTime::from_nanos(exp)) != Fill::Rejected {
