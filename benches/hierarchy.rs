@@ -70,7 +70,10 @@ static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::Measurement;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use tiersim::engine::Engine;
 use tiersim::scenario::{Override, Plan, Source};
 
@@ -95,23 +98,29 @@ mod peak_rss;
 mod cpu_time;
 use cpu_time::ThreadCpuTime;
 
-fn whole_path(c: &mut Criterion) {
-    let plan = plan();
-    assert_eq!(plan.workload.keys, 1_000_000);
-    assert_eq!(plan.clients(), 100_000);
-    assert_eq!(plan.caches.len(), 5);
-    let mut g = c.benchmark_group("whole_path_clients100k_pops20_keys1M");
+/// The event loop on the quickstart plan: `REQUESTS` simulated requests per iteration,
+/// setup excluded.
+fn run<M: Measurement>(g: &mut BenchmarkGroup<'_, M>, plan: &Plan) {
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(3))
         .measurement_time(Duration::from_secs(30));
     g.throughput(Throughput::Elements(REQUESTS));
     g.bench_function("run", |b| {
         b.iter_batched(
-            || Engine::new(&plan),
+            || Engine::new(plan),
             |engine| black_box(engine.run(|_| {})),
             BatchSize::LargeInput,
         )
     });
+}
+
+fn whole_path(c: &mut Criterion) {
+    let plan = plan();
+    assert_eq!(plan.workload.keys, 1_000_000);
+    assert_eq!(plan.clients(), 100_000);
+    assert_eq!(plan.caches.len(), 5);
+    let mut g = c.benchmark_group("whole_path_clients100k_pops20_keys1M");
+    run(&mut g, &plan);
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("setup", |b| b.iter(|| black_box(Engine::new(&plan))));
@@ -133,17 +142,7 @@ fn whole_path(c: &mut Criterion) {
 fn whole_path_cpu(c: &mut Criterion<ThreadCpuTime>) {
     let plan = plan();
     let mut g = c.benchmark_group("whole_path_clients100k_pops20_keys1M_cputime");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(3))
-        .measurement_time(Duration::from_secs(30));
-    g.throughput(Throughput::Elements(REQUESTS));
-    g.bench_function("run", |b| {
-        b.iter_batched(
-            || Engine::new(&plan),
-            |engine| black_box(engine.run(|_| {})),
-            BatchSize::LargeInput,
-        )
-    });
+    run(&mut g, &plan);
     g.finish();
 }
 
