@@ -78,11 +78,11 @@ use criterion::{
     BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
 };
 use tiersim::engine::Engine;
+use tiersim::scenario::{Override, Plan, Source};
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;
 use cpu_time::ThreadCpuTime;
-use tiersim::scenario::{Override, Plan, Source};
 
 /// Requests simulated per sample, warm-up included (the quickstart's 10% warm-up).
 const REQUESTS: u64 = 1_000_000;

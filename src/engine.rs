@@ -256,9 +256,9 @@ pub struct Engine<'p> {
     /// For each cache layer of constant latency, the FIFO lane of the event queue that
     /// the hop after it goes to, rather than the heap (see `queue`); for a layer whose
     /// latency is constant within each region (a CDN's round trip by region), a lane
-    /// per region. Lane 0 holds the next arrival. Only constant sources get a lane, as
-    /// `pop` scans every lane. The hop after layer `i` from region `r` is at
-    /// `i * regions + r`.
+    /// per region. Lane 0 holds the next arrival. Only constant sources get a lane, and
+    /// a layer that takes no time none, as a pop from a lane scans every lane's front.
+    /// Read through [`Engine::hop_lane`].
     hop_lane: Vec<Option<usize>>,
     /// Regions of the plan, at least 1.
     regions: usize,
@@ -682,7 +682,7 @@ impl<'p> Engine<'p> {
                         layer: i as u32,
                     }
                 };
-                if let Some(lane) = self.hop_lane[(i - 1) * self.regions + usize::from(region)] {
+                if let Some(lane) = self.hop_lane(i - 1, region) {
                     self.events.push_lane(lane, now, event);
                 } else {
                     self.events.push(now, event);
@@ -1784,6 +1784,13 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// The event lane of the hop after layer `i` for a client in `region`, if it has
+    /// one (else the hop goes to the heap).
+    #[inline]
+    fn hop_lane(&self, i: usize, region: u16) -> Option<usize> {
+        self.hop_lane[i * self.regions + usize::from(region)]
+    }
+
     /// A lookup at `layer` came out of a FIFO lane (a hop of constant latency, such as
     /// a CDN's round trip from one region): the lane's next lookups are known, so their
     /// state is prefetched in two stages, a software pipeline, each a few lane events
@@ -1801,8 +1808,8 @@ impl<'p> Engine<'p> {
         if layer < self.read_ahead_layers {
             return;
         }
-        let region = usize::from(self.requests[req as usize].region);
-        let Some(lane) = self.hop_lane[(layer - 1) * self.regions + region] else {
+        let region = self.requests[req as usize].region;
+        let Some(lane) = self.hop_lane(layer - 1, region) else {
             return;
         };
         for (k, second) in [(LANE_CELL_AHEAD, false), (0, true)] {
