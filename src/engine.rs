@@ -288,6 +288,11 @@ pub struct Engine<'p> {
     /// arrival, the entry the cell names, cost 200 instructions a request on the
     /// quickstart and saved no time: it was dropped.)
     read_ahead_layers: usize,
+    /// Per layer past `read_ahead_layers`: whether a request that misses there goes on
+    /// to the next layer at once (a constant round trip under `INSTANT`, such as an
+    /// app's in-process cache), so the next layer's lookup follows this one's within a
+    /// few hundred instructions (see `Engine::prefetch_behind`).
+    pass_through: Vec<bool>,
     m: Measured,
 }
 
@@ -309,6 +314,11 @@ struct WriteBackState {
 /// How far behind its lane's front a lookup's index cell is prefetched
 /// (see `Engine::prefetch_lane_ahead`).
 const LANE_CELL_AHEAD: usize = 2;
+
+/// A round trip this short is over within the same stretch of the event loop: the
+/// layers before the first slower one are read ahead with the arrivals' keys, and a
+/// layer this fast passes its misses on at once (`Engine::pass_through`).
+const INSTANT: SimTime = SimTime::from_nanos(100_000);
 
 /// How often, in generated requests, the progress callback runs.
 const PROGRESS_EVERY: u64 = 1 << 16;
@@ -355,11 +365,17 @@ impl<'p> Engine<'p> {
         let n = layers.len();
         let read_ahead_layers = layers
             .iter()
-            .position(|l| {
-                l.constant_latency()
-                    .is_none_or(|t| t > SimTime::from_millis_f64(0.1))
-            })
+            .position(|l| l.constant_latency().is_none_or(|t| t > INSTANT))
             .map_or(n, |i| i + 1);
+        let pass_through = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                i >= read_ahead_layers
+                    && i + 1 < n
+                    && l.constant_latency().is_some_and(|t| t <= INSTANT)
+            })
+            .collect();
         let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
         let mut lanes = ARRIVAL_LANE + 1;
         let mut lane_if = |constant: bool| {
@@ -440,6 +456,7 @@ impl<'p> Engine<'p> {
             client_batch: [0; crate::workload::KEY_BATCH],
             client_next: 0,
             read_ahead_layers,
+            pass_through,
             m: Measured {
                 layers: vec![LayerStats::default(); n],
                 origin: OriginStats::default(),
@@ -649,6 +666,9 @@ impl<'p> Engine<'p> {
                 self.origin(req, now);
                 return;
             }
+            if self.pass_through[i] {
+                self.layers[i + 1].prefetch(true, key, client, region);
+            }
             let node = self.layers[i].pick(key, client, region);
             if !self.layers[i].is_single() {
                 self.requests[req as usize].nodes[i] = node as u16;
@@ -676,6 +696,9 @@ impl<'p> Engine<'p> {
                 } else {
                     if i >= self.read_ahead_layers {
                         self.layers[i].prefetch(false, key, client, region);
+                        if self.pass_through[i] {
+                            self.layers[i + 1].prefetch(false, key, client, region);
+                        }
                     }
                     Event::Lookup {
                         req,
@@ -708,10 +731,11 @@ impl<'p> Engine<'p> {
         now: SimTime,
         latency: SimTime,
     ) -> bool {
-        let mut lookup = self.get(i, node, key, now);
-        if SPECIAL && let Lookup::Hit { version, .. } = lookup {
-            lookup = self.check_version(i, node, key, version, lookup);
-        }
+        let lookup = if SPECIAL {
+            self.get_current(i, node, key, now)
+        } else {
+            self.get(i, node, key, now)
+        };
         let stats = &mut self.m.layers[i];
         if measured {
             stats.requests += 1;
@@ -750,25 +774,27 @@ impl<'p> Engine<'p> {
         lookup
     }
 
+    /// Looks `key` up at node `node` of layer `i` as [`Engine::get`] does, then applies
     /// `versioned_keys`: a hit on a copy of an outdated version is not one (readers ask
-    /// for the current version's key); the copy is orphaned. Otherwise `lookup` as is.
-    #[inline]
-    fn check_version(
-        &mut self,
-        i: usize,
-        node: u32,
-        key: u32,
-        version: u32,
-        lookup: Lookup,
-    ) -> Lookup {
-        if self.versioned && version != self.db.version(key) {
-            self.layers[i].orphan_at(node, key);
-            if self.measure_from.is_some() {
-                self.m.layers[i].orphaned += 1;
+    /// for the current version's key); the copy is orphaned and the lookup is a miss.
+    ///
+    /// Callers match the result at once rather than keep the `Lookup`: a `Lookup` that
+    /// stays in memory is written field by field and read back whole, and that read
+    /// cannot be forwarded from the pending writes, so it waited for every store before
+    /// it, the policy's writes to cold lines included (a fifth of the cycles of the
+    /// lookups, `perf annotate`).
+    #[inline(always)]
+    fn get_current(&mut self, i: usize, node: u32, key: u32, now: SimTime) -> Lookup {
+        match self.get(i, node, key, now) {
+            Lookup::Hit { version, .. } if self.versioned && version != self.db.version(key) => {
+                self.layers[i].orphan_at(node, key);
+                if self.measure_from.is_some() {
+                    self.m.layers[i].orphaned += 1;
+                }
+                Lookup::Miss
             }
-            return Lookup::Miss;
+            lookup => lookup,
         }
-        lookup
     }
 
     /// A lookup at layer `i` when the run has anything special (see `special`): a fault,
@@ -847,10 +873,7 @@ impl<'p> Engine<'p> {
             from,
             ..
         } = self.requests[req as usize];
-        let mut lookup = self.get(i, node, key, now);
-        if let Lookup::Hit { version, .. } = lookup {
-            lookup = self.check_version(i, node, key, version, lookup);
-        }
+        let lookup = self.get_current(i, node, key, now);
         let rule = self.rule(i, class);
         let size = u64::from(size);
         if measured {
@@ -957,10 +980,7 @@ impl<'p> Engine<'p> {
             return true;
         }
         // Defended layers are single-node (validated), so the node is 0.
-        let mut lookup = self.get(i, 0, key, now);
-        if let Lookup::Hit { version, .. } = lookup {
-            lookup = self.check_version(i, 0, key, version, lookup);
-        }
+        let lookup = self.get_current(i, 0, key, now);
         if let Lookup::Hit {
             version, expires, ..
         } = lookup
@@ -1606,14 +1626,27 @@ impl<'p> Engine<'p> {
         upto: usize,
         now: SimTime,
     ) {
-        let current = self.db.version(key);
-        let r = self.requests[req as usize];
-        for (j, &consulted) in (from..upto).zip(&r.nodes[from..upto]) {
+        // The fields this needs, each read as it was written: the lookup that answered
+        // has just set some of them (`born`, `not_modified`), and a wide copy of the
+        // whole request cannot be forwarded from those narrow pending stores, so it
+        // waited for every store before it, the policy's writes to cold lines included
+        // (two thirds of this function's cycles, `perf annotate`).
+        let Request {
+            class,
+            client,
+            not_modified,
+            cond_from,
+            born,
+            size,
+            ..
+        } = self.requests[req as usize];
+        for j in from..upto {
+            let consulted = self.requests[req as usize].nodes[j];
             if self.faulted && self.faults.status_at(j, u32::from(consulted)) != Status::Up {
                 continue;
             }
             let rule = if self.http {
-                let rule = self.rule(j, r.class);
+                let rule = self.rule(j, class);
                 if !rule.store {
                     continue;
                 }
@@ -1624,11 +1657,11 @@ impl<'p> Engine<'p> {
             let layer = &mut self.layers[j];
             // The node the request consulted: its client's for browsers.
             let node = if layer.is_per_client() {
-                r.client
+                client
             } else {
                 u32::from(consulted)
             };
-            let validated = r.not_modified && j >= r.cond_from as usize;
+            let validated = not_modified && j >= cond_from as usize;
             // Only these need the resident copy's version: the peek is a memory access.
             let resident = if self.guard_fills || self.versioned || validated {
                 layer.peek(node, key).map(|(v, _)| v)
@@ -1653,7 +1686,7 @@ impl<'p> Engine<'p> {
                     // Validated on every use: freshness does not matter.
                     Some((Lifetime::Header(_), true)) => SimTime::NEVER,
                     Some((Lifetime::Header(lifetime), false)) => {
-                        let expires = r.born + lifetime;
+                        let expires = born + lifetime;
                         if expires <= now {
                             // Arrived with no freshness left (its Age is past max-age).
                             continue;
@@ -1663,8 +1696,10 @@ impl<'p> Engine<'p> {
                 }
             };
             let mut orphan_it = false;
+            // The origin's version is read only when versions matter: it is a cold line
+            // of a large array, and this runs on every answer.
             if self.versioned && resident.is_some_and(|v| v != version) {
-                if version != current {
+                if version != self.db.version(key) {
                     // The current version is resident; an old one fills a key nobody
                     // reads, which the single-entry store cannot hold beside it.
                     continue;
@@ -1674,13 +1709,13 @@ impl<'p> Engine<'p> {
                 if self.measure_from.is_some() {
                     self.m.layers[j].orphaned += 1;
                 }
-            } else if self.versioned && version != current {
+            } else if self.versioned && version != self.db.version(key) {
                 orphan_it = true;
             }
             let meta = Meta {
-                born: r.born,
-                owner: r.client,
-                size: r.size,
+                born,
+                owner: client,
+                size,
             };
             let evicted = layer.fill_with(node, key, version, expires, meta).evicted();
             self.m.layers[j].evictions += u64::from(evicted);
@@ -1700,12 +1735,19 @@ impl<'p> Engine<'p> {
     /// Request `req` is answered at `done` by layer `at` (the database if past the
     /// caches).
     fn complete(&mut self, req: u32, done: SimTime, at: usize) {
-        let r = self.requests[req as usize];
-        if self.http && r.measured && !r.write {
-            self.count_bytes(&r, at);
+        // Fields, not a copy: see `special_fill`.
+        let Request {
+            measured,
+            write,
+            background,
+            arrived,
+            ..
+        } = self.requests[req as usize];
+        if self.http && measured && !write {
+            self.count_bytes(req, at);
         }
-        if r.measured && !r.write && !r.background {
-            let latency = done - r.arrived;
+        if measured && !write && !background {
+            let latency = done - arrived;
             // Only the answering layer's histogram: the end-to-end one is their sum,
             // merged at the end, which saves a record per read.
             self.m.served_latency[at].record(latency);
@@ -1714,15 +1756,22 @@ impl<'p> Engine<'p> {
         self.free.push(req);
     }
 
-    /// Read `r`, answered by path position `at`, sent its body outward from there, or,
+    /// Read `req`, answered by path position `at`, sent its body outward from there, or,
     /// answered 304, from the layer whose copy it validated.
     #[cold]
-    fn count_bytes(&mut self, r: &Request, at: usize) {
-        let size = u64::from(r.size);
+    fn count_bytes(&mut self, req: u32, at: usize) {
+        let Request {
+            size,
+            not_modified,
+            cond_from,
+            from,
+            ..
+        } = self.requests[req as usize];
+        let size = u64::from(size);
         let n = self.layers.len();
-        let top = if r.not_modified {
+        let top = if not_modified {
             self.m.saved_bytes += size;
-            r.cond_from as usize
+            cond_from as usize
         } else {
             at
         };
@@ -1732,7 +1781,7 @@ impl<'p> Engine<'p> {
         } else {
             top + 1
         };
-        for stats in &mut self.m.layers[r.from as usize..upto] {
+        for stats in &mut self.m.layers[from as usize..upto] {
             stats.bytes_sent += size;
         }
     }
