@@ -11,12 +11,14 @@
 //! Memory: 20 bytes per slot (key, version, stamp: 4 bytes each; expiry: 8), so
 //! `20 * capacity` bytes per client and nothing else (640 bytes at the quickstart's 32
 //! entries; 100k clients take 64 MB). Within a block the keys come first, so a lookup's
-//! scan reads only keys; then the stamps, which only an eviction scans; then each
-//! slot's version and expiry side by side, so that a fill writes two cold lines (the
-//! stamp's and the record's) rather than four. With 100k clients nearly every request
-//! fills its browser, and those writes to lines not in the CPU's caches held up
-//! whatever came after them. The arena starts on a cache line, so a block of 32 slots
-//! scans two lines of keys, not three.
+//! scan reads only keys; then a 16-byte record per slot, its stamp, version and expiry
+//! together. With 100k clients nearly every lookup misses and every request then fills
+//! its browser: the fill writes one line beside the keys, its slot's record, where
+//! separate arrays of stamps, versions and expiries cost up to three more lines not in
+//! the CPU's caches, and a read-ahead of the stamps besides. An eviction (a full block)
+//! reads the records' stamps, a few more adjacent lines than an array of stamps alone
+//! would take. The arena starts on a cache line, so a block of 32 slots scans two lines
+//! of keys, not three, and no record straddles two lines.
 //!
 //! Stamps are `u32` and compared by their wrapping distance from the counter, so LRU
 //! order holds as long as a resident entry was touched within the last 2^32 browser
@@ -31,11 +33,12 @@ const EMPTY: u32 = u32::MAX;
 /// The most entries one client's browser cache may hold: lookups scan them.
 pub const MAX_BROWSER_CAPACITY: u32 = 4096;
 
-/// 32-bit words per slot: key, stamp, version, and the expiry's two halves.
-const WORDS: usize = 5;
+/// 32-bit words per slot: its key and its record.
+const WORDS: usize = 1 + RECORD;
 
-/// 32-bit words of a slot's record: its version, then its expiry's low and high halves.
-const RECORD: usize = 3;
+/// 32-bit words of a slot's record: its stamp, its version, then its expiry's low and
+/// high halves.
+const RECORD: usize = 4;
 
 /// `u32`s per cache line, the arena's alignment.
 const LINE_WORDS: usize = 16;
@@ -43,7 +46,7 @@ const LINE_WORDS: usize = 16;
 /// Every client's browser cache.
 ///
 /// Client `c`'s block is `words[start + c * 5 * capacity..]`: its `capacity` keys, then
-/// their stamps, then a record per slot (version, expiry low half, expiry high half).
+/// a record per slot (stamp, version, expiry low half, expiry high half).
 /// One contiguous block per client rather than parallel arrays: a request touches one
 /// client, and its block then costs one TLB walk and adjacent lines, not scattered ones.
 #[derive(Debug)]
@@ -128,7 +131,7 @@ impl Browsers {
     /// Where slot `i`'s record is in the block at `base`.
     #[inline]
     fn record(&self, base: usize, i: usize) -> usize {
-        base + 2 * self.capacity + RECORD * i
+        base + self.capacity + RECORD * i
     }
 
     /// Prefetches `client`'s block, a line at a time ([`crate::prefetch`]), so that a
@@ -136,7 +139,7 @@ impl Browsers {
     #[inline]
     pub fn prefetch(&self, client: u32) {
         let base = self.base(client);
-        for i in (base..base + 2 * self.capacity).step_by(LINE_WORDS) {
+        for i in (base..base + self.capacity).step_by(LINE_WORDS) {
             crate::prefetch::prefetch(&self.words, i);
         }
     }
@@ -148,7 +151,7 @@ impl Browsers {
 
     #[inline]
     fn expires(&self, base: usize, i: usize) -> SimTime {
-        let at = self.record(base, i) + 1;
+        let at = self.record(base, i) + 2;
         SimTime::from_nanos(u64::from(self.words[at]) | u64::from(self.words[at + 1]) << 32)
     }
 
@@ -171,9 +174,10 @@ impl Browsers {
             return Lookup::Expired;
         }
         let stamp = self.stamp();
-        self.words[base + self.capacity + i] = stamp;
+        let at = self.record(base, i);
+        self.words[at] = stamp;
         Lookup::Hit {
-            version: self.words[self.record(base, i)],
+            version: self.words[at + 1],
             expires,
             evicted: 0,
         }
@@ -184,7 +188,7 @@ impl Browsers {
     pub fn peek(&self, client: u32, key: u32) -> Option<(u32, SimTime)> {
         let base = self.base(client);
         self.find(base, key)
-            .map(|i| (self.words[self.record(base, i)], self.expires(base, i)))
+            .map(|i| (self.words[self.record(base, i) + 1], self.expires(base, i)))
     }
 
     /// Stores `key` in `client`'s cache, evicting its least recently used entry if full.
@@ -199,17 +203,16 @@ impl Browsers {
             Slot::Found(i) => (Fill::Updated { evicted: 0 }, i),
             Slot::Empty(i) => (Fill::Inserted { evicted: 0 }, i),
             Slot::Full => {
-                let stamps = &self.words[base + cap..base + 2 * cap];
-                (Fill::Inserted { evicted: 1 }, oldest(stamps, self.clock))
+                let records = &self.words[base + cap..base + cap * WORDS];
+                (Fill::Inserted { evicted: 1 }, oldest(records, self.clock))
             }
         };
         let stamp = self.stamp();
         let w = &mut self.words[base..base + cap * WORDS];
         w[i] = key;
-        w[cap + i] = stamp;
         let e = expires.as_nanos();
-        let at = 2 * cap + RECORD * i;
-        w[at..at + RECORD].copy_from_slice(&[version, e as u32, (e >> 32) as u32]);
+        let at = cap + RECORD * i;
+        w[at..at + RECORD].copy_from_slice(&[stamp, version, e as u32, (e >> 32) as u32]);
         result
     }
 
@@ -236,17 +239,11 @@ fn holds(chunk: &[u32; LANES], value: u32) -> bool {
     chunk.iter().fold(false, |any, &v| any | (v == value))
 }
 
-/// Where `value` is in a chunk that [`holds`] it (the first or, `last`, the last
-/// place). Kept out of line: inlined, the compiler merges it into the scan, which then
-/// compares key by key.
+/// Where `value` first is in a chunk that [`holds`] it. Kept out of line: inlined, the
+/// compiler merges it into the scan, which then compares key by key.
 #[inline(never)]
-fn position_in(chunk: &[u32; LANES], value: u32, last: bool) -> usize {
-    let at = if last {
-        chunk.iter().rposition(|&v| v == value)
-    } else {
-        chunk.iter().position(|&v| v == value)
-    };
-    at.unwrap_or(0)
+fn position_in(chunk: &[u32; LANES], value: u32) -> usize {
+    chunk.iter().position(|&v| v == value).unwrap_or(0)
 }
 
 /// The first position of `key` in `keys`.
@@ -255,7 +252,7 @@ fn find(keys: &[u32], key: u32) -> Option<usize> {
     let (chunks, rest) = keys.as_chunks::<LANES>();
     for (c, chunk) in chunks.iter().enumerate() {
         if holds(chunk, key) {
-            return Some(c * LANES + position_in(chunk, key, false));
+            return Some(c * LANES + position_in(chunk, key));
         }
     }
     let done = chunks.len() * LANES;
@@ -280,10 +277,10 @@ fn find_or_empty(keys: &[u32], key: u32) -> Slot {
     let mut empty = NONE;
     for (c, chunk) in chunks.iter().enumerate() {
         if holds(chunk, key) {
-            return Slot::Found(c * LANES + position_in(chunk, key, false));
+            return Slot::Found(c * LANES + position_in(chunk, key));
         }
         if empty == NONE && holds(chunk, EMPTY) {
-            empty = c * LANES + position_in(chunk, EMPTY, false);
+            empty = c * LANES + position_in(chunk, EMPTY);
         }
     }
     let done = chunks.len() * LANES;
@@ -302,27 +299,20 @@ fn find_or_empty(keys: &[u32], key: u32) -> Slot {
     }
 }
 
-/// The least recently used slot: the stamp furthest behind `clock` (the last such, if
-/// two tie). Two passes without a branch per stamp: the furthest distance, then the
-/// chunk that holds it.
+/// The least recently used slot of a block's `records`: the stamp (each record's first
+/// word) furthest behind `clock`, the last such if two tie.
 #[inline]
-fn oldest(stamps: &[u32], clock: u32) -> usize {
-    let age = |s: u32| clock.wrapping_sub(s);
-    let max = stamps.iter().fold(0, |m, &s| m.max(age(s)));
-    let (chunks, rest) = stamps.as_chunks::<LANES>();
-    let done = chunks.len() * LANES;
-    if let Some(i) = rest.iter().rposition(|&s| age(s) == max) {
-        return done + i;
+fn oldest(records: &[u32], clock: u32) -> usize {
+    let (records, _) = records.as_chunks::<RECORD>();
+    let mut at = 0;
+    let mut max = 0;
+    for (i, r) in records.iter().enumerate() {
+        let age = clock.wrapping_sub(r[0]);
+        if age >= max {
+            (at, max) = (i, age);
+        }
     }
-    // The stamp at the furthest distance, `clock - max`, is in some chunk.
-    let stamp = clock.wrapping_sub(max);
-    let c = chunks
-        .iter()
-        .rposition(|chunk| holds(chunk, stamp))
-        .unwrap_or(0);
-    chunks
-        .get(c)
-        .map_or(0, |chunk| c * LANES + position_in(chunk, stamp, true))
+    at
 }
 
 #[cfg(test)]
