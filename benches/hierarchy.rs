@@ -27,6 +27,8 @@
 //! | 8aca2d6, the same code as the row above, measured 2026-11-24, load 1.0-1.4 | 1.09 s | 0.92 | - | - |
 //! | c2a49ff (vector browser scans, a CDN lane per region, huge pages), 5 runs, load 1.0-1.8 | 0.98-1.06 s | 0.95-1.02, median 1.00 | 48-56 ms | 227-285 MB |
 //! | 26e2069 (+ lane-ahead prefetch), load 0.9-1.6; CPU time in brackets | 0.98-1.10 s | 1.02, 0.91 (0.99, 0.94) | 46-57 ms | 279-286 MB |
+//! | 4060837 (the code of the row above), 4 runs on 2026-11-24, alternated with the next row's builds | 0.94-1.21 s | 0.83-1.06, median 0.92 (0.79-0.92, median 0.86) | 51-61 ms | 262-344 MB |
+//! | d1d9451 to 4fc53a7 (this session's builds, below), 6 runs the same day | 0.94-1.17 s | 0.86-1.07, median 1.00 (0.90-1.17, median 1.00) | 57-74 ms | 243-303 MB |
 //!
 //! Alternated in one session, the hash indexes left `run` unchanged within this
 //! machine's noise (medians 2.18 s against 1.99 s) and halved the benchmark's peak
@@ -62,6 +64,47 @@
 //! read at random) and on entries. Tried without gain: prefetching the next heap event's
 //! lookup (one event ahead is too late), smaller or larger key batches, mimalloc,
 //! fat LTO with one codegen unit.
+//!
+//! The two rows of 2026-11-24 come from one session whose host slowed down as it went
+//! (the same build ran at 1.06 and at 0.83 M req/s an hour apart), so builds were
+//! compared by running both at once, one per CPU, swapping CPUs every round (`tiersim
+//! run` of the quickstart, user time; two copies of one build differ by up to 5% a
+//! round, median 0.3%). 4fc53a7 against 4060837, 14 rounds, 12 faster: median ratio of
+//! user times 0.87; cachegrind, 4,540 instructions a request before, 4,560 after. What
+//! changed, by effect:
+//! - About 10%: no wide read of fields just written. A `Lookup` kept in memory by the
+//!   lookup path (written field by field, copied whole) and a `Request` copied whole at
+//!   a fill were read back with 16-byte loads over narrower pending stores. Such a load
+//!   cannot be forwarded; it waits until every older store has reached the cache, the
+//!   LRU's writes to cold lines included. `perf annotate` put a fifth of the lookups'
+//!   cycles and two thirds of `special_fill`'s on those loads. Lookups are matched at
+//!   once; requests are read field by field.
+//! - 3-5%: Redis behind the app's L1 (a 1 µs round trip) is prefetched as requests pass
+//!   through: its index cell when the hop to the L1 is scheduled, its entry as the L1
+//!   is consulted (`Engine::pass_through`).
+//! - 4% and 2.6%: browser blocks. Each slot's stamp, version and expiry share one
+//!   16-byte record, and the arena starts on a cache line. A fill, on nearly every
+//!   request, writes one line beside the keys instead of four, and the read-ahead
+//!   fetches the two lines of keys, not four. A full block's eviction reads the
+//!   records' stamps: neutral on the quickstart with 1,000 clients, whose blocks stay
+//!   full.
+//! - 1-1.5% each: the consistent-hash ring's bucket table (no binary search), the PoP
+//!   choice's modulo by strength reduction, branch-free region and content-class scans.
+//!   77 instructions a request fewer.
+//!
+//! Tried and dropped, same method: prefetching all the nodes a write invalidates at
+//! once (neutral); prefetching the cells of the outer layers a hit will fill, from the
+//! lane ahead (7% slower with browsers, neutral without) or when the origin starts a
+//! query (neutral); prefetching the meta's line beside the entry's (neutral); reading
+//! each key batch a whole batch early, two stages a batch apart (3.5% slower); the
+//! lane-ahead entry one event earlier (2% slower); no read-ahead at scheduling for
+//! hops that come out of a lane (neutral).
+//!
+//! Where the rest goes, by ablation (same method, outputs not kept): the LRU's list
+//! writes on hits 4.4% at most (touches made no-ops), the latency histograms 3%, the
+//! object sizes' own array 3%. The remainder is spread over the lookups' misses, which
+//! prefetching has mostly turned into waits for free miss buffers: `perf` now puts the
+//! stalls on prefetch instructions, the memory system's limit on misses in flight.
 
 /// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
 #[global_allocator]

@@ -134,8 +134,9 @@ impl Browsers {
         base + self.capacity + RECORD * i
     }
 
-    /// Prefetches `client`'s block, a line at a time ([`crate::prefetch`]), so that a
-    /// lookup soon after finds it in the CPU cache.
+    /// Prefetches `client`'s keys, a line at a time ([`crate::prefetch`]), so that a
+    /// lookup soon after finds them in the CPU cache. Not the records: which one a fill
+    /// writes is known only then.
     #[inline]
     pub fn prefetch(&self, client: u32) {
         let base = self.base(client);
