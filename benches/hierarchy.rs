@@ -28,7 +28,7 @@
 //! | c2a49ff (vector browser scans, a CDN lane per region, huge pages), 5 runs, load 1.0-1.8 | 0.98-1.06 s | 0.95-1.02, median 1.00 | 48-56 ms | 227-285 MB |
 //! | 26e2069 (+ lane-ahead prefetch), load 0.9-1.6; CPU time in brackets | 0.98-1.10 s | 1.02, 0.91 (0.99, 0.94) | 46-57 ms | 279-286 MB |
 //! | 4060837 (the code of the row above), 4 runs on 2026-11-24, alternated with the next row's builds | 0.94-1.21 s | 0.83-1.06, median 0.92 (0.79-0.92, median 0.86) | 51-61 ms | 262-344 MB |
-//! | d1d9451 to 4fc53a7 (this session's builds, below), 6 runs the same day | 0.94-1.17 s | 0.86-1.07, median 1.00 (0.90-1.17, median 1.00) | 57-74 ms | 243-303 MB |
+//! | d1d9451 to 4fc53a7 (this session's builds, below), 8 runs the same day | 0.94-1.17 s | 0.86-1.07, median 1.02 (0.90-1.17, median 1.01) | 56-74 ms | 243-303 MB |
 //!
 //! Alternated in one session, the hash indexes left `run` unchanged within this
 //! machine's noise (medians 2.18 s against 1.99 s) and halved the benchmark's peak
