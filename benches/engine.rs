@@ -1,5 +1,4 @@
 //! Simulated requests per second on the app-tier path (`scenarios/app_tier.toml`, the
-#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! quickstart before the whole path was modelled): 1M keys under Zipf 0.9, an
 //! in-process LRU of 10k entries, a Redis LRU of 100k, then the database; one thread,
 //! seeded, so every sample simulates exactly the same requests.
@@ -66,75 +65,45 @@
 //! longer scans its lanes at every pop). Huge pages change nothing here: the app tier's
 //! arrays (45 MB resident) are mostly within the TLB's reach.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 /// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
 #[global_allocator]
 static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
 
-use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::measurement::Measurement;
-use criterion::{
-    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
-};
-use tiersim::engine::Engine;
-use tiersim::scenario::{Override, Plan, Source};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tiersim::scenario::Source;
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;
 use cpu_time::ThreadCpuTime;
 
-/// Requests simulated per sample, warm-up included (the quickstart's 10% warm-up).
-const REQUESTS: u64 = 1_000_000;
+#[path = "common/event_loop.rs"]
+mod event_loop;
+use event_loop::{plan, run, setup};
 
-fn plan(extra: &[&str]) -> Plan {
-    let mut set = vec![
-        format!("requests={REQUESTS}"),
-        format!("warmup_requests={}", REQUESTS / 10),
-    ];
-    set.extend(extra.iter().map(|s| s.to_string()));
-    let set: Vec<Override> = set
-        .iter()
-        .map(|s| Override::parse(s).expect("valid override"))
-        .collect();
-    Source::app_tier().plan(&set).expect("valid scenario").1
-}
+/// The loop's sampling time.
+const MEASUREMENT: Duration = Duration::from_secs(20);
 
-/// The event loop on the quickstart plan: `REQUESTS` simulated requests per iteration,
-/// setup excluded.
-fn run<M: Measurement>(g: &mut BenchmarkGroup<'_, M>, plan: &Plan) {
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(3))
-        .measurement_time(Duration::from_secs(20));
-    g.throughput(Throughput::Elements(REQUESTS));
-    g.bench_function("run", |b| {
-        b.iter_batched(
-            || Engine::new(plan),
-            |engine| black_box(engine.run(|_| {})),
-            BatchSize::LargeInput,
-        )
-    });
-}
-
-fn quickstart(c: &mut Criterion) {
-    let plan = plan(&[]);
+fn app_tier(c: &mut Criterion) {
+    let plan = plan(Source::app_tier());
     assert_eq!(plan.workload.keys, 1_000_000);
     assert_eq!(plan.caches.len(), 2);
     let mut g = c.benchmark_group("zipf0.9_keys1M");
-    run(&mut g, &plan);
-    g.throughput(Throughput::Elements(1));
-    g.measurement_time(Duration::from_secs(10));
-    g.bench_function("setup", |b| b.iter(|| black_box(Engine::new(&plan))));
+    run(&mut g, &plan, MEASUREMENT);
+    setup(&mut g, &plan);
     g.finish();
 }
 
 /// The same loop timed in CPU time of the benchmark thread, so that time the scheduler
 /// gives to other processes on a shared machine does not count (cache interference
 /// still does).
-fn quickstart_cpu(c: &mut Criterion<ThreadCpuTime>) {
-    let plan = plan(&[]);
+fn app_tier_cpu(c: &mut Criterion<ThreadCpuTime>) {
+    let plan = plan(Source::app_tier());
     let mut g = c.benchmark_group("zipf0.9_keys1M_cputime");
-    run(&mut g, &plan);
+    run(&mut g, &plan, MEASUREMENT);
     g.finish();
 }
 
@@ -142,11 +111,11 @@ fn quickstart_cpu(c: &mut Criterion<ThreadCpuTime>) {
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
-    targets = quickstart
+    targets = app_tier
 }
 criterion_group! {
     name = cpu;
     config = Criterion::default().without_plots().with_measurement(ThreadCpuTime);
-    targets = quickstart_cpu
+    targets = app_tier_cpu
 }
 criterion_main!(benches, cpu);

@@ -1,5 +1,4 @@
 //! Simulated requests per second on the whole default path (`scenarios/quickstart.toml`):
-#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! a browser cache in each of 100k clients, a CDN of 20 PoPs over four regions, an
 //! origin shield, 8 app instances behind a round-robin balancer, 4 Redis shards on a
 //! consistent-hash ring and the database; 1M keys under Zipf 0.9; one thread, seeded.
@@ -109,33 +108,17 @@
 //! prefetching has mostly turned into waits for free miss buffers: `perf` now puts the
 //! stalls on prefetch instructions, the memory system's limit on misses in flight.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 /// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
 #[global_allocator]
 static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
 
-use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::measurement::Measurement;
-use criterion::{
-    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{Criterion, criterion_group, criterion_main};
 use tiersim::engine::Engine;
-use tiersim::scenario::{Override, Plan, Source};
-
-/// Requests simulated per sample, warm-up included (10% warm-up).
-const REQUESTS: u64 = 1_000_000;
-
-fn plan() -> Plan {
-    let set: Vec<Override> = [
-        format!("requests={REQUESTS}"),
-        format!("warmup_requests={}", REQUESTS / 10),
-    ]
-    .iter()
-    .map(|s| Override::parse(s).expect("valid override"))
-    .collect();
-    Source::quickstart().plan(&set).expect("valid scenario").1
-}
+use tiersim::scenario::Source;
 
 #[path = "../examples/common/peak_rss.rs"]
 mod peak_rss;
@@ -144,32 +127,21 @@ mod peak_rss;
 mod cpu_time;
 use cpu_time::ThreadCpuTime;
 
-/// The event loop on the quickstart plan: `REQUESTS` simulated requests per iteration,
-/// setup excluded.
-fn run<M: Measurement>(g: &mut BenchmarkGroup<'_, M>, plan: &Plan) {
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(3))
-        .measurement_time(Duration::from_secs(30));
-    g.throughput(Throughput::Elements(REQUESTS));
-    g.bench_function("run", |b| {
-        b.iter_batched(
-            || Engine::new(plan),
-            |engine| black_box(engine.run(|_| {})),
-            BatchSize::LargeInput,
-        )
-    });
-}
+#[path = "common/event_loop.rs"]
+mod event_loop;
+use event_loop::{plan, run, setup};
+
+/// The loop's sampling time (ten samples of about a second each).
+const MEASUREMENT: Duration = Duration::from_secs(30);
 
 fn whole_path(c: &mut Criterion) {
-    let plan = plan();
+    let plan = plan(Source::quickstart());
     assert_eq!(plan.workload.keys, 1_000_000);
     assert_eq!(plan.clients(), 100_000);
     assert_eq!(plan.caches.len(), 5);
     let mut g = c.benchmark_group("whole_path_clients100k_pops20_keys1M");
-    run(&mut g, &plan);
-    g.throughput(Throughput::Elements(1));
-    g.measurement_time(Duration::from_secs(10));
-    g.bench_function("setup", |b| b.iter(|| black_box(Engine::new(&plan))));
+    run(&mut g, &plan, MEASUREMENT);
+    setup(&mut g, &plan);
     g.finish();
     let engine = Engine::new(&plan);
     let stores = engine.store_bytes();
@@ -186,9 +158,9 @@ fn whole_path(c: &mut Criterion) {
 /// The same loop timed in the benchmark thread's CPU time, so that time the scheduler
 /// gives to other processes on this shared machine does not count.
 fn whole_path_cpu(c: &mut Criterion<ThreadCpuTime>) {
-    let plan = plan();
+    let plan = plan(Source::quickstart());
     let mut g = c.benchmark_group("whole_path_clients100k_pops20_keys1M_cputime");
-    run(&mut g, &plan);
+    run(&mut g, &plan, MEASUREMENT);
     g.finish();
 }
 

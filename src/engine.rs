@@ -299,7 +299,8 @@ pub struct Engine<'p> {
     /// app's in-process cache), so the next layer's lookup follows this one's within a
     /// few hundred instructions. `Engine::lookup` then prefetches the next layer's
     /// index cell when it schedules the hop to this one, and its entry as it consults
-    /// this one: Redis behind the L1 on the quickstart, 3-5% of the run's time.
+    /// this one: Redis behind the L1 on the quickstart (`benches/hierarchy.rs` has the
+    /// measurement).
     pass_through: Vec<bool>,
     m: Measured,
 }

@@ -96,8 +96,11 @@ pub struct Ring {
     shift: u32,
 }
 
-/// Buckets per ring point in a [`Ring`]'s table, and the most buckets it has.
+/// Buckets per ring point in a [`Ring`]'s table.
 const BUCKETS_PER_POINT: usize = 4;
+
+/// The most buckets a [`Ring`]'s table has (256 KiB): a larger ring searches more
+/// points per bucket instead.
 const MAX_RING_BUCKETS: usize = 1 << 16;
 
 /// Virtual nodes per shard on a [`Ring`] unless the layer sets `vnodes`.
