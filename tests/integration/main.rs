@@ -10,11 +10,14 @@
 //! - `plot`: every chart kind renders and is labelled.
 //! - `http`: content classes: private content and leaks, no-cache and 304s, immutable,
 //!   the Age along the path, byte capacities.
+//! - `golden`: every scenario's output files and replays of the shared traces, byte for
+//!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
 
 mod cli;
 mod engine;
 mod faults;
+mod golden;
 mod http;
 mod path;
 mod plot;
