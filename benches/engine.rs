@@ -25,7 +25,7 @@
 //! | 9493715 (stampede merged; alias table shared) | 0.385 s (2.60 M req/s), load 1.1 | 0.315 s (3.17 M req/s) | 0.66 ms |
 //! | 99ab4c8 (whole-path topology merged; `app_tier` scenario) | 0.509 s (1.96 M req/s), load 1.0-1.2 | 0.562 s (1.78 M req/s) | 16 ms |
 //! | 06baf9c (content classes, single-node faults, hash key index for the L1) | 0.542 s (1.84 M req/s), load 0.5-1.9 | 0.510 s (1.96 M req/s) | 0.69 ms |
-//! | software prefetch (`tiersim::prefetch`), load 1.0 | 0.359 s (2.78 M req/s) | 0.401 s (2.49 M req/s) | 0.55 ms |
+//! | software prefetch (`tiersim::mem::prefetch`), load 1.0 | 0.359 s (2.78 M req/s) | 0.401 s (2.49 M req/s) | 0.55 ms |
 //! | 8aca2d6 (the same code), 2026-11-24, load 1.4 | 0.291 s (3.43 M req/s) | 0.299 s (3.35 M req/s) | 0.40 ms |
 //! | 26e2069 (least lane front kept, huge pages), 3 runs, load 0.9-1.3 | 0.282-0.293 s (3.41-3.55 M req/s, median 3.52) | 0.282-0.293 s (3.41-3.54 M req/s) | 0.38-0.42 ms |
 //!
@@ -42,7 +42,7 @@
 //! in `lookup` (+139 samples: the node choice per layer), the read-ahead (+120) and the
 //! histogram records (+108), and less in fills and LRU touches: part of the gap is
 //! real, how much this machine cannot say.
-//! The L1's hash index (see `tiersim::cache`) is why `setup` fell to under a millisecond.
+//! The L1's hash index (see `tiersim::store::cache`) is why `setup` fell to under a millisecond.
 //!
 //! Software prefetch: the batch read-ahead became two passes of prefetches (the index
 //! cells of 32 keys, then the entries, metas and policy state they name) instead of
@@ -67,9 +67,9 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::mem::hugepages`).
 #[global_allocator]
-static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
 
 use std::time::Duration;
 

@@ -51,7 +51,7 @@
 //! - A CDN's round trip is constant per region, so its hops get a FIFO lane per region
 //!   instead of the heap (2.1 heap events a request to 1.3), and the queue keeps its
 //!   least lane front instead of scanning the lanes at every pop.
-//! - Huge pages for blocks of 4 MiB or more (`tiersim::hugepages`): about 4% of user
+//! - Huge pages for blocks of 4 MiB or more (`tiersim::mem::hugepages`): about 4% of user
 //!   time and a third of the system time (page faults), for about 10 MB more resident.
 //! - Lookups that come out of a lane prefetch the lane's next ones
 //!   (`Engine::prefetch_lane_ahead`): about 4% (9 rounds, 8 faster).
@@ -110,9 +110,9 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::mem::hugepages`).
 #[global_allocator]
-static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
 
 use std::time::Duration;
 

@@ -43,7 +43,7 @@
 //! | sieve (unchanged) | 7.4 | 7.4 | 9.2 | 10.2 | 6.6 | 5.9 |
 //! | wtinylfu (unchanged) | 5.4 | 6.0 | 4.8 | 5.7 | 3.7 | 3.3 |
 //!
-//! After software prefetch ([`tiersim::prefetch`]: a block's id buckets prefetched a
+//! After software prefetch ([`tiersim::mem::prefetch`]: a block's id buckets prefetched a
 //! block ahead, its slots' policy state just before it is processed, and an LRU's or
 //! FIFO's next victim after an eviction), millions of requests/s, wall clock, same trace
 //! and machine, load average about 1 (this process). `replay_speed`, medians of 5 runs
@@ -83,9 +83,9 @@
 // criterion_group! generates undocumented functions.
 #![allow(missing_docs)]
 
-/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::mem::hugepages`).
 #[global_allocator]
-static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -6,9 +6,9 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::hugepages`).
+/// As in the `tiersim` binary: large blocks in huge pages (see `tiersim::mem::hugepages`).
 #[global_allocator]
-static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
 
 use std::hint::black_box;
 

@@ -1,17 +1,17 @@
-//! Dense against hashed key index (`tiersim::cache::IndexKind`) of one LRU cache, by
+//! Dense against hashed key index (`tiersim::store::cache::IndexKind`) of one LRU cache, by
 //! capacity share of the key space: nanoseconds per request (a lookup, and a fill on a
 //! miss) under Zipf 0.9 keys, the hottest scattered over the key space. Several
 //! caches of the key space run side by side (`NODES`), as the quickstart's nodes do,
 //! so that one cache's index does not have the CPU caches to itself.
 //!
 //! Run with `cargo run --release --example cache_index` (about a minute). The figures
-//! and the threshold they set are in the `tiersim::cache` module docs.
+//! and the threshold they set are in the `tiersim::store::cache` module docs.
 
 use std::time::Instant;
 
 use tiersim::SimTime;
-use tiersim::cache::{Cache, IndexKind, Lookup};
 use tiersim::policy::PolicySpec;
+use tiersim::store::cache::{Cache, IndexKind, Lookup};
 use tiersim::workload::AliasTable;
 
 const NODES: usize = 8;
@@ -27,7 +27,7 @@ fn main() {
         let mut z = 7u64;
         let stream: Vec<(u32, u8)> = (0..REQUESTS)
             .map(|_| {
-                z = tiersim::rng::mix64(z);
+                z = tiersim::base::rng::mix64(z);
                 let rank = alias.sample(z);
                 // Scatter the ranks: an odd multiplier modulo the key space.
                 let key = ((u64::from(rank) * 2_654_435_761) % u64::from(keys)) as u32;

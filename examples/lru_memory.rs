@@ -1,5 +1,5 @@
 //! Memory per cached entry of an LRU layer holding 10M entries: fills a
-//! [`Cache`](tiersim::cache::Cache) of capacity 10M over a 10M-key space, touches every
+//! [`Cache`](tiersim::store::cache::Cache) of capacity 10M over a 10M-key space, touches every
 //! entry, then prints the peak resident set size (`VmHWM`) divided by the entries.
 //!
 //! Run with `cargo run --release --example lru_memory [ENTRIES]`. The figure includes
@@ -8,8 +8,8 @@
 //! expiry, 8 for the LRU links), well under the 64-byte target.
 
 use tiersim::SimTime;
-use tiersim::cache::{Cache, Lookup};
 use tiersim::policy::PolicySpec;
+use tiersim::store::cache::{Cache, Lookup};
 
 #[path = "common/peak_rss.rs"]
 mod peak_rss;

@@ -15,18 +15,18 @@
 //! starts, so a read that started before a write and finishes after it fills the caches
 //! with the old version: the cache-aside race, counted as stale hits later.
 //!
-//! A cache layer may defend against stampedes ([`crate::stampede`]): its lookups then
+//! A cache layer may defend against stampedes ([`crate::layer::stampede`]): its lookups then
 //! go through `Engine::defended_lookup`, waiters and background refreshes are
 //! requests like any other (a background one fills only the layers from the one that
 //! started it inward, and its latency is not a read's), and every response that passes
 //! a defended layer ends that layer's flight for the key.
 //!
-//! Faults ([`crate::fault`]) are two events each; a request finding its layer down skips
+//! Faults ([`crate::scenario::fault`]) are two events each; a request finding its layer down skips
 //! it or fails ([`Engine::fail`](Engine), where `stale_if_error` may still answer).
-//! `write_back` ([`crate::write`]) accepts writes at the innermost cache layer and flushes
+//! `write_back` ([`crate::workload::write`]) accepts writes at the innermost cache layer and flushes
 //! them as background write queries on a timer event or a full batch.
 //!
-//! Content classes ([`crate::http`]) add HTTP semantics on the same special path: per
+//! Content classes ([`crate::layer::http`]) add HTTP semantics on the same special path: per
 //! layer and class, whether a response is stored and for how long (its Age travels with the
 //! request as `born`), conditional requests and 304s, leaks, and bytes.
 //!
@@ -45,7 +45,7 @@
 //!   and the per-key arrays (each cache's index, the database's key state) are far
 //!   larger than the CPU caches, and a request stalled on a miss at every stop. Keys are
 //!   now drawn in batches and their state prefetched for the whole batch at once
-//!   ([`Engine::read_ahead`](Engine), [`crate::prefetch`]), so the misses overlap.
+//!   ([`Engine::read_ahead`](Engine), [`crate::mem::prefetch`]), so the misses overlap.
 //! - Events with a constant delay go to FIFO lanes and a hop due before every pending
 //!   event skips the queue (see `queue`); only sampled delays use the heap.
 //! - What is left is spread thin: latency sampling (`exp` of a normal), the two
@@ -54,29 +54,29 @@
 //!   memory most: a lookup that comes out of a FIFO lane prefetches the lane's next
 //!   ones (`Engine::prefetch_lane_ahead`), a request passing through an instant layer
 //!   prefetches the next one's (`Engine::pass_through`), and large arrays sit in huge
-//!   pages ([`crate::hugepages`]).
+//!   pages ([`crate::mem::hugepages`]).
 //! - Stores to lines not in the CPU's caches (the LRU's links, a browser's record) sit
 //!   in the store buffer until their lines arrive. A later load that reads fields just
 //!   written with narrower stores, such as a copy of a whole `Request` or of a `Lookup`
 //!   kept in memory, cannot be forwarded from them and waits for all of those stores:
 //!   lookup results are matched at once and requests read field by field, not copied.
 
+pub mod database;
 mod queue;
 
 use crate::SimTime;
-use crate::cache::Lookup;
-use crate::cache::Meta;
-use crate::database::Database;
-use crate::fault::{FaultState, Status};
-use crate::http::{Lifetime, Rule};
+use crate::base::rng::{SimRng, Stream, stream};
+use crate::engine::database::Database;
+use crate::layer::http::{Lifetime, Rule};
+use crate::layer::stampede::{Defence, Stampede, xfetch_refresh};
 use crate::layer::{Layer, WriteEffect};
 use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
-use crate::report::Report;
-use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Plan;
-use crate::stampede::{Defence, Stampede, xfetch_refresh};
+use crate::scenario::fault::{FaultState, Status};
+use crate::store::cache::Lookup;
+use crate::store::cache::Meta;
 use crate::workload::Workload;
-use crate::write::{Invalidation, OnCommit};
+use crate::workload::write::{Invalidation, OnCommit};
 use queue::EventQueue;
 use rand::RngExt;
 use rustc_hash::FxHashMap;
@@ -125,9 +125,9 @@ struct Request {
     /// The client that sent it (0 unless the path has a browser or a CDN).
     client: u32,
     /// The node it consulted at each multi-node cache layer, so its response fills
-    /// that node (see [`crate::topology`]); browsers use `client`.
+    /// that node (see [`crate::layer::topology`]); browsers use `client`.
     nodes: [u16; crate::scenario::MAX_CACHE_LAYERS],
-    /// The rest is for content classes ([`crate::http`]) only.
+    /// The rest is for content classes ([`crate::layer::http`]) only.
     /// The object's size, bytes.
     size: u32,
     /// Its content class.
@@ -182,17 +182,24 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// Everything a run measures; turned into a [`Report`] at the end.
+/// Everything a run measures, raw: the caller turns it into a report
+/// ([`crate::output::report::Report::new`]).
 #[derive(Debug)]
-pub(crate) struct Measured {
+pub struct Measured {
+    /// Per cache layer, outermost first.
     pub layers: Vec<LayerStats>,
+    /// The database's counters.
     pub origin: OriginStats,
+    /// End-to-end read latency.
     pub latency: LatencyHistogram,
     /// Read latency by the layer that answered (the database last); `latency` is
     /// their sum, merged when the run ends.
     pub served_latency: Vec<LatencyHistogram>,
+    /// Measured reads.
     pub reads: u64,
+    /// Measured writes.
     pub writes: u64,
+    /// Reads answered with a version the origin had moved past.
     pub stale_reads: u64,
     /// Ages of stale reads: time since the origin's version moved past the one served.
     pub stale_age: LatencyHistogram,
@@ -200,16 +207,19 @@ pub(crate) struct Measured {
     pub failed: u64,
     /// `write_back`: writes accepted and lost in a crash before their flush.
     pub lost_writes: u64,
-    /// `write_back`: flushes, and the writes they carried.
+    /// `write_back`: flushes.
     pub flushes: u64,
+    /// `write_back`: the writes the flushes carried.
     pub flushed_writes: u64,
     /// Copies orphaned by `versioned_keys` and still resident at the end, per layer.
     pub orphans_resident: Vec<u64>,
     /// Bytes that 304 answers did not send (content classes).
     pub saved_bytes: u64,
+    /// From the first measured arrival to the last arrival.
     pub window: SimTime,
     /// From the first measured arrival to the last event.
     pub span: SimTime,
+    /// Per-bucket counts over simulated time.
     pub timeseries: TimeSeries,
 }
 
@@ -237,7 +247,7 @@ pub struct Engine<'p> {
     real_keys: u32,
     /// `versioned_keys`: copies of outdated versions are never read.
     versioned: bool,
-    /// Content classes: HTTP semantics ([`crate::http`]) apply.
+    /// Content classes: HTTP semantics ([`crate::layer::http`]) apply.
     http: bool,
     /// Each key's size (content classes; empty otherwise).
     sizes: Vec<u32>,
@@ -305,7 +315,7 @@ pub struct Engine<'p> {
     m: Measured,
 }
 
-/// The write-back layer's bookkeeping (`write_back`, see [`crate::write`]).
+/// The write-back layer's bookkeeping (`write_back`, see [`crate::workload::write`]).
 #[derive(Debug, Default)]
 struct WriteBackState {
     /// The write-back layer: the innermost cache layer.
@@ -494,7 +504,7 @@ impl<'p> Engine<'p> {
         self.layers.iter().map(Layer::approx_bytes).sum()
     }
 
-    /// Runs to the end and reports.
+    /// Runs to the end and returns what it measured.
     ///
     /// ```
     /// use tiersim::engine::Engine;
@@ -502,10 +512,10 @@ impl<'p> Engine<'p> {
     /// let (_, mut plan) = Source::quickstart().plan(&[]).unwrap();
     /// plan.requests = Some(20_000);
     /// plan.warmup_requests = 0;
-    /// let report = Engine::new(&plan).run(|_| {});
-    /// assert_eq!(report.requests, 20_000);
+    /// let measured = Engine::new(&plan).run(|_| {});
+    /// assert_eq!(measured.reads + measured.writes, 20_000);
     /// ```
-    pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Report {
+    pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Measured {
         for (i, c) in self.plan.caches.iter().enumerate() {
             if let Some(s) = c.sync_expiry {
                 if s.at == SimTime::ZERO {
@@ -571,7 +581,7 @@ impl<'p> Engine<'p> {
         if self.versioned {
             self.m.orphans_resident = self.layers.iter().map(Layer::orphans).collect();
         }
-        Report::new(self.plan, self.m)
+        self.m
     }
 
     fn arrival(&mut self, now: SimTime) {
@@ -592,7 +602,7 @@ impl<'p> Engine<'p> {
                 // stream, so each request's client is what one draw per request gives).
                 let n = self.plan.clients();
                 for c in &mut self.client_batch {
-                    *c = crate::topology::bucket(rand::Rng::next_u64(rng), n);
+                    *c = crate::layer::topology::bucket(rand::Rng::next_u64(rng), n);
                 }
                 self.client_next = 0;
             }
@@ -856,7 +866,7 @@ impl<'p> Engine<'p> {
         self.rules[i * self.classes + class as usize]
     }
 
-    /// A lookup at layer `i` under HTTP semantics ([`crate::http`]): a copy that must be
+    /// A lookup at layer `i` under HTTP semantics ([`crate::layer::http`]): a copy that must be
     /// validated sends the request on inward as a conditional one; a fresh copy answers
     /// (304 if the request's validator is current), counting a leak if it is a private
     /// copy fetched for another client. Returns whether the request goes on inward.
@@ -1835,7 +1845,7 @@ impl<'p> Engine<'p> {
                     self.db.prefetch(k);
                     if self.http {
                         // The object's size, read at arrival.
-                        crate::prefetch::prefetch(&self.sizes, self.real_key(k) as usize);
+                        crate::mem::prefetch::prefetch(&self.sizes, self.real_key(k) as usize);
                     }
                 }
             }
@@ -1923,9 +1933,4 @@ impl<'p> Engine<'p> {
             }
         }
     }
-}
-
-/// Runs `plan` to the end.
-pub fn run(plan: &Plan) -> Report {
-    Engine::new(plan).run(|_| {})
 }

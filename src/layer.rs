@@ -1,24 +1,29 @@
 //! Layers: the stops of a request's path, outermost first, ending in the database.
 //!
 //! Every cache layer is the same [`Cache`] store (for browsers, a
-//! slice of one arena per client: [`crate::browser`]) behind a topology
-//! ([`crate::topology`]) and a latency; [`LayerSpec`] is the scenario's `[[layers]]`
+//! slice of one arena per client: [`crate::store::browser`]) behind a topology
+//! ([`crate::layer::topology`]) and a latency; [`LayerSpec`] is the scenario's `[[layers]]`
 //! table and [`LayerPlan`] its validated form.
 //!
 //! Capacities are per node: a `cdn` of 20 PoPs and `capacity = 10_000` holds up to
 //! 200k entries in all, a `redis` of 4 shards 4 × `capacity`, a `browser` `capacity`
 //! entries in each client.
 
+pub mod http;
+pub mod latency;
+pub mod stampede;
+pub mod topology;
+
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
-use crate::browser::{Browsers, MAX_BROWSER_CAPACITY};
-use crate::cache::{Cache, Fill, Lookup, Meta};
-use crate::latency::{Latency, LatencySpec};
+use crate::base::Invalid;
+use crate::layer::latency::{Latency, LatencySpec};
+use crate::layer::stampede::{Stampede, StampedeSpec};
+use crate::layer::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Ring, Route};
 use crate::policy::PolicySpec;
-use crate::scenario::Invalid;
-use crate::stampede::{Stampede, StampedeSpec};
-use crate::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Ring, Route};
+use crate::store::browser::{Browsers, MAX_BROWSER_CAPACITY};
+use crate::store::cache::{Cache, Fill, Lookup, Meta};
 
 /// What a layer models; a path lists them in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -77,7 +82,7 @@ impl LayerKind {
         }
     }
 
-    /// Whether it is an HTTP cache, which obeys Cache-Control ([`crate::http`]): the
+    /// Whether it is an HTTP cache, which obeys Cache-Control ([`crate::layer::http`]): the
     /// browser, the CDN, the shield and the reverse proxy. The app tier's caches
     /// (`in_process`, `redis`) hold the application's data behind the HTTP server and
     /// keep it for their own `ttl_s`.
@@ -126,7 +131,7 @@ pub struct LayerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<u32>,
     /// Cache layers: the stampede defence, `{ mode = "none" }` when absent (see
-    /// [`crate::stampede`]).
+    /// [`crate::layer::stampede`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stampede: Option<StampedeSpec>,
     /// Cache layers: how long after a write commits its effect (delete or store) reaches
@@ -681,7 +686,7 @@ pub struct Layer {
     ttl_ns: Option<f64>,
     jitter: f64,
     negative_ttl: Option<SimTime>,
-    rng: crate::rng::SimRng,
+    rng: crate::base::rng::SimRng,
 }
 
 /// The nodes' entries.
@@ -721,13 +726,14 @@ impl Layer {
         plan: &CachePlan,
         keys: u32,
         regions: &Regions,
-        rng: crate::rng::SimRng,
+        rng: crate::base::rng::SimRng,
         seed: u64,
         index: usize,
         objects: Option<f64>,
     ) -> Self {
         let clients = *regions.first.last().expect("validated regions");
-        let policy_seed = crate::rng::mix64(seed ^ crate::rng::mix64(0xC0FFEE + index as u64));
+        let policy_seed =
+            crate::base::rng::mix64(seed ^ crate::base::rng::mix64(0xC0FFEE + index as u64));
         let nodes = plan.topology.nodes(clients);
         let build = |s: u64| -> Cache {
             match (objects, plan.capacity_bytes) {
@@ -764,13 +770,13 @@ impl Layer {
                         build(if n == 0 {
                             policy_seed
                         } else {
-                            crate::rng::mix64(policy_seed ^ u64::from(n))
+                            crate::base::rng::mix64(policy_seed ^ u64::from(n))
                         })
                     })
                     .collect(),
             ),
         };
-        let salt = crate::rng::mix64(seed ^ 0x5348_4945_4c44 ^ index as u64);
+        let salt = crate::base::rng::mix64(seed ^ 0x5348_4945_4c44 ^ index as u64);
         let route = match &plan.topology {
             Topology::Single => Route::Single,
             Topology::PerClient => Route::Client,
@@ -787,9 +793,9 @@ impl Layer {
                 },
                 Balancer::Random => Route::Random {
                     n: *instances,
-                    rng: Box::new(crate::rng::stream(
+                    rng: Box::new(crate::base::rng::stream(
                         seed,
-                        crate::rng::Stream::Balancer(index),
+                        crate::base::rng::Stream::Balancer(index),
                     )),
                 },
                 Balancer::KeyHash => Route::KeyHash {
@@ -980,7 +986,7 @@ impl Layer {
         self.caches().iter().map(|c| u64::from(c.orphans())).sum()
     }
 
-    /// Empties `node` alone (it crashed, see [`crate::fault`]); for browsers, nothing.
+    /// Empties `node` alone (it crashed, see [`crate::scenario::fault`]); for browsers, nothing.
     pub fn clear_node(&mut self, node: u32) {
         if let Some(c) = self.caches_mut().get_mut(node as usize) {
             c.clear();
@@ -1089,7 +1095,12 @@ impl Layer {
 }
 
 #[inline]
-fn expiry(ttl_ns: Option<f64>, jitter: f64, rng: &mut crate::rng::SimRng, now: SimTime) -> SimTime {
+fn expiry(
+    ttl_ns: Option<f64>,
+    jitter: f64,
+    rng: &mut crate::base::rng::SimRng,
+    now: SimTime,
+) -> SimTime {
     match ttl_ns {
         None => SimTime::NEVER,
         Some(ttl) if jitter == 0.0 => now + SimTime::from_nanos_f64(ttl),
@@ -1112,7 +1123,7 @@ impl Layer {
 /// the low end), without that call's per-draw range checks: a fill with TTL jitter
 /// draws one, and fills come once or twice per request.
 #[inline]
-fn uniform_minus1_1(rng: &mut crate::rng::SimRng) -> f64 {
+fn uniform_minus1_1(rng: &mut crate::base::rng::SimRng) -> f64 {
     use rand::Rng;
     let one_to_two = f64::from_bits((rng.next_u64() >> 12) | (1023 << 52));
     (one_to_two - 1.0) * 2.0 + -1.0
@@ -1121,7 +1132,7 @@ fn uniform_minus1_1(rng: &mut crate::rng::SimRng) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Stream, stream};
+    use crate::base::rng::{Stream, stream};
 
     #[test]
     fn jitter_draws_match_rand() {

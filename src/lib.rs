@@ -42,7 +42,7 @@
 //!
 //! let set = [Override::parse("requests=50000").unwrap(), Override::parse("warmup_requests=5000").unwrap()];
 //! let (_, plan) = Source::quickstart().plan(&set).unwrap();
-//! let report = tiersim::engine::run(&plan);
+//! let report = tiersim::simulate(&plan);
 //! let l1 = &report.layers[0];
 //! assert_eq!(l1.hits + l1.misses, l1.requests);
 //! assert!(report.latency_ms.p99 >= report.latency_ms.p50);
@@ -50,32 +50,36 @@
 
 #![warn(missing_docs)]
 
-pub mod browser;
-pub mod cache;
-pub mod database;
+pub mod base;
 pub mod engine;
-pub mod fault;
-pub mod http;
-pub mod hugepages;
-pub mod latency;
 pub mod layer;
+pub mod mem;
 pub mod metrics;
-pub mod plot;
+pub mod output;
 pub mod policy;
-pub mod prefetch;
 pub mod replay;
-pub mod report;
-pub mod rng;
 pub mod scenario;
-pub mod stampede;
+pub mod store;
 pub mod sweep;
-mod time;
-pub mod topology;
 pub mod trace;
 pub mod workload;
-pub mod write;
 
-pub use time::SimTime;
+pub use base::SimTime;
+
+use engine::{Engine, Progress};
+use output::report::Report;
+use scenario::Plan;
+
+/// Runs `plan` to the end and reports: the engine's measurements made into a
+/// [`Report`].
+pub fn simulate(plan: &Plan) -> Report {
+    simulate_with_progress(plan, |_| {})
+}
+
+/// [`simulate`], calling `progress` every few thousand requests (for progress bars).
+pub fn simulate_with_progress(plan: &Plan, progress: impl FnMut(Progress)) -> Report {
+    Report::new(plan, Engine::new(plan).run(progress))
+}
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -7,13 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tiersim::engine::Engine;
-use tiersim::plot::{ImageFormat, PlotError, plot_dir};
+use tiersim::output::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
 use tiersim::sweep::{Axis, Sweep};
 
 #[global_allocator]
-static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
 
 #[derive(Parser)]
 #[command(
@@ -348,13 +347,13 @@ fn progress_bar(len: Option<u64>, template: &'static str, quiet: bool) -> Progre
     bar
 }
 
-fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::report::Report {
+fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::output::report::Report {
     let bar = progress_bar(
         plan.requests,
         "{spinner} {bar:40} {human_pos}/{human_len} requests  {per_sec}  eta {eta}",
         quiet,
     );
-    let report = Engine::new(plan).run(|p| bar.set_position(p.generated));
+    let report = tiersim::simulate_with_progress(plan, |p| bar.set_position(p.generated));
     bar.finish_and_clear();
     report
 }

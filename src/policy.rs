@@ -1,7 +1,7 @@
 //! Eviction policies: which resident entry leaves when a full cache must take a new one.
 //!
 //! Every policy implements [`Policy`] over *slots*: small integers that the owning
-//! [`Cache`](crate::cache::Cache) assigns to resident entries. A policy keeps only its own
+//! [`Cache`](crate::store::cache::Cache) assigns to resident entries. A policy keeps only its own
 //! ordering state (links, counters, ghosts), in arrays indexed by slot, so the per-entry
 //! cost is a few `u32`s and no allocation happens per request.
 //!
@@ -110,7 +110,7 @@ pub trait Policy {
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
     /// Prefetches the state a [`touch`](Policy::touch) of `slot` will read
-    /// ([`crate::prefetch`]). Replay calls it for a block of requests ahead of processing
+    /// ([`crate::mem::prefetch`]). Replay calls it for a block of requests ahead of processing
     /// them, so their cache misses overlap; `slot` is a hint that may be stale or out of
     /// range, and must not panic. The default does nothing.
     #[inline]

@@ -13,7 +13,7 @@
 //! what a miss evicts and whether it enters; a policy may also evict of its own accord
 //! ([`Policy::take_evicted`]), on a hit or beside a victim, as some of libCacheSim's do.
 //!
-//! The scenario [`Cache`](crate::cache::Cache) indexes a key space known up front; a
+//! The scenario [`Cache`](crate::store::cache::Cache) indexes a key space known up front; a
 //! trace's ids are discovered as it streams, so [`ReplayCache`] maps them to dense keys
 //! and to resident slots with one open-addressing [`IdTable`]. Both drive the same
 //! [`Policy`] types.
@@ -24,7 +24,7 @@
 //!   hash map and a key-indexed slot array cost two cache misses;
 //! - requests are decoded 64 at a time straight from a 1 MiB read buffer; a block's
 //!   buckets are prefetched a block before it is processed, and the policy state of its
-//!   resident slots just before ([`crate::prefetch`]), so the misses overlap; after an
+//!   resident slots just before ([`crate::mem::prefetch`]), so the misses overlap; after an
 //!   eviction, the next victim's state is prefetched too (LRU, FIFO);
 //! - the loop is compiled once per policy ([`AnyPolicy::with`]), so there is no dispatch
 //!   per request;
@@ -35,11 +35,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::output::report::OutputError;
 use crate::policy::{Access, AnyPolicy, BYPASS, Capacity, Policy, PolicyFn, PolicySpec, Slot};
-use crate::report::OutputError;
+use crate::trace::ids::{ABSENT, Bucket};
+pub use crate::trace::ids::{IdTable, KeyMap};
 use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
 
-const ABSENT: Slot = Slot::MAX;
 /// Requests decoded and prefetched together; see [`IdTable::prefetch_homes`].
 const BLOCK: usize = 64;
 /// The most ids the table is sized for ahead (16 MiB of buckets); beyond, it grows.
@@ -89,187 +90,6 @@ pub enum Outcome {
     /// A delete: not a request for the statistics.
     Uncounted,
 }
-
-/// The most distinct ids a replay takes: bucket positions are `u32`, and the table keeps
-/// at least one empty bucket per id.
-const MAX_IDS: u32 = 1 << 31;
-
-/// One bucket of an [`IdTable`]: an id, its dense key, and its slot while resident.
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    id: u64,
-    /// `EMPTY` for a free bucket (ids take every `u64` value, so the id cannot mark it).
-    key: u32,
-    slot: Slot,
-}
-
-const EMPTY: u32 = u32::MAX;
-const FREE_BUCKET: Bucket = Bucket {
-    id: 0,
-    key: EMPTY,
-    slot: ABSENT,
-};
-
-/// Trace ids to dense keys (in order of first appearance) and to resident slots: an
-/// open-addressing table with linear probing, at most half full.
-///
-/// Why not a `HashMap<u64, u32>` plus a key-indexed slot array, as before: profiling the
-/// replay of a 1M-object trace showed the id lookup and the key-to-slot read were two
-/// cache misses per request and most of the time. Here one 16-byte bucket answers both,
-/// its position is a multiply and a shift of the id, and the replay loop prefetches a
-/// block's buckets together so their misses overlap (`IdTable::prefetch_homes`).
-#[derive(Clone, Debug)]
-pub struct IdTable {
-    buckets: Vec<Bucket>,
-    /// `64 - log2(buckets.len())`: the home bucket is the top bits of the hash.
-    shift: u32,
-    len: u32,
-}
-
-impl Default for IdTable {
-    fn default() -> Self {
-        IdTable::with_capacity(0)
-    }
-}
-
-impl IdTable {
-    /// A table that holds `ids` distinct ids before it grows.
-    pub fn with_capacity(ids: usize) -> Self {
-        let n = (ids.clamp(8, MAX_IDS as usize) * 2).next_power_of_two();
-        IdTable {
-            buckets: vec![FREE_BUCKET; n],
-            shift: 64 - n.trailing_zeros(),
-            len: 0,
-        }
-    }
-
-    /// Fibonacci hashing of the id folded on itself: the top bits depend on every bit of
-    /// the id, so sequential ids (block numbers) and scattered ones both spread.
-    #[inline(always)]
-    fn home(&self, id: u64) -> usize {
-        ((id ^ (id >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
-    /// The bucket of `id`, inserting it with the next dense key if new. The second value
-    /// says whether the table grew (and so every bucket moved).
-    #[inline(always)]
-    fn entry(&mut self, id: u64) -> Result<(usize, bool), TraceError> {
-        let mask = self.buckets.len() - 1;
-        let mut i = self.home(id);
-        loop {
-            let b = &self.buckets[i];
-            if b.key == EMPTY {
-                break;
-            }
-            if b.id == id {
-                return Ok((i, false));
-            }
-            i = (i + 1) & mask;
-        }
-        self.insert_new(id, i)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn insert_new(&mut self, id: u64, mut i: usize) -> Result<(usize, bool), TraceError> {
-        if self.len >= MAX_IDS - 1 {
-            return Err(TraceError::Options(format!(
-                "the trace has more than {} distinct objects, the most a replay takes",
-                MAX_IDS - 1
-            )));
-        }
-        let grow = (self.len as usize + 1) * 2 > self.buckets.len();
-        if grow {
-            self.grow();
-            let mask = self.buckets.len() - 1;
-            i = self.home(id);
-            while self.buckets[i].key != EMPTY {
-                i = (i + 1) & mask;
-            }
-        }
-        self.buckets[i] = Bucket {
-            id,
-            key: self.len,
-            slot: ABSENT,
-        };
-        self.len += 1;
-        Ok((i, grow))
-    }
-
-    fn grow(&mut self) {
-        let old = std::mem::take(&mut self.buckets);
-        let n = old.len() * 2;
-        self.buckets = vec![FREE_BUCKET; n];
-        self.shift = 64 - n.trailing_zeros();
-        let mask = n - 1;
-        for b in old.into_iter().filter(|b| b.key != EMPTY) {
-            let mut i = self.home(b.id);
-            while self.buckets[i].key != EMPTY {
-                i = (i + 1) & mask;
-            }
-            self.buckets[i] = b;
-        }
-    }
-
-    /// The dense key of `id`, assigning the next one to a new id.
-    #[inline]
-    pub fn key(&mut self, id: u64) -> Result<u32, TraceError> {
-        let (b, _) = self.entry(id)?;
-        Ok(self.buckets[b].key)
-    }
-
-    /// Prefetches the home buckets of `reqs` ([`crate::prefetch`]): the first stage of
-    /// the replay's pipeline, a block before the requests are processed.
-    #[inline]
-    fn prefetch_homes(&self, reqs: &[Request]) {
-        for r in reqs {
-            crate::prefetch::prefetch(&self.buckets, self.home(r.id));
-        }
-    }
-
-    /// The slot the home bucket of `id` names, if it holds `id` (else `ABSENT`: the id is
-    /// new, not resident, or probed past its home), for a prefetch of the slot's state.
-    #[inline]
-    fn home_slot(&self, id: u64) -> Slot {
-        let b = self.buckets[self.home(id)];
-        if b.id == id { b.slot } else { ABSENT }
-    }
-
-    /// The dense key of `id`, if it was seen.
-    #[inline]
-    pub fn get(&self, id: u64) -> Option<u32> {
-        let mask = self.buckets.len() - 1;
-        let mut i = self.home(id);
-        loop {
-            let b = &self.buckets[i];
-            if b.key == EMPTY {
-                return None;
-            }
-            if b.id == id {
-                return Some(b.key);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Distinct ids seen.
-    pub fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    /// Whether no id was seen.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Bytes held, for the memory report.
-    pub fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<Bucket>()
-    }
-}
-
-/// Maps trace ids to dense keys in order of first appearance.
-pub type KeyMap = IdTable;
 
 /// What the cache keeps per resident slot, in one 16-byte record so a hit or an eviction
 /// reads one cache line.
@@ -375,7 +195,7 @@ impl Store {
             // (cold, by definition) to arrive before it is read.
             if let Some(v) = policy.next_victim() {
                 policy.prefetch(v);
-                crate::prefetch::prefetch(&self.meta, v as usize);
+                crate::mem::prefetch::prefetch(&self.meta, v as usize);
             }
         }
         let slot = match self.free.pop() {
@@ -520,7 +340,7 @@ impl ReplayCache {
                         if slot != ABSENT {
                             policy.prefetch(slot);
                             if self.store.ttl_seen {
-                                crate::prefetch::prefetch(&self.store.meta, slot as usize);
+                                crate::mem::prefetch::prefetch(&self.store.meta, slot as usize);
                             }
                         }
                     }
@@ -696,7 +516,7 @@ pub fn write_csv(dir: &Path, results: &[ReplayResult]) -> Result<(), OutputError
         path: dir.to_owned(),
         source,
     })?;
-    crate::report::write_atomic(&dir.join("replay.csv"), &to_csv(results))
+    crate::output::report::write_atomic(&dir.join("replay.csv"), &to_csv(results))
 }
 
 /// The terminal table of a replay.
@@ -728,6 +548,41 @@ pub fn table(results: &[ReplayResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// libCacheSim's W-TinyLFU evicts on some hits ([`Policy::take_evicted`]): the cache
+    /// must free those entries, and then agree with a replay request for request.
+    #[test]
+    fn entries_a_policy_drops_on_a_hit_are_freed() {
+        use crate::SimTime;
+        use crate::policy::{WTinyLfuConfig, WTinyLfuVariant};
+        use crate::store::cache::{Cache, Lookup};
+        let spec = PolicySpec::WTinyLfu(WTinyLfuConfig {
+            variant: WTinyLfuVariant::LibCacheSim,
+            ..Default::default()
+        });
+        let (capacity, keys) = (200, 2000);
+        let mut c = Cache::new(capacity, keys, spec.build(capacity as usize, 1));
+        let mut r = ReplayCache::new(&spec, capacity as u64, SizeUnit::Entries, 1);
+        let mut x = 1u64;
+        let (mut hits, mut drops) = (0, 0);
+        for _ in 0..100_000 {
+            x = crate::base::rng::mix64(x);
+            // Three requests in four go to 20 hot keys.
+            let key = ((x >> 32) % if x.is_multiple_of(4) { keys as u64 } else { 20 }) as u32;
+            let before = c.len();
+            let hit = matches!(c.get(key, SimTime::ZERO), Lookup::Hit { .. });
+            drops += (c.len() < before) as u32;
+            if !hit {
+                c.fill(key, 0, SimTime::NEVER);
+            }
+            let replayed = r.access(key as u64, 1, Op::Read, 0, 0, u64::MAX).unwrap();
+            assert_eq!(hit, replayed == Outcome::Hit, "key {key}");
+            hits += hit as u32;
+            assert!(c.len() <= capacity);
+        }
+        assert_eq!(c.len(), (0..keys).filter(|&k| c.contains(k)).count() as u32);
+        assert!(hits > 10_000 && drops > 0, "{hits} hits, {drops} drops");
+    }
 
     fn lru() -> PolicySpec {
         PolicySpec::from_name("lru").unwrap()

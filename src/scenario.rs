@@ -10,9 +10,12 @@
 //! In a TOML file, steps 2 and 3 also give the line and column of the offending key.
 
 mod error;
+pub mod fault;
+pub mod grid;
 mod overrides;
 
-pub use error::{Invalid, KeyPath, ScenarioError, Seg};
+pub use crate::base::{Invalid, KeyPath, Seg};
+pub use error::ScenarioError;
 pub use overrides::Override;
 
 use std::path::Path;
@@ -58,12 +61,12 @@ pub struct Scenario {
     /// How metrics are gathered.
     #[serde(default)]
     pub metrics: MetricsSpec,
-    /// Layers down for a window (see [`crate::fault`]).
+    /// Layers down for a window (see [`crate::scenario::fault`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub faults: Vec<crate::fault::FaultSpec>,
+    pub faults: Vec<crate::scenario::fault::FaultSpec>,
     /// Axes and replications for `tiersim sweep`; ignored by `run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<crate::sweep::SweepSpec>,
+    pub sweep: Option<grid::SweepSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -113,11 +116,11 @@ pub struct Plan {
     /// Concurrent origin reads of one key that make a herd event.
     pub herd_threshold: u32,
     /// What writes do to the caches.
-    pub writes: crate::write::WritePlan,
+    pub writes: crate::workload::write::WritePlan,
     /// Clients, `0..clients`, split into regions.
-    pub regions: crate::topology::Regions,
+    pub regions: crate::layer::topology::Regions,
     /// Layers down for a window.
-    pub faults: Vec<crate::fault::Fault>,
+    pub faults: Vec<crate::scenario::fault::Fault>,
 }
 
 /// The most bytes the browser caches of a path may take (clients x capacity x 20).
@@ -240,8 +243,9 @@ impl Scenario {
                 ));
             }
         };
-        let regions = crate::topology::Regions::new(self.workload.regions.as_deref(), clients)
-            .map_err(|e| e.under("workload"))?;
+        let regions =
+            crate::layer::topology::Regions::new(self.workload.regions.as_deref(), clients)
+                .map_err(|e| e.under("workload"))?;
 
         let (database, caches) = self.resolve_layers(&regions)?;
         for (i, c) in caches.iter().enumerate() {
@@ -278,9 +282,10 @@ impl Scenario {
                 .under("layers"));
             }
         }
-        let writes = crate::write::WritePlan::resolve(&self.workload.write_keys(), caches.len())
-            .map_err(|e| e.under("workload"))?;
-        let stops = crate::fault::Stop::path(&caches, &database, clients, &writes);
+        let writes =
+            crate::workload::write::WritePlan::resolve(&self.workload.write_keys(), caches.len())
+                .map_err(|e| e.under("workload"))?;
+        let stops = crate::scenario::fault::Stop::path(&caches, &database, clients, &writes);
         let faults = self
             .faults
             .iter()
@@ -306,7 +311,7 @@ impl Scenario {
 
     fn resolve_layers(
         &self,
-        regions: &crate::topology::Regions,
+        regions: &crate::layer::topology::Regions,
     ) -> Result<(DatabasePlan, Vec<CachePlan>), Invalid> {
         let Some(last) = self.layers.last() else {
             return Err(Invalid::new(

@@ -16,6 +16,7 @@
 
 pub mod arc;
 pub mod csv;
+pub mod ids;
 pub mod lirs;
 pub mod oracle;
 pub mod twitter;

@@ -27,10 +27,12 @@
 //! are far larger than the CPU caches, and a request used to spend most of its time
 //! waiting for memory. So keys are drawn [`KEY_BATCH`] at a time: the table reads of a
 //! batch are prefetched together and overlap, and the engine prefetches the batch's
-//! per-key state through [`Workload::upcoming_keys`] (see [`crate::prefetch`]). The
+//! per-key state through [`Workload::upcoming_keys`] (see [`crate::mem::prefetch`]). The
 //! Zipf table is a packed alias table ([`AliasTable`]): one 64-bit draw and one 8-byte
 //! entry per key, instead of `rand_distr`'s `WeightedAliasIndex` (two draws, a bounded
 //! integer with rejection, and two separate arrays).
+
+pub mod write;
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -41,9 +43,9 @@ use rand_distr::{Distribution, Exp, Uniform, Zipf};
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
-use crate::replay::IdTable;
-use crate::rng::SimRng;
-use crate::scenario::Invalid;
+use crate::base::Invalid;
+use crate::base::rng::SimRng;
+use crate::trace::ids::IdTable;
 use crate::trace::{Format, Request, TraceReader, TraceSource};
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -72,13 +74,13 @@ pub struct WorkloadSpec {
     /// Fraction of requests that are writes (0 with `trace`: its operations decide).
     #[serde(default)]
     pub write_ratio: f64,
-    /// How writes reach the caches (see [`crate::write`]); `cache_aside` by default.
+    /// How writes reach the caches (see [`crate::workload::write`]); `cache_aside` by default.
     #[serde(default)]
-    pub write_strategy: crate::write::WriteStrategy,
+    pub write_strategy: crate::workload::write::WriteStrategy,
     /// What a write does to the copies it does not store; the strategy's default when
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invalidation: Option<crate::write::Invalidation>,
+    pub invalidation: Option<crate::workload::write::Invalidation>,
     /// Clients sending the requests, each request from one drawn uniformly; 1 when
     /// absent. A `browser` layer holds a cache per client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +88,7 @@ pub struct WorkloadSpec {
     /// Where the clients are: `[{ name = "eu", share = 0.5 }, ...]`, shares summing to
     /// 1; one region, `all`, when absent. A `cdn` maps each region to its PoPs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regions: Option<Vec<crate::topology::RegionSpec>>,
+    pub regions: Option<Vec<crate::layer::topology::RegionSpec>>,
     /// `write_back`: seconds between flushes (1 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flush_interval_s: Option<f64>,
@@ -104,9 +106,9 @@ pub struct WorkloadSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSpec>,
     /// Content classes: sizes and Cache-Control per share of the keys (see
-    /// [`crate::http`]); none when absent.
+    /// [`crate::layer::http`]); none when absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub classes: Vec<crate::http::ClassSpec>,
+    pub classes: Vec<crate::layer::http::ClassSpec>,
     /// Fraction of reads that are reloads: a browser revalidates its fresh copy, unless
     /// the class is `immutable`. Needs `classes`.
     #[serde(default)]
@@ -114,9 +116,9 @@ pub struct WorkloadSpec {
 }
 
 impl WorkloadSpec {
-    /// The write keys, for [`crate::write::WritePlan::resolve`].
-    pub fn write_keys(&self) -> crate::write::WriteKeys {
-        crate::write::WriteKeys {
+    /// The write keys, for [`crate::workload::write::WritePlan::resolve`].
+    pub fn write_keys(&self) -> crate::workload::write::WriteKeys {
+        crate::workload::write::WriteKeys {
             strategy: self.write_strategy,
             invalidation: self.invalidation,
             flush_interval_s: self.flush_interval_s,
@@ -287,7 +289,7 @@ pub struct WorkloadPlan {
     /// With a trace: whether arrivals follow its timestamps (no `rate` given).
     pub timed: bool,
     /// Content classes; none by default.
-    pub content: crate::http::Content,
+    pub content: crate::layer::http::Content,
     /// Fraction of reads that are reloads.
     pub reload_ratio: f64,
 }
@@ -349,7 +351,7 @@ impl WorkloadSpec {
                 format!("is {alpha}; must be a finite number >= 0"),
             ));
         }
-        let content = crate::http::Content::resolve(&self.classes, keys as u32)?;
+        let content = crate::layer::http::Content::resolve(&self.classes, keys as u32)?;
         if content.is_active() && keys > ALIAS_TABLE_MAX_KEYS as u64 {
             return Err(Invalid::new(
                 "keys",
@@ -434,7 +436,7 @@ impl WorkloadSpec {
             missing_ratio: 0.0,
             trace: Some(Arc::new(plan)),
             timed: self.rate.is_none(),
-            content: crate::http::Content::default(),
+            content: crate::layer::http::Content::default(),
             reload_ratio: 0.0,
         })
     }
@@ -715,7 +717,7 @@ impl Workload {
     /// A generator for `plan`, drawing from `rng`.
     ///
     /// ```
-    /// use tiersim::rng::{stream, Stream};
+    /// use tiersim::base::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
     /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
@@ -773,7 +775,7 @@ impl Workload {
                 let mut draws = [0u64; KEY_BATCH];
                 for r in &mut draws {
                     *r = rng.next_u64();
-                    crate::prefetch::prefetch(&t.entries, t.column(*r).0);
+                    crate::mem::prefetch::prefetch(&t.entries, t.column(*r).0);
                 }
                 for (k, r) in self.batch.iter_mut().zip(draws) {
                     *k = t.sample(r);
@@ -835,7 +837,7 @@ impl Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Stream, stream};
+    use crate::base::rng::{Stream, stream};
 
     fn frequencies(popularity: PopularitySpec, keys: u32, n: usize) -> Vec<f64> {
         let plan = WorkloadPlan {

@@ -252,7 +252,7 @@ fn trace_workload_drives_a_layer_like_replay() {
         .unwrap();
     assert_eq!(plan.requests, Some(914_145), "the trace's length");
     assert_eq!(plan.workload.keys, 186_880, "the trace's distinct pages");
-    let report = tiersim::engine::run(&plan);
+    let report = tiersim::simulate(&plan);
     let replayed = replay(
         &src,
         &PolicySpec::from_name("lru").unwrap(),

@@ -34,7 +34,12 @@ pub fn run<M: Measurement>(g: &mut BenchmarkGroup<'_, M>, plan: &Plan, measureme
     g.bench_function("run", |b| {
         b.iter_batched(
             || Engine::new(plan),
-            |engine| black_box(engine.run(|_| {})),
+            |engine| {
+                black_box(tiersim::output::report::Report::new(
+                    plan,
+                    engine.run(|_| {}),
+                ))
+            },
             BatchSize::LargeInput,
         )
     });

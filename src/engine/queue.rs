@@ -192,7 +192,7 @@ mod tests {
         let mut now = 0u64;
         let mut popped = (Vec::new(), Vec::new());
         for i in 0..10_000u32 {
-            z = crate::rng::mix64(z);
+            z = crate::base::rng::mix64(z);
             let t = SimTime::from_nanos(now + z % 7);
             match z % 3 {
                 0 => {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::ghost::Ghosts;
 use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 
 /// ARC parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

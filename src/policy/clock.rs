@@ -7,7 +7,7 @@
 
 use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 
 /// CLOCK over one queue (front = the hand), 9 bytes per entry.
 #[derive(Debug, Default)]

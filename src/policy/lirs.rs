@@ -37,7 +37,7 @@
 //! its capacity. `paper` stays the default: it keeps the cache's contract (evictions
 //! only to fill, never over capacity), and its results are the published algorithm's.
 
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::ghost::Chains;

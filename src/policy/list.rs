@@ -45,7 +45,7 @@ impl Links {
     /// Prefetches the links of `slot`: for [`Policy::prefetch`](super::Policy::prefetch).
     #[inline]
     pub(crate) fn prefetch(&self, slot: Slot) {
-        crate::prefetch::prefetch(&self.link, slot as usize);
+        crate::mem::prefetch::prefetch(&self.link, slot as usize);
     }
 
     /// The slot after `slot` in its list (towards the newest end), or `NIL`.

@@ -17,7 +17,7 @@
 //! stores nothing at all below 20 entries (S holds 1 entry or none); no object of
 //! cloudPhysicsIO is that large at 1, 16 or 256 MiB.
 
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;

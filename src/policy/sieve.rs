@@ -8,7 +8,7 @@
 
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 
 /// SIEVE over one queue, 9 bytes per entry.
 #[derive(Debug)]

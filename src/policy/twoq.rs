@@ -20,7 +20,7 @@
 //! cache of fewer than 4 entries (Kin = 0) stores nothing; here any object that fits the
 //! cache is admitted. No object of cloudPhysicsIO is that large at 1, 16 or 256 MiB.
 
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;

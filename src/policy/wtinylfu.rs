@@ -10,12 +10,12 @@
 //! - `libcachesim` reproduces libCacheSim's `WTinyLFU.c` request for request (its miss
 //!   counts, on the traces tested), quirks included; `wtinylfu/lcs.rs` says what differs.
 
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, Policy, Slot};
-use crate::rng::mix64;
+use crate::base::rng::mix64;
 
 mod lcs;
 

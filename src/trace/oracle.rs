@@ -132,10 +132,10 @@ pub fn generate_zipf_oracle(
     };
     let zipf = rand_distr::Zipf::new(objects as f64, alpha)
         .map_err(|e| TraceError::Options(format!("bad Zipf parameters: {e}")))?;
-    let mut rng = crate::rng::stream(seed, crate::rng::Stream::Workload);
+    let mut rng = crate::base::rng::stream(seed, crate::base::rng::Stream::Workload);
     // Rank r maps to a scattered id, so popular objects are not adjacent.
     let ids: Vec<u64> = (0..requests)
-        .map(|_| crate::rng::mix64(zipf.sample(&mut rng) as u64))
+        .map(|_| crate::base::rng::mix64(zipf.sample(&mut rng) as u64))
         .collect();
     let mut next = vec![-1i64; ids.len()];
     let mut seen = rustc_hash::FxHashMap::<u64, i64>::default();
@@ -146,7 +146,7 @@ pub fn generate_zipf_oracle(
     }
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(io)?);
     for (i, &id) in ids.iter().enumerate() {
-        let size = (crate::rng::mix64(id ^ 0x5bd1_e995) % 4096 + 1) as u32;
+        let size = (crate::base::rng::mix64(id ^ 0x5bd1_e995) % 4096 + 1) as u32;
         out.write_all(&(i as u32).to_le_bytes()).map_err(io)?;
         out.write_all(&id.to_le_bytes()).map_err(io)?;
         out.write_all(&size.to_le_bytes()).map_err(io)?;

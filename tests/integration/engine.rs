@@ -88,7 +88,7 @@ fn duration_alone_stops_the_run() {
         kind = "database"
         "#,
     );
-    let report = tiersim::engine::run(&p);
+    let report = tiersim::simulate(&p);
     // Poisson(100,000): standard deviation 316; 2,000 is over six of them.
     assert!(
         report.requests.abs_diff(100_000) < 2_000,
@@ -104,5 +104,5 @@ fn results_do_not_depend_on_the_output_order_of_layers_statistics() {
     // The same plan run twice in one process gives equal reports: no hidden state.
     let p =
         plan(&tiersim::scenario::APP_TIER.replace("requests = 1_000_000", "requests = 150_000"));
-    assert_eq!(tiersim::engine::run(&p), tiersim::engine::run(&p));
+    assert_eq!(tiersim::simulate(&p), tiersim::simulate(&p));
 }

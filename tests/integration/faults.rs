@@ -7,10 +7,10 @@
 //! statistical ones derive their tolerance in a comment.
 
 use tiersim::SimTime;
-use tiersim::report::Report;
-use tiersim::rng::{Stream, stream};
+use tiersim::base::rng::{Stream, stream};
+use tiersim::layer::topology::{DEFAULT_VNODES, Ring};
+use tiersim::output::report::Report;
 use tiersim::scenario::Plan;
-use tiersim::topology::{DEFAULT_VNODES, Ring};
 use tiersim::workload::Workload;
 
 use crate::support::{buckets, plan, run};

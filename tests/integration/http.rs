@@ -2,7 +2,7 @@
 //! misconfigured shared cache leaks, `no_cache` revalidation and 304s, `immutable` under
 //! reloads, the Age a copy carries along the path, and caches sized in bytes.
 
-use tiersim::report::Report;
+use tiersim::output::report::Report;
 use tiersim::scenario::{Format, Source};
 
 use crate::support::run;
@@ -427,7 +427,7 @@ fn layered_ttls(set: &[&str]) -> Report {
     let (_, plan) = Source::new("layered_ttls.toml", &text, Format::Toml)
         .plan(&set)
         .unwrap();
-    tiersim::engine::run(&plan)
+    tiersim::simulate(&plan)
 }
 
 /// The shipped lesson: with header freshness and the Age carried along, no read is

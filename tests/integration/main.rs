@@ -1,6 +1,7 @@
 //! Integration tests: one binary, topic modules.
 //!
 //! - `theory`: the simulator against closed-form results of caching and queueing theory.
+//! - `architecture`: the top-level modules import each other in no circle.
 //! - `cli`: the real `tiersim` binary, run in temporary folders.
 //! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
 //! - `properties`: proptest invariants of the cache store.
@@ -14,6 +15,7 @@
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
 
+mod architecture;
 mod cli;
 mod engine;
 mod faults;

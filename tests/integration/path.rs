@@ -148,7 +148,7 @@ fn a_shield_collapses_twenty_pops_misses_into_one_origin_fetch_per_ttl() {
     );
 }
 
-fn l1_and_redis(instances: &str, balancer: &str, shards: &str) -> tiersim::report::Report {
+fn l1_and_redis(instances: &str, balancer: &str, shards: &str) -> tiersim::output::report::Report {
     run(&format!(
         r#"
         name = "placement"
@@ -255,7 +255,7 @@ fn regions_reach_their_pops_with_their_round_trip() {
 }
 
 /// A 20-PoP CDN in front of the database, down from 60 s to 120 s.
-fn cdn_outage(fallback: bool) -> tiersim::report::Report {
+fn cdn_outage(fallback: bool) -> tiersim::output::report::Report {
     run(&format!(
         r#"
         name = "cdn-outage"
@@ -288,7 +288,7 @@ fn cdn_outage(fallback: bool) -> tiersim::report::Report {
 }
 
 /// `(arrivals, origin requests)` in the 1 s buckets of `[from_s, to_s)`.
-fn window(r: &tiersim::report::Report, from_s: f64, to_s: f64) -> (u64, u64) {
+fn window(r: &tiersim::output::report::Report, from_s: f64, to_s: f64) -> (u64, u64) {
     buckets(r, from_s, to_s).fold((0, 0), |(a, o), b| (a + b.requests, o + b.origin_requests))
 }
 

@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 
 use proptest::prelude::*;
 use tiersim::SimTime;
-use tiersim::cache::{Cache, Fill, IndexKind, Lookup};
 use tiersim::policy::PolicySpec;
+use tiersim::store::cache::{Cache, Fill, IndexKind, Lookup};
 
 #[derive(Clone, Debug)]
 enum Op {

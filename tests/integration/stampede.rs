@@ -4,7 +4,7 @@
 //! front of a database with a deterministic query time δ and enough connections never
 //! to queue. Every test uses a fixed seed; every tolerance is derived in a comment.
 
-use tiersim::report::{LayerReport, Report};
+use tiersim::output::report::{LayerReport, Report};
 
 use crate::support::{plan, run};
 
@@ -335,7 +335,7 @@ fn stampede_keys_are_validated_by_name() {
         &hot_key(r#"{ mode = "none" }"#, 20_000, 0, "")
             .replace("stampede = { mode = \"none\" }", ""),
     );
-    assert_eq!(tiersim::engine::run(&a), tiersim::engine::run(&b));
+    assert_eq!(tiersim::simulate(&a), tiersim::simulate(&b));
 }
 
 /// Ten keys read and written uniformly (20% writes, 40 writes/s per key) through one
@@ -432,7 +432,7 @@ fn stale_while_revalidate_on_the_shipped_hot_key_scenario() {
     .collect();
     let path = crate::support::repo().join("scenarios/hot_key_stampede.toml");
     let (_, plan) = tiersim::scenario::load(&path, &set).unwrap();
-    let r = tiersim::engine::run(&plan);
+    let r = tiersim::simulate(&plan);
     let c = cache(&r);
     outcomes_add_up(c);
     assert_eq!(c.misses, 0);

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use tiersim::metrics::Bucket;
-use tiersim::report::Report;
+use tiersim::output::report::Report;
 use tiersim::scenario::{Format, Plan, Source};
 
 /// Validates an inline TOML scenario, panicking with the error if it is invalid.
@@ -24,7 +24,7 @@ pub fn buckets(r: &Report, from_s: f64, to_s: f64) -> impl Iterator<Item = &Buck
 
 /// Runs an inline TOML scenario.
 pub fn run(toml: &str) -> Report {
-    tiersim::engine::run(&plan(toml))
+    tiersim::simulate(&plan(toml))
 }
 
 /// Runs the `tiersim` binary with `args` in `dir`.

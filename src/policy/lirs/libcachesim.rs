@@ -501,8 +501,8 @@ impl LibCacheSim {
     }
 
     pub(super) fn prefetch(&self, slot: Slot) {
-        crate::prefetch::prefetch(&self.flags, slot as usize);
-        crate::prefetch::prefetch(&self.stack.slots, slot as usize);
+        crate::mem::prefetch::prefetch(&self.flags, slot as usize);
+        crate::mem::prefetch::prefetch(&self.stack.slots, slot as usize);
     }
 
     pub(super) fn heap_bytes(&self) -> usize {

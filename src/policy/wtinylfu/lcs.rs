@@ -47,7 +47,7 @@
 use super::super::list::{Links, List, NIL};
 use super::super::{Access, Capacity, Policy, Slot};
 use super::WTinyLfuConfig;
-use crate::prefetch::prefetch;
+use crate::mem::prefetch::prefetch;
 
 const WINDOW: u8 = 0;
 /// Segment `i` of the main SLRU is region `SEG + i`: probation 0, protected 1.

@@ -3,7 +3,7 @@
 //! The simulator's large arrays (each cache's key index, entries and policy state, the
 //! browser arena, the Zipf table, object sizes) are read at random, a few lines per
 //! request across tens or hundreds of megabytes. With 4 KiB pages nearly every such
-//! read, and every software prefetch ([`crate::prefetch`]), first misses the TLB and
+//! read, and every software prefetch ([`crate::mem::prefetch`]), first misses the TLB and
 //! walks the page tables; a 2 MiB page covers 512 times as much. Linux's transparent
 //! huge pages do this for memory marked with `madvise(MADV_HUGEPAGE)`, which is what
 //! most distributions enable by default (`/sys/kernel/mm/transparent_hugepage/enabled`
@@ -16,7 +16,7 @@
 //!
 //! ```
 //! #[global_allocator]
-//! static ALLOC: tiersim::hugepages::HugePages = tiersim::hugepages::HugePages;
+//! static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
 //!
 //! let v = vec![7u32; 3_000_000];
 //! assert!(v.iter().all(|&x| x == 7));
@@ -34,7 +34,7 @@ const MIN_BYTES: usize = 4 << 20;
 /// A transparent huge page on x86-64 and AArch64 Linux.
 const HUGE_PAGE: usize = 2 << 20;
 
-// The crate's other `unsafe` (see `crate::prefetch`): a global allocator's methods are
+// The crate's other `unsafe` (see `crate::mem::prefetch`): a global allocator's methods are
 // `unsafe` by the trait's contract. Each forwards to `System` under the same contract
 // and only adds an advice call on the block `System` returned.
 #[allow(unsafe_code)]

@@ -1,7 +1,7 @@
 //! Browser caches: one small private LRU cache per client, all in one flat arena.
 //!
 //! A `browser` layer has a node per client, up to hundreds of thousands of them, each
-//! holding tens to hundreds of entries. A [`Cache`](crate::cache::Cache) per client
+//! holding tens to hundreds of entries. A [`Cache`](crate::store::cache::Cache) per client
 //! would cost a dense index over the whole key space each (4 MB at 1M keys), so
 //! browsers get their own store: client `c` owns one contiguous block of `capacity`
 //! slots in one arena, looked up by scanning its keys (a few cache lines: cheaper than
@@ -25,7 +25,7 @@
 //! accesses.
 
 use crate::SimTime;
-use crate::cache::{Fill, Lookup};
+use crate::store::cache::{Fill, Lookup};
 
 /// The key of an empty slot: no real key matches it.
 const EMPTY: u32 = u32::MAX;
@@ -81,8 +81,8 @@ impl Browsers {
     /// `clients` empty caches of `capacity` entries each.
     ///
     /// ```
-    /// use tiersim::browser::Browsers;
-    /// use tiersim::cache::{Fill, Lookup};
+    /// use tiersim::store::browser::Browsers;
+    /// use tiersim::store::cache::{Fill, Lookup};
     /// use tiersim::SimTime;
     /// let mut b = Browsers::new(3, 2);
     /// b.fill(1, 7, 0, SimTime::NEVER);
@@ -141,14 +141,14 @@ impl Browsers {
         base + self.capacity + RECORD * i
     }
 
-    /// Prefetches `client`'s keys, a line at a time ([`crate::prefetch`]), so that a
+    /// Prefetches `client`'s keys, a line at a time ([`crate::mem::prefetch`]), so that a
     /// lookup soon after finds them in the CPU cache. Not the records: which one a fill
     /// writes is known only then.
     #[inline]
     pub fn prefetch(&self, client: u32) {
         let base = self.base(client);
         for i in (base..base + self.capacity).step_by(LINE_WORDS) {
-            crate::prefetch::prefetch(&self.words, i);
+            crate::mem::prefetch::prefetch(&self.words, i);
         }
     }
 
@@ -342,7 +342,7 @@ mod tests {
         let mut model: Vec<Vec<(u32, u32, SimTime)>> = vec![Vec::new(); 3]; // oldest first
         let mut z = 11u64;
         for step in 0..100_000u64 {
-            z = crate::rng::mix64(z);
+            z = crate::base::rng::mix64(z);
             let c = (z % 3) as u32;
             let key = ((z >> 8) % (2 * capacity as u64 + 1)) as u32;
             let now = SimTime::from_nanos(step);

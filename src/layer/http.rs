@@ -45,9 +45,9 @@ use rand_distr::{Distribution, Exp, LogNormal, Pareto, Uniform};
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
-use crate::latency::{finite_nonneg, positive};
+use crate::base::Invalid;
 use crate::layer::LayerKind;
-use crate::scenario::Invalid;
+use crate::layer::latency::{finite_nonneg, positive};
 
 /// The most classes a workload may have: a class index fits a `u8`, and requests find
 /// their class by scanning the list.
@@ -283,7 +283,7 @@ impl Content {
     /// Errors are relative to `workload`.
     ///
     /// ```
-    /// use tiersim::http::{ClassSpec, Content};
+    /// use tiersim::layer::http::{ClassSpec, Content};
     /// let class = |name: &str, key_share, request_share| ClassSpec {
     ///     name: name.into(), key_share, request_share, size: None, max_age_s: Some(60.0),
     ///     s_maxage_s: None, private: false, no_store: false, immutable: false, no_cache: false,
@@ -459,7 +459,7 @@ impl Rule {
     /// whether it stores private and no-store responses anyway.
     ///
     /// ```
-    /// use tiersim::http::{CacheControl, Lifetime, Rule};
+    /// use tiersim::layer::http::{CacheControl, Lifetime, Rule};
     /// use tiersim::layer::LayerKind;
     /// use tiersim::SimTime;
     /// let private = CacheControl { private: true, max_age: Some(SimTime::from_secs_f64(60.0)), ..Default::default() };

@@ -135,7 +135,7 @@ mod tests {
         }
         let mut z = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..100_000 {
-            z = crate::rng::mix64(z);
+            z = crate::base::rng::mix64(z);
             let x = f64::from_bits(z >> 2); // positive, every magnitude
             assert_eq!(
                 SimTime::from_nanos_f64(x).as_nanos(),

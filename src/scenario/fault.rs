@@ -11,7 +11,7 @@
 //! | `fallback` | a request reaching the down layer (or down node) |
 //! |---|---|
 //! | `true` | skips it: no lookup, no latency, no fill; it goes on inward (the origin load rises); counted in the layer's `skipped` |
-//! | `false` (default) | fails; a `stale_if_error` layer outside it may still answer with a stale copy (see [`crate::stampede`]), otherwise the request counts in `failed_requests` and the layer's `failed` |
+//! | `false` (default) | fails; a `stale_if_error` layer outside it may still answer with a stale copy (see [`crate::layer::stampede`]), otherwise the request counts in `failed_requests` and the layer's `failed` |
 //!
 //! Going down is a crash: when the window opens, a cache layer loses its contents (it
 //! comes back cold) and, if it is the `write_back` layer, the writes it accepted and
@@ -65,9 +65,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
+use crate::base::Invalid;
 use crate::layer::{CachePlan, DatabasePlan, LayerKind};
-use crate::scenario::Invalid;
-use crate::write::WritePlan;
+use crate::workload::write::WritePlan;
 
 /// One `[[faults]]` table, as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

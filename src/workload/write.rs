@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `cache_aside` (default) | commits at the database; then the caches drop their copies (default `delete_on_write`) |
 //! | `write_through` | commits at the database and every cache layer stores the new version; a read's fill never replaces a newer version (read fills are "add if absent or older", as a write-through cache's loader does) |
-//! | `write_back` | is accepted by the innermost cache layer (the write-back layer) at once, and every cache layer stores the new version as for `write_through`; the database gets it later: the layer flushes its dirty keys every `flush_interval_s` (default 1 s), or as soon as `flush_batch` (default 1,000) writes are pending, one write query per dirty key (several writes to one key flush as one). A read that reaches the database before the flush reads the older, durable version. A crash of the layer (a fault, see [`crate::fault`]) loses the accepted, unflushed writes: `lost_writes` |
+//! | `write_back` | is accepted by the innermost cache layer (the write-back layer) at once, and every cache layer stores the new version as for `write_through`; the database gets it later: the layer flushes its dirty keys every `flush_interval_s` (default 1 s), or as soon as `flush_batch` (default 1,000) writes are pending, one write query per dirty key (several writes to one key flush as one). A read that reaches the database before the flush reads the older, durable version. A crash of the layer (a fault, see [`crate::scenario::fault`]) loses the accepted, unflushed writes: `lost_writes` |
 //! | `write_around` | commits at the database; caches are left alone (default `ttl_only`), copies go stale until they expire |
 //!
 //! `invalidation`, for the copies the strategy does not store:
@@ -26,7 +26,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
-use crate::scenario::Invalid;
+use crate::base::Invalid;
 
 /// `workload.write_strategy`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 
 use crate::SimTime;
-use crate::latency::Latency;
+use crate::base::rng::SimRng;
 use crate::layer::DatabasePlan;
-use crate::rng::SimRng;
+use crate::layer::latency::Latency;
 
 /// The database of one run. It queues request ids; the engine owns the requests.
 #[derive(Debug)]
@@ -83,10 +83,10 @@ impl Database {
         self.busy
     }
 
-    /// Prefetches `key`'s state, like [`Cache::prefetch_index`](crate::cache::Cache::prefetch_index).
+    /// Prefetches `key`'s state, like [`Cache::prefetch_index`](crate::store::cache::Cache::prefetch_index).
     #[inline]
     pub fn prefetch(&self, key: u32) {
-        crate::prefetch::prefetch(&self.keys, key as usize);
+        crate::mem::prefetch::prefetch(&self.keys, key as usize);
     }
 
     /// A read of `key` reached the origin; returns how many reads of it are there now.

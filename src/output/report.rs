@@ -214,7 +214,8 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 impl Report {
-    pub(crate) fn new(plan: &Plan, m: Measured) -> Report {
+    /// The report of a run of `plan` that measured `m`.
+    pub fn new(plan: &Plan, m: Measured) -> Report {
         let mut layers: Vec<LayerReport> = plan
             .caches
             .iter()

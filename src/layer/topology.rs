@@ -1,6 +1,6 @@
 //! Topology: how a request picks the node it consults within a layer.
 //!
-//! Every cache layer is a set of nodes of the same [`Cache`](crate::cache::Cache) (or,
+//! Every cache layer is a set of nodes of the same [`Cache`](crate::store::cache::Cache) (or,
 //! for browsers, one slice of an arena per client); this module decides which node a
 //! request reaches:
 //!
@@ -19,8 +19,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use strength_reduce::StrengthReducedU32;
 
-use crate::rng::{SimRng, mix64};
-use crate::scenario::Invalid;
+use crate::base::Invalid;
+use crate::base::rng::{SimRng, mix64};
 
 /// The most nodes one layer may have (other than browsers): node ids are `u16`.
 pub const MAX_NODES: u32 = u16::MAX as u32;
@@ -35,7 +35,7 @@ pub fn bucket(h: u64, n: u32) -> u32 {
 /// balancer). `salt` separates layers, so two layers do not split the keys alike.
 ///
 /// ```
-/// use tiersim::topology::key_hash;
+/// use tiersim::layer::topology::key_hash;
 /// assert_eq!(key_hash(42, 7, 8), key_hash(42, 7, 8));
 /// assert!(key_hash(42, 7, 8) < 8);
 /// ```
@@ -422,7 +422,10 @@ mod tests {
         // 70k draws over 7 instances: each count is Binomial(70k, 1/7), sd ~93; 5 sd.
         let mut r = Route::Random {
             n: 7,
-            rng: Box::new(crate::rng::stream(3, crate::rng::Stream::Balancer(0))),
+            rng: Box::new(crate::base::rng::stream(
+                3,
+                crate::base::rng::Stream::Balancer(0),
+            )),
         };
         let mut counts = [0i64; 7];
         for _ in 0..70_000 {

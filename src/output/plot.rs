@@ -21,7 +21,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::report::{OutputError, write_atomic};
+use crate::output::report::{OutputError, write_atomic};
 
 /// Which image formats to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto, Uniform};
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
-use crate::scenario::Invalid;
+use crate::base::Invalid;
 
 /// A latency distribution as written in a scenario: `{ dist = "lognormal", median_ms = 5.0, sigma = 0.5 }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,7 +105,7 @@ impl LatencySpec {
     /// Pareto with shape <= 1).
     ///
     /// ```
-    /// use tiersim::latency::LatencySpec;
+    /// use tiersim::layer::latency::LatencySpec;
     /// let l = LatencySpec::Lognormal { median_ms: 5.0, sigma: 0.5 };
     /// assert!((l.mean_ms() - 5.0 * (0.125f64).exp()).abs() < 1e-12);
     /// ```
@@ -126,7 +126,7 @@ impl LatencySpec {
     /// Checks the parameters and builds the sampler.
     ///
     /// ```
-    /// use tiersim::latency::LatencySpec;
+    /// use tiersim::layer::latency::LatencySpec;
     /// let l = LatencySpec::Constant { ms: 0.3 }.resolve().unwrap();
     /// assert!(!l.is_zero());
     /// assert!(LatencySpec::Exponential { mean_ms: -1.0 }.resolve().is_err());

@@ -13,7 +13,7 @@
 //! | `lock` | the first takes a lock and goes inward; the others poll every `poll_ms` until the copy appears, the lock is free (then they take it) or `wait_timeout_ms` passes (then they go inward) | serve |
 //! | `stale_while_revalidate` | an expired copy within `window_s` of its expiry is served, and one background fetch per key refreshes it | serve |
 //! | `refresh_ahead` | go inward | serve; within `window_s` of expiry, one background fetch per key refreshes it |
-//! | `stale_if_error` | go inward, keeping an expired copy readable; if the request fails further in (a layer or the database down without fallback, see [`crate::fault`]), a copy that expired less than `window_s` ago answers it (`stale_on_error`) | serve |
+//! | `stale_if_error` | go inward, keeping an expired copy readable; if the request fails further in (a layer or the database down without fallback, see [`crate::scenario::fault`]), a copy that expired less than `window_s` ago answers it (`stale_on_error`) | serve |
 //! | `xfetch` | go inward | serve; at time-to-expiry τ, with probability e^(−τ/(β·δ)) a background fetch refreshes it (δ: the key's last fetch time at this layer; every such read starts one, no lock) |
 //!
 //! A flight is led by the request that started it. When the leader's response travels
@@ -28,7 +28,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
-use crate::scenario::Invalid;
+use crate::base::Invalid;
 
 /// A layer's `stampede` table, as written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 //! a whole batch overlap, where plain loads would each hold a place in the CPU's
 //! reorder window until memory answers.
 //!
-//! This module and [`crate::hugepages`] hold the crate's only `unsafe`:
+//! This module and [`crate::mem::hugepages`] hold the crate's only `unsafe`:
 //! `std::hint::prefetch_read` is not stable yet, and the x86 intrinsic takes a raw
 //! pointer. The functions here take a slice and an index, so callers stay safe.
 
@@ -14,8 +14,8 @@
 ///
 /// ```
 /// let keys = vec![7u32; 1024];
-/// tiersim::prefetch::prefetch(&keys, 900);
-/// tiersim::prefetch::prefetch(&keys, 5000); // out of range: a no-op
+/// tiersim::mem::prefetch::prefetch(&keys, 900);
+/// tiersim::mem::prefetch::prefetch(&keys, 5000); // out of range: a no-op
 /// assert_eq!(keys[900], 7);
 /// ```
 #[inline(always)]

@@ -65,7 +65,7 @@ pub const fn mix64(mut z: u64) -> u64 {
 ///
 /// ```
 /// use rand_xoshiro::rand_core::Rng;
-/// use tiersim::rng::{stream, Stream};
+/// use tiersim::base::rng::{stream, Stream};
 /// let mut a = stream(7, Stream::Workload);
 /// let mut b = stream(7, Stream::Workload);
 /// assert_eq!(a.next_u64(), b.next_u64());
