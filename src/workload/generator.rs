@@ -1,0 +1,251 @@
+//! The request generator of one run: which key each request asks for, when it arrives,
+//! and whether it writes, misses or reloads, drawn from the run's seeded streams (or
+//! taken from a trace). One pending arrival at a time, so a run of any length holds
+//! one request.
+//!
+//! It knows the [`WorkloadPlan`] and random streams, not the caches or the engine that
+//! serves the requests.
+
+use std::sync::Arc;
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp, Uniform, Zipf};
+use rand_xoshiro::rand_core::SeedableRng;
+
+use crate::SimTime;
+use crate::base::rng::SimRng;
+use crate::workload::alias::{ALIAS_TABLE_MAX_KEYS, AliasTable, ZipfTables};
+use crate::workload::spec::{PopularitySpec, WorkloadPlan};
+use crate::workload::trace_feed::TraceFeed;
+
+/// Keys drawn ahead at a time, so the engine can read their state ahead
+/// ([`Workload::upcoming_keys`]).
+pub const KEY_BATCH: usize = 32;
+
+/// Draws popularity ranks.
+#[derive(Clone, Debug)]
+enum KeySampler {
+    Uniform(Uniform<u32>),
+    Alias(Arc<AliasTable>),
+    Rejection(Zipf<f64>),
+}
+
+/// One generated request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// The key asked for.
+    pub key: u32,
+    /// Whether it writes the key.
+    pub write: bool,
+    /// Whether it reads a key that does not exist: the engine gives it the id
+    /// `keys + key`, so missing keys follow the same popularity in a space of their own.
+    pub missing: bool,
+    /// Whether it is a reload (`reload_ratio`): a browser revalidates its fresh copy.
+    pub reload: bool,
+}
+
+/// The request generator of one run.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    keys: KeySampler,
+    gap: Exp<f64>,
+    write_ratio: f64,
+    missing_ratio: f64,
+    reload_ratio: f64,
+    rng: SimRng,
+    /// Keys have a stream of their own, split off `rng` at the start, so the arrival
+    /// gaps do not depend on when key batches are drawn.
+    key_rng: SimRng,
+    /// Keys drawn ahead; `batch[next..]` are still to be used.
+    batch: [u32; KEY_BATCH],
+    next: usize,
+    /// The trace that replaces the generator, if the plan has one.
+    trace: Option<Box<TraceFeed>>,
+}
+
+impl Workload {
+    /// A generator for `plan`, drawing from `rng`.
+    ///
+    /// ```
+    /// use tiersim::base::rng::{stream, Stream};
+    /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
+    /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
+    /// assert!(w.next_op().key < 10);
+    /// assert!(w.next_gap().as_nanos() > 0);
+    /// ```
+    pub fn new(plan: &WorkloadPlan, mut rng: SimRng) -> Self {
+        let trace = plan
+            .trace
+            .as_ref()
+            .map(|t| Box::new(TraceFeed::new(t, plan.timed)));
+        let keys = match plan.popularity {
+            // A trace supplies the keys: no table to build.
+            _ if trace.is_some() => KeySampler::Uniform(Uniform::new(0, 1).expect("1 key")),
+            // Each class's keys by the popularity within it, times its request share.
+            popularity if plan.content.is_active() => KeySampler::Alias(Arc::new(AliasTable::new(
+                &plan.content.weights(|n| popularity.probabilities(n)),
+            ))),
+            PopularitySpec::Uniform | PopularitySpec::Zipf { alpha: 0.0 } => {
+                KeySampler::Uniform(Uniform::new(0, plan.keys).expect("keys >= 1"))
+            }
+            PopularitySpec::Zipf { alpha } if plan.keys <= ALIAS_TABLE_MAX_KEYS => {
+                KeySampler::Alias(ZipfTables::shared().get(plan.keys, alpha))
+            }
+            PopularitySpec::Zipf { alpha } => {
+                KeySampler::Rejection(Zipf::new(plan.keys as f64, alpha).expect("validated alpha"))
+            }
+        };
+        Workload {
+            keys,
+            gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
+            write_ratio: plan.write_ratio,
+            missing_ratio: plan.missing_ratio,
+            reload_ratio: plan.reload_ratio,
+            key_rng: SimRng::seed_from_u64(rng.next_u64()),
+            rng,
+            batch: [0; KEY_BATCH],
+            next: KEY_BATCH,
+            trace,
+        }
+    }
+
+    /// Draws the next [`KEY_BATCH`] keys.
+    fn refill(&mut self) {
+        let rng = &mut self.key_rng;
+        match &self.keys {
+            KeySampler::Uniform(d) => {
+                for k in &mut self.batch {
+                    *k = d.sample(rng);
+                }
+            }
+            KeySampler::Alias(t) => {
+                // Draw all first and prefetch their columns, then read the table: the
+                // misses overlap instead of queueing one behind another.
+                let mut draws = [0u64; KEY_BATCH];
+                for r in &mut draws {
+                    *r = rng.next_u64();
+                    t.prefetch(*r);
+                }
+                for (k, r) in self.batch.iter_mut().zip(draws) {
+                    *k = t.sample(r);
+                }
+            }
+            KeySampler::Rejection(d) => {
+                for k in &mut self.batch {
+                    *k = d.sample(rng) as u32 - 1;
+                }
+            }
+        }
+        self.next = 0;
+    }
+
+    /// If the last [`next_op`](Self::next_op) drew a new batch of keys, the batch (its
+    /// key first): for reading the keys' state ahead.
+    #[inline]
+    pub fn upcoming_keys(&self) -> Option<&[u32; KEY_BATCH]> {
+        (self.next == 1 && self.trace.is_none()).then_some(&self.batch)
+    }
+
+    /// The time to the next arrival.
+    #[inline]
+    pub fn next_gap(&mut self) -> SimTime {
+        if let Some(t) = &mut self.trace
+            && t.timed
+        {
+            return t.gap();
+        }
+        SimTime::from_nanos_f64(self.gap.sample(&mut self.rng))
+    }
+
+    /// The next request's key and kind.
+    #[inline]
+    pub fn next_op(&mut self) -> Op {
+        if let Some(t) = &mut self.trace {
+            return t.next_op();
+        }
+        if self.next == KEY_BATCH {
+            self.refill();
+        }
+        let key = self.batch[self.next];
+        self.next += 1;
+        let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
+        // Drawn only when enabled, so runs without missing keys keep their streams.
+        let missing =
+            !write && self.missing_ratio > 0.0 && self.rng.random::<f64>() < self.missing_ratio;
+        let reload =
+            !write && self.reload_ratio > 0.0 && self.rng.random::<f64>() < self.reload_ratio;
+        Op {
+            key,
+            write,
+            missing,
+            reload,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::rng::{Stream, stream};
+
+    fn frequencies(popularity: PopularitySpec, keys: u32, n: usize) -> Vec<f64> {
+        let plan = WorkloadPlan {
+            keys,
+            popularity,
+            rate: 1.0,
+            write_ratio: 0.0,
+            missing_ratio: 0.0,
+            trace: None,
+            timed: false,
+            content: Default::default(),
+            reload_ratio: 0.0,
+        };
+        let mut w = Workload::new(&plan, stream(3, Stream::Workload));
+        let mut counts = vec![0u32; keys as usize];
+        for _ in 0..n {
+            counts[w.next_op().key as usize] += 1;
+        }
+        counts.into_iter().map(|c| c as f64 / n as f64).collect()
+    }
+
+    #[test]
+    fn samplers_match_popularity() {
+        // 400k draws: the standard error of a frequency p is sqrt(p(1-p)/n) <= 0.0008,
+        // so 0.004 is five standard errors.
+        for alpha in [0.0, 0.8, 1.0, 1.4] {
+            let spec = PopularitySpec::Zipf { alpha };
+            let freq = frequencies(spec, 20, 400_000);
+            for (f, q) in freq.iter().zip(spec.probabilities(20)) {
+                assert!((f - q).abs() < 0.004, "alpha {alpha}: {f} vs {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn gaps_have_the_mean_of_the_rate() {
+        let plan = WorkloadPlan {
+            keys: 1,
+            popularity: PopularitySpec::Uniform,
+            rate: 250.0,
+            write_ratio: 0.5,
+            missing_ratio: 0.0,
+            trace: None,
+            timed: false,
+            content: Default::default(),
+            reload_ratio: 0.0,
+        };
+        let mut w = Workload::new(&plan, stream(9, Stream::Workload));
+        let n = 100_000;
+        let (mut total, mut writes) = (0u64, 0);
+        for _ in 0..n {
+            total += w.next_gap().as_nanos();
+            writes += w.next_op().write as u32;
+        }
+        // Exponential gaps: relative standard error 1/sqrt(n) = 0.3%; allow 1.5%.
+        let mean_s = total as f64 / n as f64 / 1e9;
+        assert!((mean_s * 250.0 - 1.0).abs() < 0.015, "{mean_s}");
+        // Binomial writes: standard error 0.0016; allow 0.008.
+        assert!((writes as f64 / n as f64 - 0.5).abs() < 0.008);
+    }
+}
