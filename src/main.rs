@@ -1,6 +1,8 @@
 //! The `tiersim` command line: parses arguments, calls the library, prints errors once.
 //!
 //! Exit codes: 0 success, 1 a run failed (cannot write output), 2 bad input.
+//!
+//! Everything it runs lives in the library; nothing in the library knows the command line.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,5 +1,8 @@
 //! What a run measures: per-layer counters, origin load, latency histograms and the
 //! time series. Only requests after the warm-up are recorded.
+//!
+//! It counts what the engine tells it: it knows no layers, policies or requests, and
+//! writes no file (that is [`crate::output`]'s).
 
 use std::collections::VecDeque;
 
@@ -242,8 +245,7 @@ pub struct Bucket {
 pub struct TimeSeries {
     width: u64,
     /// The last bucket looked up, as `[start, end)` in ns and its index: consecutive
-    /// events almost always fall in the same bucket, and this saves a 64-bit division
-    /// (tens of cycles) several times per request.
+    /// events almost always fall in the same bucket, so most lookups need no division.
     last: (u64, u64, usize),
     rows: Vec<Bucket>,
     first: Option<usize>,

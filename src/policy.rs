@@ -12,6 +12,10 @@
 //!
 //! Adding a policy: write `policy/<name>.rs` with a type implementing [`Policy`] and
 //! [`BuildPolicy`], and add one line to the `policies!` list below.
+//!
+//! Policies own ordering state and nothing else. They must not know the store that owns
+//! their slots (it calls them, never the reverse), nor layers, requests, simulated time or the
+//! engine: what a policy learns arrives in an [`Access`].
 
 mod arc;
 mod belady;

@@ -8,6 +8,9 @@
 //!    with the key path, the value and what is allowed).
 //!
 //! In a TOML file, steps 2 and 3 also give the line and column of the offending key.
+//!
+//! It knows every part's spec and plan (workload, layers, faults, sweep grid) and how
+//! they fit together, not how any part runs: no engine, no output.
 
 mod error;
 pub mod fault;

@@ -10,6 +10,10 @@
 //! interruption is dropped and run again. `sweep_summary.csv` gives, per point and layer,
 //! the mean of every metric over the replications and the half-width of its 95%
 //! confidence interval (Student's t), as Icarus reports them.
+//!
+//! It knows scenarios, overrides and reports, and runs each job through
+//! [`crate::simulate`]; it knows nothing of the engine's insides, and nothing below it
+//! knows sweeps.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;

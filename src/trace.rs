@@ -13,6 +13,9 @@
 //! | `lirs` | one id per line; lines with `*` skipped | [`lirs`] |
 //! | `twitter` | timestamp, key, key size, value size, client, op, TTL | [`twitter`] |
 //! | `webcachesim` | `time id size` | [`webcachesim`] |
+//!
+//! It knows trace files and their ids, not caches, replays or runs: replay and the workload
+//! read traces through it.
 
 pub mod arc;
 pub mod csv;

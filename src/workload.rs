@@ -29,7 +29,7 @@
 //! | the alias table that draws Zipf ranks, and the memo of Zipf tables | [`alias`] |
 //! | the runtime generator: [`Workload`], [`Op`], keys drawn [`KEY_BATCH`] ahead | [`generator`] |
 //! | the second pass over a trace that drives a run | `trace_feed` |
-//! | write strategies and invalidation | [`write`] |
+//! | write strategies and invalidation | [`write`](mod@write) |
 //!
 //! Keys are drawn a batch ahead so that their memory reads overlap
 //! (`docs/notes-misc.md`, "workload").

@@ -1,6 +1,8 @@
 //! A value in a scenario that is not allowed, with the dotted key that holds it: the one
 //! validation error every spec module returns, so that none of them imports the
 //! scenario that reads them.
+//!
+//! It knows key paths and messages, not the specs that return it.
 
 use std::fmt;
 

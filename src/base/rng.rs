@@ -5,6 +5,8 @@
 //! change which keys the workload asks for, so two sweep points differ only where they
 //! should. The generator is Xoshiro256++ from `rand_xoshiro`, whose output is fixed by
 //! its specification, so a seed reproduces the same run on every platform and version.
+//!
+//! It names the streams' labels, not the parts of the model that draw from them.
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;

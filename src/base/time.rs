@@ -1,4 +1,6 @@
 //! Simulated time: integer nanoseconds, so event order never depends on float rounding.
+//!
+//! It knows only numbers: no scenario, no event, no engine.
 
 use std::fmt;
 use std::ops::{Add, Sub};
@@ -39,14 +41,13 @@ impl SimTime {
     #[inline]
     pub fn from_nanos_f64(ns: f64) -> Self {
         // Exactly `ns.round() as u64` (half away from zero; NaN and negatives to 0,
-        // overflow to u64::MAX), without `f64::round`: on the baseline x86-64 target it
-        // is a libm call (no SSE4.1 `roundsd`), and every latency sample goes through
-        // here. Below 2^52 the fraction `ns - trunc(ns)` is computed exactly; at or
-        // above it every f64 is already an integer. NaN compares false both times and
-        // ends in `NaN as u64`, which is 0.
+        // overflow to u64::MAX), without `f64::round`, a libm call (docs/notes-misc.md).
+        // Below 2^52 the fraction `ns - trunc(ns)` is computed exactly; at or above it
+        // every f64 is already an integer. NaN compares false both times and ends in
+        // `NaN as u64`, which is 0.
         if ns < 4_503_599_627_370_496.0 {
             if ns > 0.0 {
-                // Signed conversions: one instruction each way, where u64 takes several.
+                // Signed conversions: one instruction each way, u64 several.
                 let whole = ns as i64;
                 let up = ns - whole as f64 >= 0.5;
                 SimTime((whole + i64::from(up)) as u64)

@@ -39,6 +39,9 @@
 //!
 //! Expired copies are not revalidated (they are dropped, as without classes): only
 //! `no_cache` and reloads send conditional requests.
+//!
+//! It owns the rules, not their application: the engine applies them on a request's
+//! path, and this module knows neither the engine nor the cache store.
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Pareto, Uniform};
@@ -401,9 +404,7 @@ impl Content {
     /// The class of `key` (a key of the workload's range).
     #[inline]
     pub fn class_of(&self, key: u32) -> u8 {
-        // Classes are few: a scan beats a search, and counting the boundaries at or
-        // below the key, with no branch on each, beats stopping at the first above it
-        // (keys come at random, so where the scan stops is a mispredicted branch).
+        // Classes are few: a branch-free count of boundaries (docs/notes-misc.md, "layer").
         let later = self.classes.get(1..).unwrap_or_default();
         later.iter().filter(|c| key >= c.first_key).count() as u8
     }

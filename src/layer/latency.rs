@@ -1,6 +1,8 @@
 //! Latency distributions: how long a layer takes to answer, or the database to serve a query.
 //!
 //! Scenario files give every figure in milliseconds; samples come out as [`SimTime`].
+//!
+//! It knows distributions and random streams, not which layer or query draws from them.
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto, Uniform};

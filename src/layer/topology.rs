@@ -14,6 +14,9 @@
 //!
 //! A request remembers the node it consulted at each layer, so its response fills the
 //! same node on the way back (a round-robin or random pick cannot be recomputed).
+//!
+//! It knows nodes, keys, clients and regions, not the caches on the nodes, the
+//! requests' path or the engine that routes them.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -248,10 +251,8 @@ impl Regions {
         self.names.is_empty()
     }
 
-    /// The region of `client`. Regions are few: a scan beats a binary search, and
-    /// counting the region starts at or below the client, with no branch on each,
-    /// beats stopping at the first above it (clients come at random, so where such a
-    /// scan stops is a mispredicted branch).
+    /// The region of `client`: the region starts at or below it, counted without a
+    /// branch on each (regions are few; `docs/notes-misc.md`, "layer").
     #[inline]
     pub fn of(&self, client: u32) -> u16 {
         let starts = &self.first[1..self.first.len() - 1];
@@ -272,8 +273,8 @@ impl Regions {
 pub struct PopMap {
     /// Each region's first PoP.
     first_pop: Vec<u16>,
-    /// Each region's number of PoPs, as a divisor: the modulo of every CDN lookup and
-    /// read-ahead is then a multiply and a shift, not a division (tens of cycles).
+    /// Each region's number of PoPs, as a divisor: a CDN lookup's modulo is then a
+    /// multiply and a shift, not a division.
     count: Vec<StrengthReducedU32>,
     /// Each region's first client.
     first_client: Vec<u32>,

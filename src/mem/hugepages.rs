@@ -1,16 +1,14 @@
 //! An allocator that asks the kernel to back large blocks with huge pages.
 //!
-//! The simulator's large arrays (each cache's key index, entries and policy state, the
-//! browser arena, the Zipf table, object sizes) are read at random, a few lines per
-//! request across tens or hundreds of megabytes. With 4 KiB pages nearly every such
-//! read, and every software prefetch ([`crate::mem::prefetch`]), first misses the TLB and
-//! walks the page tables; a 2 MiB page covers 512 times as much. Linux's transparent
-//! huge pages do this for memory marked with `madvise(MADV_HUGEPAGE)`, which is what
-//! most distributions enable by default (`/sys/kernel/mm/transparent_hugepage/enabled`
-//! reads `madvise`), so [`HugePages`] marks every block of 4 MiB or more as it is
-//! allocated or grown, before it is first written. Smaller blocks, and every other
-//! system, get the system allocator unchanged. It changes how memory is backed, never
-//! what a run computes.
+//! The simulator's large arrays are read at random across tens or hundreds of
+//! megabytes, and a 2 MiB page spares most of the TLB misses of 4 KiB ones (why and how
+//! much: `docs/notes-misc.md`, "mem"). [`HugePages`] marks every block of 4 MiB or more
+//! with `madvise(MADV_HUGEPAGE)` as it is allocated or grown, before it is first
+//! written; Linux's transparent huge pages then back it (most distributions enable them
+//! for marked memory: `/sys/kernel/mm/transparent_hugepage/enabled` reads `madvise`).
+//! Smaller blocks, and every other system, get the system allocator unchanged. It
+//! changes how memory is backed, never what a run computes, and it knows no other
+//! module.
 //!
 //! The `tiersim` binary and the benchmarks install it:
 //!

@@ -1,13 +1,12 @@
 //! Software prefetch: a hint that asks the CPU to start loading the cache line holding
 //! an element, so a later read of it finds the line in cache instead of stalling on
-//! memory. The simulator's hot loops know their next keys a batch ahead (see
-//! [`crate::workload`] and [`crate::replay`]); prefetching their state lets the misses of
-//! a whole batch overlap, where plain loads would each hold a place in the CPU's
-//! reorder window until memory answers.
+//! memory. The hot loops know their next keys a batch ahead ([`crate::workload`],
+//! [`crate::replay`]), so the misses of a whole batch overlap (`docs/notes-misc.md`).
 //!
 //! This module and [`crate::mem::hugepages`] hold the crate's only `unsafe`:
 //! `std::hint::prefetch_read` is not stable yet, and the x86 intrinsic takes a raw
-//! pointer. The functions here take a slice and an index, so callers stay safe.
+//! pointer. The functions here take a slice and an index, so callers stay safe. It
+//! knows slices and indexes, not what they hold.
 
 /// Starts loading the cache line of `slice[i]` into every cache level. An index out of
 /// range is ignored, as any hint may be: nothing is read and nothing can fault.

@@ -12,6 +12,9 @@
 //! | `layers.csv` | `served_share`: who answered, one stacked bar |
 //! | `sweep_summary.csv` | `sweep_hit_ratio` (a panel per cache layer), `sweep_latency`, `sweep_served_share` |
 //! | `replay.csv` | `miss_ratio_curve`: miss ratio against cache size, a line per policy |
+//!
+//! It reads the output files, not the library's types, so it charts any run's files and
+//! knows nothing of the engine or the scenario.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

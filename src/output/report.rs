@@ -2,6 +2,9 @@
 //!
 //! Every file is written to a temporary file in the output folder, then renamed over
 //! its final name, so an interrupted run never leaves half a file behind.
+//!
+//! It formats the engine's measurements ([`crate::engine::Measured`]) for a plan; it never
+//! runs the engine.
 
 use std::fmt::Write as _;
 use std::io::Write;

@@ -15,6 +15,9 @@
 //! alone, a byte or so per hit, so `p` hardly moves in a byte-sized cache;
 //! [`ArcConfig::size_scaled_adaptation`] = false does that (on cloudPhysicsIO at 256 MiB,
 //! 85,861 misses as libCacheSim against 86,391 by default). With unit sizes both agree.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use serde::{Deserialize, Serialize};
 

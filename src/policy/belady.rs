@@ -5,6 +5,9 @@
 //! Belady, "A study of replacement algorithms for a virtual-storage computer", IBM
 //! Systems Journal, 1966. It reads [`Access::next_access`], which only trace replay knows
 //! (from the trace, or from a backward pass over it), so scenarios reject it.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::heap::SlotHeap;
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

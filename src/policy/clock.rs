@@ -4,6 +4,9 @@
 //! Corbató, "A paging experiment with the Multics system" (MIT Project MAC, 1968). As in
 //! libCacheSim's `Clock` with a 1-bit counter: an inserted entry starts unreferenced, and a
 //! passed-over entry goes to the newest end of the queue.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

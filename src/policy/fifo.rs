@@ -3,6 +3,9 @@
 //! Under the independent reference model FIFO and RANDOM have the same hit ratio
 //! (Gelenbe, "A unified approach to the evaluation of a class of replacement
 //! algorithms", IEEE Trans. Computers, 1973).
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

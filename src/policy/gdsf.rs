@@ -13,6 +13,9 @@
 //! ([`BYPASS`](super::BYPASS)) and `L` becomes its priority; residents evicted before it
 //! stay evicted. Evicting first instead gave the new object the raised `L` and never
 //! refused it: on cloudPhysicsIO, 63 fewer misses than libCacheSim at 100 entries.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::heap::GreedyDual;
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

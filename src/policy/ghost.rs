@@ -12,20 +12,15 @@
 //! from the policy's bound on its ghosts (a capacity's worth, or a share of it) and grow
 //! only past it, with byte-sized caches of small objects.
 //!
-//! Cost per ghost: 24 bytes when a policy holds the ghosts it was sized for. Earlier
-//! versions cost more. Arrays over every key ever seen took 13 bytes per *key* (13 KB
-//! per cached entry for a cache of 0.1% of a 1M-key trace). Then a ring of `(key, size)`
-//! per list, with dead marks for ghosts removed from the middle, and an open-addressing
-//! index of `(key, ring position)` took about 44 bytes a ghost in ARC: dead marks kept a
-//! ring up to twice its ghosts, and power-of-two tables and rings grown by doubling are
-//! half empty after they grow. An open-addressing index sized to the bound (load 3/4)
-//! was as small as the chains but slower: at that load its probe runs and the backward
-//! shifts of its deletions took a fifth of an ARC replay. With chains, a lookup follows
-//! one node on average and a deletion moves nothing.
+//! Cost per ghost: 24 bytes when a policy holds the ghosts it was sized for. With
+//! chains, a lookup follows one node on average and a deletion moves nothing (the
+//! layouts tried before are in `docs/notes-misc.md`, "policy").
 //!
 //! Only the head and tail of a list are found through the list; a node's `prev` is read
 //! only when it is not the head and its `next` only when it is not the tail, so popping
 //! the oldest ghost writes nothing in the list but its head.
+//!
+//! It owns keys and their order; which list a key belongs in, and when, is the policy's.
 
 /// The "no node" marker.
 const NIL: u32 = u32::MAX;

@@ -4,6 +4,8 @@
 //! Each slot remembers its position, so a hit can change its priority in O(log n) without
 //! the stale duplicates (and the growth) of a lazy-deletion heap. State: the key, plus
 //! 4 bytes of position and 4 in the heap array, per slot.
+//!
+//! It owns positions and order only: what a priority means is the policy's.
 
 use super::list::NIL;
 use super::{BYPASS, Slot};

@@ -7,6 +7,9 @@
 //!
 //! Tie-break: among the entries with the lowest count, the one that reached that count
 //! first is evicted (LRU within a frequency class).
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

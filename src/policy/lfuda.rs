@@ -15,6 +15,9 @@
 //! (`update_min_freq`), so on cloudPhysicsIO at 100 entries it never finishes (the scan
 //! passes 10⁷ integers by request 51,345); elsewhere a model of those rules reproduces
 //! its counts exactly (94,145 misses at 1,000 entries against 94,176 here).
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::heap::GreedyDual;
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

@@ -8,10 +8,7 @@
 //!
 //! Layout, and why. State is kept for resident entries, by slot, and for the
 //! non-resident HIR keys in S (the *ghosts*), in an arena found through a small key
-//! index: memory follows the cache and its stack, not the key space. (An earlier version
-//! kept arrays over every key ever seen, 22 bytes a key: 22 KB per cached object for a
-//! cache of 0.1% of a 1M-key trace, and a cache miss in a 22 MB array per request.)
-//! S links both kinds through one id space (a slot, or a ghost number with the top bit
+//! index: memory follows the cache and its stack, not the key space. S links both kinds through one id space (a slot, or a ghost number with the top bit
 //! set: `lirs/stack.rs`, which both variants use); an entry that leaves the cache while
 //! in S is replaced in S by a ghost at the same position, so the stack's order, and
 //! every result, is that of the paper's algorithm. Cost: 25 bytes per resident entry
@@ -19,11 +16,9 @@
 //! 4-byte bucket: see `ghost::Chains`).
 //!
 //! S is not bounded here beyond the paper's pruning, so the ghosts in it are as many as
-//! the trace makes them. On the replay bench's Zipf(1.0) trace over 1M keys that is
-//! several per cached object for a small cache: the policy's heap is about 185, 105 and
-//! 65 bytes per cached object at 0.1%, 1% and 10% of the keys (its arrays by capacity;
-//! `examples/replay_memory.rs`), above issue 4's 48. Bounding the ghosts changes
-//! results: the authors' `lirs.c` has an optional limit on S (`MAX_S_LEN`, off by
+//! the trace makes them: several per cached object for a small cache, above issue 4's
+//! 48 bytes per cached object (figures in `docs/notes-misc.md`, "policy"). Bounding the
+//! ghosts changes results: the authors' `lirs.c` has an optional limit on S (`MAX_S_LEN`, off by
 //! default), and libCacheSim's `LIRS.c` (`limitStack`) drops the oldest non-resident
 //! keys while S holds more than twice the cache. The default keeps the exact algorithm.
 //!
@@ -36,6 +31,9 @@
 //! requests at 1 MiB), so a cache running it holds what libCacheSim's would, not at most
 //! its capacity. `paper` stays the default: it keeps the cache's contract (evictions
 //! only to fill, never over capacity), and its results are the published algorithm's.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};

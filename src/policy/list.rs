@@ -6,6 +6,8 @@
 //!
 //! A slot's `prev` and `next` are stored side by side (`[prev, next]`), not in two
 //! vectors: an unlink or a move touches both, so one cache line serves instead of two.
+//!
+//! It owns links only: which list a slot belongs to, and why, is the policy's.
 
 use super::Slot;
 

@@ -3,6 +3,9 @@
 //! Under the independent reference model its hit ratio follows Che's approximation
 //! (Che, Tung and Wang, "Hierarchical Web caching systems: modeling, design and
 //! experimental results", IEEE JSAC 2002); `tests/integration/theory.rs` checks it.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

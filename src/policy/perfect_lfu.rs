@@ -10,6 +10,9 @@
 //!
 //! Cost: 4 bytes per key of the key space for the counts, 20 bytes per resident entry,
 //! O(log C) per operation (an indexed binary heap).
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
 

@@ -4,6 +4,9 @@
 //! approach to the evaluation of a class of replacement algorithms", IEEE Trans.
 //! Computers, 1973). The victim comes from a Xoshiro256++ stream seeded by `build`'s seed,
 //! so a run repeats exactly.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;

@@ -16,6 +16,9 @@
 //! and evicts for one exactly S's size but then does not store it. With unit sizes that
 //! stores nothing at all below 20 entries (S holds 1 entry or none); no object of
 //! cloudPhysicsIO is that large at 1, 16 or 256 MiB.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};

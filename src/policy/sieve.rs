@@ -5,6 +5,9 @@
 //! turn-key eviction algorithm for web caches", NSDI 2024. As in libCacheSim's `Sieve`: a
 //! new entry is unvisited; after an eviction the hand rests on the evicted entry's newer
 //! neighbour and wraps to the oldest entry when it runs off the new end.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};

@@ -21,6 +21,9 @@
 //! the two agree when 4 divides the capacity. Unlike libCacheSim, an object larger than
 //! the probationary segment is still admitted: replay asks a policy nothing before it
 //! evicts (no object of cloudPhysicsIO is that large at 1, 16 or 256 MiB).
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use serde::{Deserialize, Serialize};
 

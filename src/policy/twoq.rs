@@ -19,6 +19,9 @@
 //! Left as is, and unlike libCacheSim: it never admits an object larger than Kin, so a
 //! cache of fewer than 4 entries (Kin = 0) stores nothing; here any object that fits the
 //! cache is admitted. No object of cloudPhysicsIO is that large at 1, 16 or 256 MiB.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,9 @@
 //!   Bloom filter, and a reset that halves every counter after 10 × width additions;
 //! - `libcachesim` reproduces libCacheSim's `WTinyLFU.c` request for request (its miss
 //!   counts, on the traces tested), quirks included; `wtinylfu/lcs.rs` says what differs.
+//!
+//! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
+//! cache that owns the slots, nor layers, requests or the engine.
 
 use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
@@ -142,7 +145,7 @@ impl FrequencySketch {
     }
 
     /// Ages the sketch: halves the counters, clears the doorkeeper. Runs once per
-    /// `10 × width` additions, so its cost is amortised to a few ns per access.
+    /// `10 × width` additions, so its cost is amortised over them.
     fn reset(&mut self) {
         for c in &mut self.counters {
             *c >>= 1;

@@ -1,4 +1,6 @@
 //! What can be wrong with a scenario, said so that a user can fix it.
+//!
+//! It knows messages and places in the file, not the rules that were broken.
 
 use std::path::PathBuf;
 

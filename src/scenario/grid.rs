@@ -1,5 +1,7 @@
 //! A sweep's grid as a scenario and the command line give it: the `[sweep]` table and
 //! `--grid` axes. Running the grid is [`crate::sweep`]'s; this is only what it says.
+//!
+//! It knows no run, report or thread.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,7 @@
 //! `--set KEY=VALUE` (and sweep grid points): dotted-key edits of a scenario document,
 //! applied before it is checked, so an override is validated like a value in the file.
+//!
+//! It edits documents: it knows no spec, so any key the file may hold can be set.
 
 use serde_json::Value;
 

@@ -2,6 +2,8 @@
 //!
 //! Each line is `start_block n_blocks ignore req_no` and stands for `n_blocks` requests to
 //! the consecutive 512-byte pages `start_block .. start_block + n_blocks`.
+//!
+//! A reader, as every format's: it knows its records, not what replays them.
 
 use std::path::PathBuf;
 

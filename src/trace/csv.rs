@@ -3,6 +3,8 @@
 //!
 //! Columns are numbered from 1, as libCacheSim's `csv` reader numbers them. A key that is
 //! not an unsigned integer is hashed (SipHash with fixed keys, so runs repeat).
+//!
+//! A reader, as every format's: it knows its records, not what replays them.
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! The LIRS paper's traces (Jiang and Zhang, SIGMETRICS 2002): one block id per line;
 //! lines containing `*` (markers between phases) and blank lines are skipped.
+//!
+//! A reader, as every format's: it knows its records, not what replays them.
 
 use std::path::PathBuf;
 

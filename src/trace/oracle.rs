@@ -2,6 +2,8 @@
 //!
 //! Each record is 24 bytes, little-endian: `u32` timestamp, `u64` object id, `u32` size,
 //! `i64` logical time of the id's next request (-1 for never).
+//!
+//! A reader and a writer: it knows its records, not what replays them.
 
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};

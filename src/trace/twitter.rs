@@ -5,6 +5,8 @@
 //! As libCacheSim's `twr` reader: the object size is key size + value size; `get` and
 //! `gets` read; `set`, `add`, `replace`, `cas`, `append`, `prepend`, `incr` and `decr`
 //! write; `delete` removes. Timestamps and TTLs are in seconds; a TTL of 0 means none.
+//!
+//! A reader, as every format's: it knows its records, not what replays them.
 
 use std::path::PathBuf;
 

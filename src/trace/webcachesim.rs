@@ -1,5 +1,7 @@
 //! webcachesim's text traces (Berger, Sitaraman and Harchol-Balter, NSDI 2017):
 //! whitespace-separated `time id size` per line.
+//!
+//! A reader, as every format's: it knows its records, not what replays them.
 
 use std::path::PathBuf;
 

@@ -120,8 +120,7 @@ impl Workload {
                 }
             }
             KeySampler::Alias(t) => {
-                // Draw all first and prefetch their columns, then read the table: the
-                // misses overlap instead of queueing one behind another.
+                // Draw and prefetch all first, so the table's misses overlap.
                 let mut draws = [0u64; KEY_BATCH];
                 for r in &mut draws {
                     *r = rng.next_u64();

@@ -22,6 +22,9 @@
 //! | `delete_on_write` | k's copy is deleted |
 //! | `versioned_keys` | caches key copies by (k, version), and readers ask for the current version, so k's old copy is never read again: it is *orphaned*, left to age out of the eviction policy while it still takes a slot (wasted capacity, counted as `orphaned`). A read fill of an old version (the cache-aside race) is orphaned at its first lookup instead of being read stale |
 //! | `tag_purge` | every key belongs to the tag `key % workload.tags`; every resident key of k's tag is deleted (`purged`): no stale copy survives, at the price of misses on keys that did not change |
+//!
+//! It owns the specs and the resolved plan; applying a write to the caches is the
+//! engine's, and this module knows neither the engine nor the caches.
 
 use serde::{Deserialize, Serialize};
 

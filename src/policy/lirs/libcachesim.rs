@@ -26,6 +26,8 @@
 //! links live in a small arena of their own rather than in two words per slot). Sizes
 //! are stored only once a size other than 1 is seen (a cache in bytes): 4 bytes more
 //! per entry and per ghost.
+//!
+//! Like the parent, it sees slots and accesses only, not the cache, layers or engine.
 
 use crate::policy::ghost::Chains;
 use crate::policy::list::{Links, List, NIL};

@@ -13,6 +13,8 @@
 //! before S is relinked: one cache line per ghost, not two. Slot links are an array of
 //! their own, as both variants kept them. Pushes and moves to the top take a slot,
 //! which is what the hot paths (hits) have: no test of the ghost bit there.
+//!
+//! It owns S's links and ghost records; what a variant does to S is the variant's.
 
 use crate::policy::Slot;
 use crate::policy::ghost::ChainNodes;
@@ -173,9 +175,7 @@ impl<X> Stack<X> {
     }
 
     /// Pushes the resident `slot`, not in S, on the top of S.
-    // `#[inline]` here and in `move_to_top`, not `always`: forced, they changed how the
-    // paper's `touch` was inlined, and every hit saved three more registers (3% more
-    // instructions on the replay bench).
+    // `#[inline]`, as `move_to_top`: `always` cost every hit spills (docs/notes-misc.md).
     #[inline]
     pub(super) fn push(&mut self, slot: Slot) {
         debug_assert_eq!(slot & GHOST, 0);

@@ -43,6 +43,8 @@
 //! sample counts main hits only, so ageing runs at a rate set by the hit ratio rather
 //! than by traffic; and `SLRU_remove` (deletes, expiries) does not update segment
 //! occupancy (here it does: traces without deletes are unaffected).
+//!
+//! Like the parent, it sees slots and accesses only, not the cache, layers or engine.
 
 use super::super::list::{Links, List, NIL};
 use super::super::{Access, Capacity, Policy, Slot};
