@@ -6,7 +6,7 @@ whatever else the host does slows both alike; reports each round's ratio of user
 (B over A) and their median. On the 2-vCPU development host two copies of one build
 differ by up to 5% in a round, with a median ratio within 0.5% of 1; one after the
 other, the same two copies' ratios ranged over 0.75-1.33. Used for the comparisons in
-`benches/hierarchy.rs`.
+`docs/notes-misc.md` ("Benchmarks").
 
     benches/compare_builds.py ROUNDS A B [tiersim run arguments...]
 

@@ -4,8 +4,9 @@
 //! caches of the key space run side by side (`NODES`), as the quickstart's nodes do,
 //! so that one cache's index does not have the CPU caches to itself.
 //!
-//! Run with `cargo run --release --example cache_index` (about a minute). The figures
-//! and the threshold they set are in the `tiersim::store::cache` module docs.
+//! `cargo bench --bench cache_index` (about a minute) prints one CSV row per key space and
+//! share. The threshold these figures set (hash where a hash index is at most half a
+//! dense one) is `tiersim::store::cache`'s, which documents it.
 
 use std::time::Instant;
 

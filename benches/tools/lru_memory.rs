@@ -2,25 +2,28 @@
 //! [`Cache`](tiersim::store::cache::Cache) of capacity 10M over a 10M-key space, touches every
 //! entry, then prints the peak resident set size (`VmHWM`) divided by the entries.
 //!
-//! Run with `cargo run --release --example lru_memory [ENTRIES]`. The figure includes
-//! everything the process holds (the binary, the allocator), so it is an upper bound.
-//! Expected: about 28 bytes per entry (4 for the key index, 16 for key, version and
-//! expiry, 8 for the LRU links), well under the 64-byte target.
+//! `cargo bench --bench lru_memory -- [ENTRIES]` (10M by default; about 300 MB). The
+//! figure includes everything the process holds (the binary, the allocator), so it is an
+//! upper bound. Reference: about 28 bytes per entry (4 for the key index, 16 for key,
+//! version and expiry, 8 for the LRU links), well under the 64-byte target.
 
 use tiersim::SimTime;
 use tiersim::policy::PolicySpec;
 use tiersim::store::cache::{Cache, Lookup};
 
-#[path = "common/peak_rss.rs"]
+#[path = "../common/peak_rss.rs"]
 mod peak_rss;
+
+#[path = "../common/tool_args.rs"]
+mod tool_args;
 
 fn vm_hwm_bytes() -> u64 {
     peak_rss::peak_rss_bytes().expect("Linux /proc/self/status with VmHWM")
 }
 
 fn main() {
-    let entries: u32 = std::env::args()
-        .nth(1)
+    let entries: u32 = tool_args::tool_args()
+        .first()
         .map_or(10_000_000, |s| s.parse().expect("ENTRIES is a number"));
     let before = vm_hwm_bytes();
     let policy = PolicySpec::from_name("lru")
