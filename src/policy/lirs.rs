@@ -25,7 +25,7 @@
 //! Variants (`LirsConfig::variant`). `paper` (the default) is the above. `libcachesim`
 //! (`lirs/libcachesim.rs`) is libCacheSim's `LIRS.c` to the miss, as its Python wheel
 //! (0.3.5) runs it: for comparisons with figures from that simulator, and within issue
-//! 4's 48 bytes (45 on the bench trace at every size). Its bounded S is not the only
+//! 4's 48 bytes per cached object. Its bounded S is not the only
 //! difference: hits can evict, an entry can stay cached while taking no room, and in
 //! bytes keys larger than 1% of the cache are never admitted (57% of cloudPhysics'
 //! requests at 1 MiB), so a cache running it holds what libCacheSim's would, not at most
