@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiersim::output::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
-use tiersim::sweep::{Axis, Sweep};
+use tiersim::sweep::{Axis, Sweep, SweepError};
 
 #[global_allocator]
 static ALLOC: tiersim::mem::hugepages::HugePages = tiersim::mem::hugepages::HugePages;
@@ -240,7 +240,15 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
                 quiet,
             );
-            let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1))?;
+            let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1)).map_err(|e| {
+                // A folder that cannot be resumed is the user's input to fix, not a
+                // failed run.
+                if matches!(e, SweepError::Resume { .. }) {
+                    bad_input(e)
+                } else {
+                    Failure::from(e)
+                }
+            })?;
             bar.finish_and_clear();
             say(&format!(
                 "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}\n",

@@ -25,11 +25,14 @@ use rayon::prelude::*;
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+pub mod fingerprint;
+
 use crate::base::rng::mix64;
 use crate::output::report::{OutputError, Report, write_atomic};
 use crate::scenario::grid::AxisError;
 pub use crate::scenario::grid::{Axis, GridValues, SweepSpec};
 use crate::scenario::{Override, ScenarioError, Source};
+use fingerprint::Fingerprint;
 
 /// Why a sweep could not be set up or finished.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +150,8 @@ pub struct Sweep {
     pub replications: u32,
     seed: u64,
     layer_names: Vec<String>,
+    /// The scenario with the base overrides applied, as JSON, for the fingerprint.
+    resolved: Value,
 }
 
 /// What a finished sweep did.
@@ -235,9 +240,33 @@ impl Sweep {
         for (key, values) in &spec.grid {
             axes.push(Axis::from_spec(key, values)?);
         }
+        for (i, axis) in grid.iter().enumerate() {
+            if grid[..i].iter().any(|a| a.key == axis.key) {
+                return Err(SweepError::Axis {
+                    arg: axis.key.clone(),
+                    message: "this key is given twice; give each axis once, with all its values".into(),
+                });
+            }
+        }
         for axis in grid {
             axes.retain(|a| a.key != axis.key);
             axes.push(axis);
+        }
+        for axis in &axes {
+            if let Some(v) = axis
+                .values
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| axis.values[..i].contains(v).then_some(v))
+            {
+                return Err(SweepError::Axis {
+                    arg: axis.key.clone(),
+                    message: format!(
+                        "the value {} is repeated; its jobs would run twice and narrow the confidence interval (use --replications for more runs)",
+                        cell(v)
+                    ),
+                });
+            }
         }
         let replications = replications.unwrap_or(spec.replications);
         if replications == 0 {
@@ -286,7 +315,32 @@ impl Sweep {
             replications,
             seed: seed.unwrap_or(plan.seed),
             layer_names: layer_names.unwrap_or_default(),
+            resolved: {
+                let mut doc = serde_json::to_value(&scenario).expect("scenarios serialize");
+                if let Value::Object(m) = &mut doc {
+                    // The grid and replications are recorded as they resolved, below.
+                    m.remove("sweep");
+                    // The seed is recorded as the sweep uses it (after --seed).
+                    m.remove("seed");
+                }
+                doc
+            },
         })
+    }
+
+    /// What makes this sweep the one it is (see [`fingerprint`]).
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            scenario: self.resolved.clone(),
+            grid: self
+                .axes
+                .iter()
+                .map(|a| (a.key.clone(), a.values.clone()))
+                .collect(),
+            replications: self.replications,
+            seed: self.seed,
+        }
     }
 
     /// Jobs in all: points times replications.
@@ -323,10 +377,19 @@ impl Sweep {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let csv_path = dir.join("sweep.csv");
         let header = self.header();
-        let done = if resume && csv_path.exists() {
+        let fingerprint = self.fingerprint();
+        let resume = resume && csv_path.exists();
+        if resume {
+            self.check_fingerprint(dir, &csv_path, &fingerprint)?;
+        }
+        let done = if resume {
             self.recover(&csv_path, &header)?
         } else {
+            // A new sweep replaces whatever another one left here, whole: its rows and
+            // its fingerprint, so the folder never mixes two configurations.
+            fingerprint.write(dir)?;
             write_atomic(&csv_path, &csv_line(&header))?;
+            let _ = std::fs::remove_file(dir.join("sweep_summary.csv"));
             Default::default()
         };
         let todo: Vec<(usize, u32)> = (0..self.points.len())
@@ -384,6 +447,36 @@ impl Sweep {
             out.extend(csv_line(&line));
         }
         Ok(out)
+    }
+
+    /// Refuses to resume rows that another configuration wrote.
+    fn check_fingerprint(
+        &self,
+        dir: &Path,
+        csv_path: &Path,
+        this: &Fingerprint,
+    ) -> Result<(), SweepError> {
+        let resume_err = |message: String| SweepError::Resume {
+            path: csv_path.to_owned(),
+            message,
+        };
+        match Fingerprint::read(dir).map_err(resume_err)? {
+            None => Err(resume_err(format!(
+                "the folder has no {} saying which sweep wrote it (an older tiersim?); run without --resume to start over",
+                fingerprint::FILE
+            ))),
+            Some(found) => {
+                let differences = this.differences(&found);
+                if differences.is_empty() {
+                    Ok(())
+                } else {
+                    Err(resume_err(format!(
+                        "it was written by another sweep: {}; run without --resume to replace it, or choose another --out",
+                        differences.join("; ")
+                    )))
+                }
+            }
+        }
     }
 
     /// Reads an interrupted `sweep.csv`, keeps the jobs whose rows are all there, and

@@ -279,3 +279,69 @@ fn sweep_rows_carry_nodes_and_served_latency() {
     }
     assert_eq!(redis_rows, 2);
 }
+
+/// Issue 16: `--resume` after changing `--seed` or `--set` kept the old jobs ("0 runs,
+/// 2 kept") and mixed two configurations in one `sweep.csv`.
+#[test]
+fn resume_refuses_a_folder_another_configuration_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tiersim(dir.path(), &sweep_args("s", "2", &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = dir.path().join("s/sweep.csv");
+    let before = fs::read(&csv).unwrap();
+    for (change, what) in [
+        (vec!["--seed", "99"], "seed"),
+        (vec!["--set", "layers.redis.capacity=500"], "layers.1.capacity"),
+        (vec!["--grid", "workload.rate=500,1000"], "the grid"),
+    ] {
+        let mut args = sweep_args("s", "2", &["--resume"]);
+        args.extend(change);
+        let o = tiersim(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("written by another sweep") && e.contains(what), "{e}");
+        assert_eq!(fs::read(&csv).unwrap(), before, "{what}: rows untouched");
+    }
+    // The same sweep resumes, with nothing left to run.
+    let o = tiersim(dir.path(), &sweep_args("s", "2", &["--resume"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("0 runs, 12 kept"), "{out}");
+}
+
+/// A sweep without `--resume` into a folder that holds another sweep's rows replaces
+/// them whole; a folder without a fingerprint is not resumed.
+#[test]
+fn a_new_sweep_replaces_another_ones_rows_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tiersim(dir.path(), &sweep_args("s", "2", &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut args = sweep_args("s", "2", &[]);
+    args.extend(["--seed", "5"]);
+    let o = tiersim(dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = sorted_lines(&dir.path().join("s/sweep.csv"));
+    assert_eq!(rows.len(), 6 * 2 * 3 + 1, "only the new sweep's rows");
+    fs::remove_file(dir.path().join("s/sweep.json")).unwrap();
+    let o = tiersim(dir.path(), &sweep_args("s", "2", &["--resume"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sweep.json"), "{}", stderr(&o));
+}
+
+/// Issue 16: the same axis twice silently kept the second; repeated values ran
+/// identical jobs and narrowed the confidence interval.
+#[test]
+fn an_axis_given_twice_or_a_repeated_value_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut twice = sweep_args("t", "1", &[]);
+    twice.extend(["--grid", "layers.redis.ttl_s=60"]);
+    let o = tiersim(dir.path(), &twice);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("layers.redis.ttl_s") && stderr(&o).contains("twice"));
+    let mut repeated = sweep_args("r", "1", &[]);
+    repeated.extend(["--grid", "workload.rate=100,200,100"]);
+    let o = tiersim(dir.path(), &repeated);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("100 is repeated"), "{}", stderr(&o));
+    assert!(!dir.path().join("t").exists() && !dir.path().join("r").exists());
+}
