@@ -54,7 +54,7 @@
 //! - Huge pages for blocks of 4 MiB or more (`tiersim::mem::hugepages`): about 4% of user
 //!   time and a third of the system time (page faults), for about 10 MB more resident.
 //! - Lookups that come out of a lane prefetch the lane's next ones
-//!   (`Engine::prefetch_lane_ahead`): about 4% (9 rounds, 8 faster).
+//!   (`Engine::prefetch_lane_ahead` then, `ReadAhead::lane_ahead` now): about 4% (9 rounds, 8 faster).
 //! - Dropped: the second read-ahead stage of slow hops at the next arrival (200
 //!   instructions a request, no time saved).
 //!
@@ -76,11 +76,11 @@
 //!   read back with 16-byte loads over narrower pending stores. Such a load cannot be
 //!   forwarded; it waits until every older store has reached the cache, the LRU's
 //!   writes to cold lines included. `perf annotate` put a fifth of the lookups' cycles
-//!   and two thirds of `special_fill`'s on those loads. Lookups are matched at once;
+//!   and two thirds of `special_fill`'s (now `fill_layers`) on those loads. Lookups are matched at once;
 //!   requests are read field by field.
 //! - Redis behind the app's L1 (a 1 µs round trip) is prefetched as requests pass
 //!   through: its index cell when the hop to the L1 is scheduled, its entry as the L1
-//!   is consulted (`Engine::pass_through`).
+//!   is consulted (`Engine::pass_through` then, `ReadAhead::passing` now).
 //! - The two items above together: about 10% (median ratio 0.904); the `Lookup` half
 //!   of the first with the second, before the `Request` half: 0.967.
 //! - 4% and 2.6%: browser blocks. Each slot's stamp, version and expiry share one

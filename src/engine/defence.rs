@@ -398,4 +398,77 @@ mod tests {
         assert!(!xfetch_refresh(0.37, ms(10), 1.0, ms(10)));
         assert!(!xfetch_refresh(0.0, ms(10), 1.0, SimTime::ZERO));
     }
+
+    fn one(mode: Stampede) -> Defences {
+        Defences {
+            layers: vec![Defence::new(mode)],
+            rng: vec![stream(1, Stream::Stampede(0))],
+            any: true,
+        }
+    }
+
+    #[test]
+    fn coalesce_sends_the_first_miss_inward_and_the_others_wait_for_it() {
+        let mut d = one(Stampede::Coalesce);
+        let t = SimTime::from_nanos;
+        let inward = OnMiss::Inward { timed_out: false };
+        assert_eq!(d.on_miss(0, 7, 1, t(10), t(10)), inward);
+        assert_eq!(d.on_miss(0, 7, 2, t(11), t(11)), OnMiss::Wait);
+        assert_eq!(d.pass(0, 7, 2, t(20)), None, "not the leader's response");
+        assert_eq!(d.pass(0, 7, 1, t(20)), Some(vec![2]));
+        assert_eq!(
+            d.on_miss(0, 7, 3, t(21), t(21)),
+            inward,
+            "the flight is over"
+        );
+    }
+
+    #[test]
+    fn a_lock_waiter_polls_until_it_gives_up_or_the_lock_lapses() {
+        let ms = |m: u64| SimTime::from_nanos(m * 1_000_000);
+        let mut d = one(Stampede::Lock {
+            lock_ttl: ms(100),
+            poll: ms(10),
+            wait_timeout: ms(50),
+        });
+        assert_eq!(
+            d.on_miss(0, 7, 1, ms(0), ms(0)),
+            OnMiss::Inward { timed_out: false }
+        );
+        assert_eq!(
+            d.on_miss(0, 7, 2, ms(5), ms(5)),
+            OnMiss::Poll { at: ms(15) }
+        );
+        assert_eq!(
+            d.on_miss(0, 7, 2, ms(60), ms(5)),
+            OnMiss::Inward { timed_out: true }
+        );
+        assert_eq!(
+            d.on_miss(0, 7, 3, ms(100), ms(100)),
+            OnMiss::Inward { timed_out: false },
+            "the lock lapsed: taken over"
+        );
+        let mut waiters = Vec::new();
+        d.abort(0, 1, 7, 3, &mut waiters);
+        assert_eq!(
+            d.on_miss(0, 7, 4, ms(101), ms(101)),
+            OnMiss::Inward { timed_out: false },
+            "the new holder failed: the lock is free"
+        );
+    }
+
+    #[test]
+    fn one_refresh_per_key_at_a_time_except_for_xfetch() {
+        let t = SimTime::from_nanos;
+        let mut swr = one(Stampede::StaleWhileRevalidate { window: t(100) });
+        assert_eq!(swr.refresh(0, 7), Some(Refresh { new_cycle: true }));
+        swr.start(0, 7, 1, t(0));
+        assert_eq!(swr.refresh(0, 7), None);
+        let mut xfetch = one(Stampede::Xfetch { beta: 1.0 });
+        xfetch.start(0, 7, 1, t(0));
+        assert_eq!(xfetch.refresh(0, 7), Some(Refresh { new_cycle: false }));
+        let mut ahead = one(Stampede::RefreshAhead { window: t(10) });
+        assert!(ahead.refreshes_on_hit(0, 7, t(110), t(100)));
+        assert!(!ahead.refreshes_on_hit(0, 7, t(111), t(100)));
+    }
 }

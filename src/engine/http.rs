@@ -275,3 +275,45 @@ pub(super) fn count_bytes(m: &mut Measured, r: &Request, at: usize) {
         stats.bytes_sent += size;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(lifetime: Lifetime, revalidate: bool) -> Rule {
+        Rule {
+            store: true,
+            lifetime,
+            revalidate,
+            reload_revalidates: false,
+            leaks: false,
+        }
+    }
+
+    #[test]
+    fn header_freshness_counts_from_the_origin_and_spent_copies_are_not_stored() {
+        let t = SimTime::from_nanos;
+        assert_eq!(freshness(None, t(0), t(5)), Freshness::Layer);
+        let header = rule(Lifetime::Header(t(10)), false);
+        assert_eq!(freshness(Some(header), t(0), t(5)), Freshness::Until(t(10)));
+        assert_eq!(freshness(Some(header), t(0), t(10)), Freshness::Spent);
+        let no_cache = rule(Lifetime::Header(t(10)), true);
+        assert_eq!(
+            freshness(Some(no_cache), t(0), t(50)),
+            Freshness::Until(SimTime::NEVER)
+        );
+    }
+
+    #[test]
+    fn a_conditional_request_is_marked_at_its_outermost_validated_copy() {
+        let mut r = Request::default();
+        validate_from(&mut r, 1, 4);
+        validate_from(&mut r, 3, 5);
+        assert_eq!((r.cond_from, r.validator), (1, 4));
+        r.version = 4;
+        assert!(origin_answers(&mut r, SimTime::from_nanos(9)), "a 304");
+        r.version = 5;
+        assert!(!origin_answers(&mut r, SimTime::from_nanos(9)));
+        assert_eq!(r.born, SimTime::from_nanos(9));
+    }
+}

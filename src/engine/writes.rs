@@ -224,3 +224,65 @@ impl Writes {
         Some(lost)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::write::{WriteBack as FlushPlan, WriteStrategy};
+
+    fn write_back(batch: u32) -> Writes {
+        let mut plan = WritePlan::new(WriteStrategy::WriteBack, None);
+        plan.write_back = Some(FlushPlan {
+            flush_interval: SimTime::from_secs_f64(1.0),
+            flush_batch: batch,
+        });
+        Writes::new(&plan, 3)
+    }
+
+    #[test]
+    fn write_back_batches_dirty_keys_and_tracks_durable_versions() {
+        let mut w = write_back(3);
+        assert_eq!(w.write_back(), Some(2), "the innermost layer");
+        assert!(!w.accept(7, 0));
+        assert!(!w.accept(7, 1), "a key dirty twice is one dirty key");
+        assert_eq!(w.durable(7), Some(0), "the database still holds version 0");
+        assert!(w.accept(9, 4), "the third write fills the batch");
+        let flush = w.flush().unwrap();
+        assert_eq!(
+            (flush.keys.as_slice(), flush.writes),
+            ([7, 9].as_slice(), 3)
+        );
+        assert!(!w.has_dirty() && w.flush().is_none());
+        w.flushing_done(flush.keys);
+        w.flushed(7, 2, 2);
+        assert_eq!(w.durable(7), None, "durable at the latest version");
+        w.flushed(9, 5, 6);
+        assert_eq!(w.durable(9), Some(5), "a later write is still pending");
+    }
+
+    #[test]
+    fn a_crash_loses_only_the_write_back_layers_pending_writes() {
+        let mut w = write_back(10);
+        w.accept(1, 0);
+        w.accept(2, 0);
+        assert_eq!(w.crashed(0), None, "not the write-back layer");
+        assert_eq!(w.crashed(2), Some(2));
+        assert!(!w.has_dirty());
+        assert_eq!(
+            w.durable(1),
+            Some(0),
+            "the lost write never reached the database"
+        );
+    }
+
+    #[test]
+    fn a_reads_fill_keeps_a_newer_version_across_wraparound() {
+        assert!(Writes::keeps_newer(Some(5), 4));
+        assert!(!Writes::keeps_newer(Some(4), 4));
+        assert!(!Writes::keeps_newer(None, 4));
+        assert!(
+            Writes::keeps_newer(Some(1), u32::MAX),
+            "version 1 follows u32::MAX"
+        );
+    }
+}
