@@ -1,5 +1,8 @@
 //! The origin database: `connections` servers working in parallel and a FIFO queue
 //! behind them (an M/G/c queue), plus each key's current version.
+//!
+//! It owns the queue and the versions; it knows nothing of caches, requests' contents
+//! or features (`write_back`'s durable versions are the engine's).
 
 use std::collections::VecDeque;
 

@@ -9,16 +9,16 @@
 //! the least `(time, seq)` among the heap top and the lane fronts; `seq` is one counter
 //! shared by all, so the order is exactly that of a single heap holding everything, and
 //! runs stay byte-identical. The least lane front is kept as lanes change, so only a
-//! pop from a lane scans them. On the quickstart path the lanes take a third of the
-//! events off the heap (1.3 heap events a request remain, from 2.1), and the hops that
-//! skip the queue (below) more.
+//! pop from a lane scans them.
 //!
 //! A hop due before every pending event skips the queue altogether
-//! ([`EventQueue::take_if_next`]): on the quickstart path the in-process layer's 1 µs
-//! hop almost always is.
+//! ([`EventQueue::take_if_next`]), as an in-process layer's microsecond hop usually is.
+//! (How many events each saves: `docs/notes-engine.md`.)
 //!
 //! Heap entries are 24 bytes and compare as one `u128` (`time << 64 | seq`), which keeps
 //! the sift loops short.
+//!
+//! It owns the order of events and knows nothing of what they mean.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -140,7 +140,8 @@ impl<E> EventQueue<E> {
     }
 
     /// The earliest event, ties broken by scheduling order.
-    #[inline]
+    // Always: each of the event loop's two instantiations inlines it (docs/notes-engine.md).
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let heap = self.heap.peek().map_or(u128::MAX, |e| e.key);
         let e = if heap <= self.first_front.0 {
@@ -150,9 +151,8 @@ impl<E> EventQueue<E> {
             let q = &mut self.lanes[i];
             let e = q.pop_front()?;
             self.fronts[i] = q.front().map_or(u128::MAX, |f| f.key);
-            // A fold with a strict `<`, not `min()` over (front, lane) pairs: the fronts
-            // differ unless empty, and comparing the pairs whole cost 100 instructions
-            // a request more on the quickstart (cachegrind).
+            // A fold with a strict `<`: the fronts differ unless empty, so comparing
+            // whole (front, lane) pairs is wasted work (docs/notes-engine.md).
             self.first_front = self
                 .fronts
                 .iter()

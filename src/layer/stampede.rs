@@ -2,9 +2,10 @@
 //! or is about to lose.
 //!
 //! A layer's `stampede = { mode = "...", ... }` table deserializes into [`StampedeSpec`]
-//! and resolves into [`Stampede`]. At run time each defended layer keeps a [`Defence`]:
-//! the fetches of its keys in flight (a map from key to [`Flight`], only for keys with a
-//! fetch under way) and, for `xfetch`, each key's last measured recompute time.
+//! and resolves into [`Stampede`]. This module owns the spec and its validation; the
+//! run-time state (the fetches in flight, `xfetch`'s measured recompute times) and the
+//! decisions below live with the engine (its `defence` module), which this module does
+//! not know.
 //!
 //! | mode | on a miss | on a hit |
 //! |---|---|---|
@@ -22,9 +23,8 @@
 //! for the key (a late `xfetch` recomputation, an outer layer's refresh) do not end it:
 //! they would measure δ from someone else's start.
 //!
-//! `none` costs nothing: the engine checks one flag per lookup and keeps no state.
+//! `none` costs nothing: a run without a defence keeps no state for one.
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::SimTime;
@@ -175,113 +175,6 @@ impl StampedeSpec {
     }
 }
 
-/// A fetch of one key under way from a defended layer inward.
-#[derive(Debug, Default)]
-pub struct Flight {
-    /// The request whose fetch it is.
-    pub leader: u32,
-    /// When it left the layer.
-    pub started: SimTime,
-    /// `lock`: when the lock lapses if the fetch has not passed back by then.
-    pub lock_until: SimTime,
-    /// `coalesce`: the requests waiting for its response.
-    pub waiters: Vec<u32>,
-}
-
-/// A defended layer's run-time state.
-#[derive(Debug)]
-pub struct Defence {
-    /// The defence.
-    pub mode: Stampede,
-    flights: FxHashMap<u32, Flight>,
-    /// `xfetch`: each fetched key's last fetch time (δ), ns.
-    delta: FxHashMap<u32, SimTime>,
-    /// Waiter lists of ended flights, reused.
-    spare: Vec<Vec<u32>>,
-}
-
-impl Defence {
-    /// No flights yet.
-    pub fn new(mode: Stampede) -> Self {
-        Defence {
-            mode,
-            flights: FxHashMap::default(),
-            delta: FxHashMap::default(),
-            spare: Vec::new(),
-        }
-    }
-
-    /// Whether the layer has a defence at all.
-    #[inline]
-    pub fn is_active(&self) -> bool {
-        self.mode != Stampede::None
-    }
-
-    /// The fetch of `key` in flight, if any.
-    pub fn flight(&mut self, key: u32) -> Option<&mut Flight> {
-        self.flights.get_mut(&key)
-    }
-
-    /// Records that request `leader`'s fetch of `key` left the layer at `now`, unless
-    /// one is already in flight; returns whether this one starts a new flight.
-    pub fn start(&mut self, key: u32, leader: u32, now: SimTime, lock_until: SimTime) -> bool {
-        if self.flights.contains_key(&key) {
-            return false;
-        }
-        let waiters = self.spare.pop().unwrap_or_default();
-        self.flights.insert(
-            key,
-            Flight {
-                leader,
-                started: now,
-                lock_until,
-                waiters,
-            },
-        );
-        true
-    }
-
-    /// Request `req`'s response for `key` passes the layer at `now`: if `req` leads the
-    /// key's flight, the flight ends and δ is measured. Returns the waiters to answer;
-    /// hand the list back with [`Self::recycle`].
-    pub fn pass(&mut self, key: u32, req: u32, now: SimTime) -> Option<Vec<u32>> {
-        if self.flights.get(&key)?.leader != req {
-            return None;
-        }
-        let f = self.flights.remove(&key)?;
-        if let Stampede::Xfetch { .. } = self.mode {
-            self.delta.insert(key, now - f.started);
-        }
-        Some(f.waiters)
-    }
-
-    /// Request `req`'s fetch of `key` failed: if it led the key's flight, the flight ends
-    /// without measuring δ. Returns the waiters; hand the list back with [`Self::recycle`].
-    pub fn abort(&mut self, key: u32, req: u32) -> Option<Vec<u32>> {
-        if self.flights.get(&key)?.leader != req {
-            return None;
-        }
-        self.flights.remove(&key).map(|f| f.waiters)
-    }
-
-    /// Returns an emptied waiter list for reuse.
-    pub fn recycle(&mut self, mut waiters: Vec<u32>) {
-        waiters.clear();
-        self.spare.push(waiters);
-    }
-
-    /// `xfetch`: the last measured fetch time of `key`, if it was ever fetched.
-    pub fn delta(&self, key: u32) -> Option<SimTime> {
-        self.delta.get(&key).copied()
-    }
-}
-
-/// `xfetch`'s decision: refresh early when `u < e^(−τ/(β·δ))`, for `u` uniform on [0, 1).
-pub fn xfetch_refresh(u: f64, tau: SimTime, beta: f64, delta: SimTime) -> bool {
-    let scale = beta * delta.as_nanos() as f64;
-    scale > 0.0 && u < (-(tau.as_nanos() as f64) / scale).exp()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,31 +189,5 @@ mod tests {
         assert!(bad.is_err(), "unknown keys are rejected");
         let s = StampedeSpec::StaleWhileRevalidate { window_s: -1.0 };
         assert_eq!(s.resolve().unwrap_err().key.to_string(), "window_s");
-    }
-
-    #[test]
-    fn a_flight_measures_delta_and_hands_back_its_waiters() {
-        let mut d = Defence::new(Stampede::Xfetch { beta: 1.0 });
-        let t = SimTime::from_nanos;
-        assert!(d.start(7, 1, t(100), SimTime::ZERO));
-        assert!(!d.start(7, 2, t(110), SimTime::ZERO));
-        d.flight(7).unwrap().waiters.push(3);
-        assert_eq!(
-            d.pass(7, 2, t(120)),
-            None,
-            "only the leader's response ends it"
-        );
-        assert_eq!(d.pass(7, 1, t(130)), Some(vec![3]));
-        assert_eq!(d.delta(7), Some(t(30)));
-        assert_eq!(d.pass(7, 1, t(140)), None);
-    }
-
-    #[test]
-    fn xfetch_probability_is_exponential_in_time_to_expiry() {
-        let ms = |m: u64| SimTime::from_nanos(m * 1_000_000);
-        // τ = βδ: probability e^-1 = 0.368.
-        assert!(xfetch_refresh(0.36, ms(10), 1.0, ms(10)));
-        assert!(!xfetch_refresh(0.37, ms(10), 1.0, ms(10)));
-        assert!(!xfetch_refresh(0.0, ms(10), 1.0, SimTime::ZERO));
     }
 }

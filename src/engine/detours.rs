@@ -1,0 +1,376 @@
+//! The detours of the walk that the features decide, and what the engine does about
+//! them: a defended layer's stale answers, waits, polls and background refreshes;
+//! failures; `write_back`'s accepted writes and flushes; a committed write reaching
+//! each layer; a fault's crash; `sync_expiry`'s batch fill.
+//!
+//! The decisions are the features' (`defence`, `faults`, `writes`, `http`); here they
+//! become events, fills, answers and counts. All of it is off the plain walk: these run
+//! only in runs that have the feature, and the rare ones are `#[cold]`.
+
+use crate::SimTime;
+use crate::engine::Engine;
+use crate::engine::defence::{Before, OnMiss};
+use crate::engine::event::Event;
+use crate::engine::faults::Status;
+use crate::engine::path::{Full, Walk};
+use crate::engine::request::Request;
+use crate::engine::writes::Writes;
+use crate::workload::write::OnCommit;
+
+impl Engine<'_> {
+    /// Layer `i`'s defence, before request `req` looks `key` up at `now` (`latency`
+    /// being the round trip): `Some(inward)` if it answered from an expired copy or
+    /// sends the request inward without a lookup, `None` if the lookup goes ahead.
+    #[inline(never)]
+    pub(super) fn defended_before(
+        &mut self,
+        req: u32,
+        key: u32,
+        measured: bool,
+        i: usize,
+        now: SimTime,
+        latency: SimTime,
+    ) -> Option<bool> {
+        match self.defences.before_lookup(i, &self.layers[i], key, now) {
+            Before::Lookup => None,
+            Before::ServeStale { version } => {
+                if measured {
+                    self.meter.m.layers[i].stale_served += 1;
+                    self.meter.count_stale(&self.db, i, key, version, now);
+                }
+                self.refresh(i, key, now);
+                self.complete::<Full>(req, now + latency, i);
+                Some(false)
+            }
+            Before::KeepExpired => {
+                if measured {
+                    let stats = &mut self.meter.m.layers[i];
+                    stats.misses += 1;
+                    stats.expirations += 1;
+                }
+                Some(true)
+            }
+        }
+    }
+
+    /// Layer `i`'s defence served a copy of `key` expiring at `expires`: it may refresh
+    /// it in the background.
+    #[inline(never)]
+    pub(super) fn defended_hit(&mut self, i: usize, key: u32, expires: SimTime, now: SimTime) {
+        if self.defences.refreshes_on_hit(i, key, expires, now) {
+            self.refresh(i, key, now);
+        }
+    }
+
+    /// Request `req` missed `key` at defended layer `i` at `now` (`expired`: its copy
+    /// had expired; `polling`: a `lock` waiter looking again): it waits, polls later,
+    /// or goes inward. Returns whether it goes inward.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn defended_miss(
+        &mut self,
+        req: u32,
+        key: u32,
+        measured: bool,
+        i: usize,
+        now: SimTime,
+        expired: bool,
+        polling: bool,
+    ) -> bool {
+        let since = if polling {
+            self.requests[req].at_origin
+        } else {
+            now
+        };
+        match self.defences.on_miss(i, key, req, now, since) {
+            OnMiss::Wait => {
+                self.requests[req].at_origin = now;
+                false
+            }
+            OnMiss::Poll { at } => {
+                self.requests[req].at_origin = since;
+                let layer = i as u32;
+                self.events.push(at, Event::Poll { req, layer });
+                false
+            }
+            OnMiss::Inward { timed_out } => {
+                if measured {
+                    let stats = &mut self.meter.m.layers[i];
+                    stats.misses += 1;
+                    stats.expirations += u64::from(expired);
+                    stats.lock_timeouts += u64::from(timed_out);
+                }
+                true
+            }
+        }
+    }
+
+    /// Layer `i` refreshes `key` in the background, if its defence starts a refresh
+    /// now: a request that starts at layer `i + 1` now and fills layers `i..`.
+    fn refresh(&mut self, i: usize, key: u32, now: SimTime) {
+        let Some(refresh) = self.defences.refresh(i, key) else {
+            return;
+        };
+        let measured = self.meter.measuring();
+        if measured {
+            let stats = &mut self.meter.m.layers[i];
+            stats.refreshes += 1;
+            stats.refresh_cycles += u64::from(refresh.new_cycle);
+        }
+        let class = self.http.class_of(key);
+        let bg = self.requests.alloc(Request {
+            arrived: now,
+            key,
+            measured,
+            background: true,
+            from: i as u16,
+            size: self.http.size_of(key),
+            class,
+            born: now,
+            ..Request::default()
+        });
+        self.defences.start(i, key, bg, now);
+        self.hop(bg, i + 1, now);
+    }
+
+    /// Request `req` consults layer `next` (the origin if past the last) at `at`, no
+    /// earlier than now: through the event queue, so that whatever is being handled
+    /// finishes first.
+    fn hop(&mut self, req: u32, next: usize, at: SimTime) {
+        let event = if next == self.layers.len() {
+            Event::Origin { req }
+        } else {
+            Event::Lookup {
+                req,
+                layer: next as u32,
+            }
+        };
+        self.events.push(at, event);
+    }
+
+    /// A `lock` waiter at layer `i` looks again.
+    #[inline(never)]
+    pub(super) fn poll(&mut self, req: u32, i: usize, now: SimTime) {
+        // The layer may have gone down while the request waited there.
+        match self.faults.whole(i) {
+            Status::Up => {}
+            Status::Skip => return self.hop(req, i + 1, now),
+            Status::Fail => return self.fail(req, i, now),
+        }
+        let Request {
+            key,
+            measured,
+            from,
+            region,
+            ..
+        } = self.requests[req];
+        let mut latency = self.layers[i].sample_latency(region);
+        // Defended layers are single-node: node 0.
+        if self.consult::<Full, true>(req, key, measured, from, i, 0, now, &mut latency) {
+            self.hop(req, i + 1, now + latency);
+        }
+    }
+
+    /// Request `req`'s response for `key` at `version` passed layers `from..upto` at
+    /// `now`: each defended one's flight for the key that `req` leads ends, and its
+    /// waiters are answered (their response passes the layers outside, too).
+    #[inline(never)]
+    pub(super) fn passed(
+        &mut self,
+        req: u32,
+        key: u32,
+        version: u32,
+        from: usize,
+        upto: usize,
+        now: SimTime,
+    ) {
+        for j in from..upto {
+            let Some(waiters) = self.defences.pass(j, key, req, now) else {
+                continue;
+            };
+            let born = self.requests[req].born;
+            for &w in &waiters {
+                self.requests[w].born = born;
+                let r = self.requests[w];
+                if r.measured {
+                    let stats = &mut self.meter.m.layers[j];
+                    stats.coalesced += 1;
+                    stats.coalesced_wait_ns += (now - r.at_origin).as_nanos();
+                }
+                self.fill::<Full>(w, key, version, r.from as usize, j, now);
+                self.complete::<Full>(w, now, j);
+            }
+            self.defences.recycle(j, waiters);
+        }
+    }
+
+    /// Request `req` failed at path position `at` (a layer or the database down without
+    /// fallback). The flights it led end and their waiters fail with it; then the
+    /// innermost `stale_if_error` layer outside `at` with a copy expired less than its
+    /// window ago answers it, or it counts as failed.
+    #[cold]
+    pub(super) fn fail(&mut self, req: u32, at: usize, now: SimTime) {
+        let r = self.requests[req];
+        let from = r.from as usize;
+        let mut waiters = Vec::new();
+        self.defences.abort(from, at, r.key, req, &mut waiters);
+        let counted = r.measured && !r.background;
+        let stale = (!r.write)
+            .then(|| {
+                self.defences
+                    .stale_if_error(&self.layers, &self.faults, from, at, r.key, now)
+            })
+            .flatten();
+        if let Some((j, version)) = stale {
+            if counted {
+                self.meter.m.layers[j].stale_on_error += 1;
+                self.meter.count_stale(&self.db, j, r.key, version, now);
+            }
+            self.complete::<Full>(req, now, j);
+        } else {
+            if counted {
+                self.meter.m.failed += 1;
+                self.meter.m.timeseries.failed(now);
+                if let Some(stats) = self.meter.m.layers.get_mut(at) {
+                    stats.failed += 1;
+                }
+            }
+            self.requests.free(req);
+        }
+        for w in waiters {
+            self.fail(w, at, now);
+        }
+    }
+
+    /// `write_back`: the write-back layer accepts write `req` now (unless it is down: a
+    /// skip sends the write to the database, a failure fails it).
+    #[cold]
+    pub(super) fn accept_write<W: Walk>(&mut self, req: u32, now: SimTime) {
+        let layer = self.writes.write_back().expect("write_back");
+        match self.faults.whole(layer) {
+            Status::Up => {}
+            Status::Skip => return self.origin::<W>(req, now),
+            Status::Fail => return self.fail(req, layer, now),
+        }
+        let key = self.requests[req].key;
+        let durable = self.db.version(key);
+        let version = self.db.commit_write(key);
+        self.meter.committed(key, version, now);
+        let full = self.writes.accept(key, durable);
+        self.committed(key, now);
+        self.requests.free(req);
+        if full {
+            self.flush::<W>(now);
+        }
+    }
+
+    /// `write_back`: the timed flush, and the next one while writes may still come.
+    pub(super) fn timed_flush<W: Walk>(&mut self, now: SimTime) {
+        self.flush::<W>(now);
+        if !self.arrivals_done || self.writes.has_dirty() {
+            let every = self.writes.flush_interval().expect("write_back");
+            self.events.push(now + every, Event::Flush);
+        }
+    }
+
+    /// `write_back`: every dirty key goes to the database as one write query carrying its
+    /// current version. With the database down, the writes stay pending.
+    #[cold]
+    fn flush<W: Walk>(&mut self, now: SimTime) {
+        if !self.faults.is_up(self.layers.len()) {
+            return;
+        }
+        let measured = self.meter.measuring();
+        let Some(flush) = self.writes.flush() else {
+            return;
+        };
+        if measured {
+            self.meter.m.flushes += 1;
+            self.meter.m.flushed_writes += flush.writes;
+        }
+        for &key in &flush.keys {
+            let req = self.requests.alloc(Request {
+                arrived: now,
+                at_origin: SimTime::ZERO,
+                key,
+                version: self.db.version(key),
+                measured,
+                write: true,
+                background: true,
+                ..Request::default()
+            });
+            self.origin::<W>(req, now);
+        }
+        self.writes.flushing_done(flush.keys);
+    }
+
+    /// A write to `key` committed at `now`: each cache layer's copy is deleted, stored
+    /// or left alone, now or after the layer's propagation delay.
+    pub(super) fn committed(&mut self, key: u32, now: SimTime) {
+        if self.writes.on_commit == OnCommit::Nothing {
+            return;
+        }
+        for i in 0..self.layers.len() {
+            let delay = self.plan.caches[i].propagation_delay;
+            if delay == SimTime::ZERO {
+                self.propagate(key, i, now);
+            } else {
+                let layer = i as u32;
+                self.events
+                    .push(now + delay, Event::Propagate { key, layer });
+            }
+        }
+    }
+
+    /// A committed write to `key` reaches layer `i` at `now`.
+    pub(super) fn propagate(&mut self, key: u32, i: usize, now: SimTime) {
+        let applied = self
+            .writes
+            .apply(&mut self.layers[i], key, now, self.real_keys);
+        if self.meter.measuring() {
+            let stats = &mut self.meter.m.layers[i];
+            stats.orphaned += u64::from(applied.orphaned);
+            stats.purged += applied.purged;
+        }
+        if self.writes.stores && self.faults.is_up(i) {
+            let version = self.db.version(key);
+            let size = self.http.size_of(key);
+            if self.http.stores(i, key) {
+                let down = self.faults.down_nodes(i);
+                Writes::store(&mut self.layers[i], key, version, size, now, down);
+            }
+        }
+    }
+
+    /// Fault `f` begins: its layer (or node) goes down. If it was up, it crashes: a cache
+    /// layer (node) loses its contents and, if it is the write-back layer, its unflushed
+    /// writes.
+    pub(super) fn fault_begin(&mut self, f: usize) {
+        let fault = self.plan.faults[f];
+        let Some(crash) = self.faults.open(&fault, self.layers.len()) else {
+            return;
+        };
+        match crash.node {
+            Some(node) => self.layers[crash.layer].clear_node(node),
+            None => self.layers[crash.layer].clear(),
+        }
+        if let Some(lost) = self.writes.crashed(crash.layer)
+            && self.meter.measuring()
+        {
+            self.meter.m.lost_writes += lost;
+        }
+    }
+
+    /// Layer `i`'s `sync_expiry` batch: keys `0..keys` filled now, all at once.
+    pub(super) fn sync_fill(&mut self, i: usize) {
+        let Some(sync) = self.plan.caches[i].sync_expiry else {
+            return;
+        };
+        let now = self.clock;
+        for key in 0..sync.keys {
+            let version = self.db.version(key);
+            let size = self.http.size_of(key);
+            self.layers[i].fill_homes(key, version, size, now);
+        }
+    }
+}
