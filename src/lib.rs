@@ -13,7 +13,7 @@
 //!
 //! Simulated time is integer nanoseconds ([`SimTime`]); events due at the same instant
 //! run in the order they were scheduled, and every random draw comes from a stream
-//! seeded by the scenario ([`rng`]), so a scenario and a seed give the same bytes out.
+//! seeded by the scenario ([`base::rng`]), so a scenario and a seed give the same bytes out.
 //!
 //! The pipeline, module by module:
 //!
@@ -22,20 +22,20 @@
 //! | read a TOML/JSON file, apply `--set`, validate into a [`scenario::Plan`] | [`scenario`] |
 //! | generate requests: Zipf or uniform keys, Poisson arrivals, writes | [`workload`] |
 //! | run the events | [`engine`] |
-//! | each layer: a [`cache::Cache`] store, a [`policy`], a TTL, a [`latency`] | [`layer`], [`cache`], [`policy`] |
-//! | a layer's nodes and how a request picks one (regions, PoPs, load balancer, hash ring) | [`topology`] |
-//! | one small private cache per client, in one arena | [`browser`] |
-//! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`stampede`] |
-//! | write strategies (cache-aside, write-through, write-back, write-around) and invalidation | [`write`](mod@write) |
-//! | layers down for a window: skip or fail, crashes, lost writes | [`fault`] |
-//! | the origin's connection pool and queue | [`database`] |
+//! | each layer: a [`store::Store`] of nodes, a [`policy`], a TTL, a [`layer::latency`] | [`layer`], [`store`], [`policy`] |
+//! | a layer's nodes and how a request picks one (regions, PoPs, load balancer, hash ring) | [`layer::topology`] |
+//! | one small private cache per client, in one arena | [`store::browser`] |
+//! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`layer::stampede`] |
+//! | write strategies (cache-aside, write-through, write-back, write-around) and invalidation | [`workload::write`] |
+//! | layers down for a window: skip or fail, crashes, lost writes | [`scenario::fault`] |
+//! | the origin's connection pool and queue | [`engine::database`] |
 //! | counters, histograms, the time series | [`metrics`] |
-//! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`report`] |
+//! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`output::report`] |
 //! | a grid of runs in parallel, with replications and confidence intervals | [`sweep`] |
-//! | charts from those files, PNG and SVG | [`plot`] |
+//! | charts from those files, PNG and SVG | [`output::plot`] |
 //! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
 //! | replay a trace through one cache per (policy, size): `replay.csv` | [`replay`] |
-//! | memory hints for speed: software prefetch, huge pages for large blocks | [`prefetch`], [`hugepages`] |
+//! | memory hints for speed: software prefetch, huge pages for large blocks | [`mem::prefetch`], [`mem::hugepages`] |
 //!
 //! ```
 //! use tiersim::scenario::{Override, Source};

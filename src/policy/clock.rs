@@ -6,7 +6,7 @@
 //! passed-over entry goes to the newest end of the queue.
 
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 use crate::mem::prefetch::prefetch;
 
 /// CLOCK over one queue (front = the hand), 9 bytes per entry.
@@ -28,11 +28,14 @@ impl BuildPolicy for Clock {
     }
 }
 
-impl Policy for Clock {
+impl PrefetchHints for Clock {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         prefetch(&self.referenced, slot as usize);
     }
+}
+
+impl Policy for Clock {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         let s = slot as usize;

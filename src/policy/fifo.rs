@@ -5,7 +5,7 @@
 //! algorithms", IEEE Trans. Computers, 1973).
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 
 /// First in, first out.
 #[derive(Debug, Default)]
@@ -25,6 +25,13 @@ impl BuildPolicy for Fifo {
     }
 }
 
+impl PrefetchHints for Fifo {
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        Some(self.queue.front()).filter(|&s| s != NIL)
+    }
+}
+
 impl Policy for Fifo {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
@@ -41,10 +48,6 @@ impl Policy for Fifo {
     #[inline]
     fn remove(&mut self, slot: Slot) {
         self.queue.remove(&mut self.links, slot);
-    }
-    #[inline]
-    fn next_victim(&self) -> Option<Slot> {
-        Some(self.queue.front()).filter(|&s| s != NIL)
     }
 }
 

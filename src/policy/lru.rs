@@ -5,7 +5,7 @@
 //! experimental results", IEEE JSAC 2002); `tests/integration/theory.rs` checks it.
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 
 /// Least recently used: one recency list, 8 bytes of state per entry.
 #[derive(Debug, Default)]
@@ -25,11 +25,18 @@ impl BuildPolicy for Lru {
     }
 }
 
-impl Policy for Lru {
+impl PrefetchHints for Lru {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         self.links.prefetch(slot);
     }
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        Some(self.recency.front()).filter(|&s| s != NIL)
+    }
+}
+
+impl Policy for Lru {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         self.recency.push_back(&mut self.links, slot);
@@ -47,10 +54,6 @@ impl Policy for Lru {
     #[inline]
     fn remove(&mut self, slot: Slot) {
         self.recency.remove(&mut self.links, slot);
-    }
-    #[inline]
-    fn next_victim(&self) -> Option<Slot> {
-        Some(self.recency.front()).filter(|&s| s != NIL)
     }
 }
 
