@@ -5,7 +5,7 @@
 //! so that one cache's index does not have the CPU caches to itself.
 //!
 //! Run with `cargo run --release --example cache_index` (about a minute). The figures
-//! and the threshold they set are in the `tiersim::store::cache` module docs.
+//! and the threshold they set are in `docs/notes-store.md`.
 
 use std::time::Instant;
 

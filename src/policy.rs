@@ -135,8 +135,8 @@ pub trait Policy {
     /// for a fill, and even on a hit. A cache then calls `make_room` instead of checking
     /// its capacity and calling [`evict`](Policy::evict), and releases the slots
     /// [`take_evicted`](Policy::take_evicted) hands back after every call that may evict.
-    /// Only LIRS in its `libcachesim` variant does (its reference evicts on hits and counts
-    /// some hit entries as taking no room).
+    /// Only LIRS in its `libcachesim` variant does: its reference evicts on hits and counts
+    /// some hit entries as taking no room, which no `evict` per missing unit can mimic.
     /// The default is `false`; the answer never changes over a policy's life.
     #[inline]
     fn makes_room(&self) -> bool {
@@ -657,6 +657,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`segments`"), "{e}");
+    }
+
+    #[test]
+    fn a_custom_policy_builds_per_cache_and_runs_through_with() {
+        let spec = PolicySpec::Custom(CustomPolicy::new("lru_again", |capacity, seed| {
+            assert_eq!((capacity.units, seed), (2, 9));
+            Box::new(Lru::build(&NoConfig {}, capacity, seed))
+        }));
+        assert_eq!(spec.name(), "lru_again");
+        assert_eq!(spec, spec.clone());
+        assert_ne!(
+            spec,
+            PolicySpec::Custom(CustomPolicy::new("lru_again", |_, _| Box::new(
+                Lru::default()
+            )))
+        );
+        let mut p = spec.build(2, 9);
+        assert!(format!("{p:?}").starts_with("Custom"));
+        struct Fill3;
+        impl PolicyFn for Fill3 {
+            type Output = Slot;
+            fn call<P: Policy + PrefetchHints>(self, p: &mut P) -> Slot {
+                for slot in 0..2 {
+                    p.insert(slot, &Access::key(slot));
+                }
+                p.touch(0, &Access::key(0));
+                p.evict(&Access::key(2))
+            }
+        }
+        assert_eq!(p.with(Fill3), 1, "LRU order, through the vtable");
     }
 
     #[test]

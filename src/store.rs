@@ -24,7 +24,30 @@ use crate::SimTime;
 use crate::base::Invalid;
 use crate::policy::{Capacity, PolicySpec};
 use browser::{Browsers, MAX_BROWSER_CAPACITY};
-use cache::{Cache, Meta};
+use cache::Cache;
+
+/// What a cache with content classes keeps about a copy besides its version and expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meta {
+    /// When the origin generated the response: a copy's age is `now - born`.
+    pub born: SimTime,
+    /// The client it was fetched for ([`Meta::NO_OWNER`] for a write's copy).
+    pub owner: u32,
+    /// The object's size, bytes.
+    pub size: u32,
+}
+
+impl Meta {
+    /// The owner of a copy that no client fetched (a write stored it).
+    pub const NO_OWNER: u32 = u32::MAX;
+
+    /// A one-byte copy born at 0 for nobody: what a cache without classes records.
+    pub const UNIT: Meta = Meta {
+        born: SimTime::ZERO,
+        owner: Meta::NO_OWNER,
+        size: 1,
+    };
+}
 
 /// Which store a cache layer's nodes use, and so what the layer may ask of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +208,7 @@ impl Store {
     }
 
     /// Looks `key` up at `node` at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&mut self, node: u32, key: u32, now: SimTime) -> Lookup {
         match &mut self.0 {
             Nodes::One(c) => c.get(key, now),
@@ -195,7 +218,7 @@ impl Store {
     }
 
     /// `key`'s version and expiry at `node`, fresh or not, touching nothing.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&self, node: u32, key: u32) -> Option<(u32, SimTime)> {
         match &self.0 {
             Nodes::One(c) => c.peek(key),
@@ -205,7 +228,7 @@ impl Store {
     }
 
     /// Stores `key` at `node`.
-    #[inline]
+    #[inline(always)]
     pub fn fill(&mut self, node: u32, key: u32, version: u32, expires: SimTime) -> Fill {
         match &mut self.0 {
             Nodes::One(c) => c.fill(key, version, expires),
@@ -215,7 +238,7 @@ impl Store {
     }
 
     /// Stores `key` at `node` with its [`Meta`], which a per-client store does not keep.
-    #[inline]
+    #[inline(always)]
     pub fn fill_with(
         &mut self,
         node: u32,
@@ -232,7 +255,7 @@ impl Store {
     }
 
     /// The [`Meta`] of `node`'s copy of `key`, if resident and kept.
-    #[inline]
+    #[inline(always)]
     pub fn meta(&self, node: u32, key: u32) -> Option<Meta> {
         match &self.0 {
             Nodes::One(c) => c.meta(key),

@@ -29,6 +29,7 @@ use crate::policy::{Access, AnyPolicy, Policy, PrefetchHints, Slot};
 use crate::store::fill::{self, Slots};
 use crate::store::index::Index;
 
+pub use crate::store::Meta;
 pub use crate::store::fill::{Fill, Lookup};
 pub use crate::store::index::IndexKind;
 
@@ -38,29 +39,6 @@ const NO_KEY: u32 = u32::MAX;
 /// The key of an orphaned entry (`versioned_keys`): resident and in the policy, but no
 /// key's lookup finds it again; it leaves when the policy evicts it.
 const ORPHAN: u32 = u32::MAX - 1;
-
-/// What a cache with content classes keeps about a copy besides its version and expiry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Meta {
-    /// When the origin generated the response: a copy's age is `now - born`.
-    pub born: SimTime,
-    /// The client it was fetched for ([`Meta::NO_OWNER`] for a write's copy).
-    pub owner: u32,
-    /// The object's size, bytes.
-    pub size: u32,
-}
-
-impl Meta {
-    /// The owner of a copy that no client fetched (a write stored it).
-    pub const NO_OWNER: u32 = u32::MAX;
-
-    /// A one-byte copy born at 0 for nobody: what a cache without classes records.
-    pub const UNIT: Meta = Meta {
-        born: SimTime::ZERO,
-        owner: Meta::NO_OWNER,
-        size: 1,
-    };
-}
 
 /// A byte budget (`capacity_bytes`).
 #[derive(Clone, Copy, Debug)]

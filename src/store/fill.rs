@@ -11,7 +11,8 @@
 //!
 //! A store says where its slots, their contents and their budget live by implementing
 //! [`Slots`]; the protocol is generic over it and over the policy, so each pair compiles
-//! to its own code, with no dispatch per request.
+//! to its own code, with no dispatch per request. It knows slots, sizes and the
+//! [`Policy`] trait; not keys, indexes, expiry or layers, which are the stores' own.
 
 use crate::SimTime;
 use crate::policy::{Access, BYPASS, Policy, Slot};
