@@ -97,7 +97,8 @@ pub trait Slots {
     fn release(&mut self, slot: Slot);
     /// Frees `victim`, evicted to make room for a fill; returns it if the store reuses
     /// it in place for the incoming entry (then [`vacant`](Slots::vacant) is not
-    /// called), `None` if it went back to the free slots.
+    /// called), `None` if it went back to the free slots. Only a store that one eviction
+    /// always makes room in (every entry counting 1) may keep a victim for itself.
     #[inline]
     fn release_victim(&mut self, victim: Slot) -> Option<Slot> {
         self.release(victim);
