@@ -1,9 +1,12 @@
 //! Layers: the stops of a request's path, outermost first, ending in the database.
 //!
-//! Every cache layer is the same [`Cache`] store (for browsers, a
-//! slice of one arena per client: [`crate::store::browser`]) behind a topology
-//! ([`crate::layer::topology`]) and a latency; [`LayerSpec`] is the scenario's `[[layers]]`
-//! table and [`LayerPlan`] its validated form.
+//! [`LayerSpec`] is the scenario's `[[layers]]` table, [`LayerPlan`] its validated form;
+//! at run time a cache layer is a [`Layer`]: a [`Store`](crate::store::Store) of nodes (a
+//! [`Cache`](crate::store::cache::Cache) each, or for browsers a slice of one arena per
+//! client: [`crate::store::browser`]) behind a topology ([`crate::layer::topology`]) and a
+//! latency. This module validates what a layer asks of its store through the store's own
+//! check ([`StoreKind::check`]); it does not know how a store keeps its entries, nor the
+//! engine.
 //!
 //! Capacities are per node: a `cdn` of 20 PoPs and `capacity = 10_000` holds up to
 //! 200k entries in all, a `redis` of 4 shards 4 × `capacity`, a `browser` `capacity`
@@ -11,8 +14,11 @@
 
 pub mod http;
 pub mod latency;
+mod runtime;
 pub mod stampede;
 pub mod topology;
+
+pub use runtime::{Layer, WriteEffect};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +26,9 @@ use crate::SimTime;
 use crate::base::Invalid;
 use crate::layer::latency::{Latency, LatencySpec};
 use crate::layer::stampede::{Stampede, StampedeSpec};
-use crate::layer::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, PopMap, Regions, Ring, Route};
+use crate::layer::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, Regions};
 use crate::policy::PolicySpec;
-use crate::store::browser::{Browsers, MAX_BROWSER_CAPACITY};
-use crate::store::cache::{Cache, Fill, Lookup, Meta};
+use crate::store::StoreKind;
 
 /// What a layer models; a path lists them in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -205,6 +210,14 @@ pub enum Topology {
 }
 
 impl Topology {
+    /// The store its nodes need: a browser cache per client, or a cache per node.
+    pub fn store(&self) -> StoreKind {
+        match self {
+            Topology::PerClient => StoreKind::PerClient,
+            _ => StoreKind::Nodes,
+        }
+    }
+
     /// Nodes, given the client count (browsers have one per client).
     pub fn nodes(&self, clients: u32) -> u32 {
         match *self {
@@ -367,15 +380,10 @@ impl LayerSpec {
                     "is 0; must be at least 1 byte",
                 ));
             }
-            (None, Some(_)) if self.kind == LayerKind::Browser => {
-                return Err(Invalid::new(
-                    "capacity_bytes",
-                    "does not apply to kind `browser`, whose per-client cache counts entries; \
-                     use `capacity`",
-                ));
-            }
             (None, Some(_)) => u32::MAX,
         };
+        let store = topology.store();
+        store.check(capacity, self.capacity_bytes, self.policy.as_ref())?;
         if self.kind == LayerKind::Browser && self.ignore_private.is_some() {
             return Err(Invalid::new(
                 "ignore_private",
@@ -393,22 +401,7 @@ impl LayerSpec {
                 ),
             ));
         }
-        if self.kind == LayerKind::Browser {
-            if capacity > MAX_BROWSER_CAPACITY {
-                return Err(Invalid::new(
-                    "capacity",
-                    format!(
-                        "is {capacity}; a browser cache holds at most {MAX_BROWSER_CAPACITY} \
-                         entries per client (it is scanned on every lookup)"
-                    ),
-                ));
-            }
-            if let Some(p) = self.policy.as_ref().filter(|p| p.name() != "lru") {
-                return Err(Invalid::new(
-                    "policy",
-                    format!("is `{p}`; a browser cache evicts by LRU, so only `lru` is allowed"),
-                ));
-            }
+        if !store.takes_writes() {
             for (key, set) in [
                 ("stampede", self.stampede.is_some()),
                 ("sync_expiry", self.sync_expiry.is_some()),
@@ -671,476 +664,5 @@ impl LayerSpec {
                 }
             }
         })
-    }
-}
-
-/// A cache layer at run time: its nodes and how a request picks one, its latency and
-/// TTL, and its own random stream.
-#[derive(Debug)]
-pub struct Layer {
-    store: Store,
-    route: Route,
-    latency: Latency,
-    /// Round trip client -> node by region (`cdn`), added to `latency`; empty if none.
-    rtt: Vec<SimTime>,
-    ttl_ns: Option<f64>,
-    jitter: f64,
-    negative_ttl: Option<SimTime>,
-    rng: crate::base::rng::SimRng,
-}
-
-/// The nodes' entries.
-// A single node stays in place, unboxed: there is one `Store` per layer, and the
-// app-tier path's lookups would otherwise pay a pointer chase each.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-enum Store {
-    /// One node, held in place: the common case costs no indirection.
-    One(Cache),
-    /// One [`Cache`] per node.
-    Caches(Vec<Cache>),
-    /// One browser cache per client.
-    Browsers(Browsers),
-}
-
-/// What a committed write does to a layer's copies of its key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WriteEffect {
-    /// Delete them.
-    Delete,
-    /// Store `version` in their place.
-    Store {
-        /// The committed version.
-        version: u32,
-        /// The object's size, bytes (1 without content classes).
-        size: u32,
-    },
-}
-
-impl Layer {
-    /// An empty layer for `plan` over `keys` keys and `clients` clients in `regions`;
-    /// `seed` is the run's, `index` the layer's position in the path. With content
-    /// classes, `objects` gives their mean size: the nodes then keep a [`Meta`] per copy
-    /// (and can count bytes).
-    pub fn new(
-        plan: &CachePlan,
-        keys: u32,
-        regions: &Regions,
-        rng: crate::base::rng::SimRng,
-        seed: u64,
-        index: usize,
-        objects: Option<f64>,
-    ) -> Self {
-        let clients = *regions.first.last().expect("validated regions");
-        let policy_seed =
-            crate::base::rng::mix64(seed ^ crate::base::rng::mix64(0xC0FFEE + index as u64));
-        let nodes = plan.topology.nodes(clients);
-        let build = |s: u64| -> Cache {
-            match (objects, plan.capacity_bytes) {
-                (None, None) => Cache::new(
-                    plan.capacity,
-                    keys,
-                    plan.policy.build(plan.capacity.min(keys) as usize, s),
-                ),
-                (_, bytes) => {
-                    // A byte budget holds about budget / mean size objects.
-                    let slots = bytes.map_or(plan.capacity as u64, |b| {
-                        (b as f64 / objects.unwrap_or(1.0).max(1.0)).ceil() as u64
-                    });
-                    let capacity = crate::policy::Capacity {
-                        units: bytes.unwrap_or(plan.capacity as u64),
-                        slots_hint: slots.min(keys as u64) as usize,
-                    };
-                    Cache::with_meta(
-                        plan.capacity,
-                        bytes,
-                        keys,
-                        plan.policy.build_sized(capacity, s),
-                    )
-                }
-            }
-        };
-        let store = match plan.topology {
-            Topology::PerClient => Store::Browsers(Browsers::new(clients, plan.capacity)),
-            _ if nodes == 1 => Store::One(build(policy_seed)),
-            _ => Store::Caches(
-                (0..nodes)
-                    .map(|n| {
-                        // Node 0 keeps the seed a single-node layer always had.
-                        build(if n == 0 {
-                            policy_seed
-                        } else {
-                            crate::base::rng::mix64(policy_seed ^ u64::from(n))
-                        })
-                    })
-                    .collect(),
-            ),
-        };
-        let salt = crate::base::rng::mix64(seed ^ 0x5348_4945_4c44 ^ index as u64);
-        let route = match &plan.topology {
-            Topology::Single => Route::Single,
-            Topology::PerClient => Route::Client,
-            Topology::Pops { pops, .. } => Route::Pop(PopMap::new(*pops, regions)),
-            Topology::KeyHash { nodes } => Route::KeyHash { n: *nodes, salt },
-            Topology::Ring { shards, vnodes } => Route::Ring(Ring::new(*shards, *vnodes)),
-            Topology::Balanced {
-                instances,
-                balancer,
-            } => match balancer {
-                Balancer::RoundRobin => Route::RoundRobin {
-                    n: *instances,
-                    next: 0,
-                },
-                Balancer::Random => Route::Random {
-                    n: *instances,
-                    rng: Box::new(crate::base::rng::stream(
-                        seed,
-                        crate::base::rng::Stream::Balancer(index),
-                    )),
-                },
-                Balancer::KeyHash => Route::KeyHash {
-                    n: *instances,
-                    salt,
-                },
-            },
-        };
-        let rtt = match &plan.topology {
-            Topology::Pops { rtt, .. } if rtt.iter().any(|&t| t != SimTime::ZERO) => rtt.clone(),
-            _ => Vec::new(),
-        };
-        Layer {
-            store,
-            route,
-            latency: plan.latency.clone(),
-            rtt,
-            ttl_ns: plan.ttl.map(|t| t.as_nanos() as f64),
-            jitter: plan.jitter,
-            negative_ttl: plan.negative_ttl,
-            rng,
-        }
-    }
-
-    /// The node a request for `key` from `client` in `region` consults. A round-robin
-    /// or random balancer moves on, so call it once per consultation.
-    #[inline]
-    pub fn pick(&mut self, key: u32, client: u32, region: u16) -> u32 {
-        self.route.pick(key, client, region)
-    }
-
-    /// Whether the layer is one node, which every request consults.
-    #[inline]
-    pub fn is_single(&self) -> bool {
-        matches!(self.route, Route::Single)
-    }
-
-    /// Whether the layer has a cache per client (a browser): a request's node is its
-    /// client.
-    #[inline]
-    pub fn is_per_client(&self) -> bool {
-        matches!(self.route, Route::Client)
-    }
-
-    /// Looks `key` up at `node` at `now`.
-    #[inline]
-    pub fn get(&mut self, node: u32, key: u32, now: SimTime) -> Lookup {
-        match &mut self.store {
-            Store::One(c) => c.get(key, now),
-            Store::Caches(c) => c[node as usize].get(key, now),
-            Store::Browsers(b) => b.get(node, key, now),
-        }
-    }
-
-    /// `key`'s version and expiry at `node`, fresh or not, touching nothing.
-    #[inline]
-    pub fn peek(&self, node: u32, key: u32) -> Option<(u32, SimTime)> {
-        match &self.store {
-            Store::One(c) => c.peek(key),
-            Store::Caches(c) => c[node as usize].peek(key),
-            Store::Browsers(b) => b.peek(node, key),
-        }
-    }
-
-    /// Stores `key` at `node`.
-    #[inline]
-    pub fn fill(&mut self, node: u32, key: u32, version: u32, expires: SimTime) -> Fill {
-        match &mut self.store {
-            Store::One(c) => c.fill(key, version, expires),
-            Store::Caches(c) => c[node as usize].fill(key, version, expires),
-            Store::Browsers(b) => b.fill(node, key, version, expires),
-        }
-    }
-
-    /// Stores `key` at `node` with its [`Meta`] (content classes). Browsers keep no metas.
-    #[inline]
-    pub fn fill_with(
-        &mut self,
-        node: u32,
-        key: u32,
-        version: u32,
-        expires: SimTime,
-        meta: Meta,
-    ) -> Fill {
-        match &mut self.store {
-            Store::One(c) => c.fill_with(key, version, expires, meta),
-            Store::Caches(c) => c[node as usize].fill_with(key, version, expires, meta),
-            Store::Browsers(b) => b.fill(node, key, version, expires),
-        }
-    }
-
-    /// The [`Meta`] of `node`'s copy of `key`, if resident and kept (not in browsers).
-    #[inline]
-    pub fn meta(&self, node: u32, key: u32) -> Option<Meta> {
-        match &self.store {
-            Store::One(c) => c.meta(key),
-            Store::Caches(c) => c[node as usize].meta(key),
-            Store::Browsers(_) => None,
-        }
-    }
-
-    /// Fills `key` at `version` at `now` on every node that may hold it (`sync_expiry`):
-    /// its node if keys decide the node, else every node. Browsers are never filled so.
-    pub fn fill_homes(&mut self, key: u32, version: u32, size: u32, now: SimTime) {
-        self.on_write(key, WriteEffect::Store { version, size }, now);
-    }
-
-    /// A committed write reaches the layer: its copies of `key` are deleted or replaced
-    /// on every node that may hold one (a CDN purge, an invalidation broadcast to the
-    /// app instances). Browser caches are private: no write reaches them, and they keep
-    /// their copy until it expires.
-    pub fn on_write(&mut self, key: u32, effect: WriteEffect, now: SimTime) {
-        let homes = self.homes(key);
-        let caches = match &mut self.store {
-            Store::One(c) => std::slice::from_mut(c),
-            Store::Caches(c) => c.as_mut_slice(),
-            Store::Browsers(_) => return,
-        };
-        for n in homes {
-            match effect {
-                WriteEffect::Delete => {
-                    caches[n].invalidate(key);
-                }
-                WriteEffect::Store { version, size } => {
-                    let expires = expiry(self.ttl_ns, self.jitter, &mut self.rng, now);
-                    let meta = Meta {
-                        born: now,
-                        owner: Meta::NO_OWNER,
-                        size,
-                    };
-                    caches[n].fill_with(key, version, expires, meta);
-                }
-            }
-        }
-    }
-
-    /// The nodes that may hold `key`: its node if keys decide the node, else all of
-    /// them; none for browsers, which no write or purge reaches.
-    fn homes(&self, key: u32) -> std::ops::Range<usize> {
-        let nodes = self.caches().len();
-        match self.route.peek(key, 0, 0) {
-            Some(n) if self.route.by_key() && nodes > 0 => n as usize..n as usize + 1,
-            _ => 0..nodes,
-        }
-    }
-
-    /// The shared caches' nodes; none for browsers.
-    fn caches(&self) -> &[Cache] {
-        match &self.store {
-            Store::One(c) => std::slice::from_ref(c),
-            Store::Caches(c) => c,
-            Store::Browsers(_) => &[],
-        }
-    }
-
-    fn caches_mut(&mut self) -> &mut [Cache] {
-        match &mut self.store {
-            Store::One(c) => std::slice::from_mut(c),
-            Store::Caches(c) => c,
-            Store::Browsers(_) => &mut [],
-        }
-    }
-
-    /// Deletes `key` wherever the layer may hold it (a tag purge); whether a copy was
-    /// there.
-    pub fn invalidate(&mut self, key: u32) -> bool {
-        let homes = self.homes(key);
-        let caches = self.caches_mut();
-        homes.fold(false, |any, n| caches[n].invalidate(key) | any)
-    }
-
-    /// Orphans the copies of `key` (`versioned_keys`); whether there was one.
-    pub fn orphan(&mut self, key: u32) -> bool {
-        let homes = self.homes(key);
-        let caches = self.caches_mut();
-        homes.fold(false, |any, n| caches[n].orphan(key) | any)
-    }
-
-    /// Orphans `node`'s copy of `key`, read and found outdated (`versioned_keys`).
-    pub fn orphan_at(&mut self, node: u32, key: u32) {
-        if let Some(c) = self.caches_mut().get_mut(node as usize) {
-            c.orphan(key);
-        }
-    }
-
-    /// Orphaned copies still taking a slot, over all nodes.
-    pub fn orphans(&self) -> u64 {
-        self.caches().iter().map(|c| u64::from(c.orphans())).sum()
-    }
-
-    /// Empties `node` alone (it crashed, see [`crate::scenario::fault`]); for browsers, nothing.
-    pub fn clear_node(&mut self, node: u32) {
-        if let Some(c) = self.caches_mut().get_mut(node as usize) {
-            c.clear();
-        }
-    }
-
-    /// Deletes `node`'s copy of `key` (a write stored it on a node that is down).
-    pub fn invalidate_at(&mut self, node: u32, key: u32) {
-        if let Some(c) = self.caches_mut().get_mut(node as usize) {
-            c.invalidate(key);
-        }
-    }
-
-    /// Empties every node (the layer crashed).
-    pub fn clear(&mut self) {
-        match &mut self.store {
-            Store::One(c) => c.clear(),
-            Store::Caches(caches) => caches.iter_mut().for_each(Cache::clear),
-            Store::Browsers(b) => b.clear(),
-        }
-    }
-
-    /// Prefetches what a lookup of `key` by `client` in `region` will read, in two
-    /// stages (see [`Cache::prefetch_index`]): `second` false prefetches the index cell
-    /// or a browser's block, `second` true reads the cell and prefetches the entry. Runs
-    /// on the node the request will reach or, behind a round-robin or random balancer,
-    /// on every instance.
-    #[inline(always)]
-    pub fn prefetch(&self, second: bool, key: u32, client: u32, region: u16) {
-        let stage = |c: &Cache| {
-            if second {
-                c.prefetch_entry(key)
-            } else {
-                c.prefetch_index(key)
-            }
-        };
-        match &self.store {
-            Store::One(c) => stage(c),
-            Store::Caches(c) => match self.route.peek(key, client, region) {
-                Some(n) => stage(&c[n as usize]),
-                None => c.iter().for_each(stage),
-            },
-            Store::Browsers(b) => {
-                if !second {
-                    b.prefetch(client)
-                }
-            }
-        }
-    }
-
-    /// Entries resident at `node` (a client's, for browsers).
-    pub fn len(&self, node: u32) -> u32 {
-        match &self.store {
-            Store::One(c) => c.len(),
-            Store::Caches(c) => c[node as usize].len(),
-            Store::Browsers(b) => b.len(node),
-        }
-    }
-
-    /// Bytes the layer's entries take, excluding policy state: per node, its entries
-    /// (16 bytes each, plus 16 of meta with content classes) and its key index (4 bytes
-    /// a key of the key space if dense; a hash index's buckets, 8 bytes each), as
-    /// allocated now; for browsers 20 a slot.
-    pub fn approx_bytes(&self) -> usize {
-        let node = |n: &Cache| n.entry_bytes() + n.index_bytes();
-        match &self.store {
-            Store::One(c) => node(c),
-            Store::Caches(c) => c.iter().map(node).sum(),
-            Store::Browsers(b) => b.bytes(),
-        }
-    }
-
-    /// The time this consultation of the layer takes, from a client in `region`.
-    #[inline]
-    pub fn sample_latency(&mut self, region: u16) -> SimTime {
-        let t = self.latency.sample(&mut self.rng);
-        match self.rtt.get(region as usize) {
-            Some(&rtt) => t + rtt,
-            None => t,
-        }
-    }
-
-    /// The layer's latency from `region` if it is constant there (a constant latency,
-    /// plus the region's round trip if the layer has one).
-    pub fn constant_latency_in(&self, region: u16) -> Option<SimTime> {
-        let rtt = self.rtt.get(region as usize).copied();
-        self.latency
-            .constant()
-            .map(|t| rtt.map_or(t, |rtt| t + rtt))
-    }
-
-    /// The layer's latency if it is constant (the same for every region).
-    pub fn constant_latency(&self) -> Option<SimTime> {
-        if self.rtt.is_empty() {
-            self.latency.constant()
-        } else {
-            None
-        }
-    }
-
-    /// When a copy filled at `now` expires: `now + ttl * (1 + jitter * U(-1, 1))`.
-    #[inline]
-    pub fn expiry(&mut self, now: SimTime) -> SimTime {
-        expiry(self.ttl_ns, self.jitter, &mut self.rng, now)
-    }
-}
-
-#[inline]
-fn expiry(
-    ttl_ns: Option<f64>,
-    jitter: f64,
-    rng: &mut crate::base::rng::SimRng,
-    now: SimTime,
-) -> SimTime {
-    match ttl_ns {
-        None => SimTime::NEVER,
-        Some(ttl) if jitter == 0.0 => now + SimTime::from_nanos_f64(ttl),
-        Some(ttl) => {
-            let u = uniform_minus1_1(rng);
-            now + SimTime::from_nanos_f64(ttl * (1.0 + jitter * u))
-        }
-    }
-}
-
-impl Layer {
-    /// When a "not found" answer stored at `now` expires, if the layer stores them.
-    pub fn negative_expiry(&self, now: SimTime) -> Option<SimTime> {
-        self.negative_ttl.map(|t| now + t)
-    }
-}
-
-/// A draw on [-1, 1), bit for bit what `rng.random_range(-1.0..=1.0)` gives in rand
-/// 0.10 (52 random mantissa bits, a value in [1, 2), minus one, times the width 2, plus
-/// the low end), without that call's per-draw range checks: a fill with TTL jitter
-/// draws one, and fills come once or twice per request.
-#[inline]
-fn uniform_minus1_1(rng: &mut crate::base::rng::SimRng) -> f64 {
-    use rand::Rng;
-    let one_to_two = f64::from_bits((rng.next_u64() >> 12) | (1023 << 52));
-    (one_to_two - 1.0) * 2.0 + -1.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::base::rng::{Stream, stream};
-
-    #[test]
-    fn jitter_draws_match_rand() {
-        use rand::RngExt;
-        let (mut a, mut b) = (stream(4, Stream::Layer(0)), stream(4, Stream::Layer(0)));
-        for _ in 0..10_000 {
-            let want: f64 = a.random_range(-1.0..=1.0);
-            assert_eq!(uniform_minus1_1(&mut b).to_bits(), want.to_bits());
-        }
     }
 }

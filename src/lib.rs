@@ -22,7 +22,7 @@
 //! | read a TOML/JSON file, apply `--set`, validate into a [`scenario::Plan`] | [`scenario`] |
 //! | generate requests: Zipf or uniform keys, Poisson arrivals, writes | [`workload`] |
 //! | run the events | [`engine`] |
-//! | each layer: a [`store::cache::Cache`], a [`policy`], a TTL, a [`layer::latency`] | [`layer`], [`store`], [`policy`] |
+//! | each layer: a [`store::Store`] of nodes, a [`policy`], a TTL, a [`layer::latency`] | [`layer`], [`store`], [`policy`] |
 //! | a layer's nodes and how a request picks one (regions, PoPs, load balancer, hash ring) | [`layer::topology`] |
 //! | one small private cache per client, in one arena | [`store::browser`] |
 //! | stampede defences of a cache layer (coalesce, lock, stale-while-revalidate, ...) | [`layer::stampede`] |

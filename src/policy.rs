@@ -1,17 +1,20 @@
 //! Eviction policies: which resident entry leaves when a full cache must take a new one.
 //!
 //! Every policy implements [`Policy`] over *slots*: small integers that the owning
-//! [`Cache`](crate::store::cache::Cache) assigns to resident entries. A policy keeps only its own
+//! store ([`crate::store`]) assigns to resident entries. A policy keeps only its own
 //! ordering state (links, counters, ghosts), in arrays indexed by slot, so the per-entry
-//! cost is a few `u32`s and no allocation happens per request.
+//! cost is a few `u32`s and no allocation happens per request. It knows nothing of
+//! stores, layers or traces.
 //!
 //! A scenario names a policy with a string (`policy = "lru"`) or, for a policy with
 //! parameters, a table (`policy = { name = "lru" }`); both deserialize into
 //! [`PolicySpec`], whose variants are generated from the one list in this file, together
-//! with the runtime enum [`AnyPolicy`] that dispatches without a virtual call.
+//! with the runtime enum [`AnyPolicy`] that dispatches without a virtual call. A policy
+//! written outside the crate runs from code as [`PolicySpec::Custom`] ([`CustomPolicy`]).
 //!
-//! Adding a policy: write `policy/<name>.rs` with a type implementing [`Policy`] and
-//! [`BuildPolicy`], and add one line to the `policies!` list below.
+//! Adding a policy: write `policy/<name>.rs` with a type implementing [`Policy`],
+//! [`BuildPolicy`] and, if it has any, its [`PrefetchHints`], and add one line to the
+//! `policies!` list below.
 //!
 //! Policies own ordering state and nothing else. They must not know the store that owns
 //! their slots (it calls them, never the reverse), nor layers, requests, simulated time or the
@@ -20,10 +23,12 @@
 mod arc;
 mod belady;
 mod clock;
+mod custom;
 mod fifo;
 mod gdsf;
 mod ghost;
 mod heap;
+mod hints;
 mod lfu;
 mod lfuda;
 mod lirs;
@@ -40,8 +45,10 @@ mod wtinylfu;
 pub use arc::{Arc, ArcConfig};
 pub use belady::Belady;
 pub use clock::Clock;
+pub use custom::{BuildCustom, CustomPolicy};
 pub use fifo::Fifo;
 pub use gdsf::Gdsf;
+pub use hints::PrefetchHints;
 pub use lfu::Lfu;
 pub use lfuda::Lfuda;
 pub use lirs::{Lirs, LirsConfig, LirsVariant};
@@ -102,6 +109,7 @@ impl Access {
 ///
 /// The cache calls exactly one of these per event, so a policy sees every resident entry
 /// from [`insert`](Policy::insert) to [`evict`](Policy::evict) or [`remove`](Policy::remove).
+/// The store's fill protocol ([`crate::store::fill`]) says in which order.
 pub trait Policy {
     /// A new entry now lives in `slot`.
     fn insert(&mut self, slot: Slot, access: &Access);
@@ -113,21 +121,6 @@ pub trait Policy {
     fn evict(&mut self, incoming: &Access) -> Slot;
     /// Forgets the entry in `slot`, removed for another reason (expiry, invalidation).
     fn remove(&mut self, slot: Slot);
-    /// Prefetches the state a [`touch`](Policy::touch) of `slot` will read
-    /// ([`crate::mem::prefetch`]). Replay calls it for a block of requests ahead of processing
-    /// them, so their cache misses overlap; `slot` is a hint that may be stale or out of
-    /// range, and must not panic. The default does nothing.
-    #[inline]
-    fn prefetch(&self, slot: Slot) {
-        let _ = slot;
-    }
-    /// The slot the next [`evict`](Policy::evict) will most likely choose, if the policy
-    /// knows it cheaply (an LRU's or a FIFO's oldest entry), so that its state can be
-    /// prefetched while other requests are processed. A hint: the default is `None`.
-    #[inline]
-    fn next_victim(&self) -> Option<Slot> {
-        None
-    }
     /// Bytes of heap the policy's state holds (arrays by their capacity, ghosts
     /// included), for memory reports; `None` for a policy that does not account it.
     fn heap_bytes(&self) -> Option<usize> {
@@ -168,7 +161,7 @@ pub trait Policy {
     /// overflows a segment), [`evict`](Policy::evict) (beside the victim it returns),
     /// [`insert`](Policy::insert), [`remove`](Policy::remove) and
     /// [`make_room`](Policy::make_room). The default, for the policies that never do:
-    /// `None`, which compiles away.
+    /// `None`.
     #[inline]
     fn take_evicted(&mut self) -> Option<Slot> {
         None
@@ -180,7 +173,7 @@ pub trait PolicyFn {
     /// What the code returns.
     type Output;
     /// Runs on `policy`.
-    fn call<P: Policy>(self, policy: &mut P) -> Self::Output;
+    fn call<P: Policy + PrefetchHints>(self, policy: &mut P) -> Self::Output;
 }
 
 /// How much a cache holds, as its policy needs to know it.
@@ -237,26 +230,43 @@ pub struct NoConfig {}
 
 macro_rules! policies {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal => $ty:ty ),+ $(,)?) => {
-        /// A policy and its parameters as a scenario names them.
+        /// A policy and its parameters as a scenario names them, or a policy from code.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(remote = "Self", tag = "name", deny_unknown_fields)]
         pub enum PolicySpec {
             $( $(#[$doc])* #[serde(rename = $name)] $variant(<$ty as BuildPolicy>::Config), )+
+            /// A policy written outside this crate, for scenarios built from code; it
+            /// serializes as its name and no scenario file can name it.
+            #[serde(skip)]
+            Custom(CustomPolicy),
         }
 
         /// A built policy: one variant per policy, dispatched by `match`.
-        #[derive(Debug)]
         pub enum AnyPolicy {
             $( $(#[$doc])* $variant($ty), )+
+            /// A policy from code ([`PolicySpec::Custom`]), called through its vtable.
+            Custom(Box<dyn Policy + Send>),
+        }
+
+        impl fmt::Debug for AnyPolicy {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( AnyPolicy::$variant(p) => f.debug_tuple(stringify!($variant)).field(p).finish(), )+
+                    AnyPolicy::Custom(_) => f.debug_tuple("Custom").finish_non_exhaustive(),
+                }
+            }
         }
 
         impl PolicySpec {
             /// Every policy name a scenario accepts.
             pub const NAMES: &'static [&'static str] = &[$($name),+];
 
-            /// The name a scenario uses for this policy.
+            /// The name a scenario uses for this policy (a custom policy's own name).
             pub fn name(&self) -> &'static str {
-                match self { $( PolicySpec::$variant(_) => $name, )+ }
+                match self {
+                    $( PolicySpec::$variant(_) => $name, )+
+                    PolicySpec::Custom(c) => c.name(),
+                }
             }
 
             /// Builds the policy for a count-based cache of about `capacity_hint` entries.
@@ -268,6 +278,7 @@ macro_rules! policies {
             pub fn build_sized(&self, capacity: Capacity, seed: u64) -> AnyPolicy {
                 match self {
                     $( PolicySpec::$variant(c) => AnyPolicy::$variant(<$ty>::build(c, capacity, seed)), )+
+                    PolicySpec::Custom(c) => AnyPolicy::Custom(c.build(capacity, seed)),
                 }
             }
 
@@ -276,6 +287,7 @@ macro_rules! policies {
             pub fn check(&self) -> Result<(), String> {
                 match self {
                     $( PolicySpec::$variant(c) => <$ty>::check(c), )+
+                    PolicySpec::Custom(_) => Ok(()),
                 }
             }
 
@@ -293,52 +305,91 @@ macro_rules! policies {
             /// is compiled once per policy and dispatches once, not once per request.
             #[inline]
             pub fn with<F: PolicyFn>(&mut self, f: F) -> F::Output {
-                match self { $( AnyPolicy::$variant(p) => f.call(p), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => f.call(p), )+
+                    AnyPolicy::Custom(p) => f.call(p),
+                }
             }
         }
 
         impl Policy for AnyPolicy {
             #[inline]
             fn insert(&mut self, slot: Slot, access: &Access) {
-                match self { $( AnyPolicy::$variant(p) => p.insert(slot, access), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.insert(slot, access), )+
+                    AnyPolicy::Custom(p) => p.insert(slot, access),
+                }
             }
             #[inline]
             fn touch(&mut self, slot: Slot, access: &Access) {
-                match self { $( AnyPolicy::$variant(p) => p.touch(slot, access), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.touch(slot, access), )+
+                    AnyPolicy::Custom(p) => p.touch(slot, access),
+                }
             }
             #[inline]
             fn evict(&mut self, incoming: &Access) -> Slot {
-                match self { $( AnyPolicy::$variant(p) => p.evict(incoming), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.evict(incoming), )+
+                    AnyPolicy::Custom(p) => p.evict(incoming),
+                }
             }
             #[inline]
             fn remove(&mut self, slot: Slot) {
-                match self { $( AnyPolicy::$variant(p) => p.remove(slot), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.remove(slot), )+
+                    AnyPolicy::Custom(p) => p.remove(slot),
+                }
             }
             #[inline]
             fn admit(&mut self, incoming: &Access, full: bool) -> bool {
-                match self { $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+ }
-            }
-            #[inline]
-            fn next_victim(&self) -> Option<Slot> {
-                match self { $( AnyPolicy::$variant(p) => p.next_victim(), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.admit(incoming, full), )+
+                    AnyPolicy::Custom(p) => p.admit(incoming, full),
+                }
             }
             #[inline]
             fn makes_room(&self) -> bool {
-                match self { $( AnyPolicy::$variant(p) => p.makes_room(), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.makes_room(), )+
+                    AnyPolicy::Custom(p) => p.makes_room(),
+                }
             }
             #[inline]
             fn make_room(&mut self, incoming: &Access) -> bool {
-                match self { $( AnyPolicy::$variant(p) => p.make_room(incoming), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.make_room(incoming), )+
+                    AnyPolicy::Custom(p) => p.make_room(incoming),
+                }
             }
             #[inline]
             fn take_evicted(&mut self) -> Option<Slot> {
-                match self { $( AnyPolicy::$variant(p) => p.take_evicted(), )+ }
-            }
-            fn prefetch(&self, slot: Slot) {
-                match self { $( AnyPolicy::$variant(p) => p.prefetch(slot), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.take_evicted(), )+
+                    AnyPolicy::Custom(p) => p.take_evicted(),
+                }
             }
             fn heap_bytes(&self) -> Option<usize> {
-                match self { $( AnyPolicy::$variant(p) => p.heap_bytes(), )+ }
+                match self {
+                    $( AnyPolicy::$variant(p) => p.heap_bytes(), )+
+                    AnyPolicy::Custom(p) => p.heap_bytes(),
+                }
+            }
+        }
+
+        impl PrefetchHints for AnyPolicy {
+            fn prefetch(&self, slot: Slot) {
+                match self {
+                    $( AnyPolicy::$variant(p) => p.prefetch(slot), )+
+                    AnyPolicy::Custom(p) => p.prefetch(slot),
+                }
+            }
+            #[inline]
+            fn next_victim(&self) -> Option<Slot> {
+                match self {
+                    $( AnyPolicy::$variant(p) => p.next_victim(), )+
+                    AnyPolicy::Custom(p) => p.next_victim(),
+                }
             }
         }
     };
@@ -407,6 +458,9 @@ impl Default for PolicySpec {
 impl fmt::Display for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
+        if let PolicySpec::Custom(_) = self {
+            return Ok(());
+        }
         let default = PolicySpec::from_name(self.name()).expect("a spec's own name");
         let (Ok(toml::Value::Table(mine)), Ok(toml::Value::Table(theirs))) =
             (toml::Value::try_from(self), toml::Value::try_from(&default))
@@ -516,9 +570,13 @@ impl<'de> Deserialize<'de> for PolicySpec {
     }
 }
 
+/// A custom policy serializes as its name alone.
 impl Serialize for PolicySpec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        PolicySpec::serialize(self, s)
+        match self {
+            PolicySpec::Custom(c) => s.serialize_str(c.name()),
+            _ => PolicySpec::serialize(self, s),
+        }
     }
 }
 
@@ -603,6 +661,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`segments`"), "{e}");
+    }
+
+    #[test]
+    fn a_custom_policy_builds_per_cache_and_runs_through_with() {
+        let spec = PolicySpec::Custom(CustomPolicy::new("lru_again", |capacity, seed| {
+            assert_eq!((capacity.units, seed), (2, 9));
+            Box::new(Lru::build(&NoConfig {}, capacity, seed))
+        }));
+        assert_eq!(spec.name(), "lru_again");
+        assert_eq!(spec, spec.clone());
+        assert_ne!(
+            spec,
+            PolicySpec::Custom(CustomPolicy::new("lru_again", |_, _| Box::new(
+                Lru::default()
+            )))
+        );
+        let mut p = spec.build(2, 9);
+        assert!(format!("{p:?}").starts_with("Custom"));
+        struct Fill3;
+        impl PolicyFn for Fill3 {
+            type Output = Slot;
+            fn call<P: Policy + PrefetchHints>(self, p: &mut P) -> Slot {
+                for slot in 0..2 {
+                    p.insert(slot, &Access::key(slot));
+                }
+                p.touch(0, &Access::key(0));
+                p.evict(&Access::key(2))
+            }
+        }
+        assert_eq!(p.with(Fill3), 1, "LRU order, through the vtable");
     }
 
     #[test]

@@ -4,31 +4,24 @@
 //! capacity; an object larger than the whole cache is never admitted, nor one the policy
 //! declines ([`Policy::admit`], as libCacheSim's `can_insert`); on a miss, entries are
 //! evicted until the new object fits, unless the policy ranks it below them all on the
-//! way and refuses it ([`BYPASS`]: GDSF, which stores before it evicts, as libCacheSim's).
-//! With [`SizeUnit::Entries`] every object counts as 1
+//! way and refuses it ([`BYPASS`](crate::policy::BYPASS): GDSF, which stores before it
+//! evicts, as libCacheSim's). With [`SizeUnit::Entries`] every object counts as 1
 //! (sizes still feed the byte counters). Writes store the object whether it was resident
 //! or not (and count as requests); deletes remove it and are not counted; a TTL expires
 //! the copy at `time + ttl`, and a read of an expired copy is a miss. A policy that
 //! [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant) decides instead
 //! what a miss evicts and whether it enters; a policy may also evict of its own accord
 //! ([`Policy::take_evicted`]), on a hit or beside a victim, as some of libCacheSim's do.
+//! All of that is the store's one fill protocol ([`crate::store::fill`]).
 //!
 //! The scenario [`Cache`](crate::store::cache::Cache) indexes a key space known up front; a
 //! trace's ids are discovered as it streams, so [`ReplayCache`] maps them to dense keys
-//! and to resident slots with one open-addressing [`IdTable`]. Both drive the same
-//! [`Policy`] types.
+//! and to resident slots with one open-addressing [`IdTable`], and keeps its slots
+//! beside it. Both drive the same [`Policy`] types through the same protocol.
 //!
-//! Speed, and why the loop is shaped so (`benches/replay.rs` measures it; its doc comment
-//! has the figures). A replay of a 1M-object trace is bound by memory, not arithmetic:
-//! - one 16-byte bucket per id answers both "which dense key" and "which slot", where a
-//!   hash map and a key-indexed slot array cost two cache misses;
-//! - requests are decoded 64 at a time straight from a 1 MiB read buffer; a block's
-//!   buckets are prefetched a block before it is processed, and the policy state of its
-//!   resident slots just before ([`crate::mem::prefetch`]), so the misses overlap; after an
-//!   eviction, the next victim's state is prefetched too (LRU, FIFO);
-//! - the loop is compiled once per policy ([`AnyPolicy::with`]), so there is no dispatch
-//!   per request;
-//! - no allocation per request; a hit reads no expiry until some request carries a TTL.
+//! The loop is compiled once per policy ([`AnyPolicy::with`]), reads requests in blocks,
+//! and prefetches a block's state before processing it so the misses overlap
+//! (`docs/notes-store.md`; `benches/replay.rs` measures it).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -36,7 +29,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::output::report::OutputError;
-use crate::policy::{Access, AnyPolicy, BYPASS, Capacity, Policy, PolicyFn, PolicySpec, Slot};
+use crate::policy::{
+    Access, AnyPolicy, Capacity, Policy, PolicyFn, PolicySpec, PrefetchHints, Slot,
+};
+use crate::store::fill::{self, Slots};
 use crate::trace::ids::{ABSENT, Bucket};
 pub use crate::trace::ids::{IdTable, KeyMap};
 use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
@@ -104,7 +100,7 @@ struct SlotMeta {
 /// Everything of a replay cache but the policy, so the hot loop can take the policy as a
 /// concrete type (see [`AnyPolicy::with`]).
 #[derive(Debug)]
-struct Store {
+struct Entries {
     ids: IdTable,
     meta: Vec<SlotMeta>,
     free: Vec<Slot>,
@@ -112,15 +108,92 @@ struct Store {
     capacity: u64,
     unit: SizeUnit,
     /// Whether any request carried a TTL. Until one does every copy lives for ever, and a
-    /// hit need not read its slot's expiry: one cache line less per hit.
+    /// hit need not read its slot's expiry.
     ttl_seen: bool,
 }
 
-impl Store {
+/// A replay cache's entries and its policy, as the fill protocol sees them.
+struct Filling<'a, P> {
+    entries: &'a mut Entries,
+    policy: &'a mut P,
+}
+
+impl<P: Policy + PrefetchHints> Slots for Filling<'_, P> {
+    type Policy = P;
+    type Item = SlotMeta;
+
+    #[inline(always)]
+    fn policy(&mut self) -> &mut P {
+        self.policy
+    }
+
+    #[inline(always)]
+    fn makes_room(&self) -> bool {
+        self.policy.makes_room()
+    }
+
+    #[inline(always)]
+    fn oversized(&self, size: u32) -> bool {
+        size as u64 > self.entries.capacity
+    }
+
+    #[inline(always)]
+    fn fits(&self, size: u32) -> bool {
+        self.entries.used + size as u64 <= self.entries.capacity
+    }
+
+    #[inline(always)]
+    fn release(&mut self, slot: Slot) {
+        let e = &mut *self.entries;
+        let m = e.meta[slot as usize];
+        e.ids.buckets[m.bucket as usize].slot = ABSENT;
+        e.used -= m.units as u64;
+        e.free.push(slot);
+    }
+
+    /// The next eviction is some requests away: time for the victim's state (cold, by
+    /// definition) to arrive before it is read.
+    #[inline(always)]
+    fn evicted_for_fill(&mut self) {
+        if let Some(v) = self.policy.next_victim() {
+            self.policy.prefetch(v);
+            crate::mem::prefetch::prefetch(&self.entries.meta, v as usize);
+        }
+    }
+
+    #[inline(always)]
+    fn vacant(&mut self) -> Slot {
+        let e = &mut *self.entries;
+        match e.free.pop() {
+            Some(s) => s,
+            None => {
+                e.meta.push(SlotMeta::default());
+                (e.meta.len() - 1) as Slot
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn occupy(&mut self, slot: Slot, item: SlotMeta, _: &Access) {
+        let e = &mut *self.entries;
+        e.meta[slot as usize] = item;
+        e.ids.buckets[item.bucket as usize].slot = slot;
+        e.used += item.units as u64;
+    }
+
+    /// A write to a resident id refreshes its expiry; it keeps the size it was stored
+    /// with.
+    #[inline(always)]
+    fn overwrite(&mut self, slot: Slot, item: SlotMeta, _: &Access) {
+        self.entries.meta[slot as usize].expires = item.expires;
+    }
+}
+
+impl Entries {
     /// Processes one request for trace id `id` at `now`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn access<P: Policy>(
+    fn access<P: Policy + PrefetchHints>(
         &mut self,
         policy: &mut P,
         id: u64,
@@ -151,87 +224,32 @@ impl Store {
             self.ttl_seen = true;
             now.saturating_add(ttl)
         };
+        let item = SlotMeta {
+            bucket: b as u32,
+            units,
+            expires,
+        };
+        let mut s = Filling {
+            entries: self,
+            policy,
+        };
         if slot != ABSENT {
-            let s = slot as usize;
-            if op == Op::Delete || (self.ttl_seen && self.meta[s].expires <= now) {
-                policy.remove(slot);
-                self.release(slot);
-                self.release_evicted(policy);
+            let e = &s.entries;
+            if op == Op::Delete || (e.ttl_seen && e.meta[slot as usize].expires <= now) {
+                fill::remove(&mut s, slot);
             } else {
-                policy.touch(slot, &access);
                 if op == Op::Write {
-                    self.meta[s].expires = expires;
+                    s.overwrite(slot, item, &access);
                 }
-                self.release_evicted(policy);
+                fill::hit(&mut s, slot, &access);
                 return Ok(Outcome::Hit);
             }
         }
         if op == Op::Delete {
             return Ok(Outcome::Uncounted);
         }
-        if units as u64 > self.capacity {
-            return Ok(Outcome::Miss);
-        }
-        let full = self.used + units as u64 > self.capacity;
-        if policy.makes_room() {
-            // The policy keeps its own account of the room (see `Policy::makes_room`).
-            let admitted = policy.make_room(&access);
-            self.release_evicted(policy);
-            if !admitted {
-                return Ok(Outcome::Miss);
-            }
-        } else if !policy.admit(&access, full) {
-            return Ok(Outcome::Miss);
-        } else if full {
-            while self.used + units as u64 > self.capacity {
-                let victim = policy.evict(&access);
-                if victim == BYPASS {
-                    return Ok(Outcome::Miss);
-                }
-                self.release(victim);
-                self.release_evicted(policy);
-            }
-            // The next eviction is some requests away: time for the victim's state
-            // (cold, by definition) to arrive before it is read.
-            if let Some(v) = policy.next_victim() {
-                policy.prefetch(v);
-                crate::mem::prefetch::prefetch(&self.meta, v as usize);
-            }
-        }
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.meta.push(SlotMeta::default());
-                (self.meta.len() - 1) as Slot
-            }
-        };
-        self.meta[slot as usize] = SlotMeta {
-            bucket: b as u32,
-            units,
-            expires,
-        };
-        self.ids.buckets[b].slot = slot;
-        self.used += units as u64;
-        policy.insert(slot, &access);
-        self.release_evicted(policy);
+        fill::insert(&mut s, &access, item);
         Ok(Outcome::Miss)
-    }
-
-    /// Releases the slots the policy evicted of its own accord ([`Policy::take_evicted`]);
-    /// compiles to nothing for the policies that never do.
-    #[inline(always)]
-    fn release_evicted<P: Policy>(&mut self, policy: &mut P) {
-        while let Some(v) = policy.take_evicted() {
-            self.release(v);
-        }
-    }
-
-    #[inline(always)]
-    fn release(&mut self, slot: Slot) {
-        let m = self.meta[slot as usize];
-        self.ids.buckets[m.bucket as usize].slot = ABSENT;
-        self.used -= m.units as u64;
-        self.free.push(slot);
     }
 
     /// After the id table grew, points every resident slot at its id's new bucket.
@@ -248,7 +266,7 @@ impl Store {
 /// A single cache for replay: trace ids to slots, sizes, expiries, and a policy.
 #[derive(Debug)]
 pub struct ReplayCache {
-    store: Store,
+    entries: Entries,
     policy: AnyPolicy,
 }
 
@@ -274,7 +292,7 @@ impl ReplayCache {
         }
         .min(1 << 24) as usize;
         ReplayCache {
-            store: Store {
+            entries: Entries {
                 ids: IdTable::with_capacity(ids),
                 meta: Vec::with_capacity(slots_hint),
                 free: Vec::new(),
@@ -295,7 +313,7 @@ impl ReplayCache {
 
     /// Units in use (entries or bytes).
     pub fn used(&self) -> u64 {
-        self.store.used
+        self.entries.used
     }
 
     /// Processes one request for trace id `id` at `now`; `next_access` feeds offline
@@ -309,19 +327,19 @@ impl ReplayCache {
         ttl: u64,
         next_access: u64,
     ) -> Result<Outcome, TraceError> {
-        self.store
+        self.entries
             .access(&mut self.policy, id, size, op, now, ttl, next_access)
     }
 
     /// Replays everything `reader` yields, in blocks, with the policy's concrete type.
     fn run(&mut self, reader: &mut dyn TraceReader) -> Result<Tally, TraceError> {
         struct Run<'a> {
-            store: &'a mut Store,
+            store: &'a mut Entries,
             reader: &'a mut dyn TraceReader,
         }
         impl PolicyFn for Run<'_> {
             type Output = Result<Tally, TraceError>;
-            fn call<P: Policy>(self, policy: &mut P) -> Self::Output {
+            fn call<P: Policy + PrefetchHints>(self, policy: &mut P) -> Self::Output {
                 // A two-stage software pipeline over blocks of requests: a block's home
                 // buckets are prefetched when it is decoded, a block ahead of its
                 // processing; just before it is processed, the buckets (in cache by
@@ -363,7 +381,7 @@ impl ReplayCache {
             }
         }
         self.policy.with(Run {
-            store: &mut self.store,
+            store: &mut self.entries,
             reader,
         })
     }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use tiersim::policy::{Access, AnyPolicy, BYPASS, Policy, PolicySpec, Slot};
+use tiersim::policy::{Access, AnyPolicy, BYPASS, Policy, PolicySpec, PrefetchHints, Slot};
 
 /// What happened to one operation.
 #[derive(Clone, Debug, PartialEq, Eq)]

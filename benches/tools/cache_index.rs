@@ -5,8 +5,8 @@
 //! so that one cache's index does not have the CPU caches to itself.
 //!
 //! `cargo bench --bench cache_index` (about a minute) prints one CSV row per key space and
-//! share. The threshold these figures set (hash where a hash index is at most half a
-//! dense one) is `tiersim::store::cache`'s, which documents it.
+//! share. The figures and the threshold they set (hash where a hash index is at most half
+//! a dense one) are in `docs/notes-store.md`.
 
 use std::time::Instant;
 

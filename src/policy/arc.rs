@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
+use super::{Access, BuildPolicy, Capacity, Policy, PrefetchHints, Slot, vec_bytes};
 use crate::mem::prefetch::prefetch;
 
 /// ARC parameters.
@@ -130,6 +130,14 @@ impl Arc {
     }
 }
 
+impl PrefetchHints for Arc {
+    #[inline]
+    fn prefetch(&self, slot: Slot) {
+        self.links.prefetch(slot);
+        prefetch(&self.list, slot as usize);
+    }
+}
+
 impl Policy for Arc {
     fn heap_bytes(&self) -> Option<usize> {
         Some(
@@ -139,11 +147,6 @@ impl Policy for Arc {
                 + vec_bytes(&self.key)
                 + self.ghosts.heap_bytes(),
         )
-    }
-    #[inline]
-    fn prefetch(&self, slot: Slot) {
-        self.links.prefetch(slot);
-        prefetch(&self.list, slot as usize);
     }
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;

@@ -9,7 +9,7 @@
 //! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 use crate::mem::prefetch::prefetch;
 
 /// CLOCK over one queue (front = the hand), 9 bytes per entry.
@@ -31,11 +31,14 @@ impl BuildPolicy for Clock {
     }
 }
 
-impl Policy for Clock {
+impl PrefetchHints for Clock {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         prefetch(&self.referenced, slot as usize);
     }
+}
+
+impl Policy for Clock {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         let s = slot as usize;

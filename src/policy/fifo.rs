@@ -8,7 +8,7 @@
 //! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 
 /// First in, first out.
 #[derive(Debug, Default)]
@@ -28,6 +28,13 @@ impl BuildPolicy for Fifo {
     }
 }
 
+impl PrefetchHints for Fifo {
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        Some(self.queue.front()).filter(|&s| s != NIL)
+    }
+}
+
 impl Policy for Fifo {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
@@ -44,10 +51,6 @@ impl Policy for Fifo {
     #[inline]
     fn remove(&mut self, slot: Slot) {
         self.queue.remove(&mut self.links, slot);
-    }
-    #[inline]
-    fn next_victim(&self) -> Option<Slot> {
-        Some(self.queue.front()).filter(|&s| s != NIL)
     }
 }
 

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Chains;
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
+use super::{Access, BuildPolicy, Capacity, Policy, PrefetchHints, Slot, vec_bytes};
 
 mod libcachesim;
 mod stack;
@@ -129,6 +129,16 @@ impl BuildPolicy for Lirs {
     }
 }
 
+impl PrefetchHints for Lirs {
+    #[inline]
+    fn prefetch(&self, slot: Slot) {
+        match &self.0 {
+            Variant::Paper(p) => p.prefetch(slot),
+            Variant::LibCacheSim(p) => p.prefetch(slot),
+        }
+    }
+}
+
 impl Policy for Lirs {
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
@@ -161,14 +171,6 @@ impl Policy for Lirs {
         match &mut self.0 {
             Variant::Paper(p) => p.remove(slot),
             Variant::LibCacheSim(p) => p.remove(slot),
-        }
-    }
-
-    #[inline]
-    fn prefetch(&self, slot: Slot) {
-        match &self.0 {
-            Variant::Paper(p) => p.prefetch(slot),
-            Variant::LibCacheSim(p) => p.prefetch(slot),
         }
     }
 
@@ -336,6 +338,14 @@ impl Paper {
     }
 }
 
+impl PrefetchHints for Paper {
+    #[inline]
+    fn prefetch(&self, slot: Slot) {
+        prefetch(&self.flags, slot as usize);
+        prefetch(&self.stack.slots, slot as usize);
+    }
+}
+
 impl Policy for Paper {
     fn heap_bytes(&self) -> Option<usize> {
         Some(
@@ -347,12 +357,6 @@ impl Policy for Paper {
                 + vec_bytes(&self.stack.ghosts)
                 + self.index.heap_bytes(),
         )
-    }
-
-    #[inline]
-    fn prefetch(&self, slot: Slot) {
-        prefetch(&self.flags, slot as usize);
-        prefetch(&self.stack.slots, slot as usize);
     }
 
     fn insert(&mut self, slot: Slot, access: &Access) {

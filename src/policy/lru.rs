@@ -8,7 +8,7 @@
 //! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 
 /// Least recently used: one recency list, 8 bytes of state per entry.
 #[derive(Debug, Default)]
@@ -28,11 +28,18 @@ impl BuildPolicy for Lru {
     }
 }
 
-impl Policy for Lru {
+impl PrefetchHints for Lru {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         self.links.prefetch(slot);
     }
+    #[inline]
+    fn next_victim(&self) -> Option<Slot> {
+        Some(self.recency.front()).filter(|&s| s != NIL)
+    }
+}
+
+impl Policy for Lru {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         self.recency.push_back(&mut self.links, slot);
@@ -50,10 +57,6 @@ impl Policy for Lru {
     #[inline]
     fn remove(&mut self, slot: Slot) {
         self.recency.remove(&mut self.links, slot);
-    }
-    #[inline]
-    fn next_victim(&self) -> Option<Slot> {
-        Some(self.recency.front()).filter(|&s| s != NIL)
     }
 }
 

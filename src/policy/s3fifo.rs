@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
+use super::{Access, BuildPolicy, Capacity, Policy, PrefetchHints, Slot, vec_bytes};
 
 /// S3-FIFO parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,6 +146,13 @@ impl S3Fifo {
     }
 }
 
+impl PrefetchHints for S3Fifo {
+    #[inline]
+    fn prefetch(&self, slot: Slot) {
+        prefetch(&self.freq, slot as usize);
+    }
+}
+
 impl Policy for S3Fifo {
     fn heap_bytes(&self) -> Option<usize> {
         Some(
@@ -156,10 +163,6 @@ impl Policy for S3Fifo {
                 + vec_bytes(&self.key)
                 + self.ghost.heap_bytes(),
         )
-    }
-    #[inline]
-    fn prefetch(&self, slot: Slot) {
-        prefetch(&self.freq, slot as usize);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {

@@ -10,7 +10,7 @@
 //! cache that owns the slots, nor layers, requests or the engine.
 
 use super::list::{Links, List, NIL};
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 use crate::mem::prefetch::prefetch;
 
 /// SIEVE over one queue, 9 bytes per entry.
@@ -41,11 +41,14 @@ impl Default for Sieve {
     }
 }
 
-impl Policy for Sieve {
+impl PrefetchHints for Sieve {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         prefetch(&self.visited, slot as usize);
     }
+}
+
+impl Policy for Sieve {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
         let s = slot as usize;

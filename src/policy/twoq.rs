@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ghost::Ghosts;
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot, vec_bytes};
+use super::{Access, BuildPolicy, Capacity, Policy, PrefetchHints, Slot, vec_bytes};
 
 /// 2Q parameters, as shares of the capacity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -107,6 +107,14 @@ impl BuildPolicy for TwoQ {
     }
 }
 
+impl PrefetchHints for TwoQ {
+    #[inline]
+    fn prefetch(&self, slot: Slot) {
+        self.links.prefetch(slot);
+        prefetch(&self.segment, slot as usize);
+    }
+}
+
 impl Policy for TwoQ {
     fn heap_bytes(&self) -> Option<usize> {
         Some(
@@ -116,11 +124,6 @@ impl Policy for TwoQ {
                 + vec_bytes(&self.key)
                 + self.a1out.heap_bytes(),
         )
-    }
-    #[inline]
-    fn prefetch(&self, slot: Slot) {
-        self.links.prefetch(slot);
-        prefetch(&self.segment, slot as usize);
     }
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {

@@ -17,7 +17,7 @@ use crate::mem::prefetch::prefetch;
 use serde::{Deserialize, Serialize};
 
 use super::list::{Links, List};
-use super::{Access, BuildPolicy, Capacity, Policy, Slot};
+use super::{Access, BuildPolicy, Capacity, Policy, PrefetchHints, Slot};
 use crate::base::rng::mix64;
 
 mod lcs;
@@ -195,7 +195,7 @@ macro_rules! each {
     };
 }
 
-impl Policy for WTinyLfu {
+impl PrefetchHints for WTinyLfu {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         match &self.0 {
@@ -203,6 +203,9 @@ impl Policy for WTinyLfu {
             Inner::LibCacheSim(p) => p.prefetch(slot),
         }
     }
+}
+
+impl Policy for WTinyLfu {
     #[inline]
     fn insert(&mut self, slot: Slot, access: &Access) {
         each!(self, p => p.insert(slot, access))
@@ -299,12 +302,15 @@ impl Caffeine {
     }
 }
 
-impl Policy for Caffeine {
+impl PrefetchHints for Caffeine {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         self.links.prefetch(slot);
         prefetch(&self.region, slot as usize);
     }
+}
+
+impl Policy for Caffeine {
     fn insert(&mut self, slot: Slot, access: &Access) {
         let s = slot as usize;
         if s >= self.region.len() {

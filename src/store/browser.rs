@@ -2,30 +2,28 @@
 //!
 //! A `browser` layer has a node per client, up to hundreds of thousands of them, each
 //! holding tens to hundreds of entries. A [`Cache`](crate::store::cache::Cache) per client
-//! would cost a dense index over the whole key space each (4 MB at 1M keys), so
-//! browsers get their own store: client `c` owns one contiguous block of `capacity`
-//! slots in one arena, looked up by scanning its keys (a few cache lines: cheaper than
-//! hashing at these sizes), and evicts the slot least recently used, by a per-slot stamp
-//! from one arena-wide access counter.
+//! would cost an index over the key space each, so browsers are a store of their own:
+//! client `c` owns one contiguous block of `capacity` slots in one arena, looked up by
+//! scanning its keys, and evicts its least recently used slot, by a per-slot stamp from
+//! one arena-wide access counter. Fills and lookups go through the store's [fill
+//! protocol](super::fill), a block being its own (LRU) policy; what a browser cannot do
+//! (another policy, a byte budget) the layer's validation refuses through
+//! [`StoreKind::check`](super::StoreKind::check).
 //!
 //! Memory: 20 bytes per slot (key, version, stamp: 4 bytes each; expiry: 8), so
 //! `20 * capacity` bytes per client and nothing else (640 bytes at the quickstart's 32
 //! entries; 100k clients take 64 MB). Within a block the keys come first, so a lookup's
 //! scan reads only keys; then a 16-byte record per slot, its stamp, version and expiry
-//! together. With 100k clients nearly every lookup misses and every request then fills
-//! its browser: the fill writes one line beside the keys, its slot's record, where
-//! separate arrays of stamps, versions and expiries cost up to three more lines not in
-//! the CPU's caches, and a read-ahead of the stamps besides. An eviction (a full block)
-//! reads the records' stamps, a few more adjacent lines than an array of stamps alone
-//! would take. The arena starts on a cache line, so a block of 32 slots scans two lines
-//! of keys, not three, and no record straddles two lines.
+//! together. The arena starts on a cache line. Why this layout:
+//! `docs/notes-store.md`.
 //!
 //! Stamps are `u32` and compared by their wrapping distance from the counter, so LRU
 //! order holds as long as a resident entry was touched within the last 2^32 browser
 //! accesses.
 
 use crate::SimTime;
-use crate::store::cache::{Fill, Lookup};
+use crate::policy::{Access, Policy, Slot as SlotId};
+use crate::store::fill::{self, Fill, Lookup, Slots};
 
 /// The key of an empty slot: no real key matches it.
 const EMPTY: u32 = u32::MAX;
@@ -46,9 +44,8 @@ const LINE_WORDS: usize = 16;
 /// Every client's browser cache.
 ///
 /// Client `c`'s block is `words[start + c * 5 * capacity..]`: its `capacity` keys, then
-/// a record per slot (stamp, version, expiry low half, expiry high half).
-/// One contiguous block per client rather than parallel arrays: a request touches one
-/// client, and its block then costs one TLB walk and adjacent lines, not scattered ones.
+/// a record per slot (stamp, version, expiry low half, expiry high half), one
+/// contiguous block per client because a request touches one client.
 #[derive(Debug)]
 pub struct Browsers {
     capacity: usize,
@@ -108,8 +105,7 @@ impl Browsers {
             start,
             clock: 0,
         };
-        // The arena comes zeroed: only the keys need writing (not the whole 64 MB of the
-        // quickstart's 100k clients twice over).
+        // The arena comes zeroed: only the keys need writing.
         b.empty_keys();
         b
     }
@@ -163,10 +159,19 @@ impl Browsers {
         SimTime::from_nanos(u64::from(self.words[at]) | u64::from(self.words[at + 1]) << 32)
     }
 
-    #[inline]
-    fn stamp(&mut self) -> u32 {
-        self.clock = self.clock.wrapping_add(1);
-        self.clock
+    /// `client`'s block as the fill protocol sees it, with `empty` its first empty slot
+    /// (`NONE` if full or unknown).
+    #[inline(always)]
+    fn block(&mut self, client: u32, empty: usize) -> Block<'_> {
+        let base = self.base(client);
+        let cap = self.capacity;
+        let (keys, records) = self.words[base..base + cap * WORDS].split_at_mut(cap);
+        Block {
+            keys,
+            records,
+            clock: &mut self.clock,
+            empty,
+        }
     }
 
     /// Looks `key` up in `client`'s cache at `now`; an expired copy is removed.
@@ -177,17 +182,16 @@ impl Browsers {
             return Lookup::Miss;
         };
         let expires = self.expires(base, i);
+        let mut block = self.block(client, NONE);
         if expires <= now {
-            self.words[base + i] = EMPTY;
+            fill::remove(&mut block, i as SlotId);
             return Lookup::Expired;
         }
-        let stamp = self.stamp();
-        let at = self.record(base, i);
-        self.words[at] = stamp;
+        let evicted = fill::hit(&mut block, i as SlotId, &Access::key(key));
         Lookup::Hit {
-            version: self.words[at + 1],
+            version: block.records[RECORD * i + 1],
             expires,
-            evicted: 0,
+            evicted,
         }
     }
 
@@ -207,21 +211,14 @@ impl Browsers {
         if cap == 0 {
             return Fill::Rejected;
         }
-        let (result, i) = match find_or_empty(&self.words[base..base + cap], key) {
-            Slot::Found(i) => (Fill::Updated { evicted: 0 }, i),
-            Slot::Empty(i) => (Fill::Inserted { evicted: 0 }, i),
-            Slot::Full => {
-                let records = &self.words[base + cap..base + cap * WORDS];
-                (Fill::Inserted { evicted: 1 }, oldest(records, self.clock))
-            }
+        // One scan finds the key or else the first empty slot.
+        let (resident, empty) = match find_or_empty(&self.words[base..base + cap], key) {
+            Slot::Found(i) => (Some(i as SlotId), NONE),
+            Slot::Empty(i) => (None, i),
+            Slot::Full => (None, NONE),
         };
-        let stamp = self.stamp();
-        let w = &mut self.words[base..base + cap * WORDS];
-        w[i] = key;
-        let e = expires.as_nanos();
-        let at = cap + RECORD * i;
-        w[at..at + RECORD].copy_from_slice(&[stamp, version, e as u32, (e >> 32) as u32]);
-        result
+        let mut block = self.block(client, empty);
+        fill::fill(&mut block, resident, &Access::key(key), (version, expires))
     }
 
     /// Entries resident in `client`'s cache.
@@ -234,11 +231,111 @@ impl Browsers {
     }
 }
 
-/// Keys compared per step of a scan. A block is scanned a fixed-width chunk at a time,
-/// testing the whole chunk with no branch per key, which the compiler turns into a few
-/// vector compares; only a chunk that matches is searched key by key. With 100k
-/// clients nearly every browser lookup misses, so the whole block is scanned on most
-/// requests, and the fill after the miss scans it again.
+/// No slot: a full block's `empty`.
+const NONE: usize = usize::MAX;
+
+/// One client's block during a lookup or a fill: its keys, its records, the arena's
+/// clock, and the first empty slot its scan found. It is its own policy: LRU by stamp.
+struct Block<'a> {
+    keys: &'a mut [u32],
+    records: &'a mut [u32],
+    clock: &'a mut u32,
+    /// The slot a new entry takes: the first empty one, or the victim; `NONE` if full.
+    empty: usize,
+}
+
+impl Block<'_> {
+    /// Stamps slot `i` with the next tick of the clock: it is now the most recent.
+    #[inline(always)]
+    fn stamp(&mut self, i: SlotId) {
+        *self.clock = self.clock.wrapping_add(1);
+        self.records[RECORD * i as usize] = *self.clock;
+    }
+}
+
+impl Slots for Block<'_> {
+    type Policy = Self;
+    /// Version and expiry.
+    type Item = (u32, SimTime);
+
+    #[inline(always)]
+    fn policy(&mut self) -> &mut Self {
+        self
+    }
+
+    #[inline(always)]
+    fn makes_room(&self) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    fn oversized(&self, _: u32) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    fn fits(&self, _: u32) -> bool {
+        self.empty != NONE
+    }
+
+    #[inline(always)]
+    fn release(&mut self, slot: SlotId) {
+        self.keys[slot as usize] = EMPTY;
+    }
+
+    /// The victim's slot takes the new entry in place.
+    #[inline(always)]
+    fn release_victim(&mut self, victim: SlotId) -> Option<SlotId> {
+        self.empty = victim as usize;
+        None
+    }
+
+    #[inline(always)]
+    fn vacant(&mut self) -> SlotId {
+        self.empty as SlotId
+    }
+
+    #[inline(always)]
+    fn occupy(&mut self, slot: SlotId, item: (u32, SimTime), access: &Access) {
+        self.overwrite(slot, item, access);
+    }
+
+    #[inline(always)]
+    fn overwrite(&mut self, slot: SlotId, (version, expires): (u32, SimTime), access: &Access) {
+        let i = slot as usize;
+        self.keys[i] = access.key;
+        let e = expires.as_nanos();
+        self.records[RECORD * i + 1..RECORD * (i + 1)].copy_from_slice(&[
+            version,
+            e as u32,
+            (e >> 32) as u32,
+        ]);
+    }
+}
+
+/// A block's eviction order: least recently stamped first.
+impl Policy for Block<'_> {
+    #[inline(always)]
+    fn insert(&mut self, slot: SlotId, _: &Access) {
+        self.stamp(slot);
+    }
+
+    #[inline(always)]
+    fn touch(&mut self, slot: SlotId, _: &Access) {
+        self.stamp(slot);
+    }
+
+    #[inline(always)]
+    fn evict(&mut self, _: &Access) -> SlotId {
+        oldest(self.records, *self.clock) as SlotId
+    }
+
+    #[inline(always)]
+    fn remove(&mut self, _: SlotId) {}
+}
+
+/// Keys compared per step of a scan: a whole chunk is tested with no branch per key
+/// (a few vector compares), and only a chunk that matches is searched key by key.
 const LANES: usize = 16;
 
 /// Whether `chunk` holds `value`.
@@ -247,8 +344,8 @@ fn holds(chunk: &[u32; LANES], value: u32) -> bool {
     chunk.iter().fold(false, |any, &v| any | (v == value))
 }
 
-/// Where `value` first is in a chunk that [`holds`] it. Kept out of line: inlined, the
-/// compiler merges it into the scan, which then compares key by key.
+/// Where `value` first is in a chunk that [`holds`] it. Out of line, so the compiler
+/// keeps the scan itself vectorized.
 #[inline(never)]
 fn position_in(chunk: &[u32; LANES], value: u32) -> usize {
     chunk.iter().position(|&v| v == value).unwrap_or(0)

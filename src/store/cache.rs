@@ -1,95 +1,37 @@
-//! The cache store: one abstraction behind every layer's nodes.
+//! One cache node: the store behind every scenario layer's nodes.
 //!
-//! A [`Cache`] maps dense integer keys to slots, keeps each resident entry's expiry and
-//! version, and asks its [`Policy`] which entry to evict. Layers differ in topology,
-//! latency and HTTP rules, never in how a node stores entries.
+//! A [`Cache`] maps dense integer keys to slots through its [index](super::index), keeps
+//! each resident entry's expiry and version, and runs the store's [fill
+//! protocol](super::fill) with its [`Policy`]. Layers differ in topology, latency and HTTP
+//! rules, never in how a node stores entries. It knows policies, not layers or requests.
 //!
 //! Memory per resident entry: 16 bytes here (key, version, expiry), the policy's own
 //! state (8 bytes for LRU and FIFO, 12 for LFU), plus the key -> slot index: either
 //! dense, 4 bytes per key of the key space, or a hash table sized to the entries, 8 bytes
 //! a bucket, 20 to 40 bytes per entry of capacity.
 //!
-//! An entry's key, version and expiry sit together in one 16-byte record rather than in
-//! three parallel vectors: a lookup reads expiry and version, an eviction the victim's
-//! key, and with caches far larger than the CPU caches each separate vector would cost
-//! its own cache miss.
+//! The index may name stale slots: an eviction leaves the victim's cell as it is, and a
+//! cell counts only if the slot it names holds that same key.
 //!
-//! The key -> slot index may hold stale slots: an eviction does not clear the victim's
-//! index cell, and a cell counts only if the slot it names holds that same key. At
-//! steady state every fill evicts, and the victim's cell is a random spot of a large
-//! array, a cache miss on every fill; the check instead reads the entry, which a lookup
-//! reads anyway.
-//!
-//! # Dense or hashed index
-//!
-//! A dense index has a cell per key of the key space, 4 MB per node over 1M keys even
-//! for a node of 10k entries. A node holding a small share of the key space uses a hash
-//! table instead ([`IndexKind`], chosen by [`Cache::new`] and [`Cache::with_meta`]):
-//! linear probing over a power of two of packed (key, slot) `u64` buckets, 2.5 to 5
-//! times the capacity, with a Fibonacci (multiplicative) hash. Its buckets go stale as
-//! dense cells do (the same entry check finds them out), so an eviction costs nothing
-//! here either; a fill that would take the used buckets past five eighths of the table
-//! rebuilds it from the live entries instead (a scan of the entries, amortized O(1) a
-//! fill). Lookups that end in an invalidation or an expiry remove their bucket at once
-//! (backward-shift deletion: no tombstones). A cache sized in bytes, whose entry count
-//! is unknown, starts at 16 buckets and doubles at a rebuild while its live entries take
-//! more than two fifths of the table.
-//!
-//! The choice, by measurement (`examples/cache_index.rs`: 8 LRU nodes over one key
-//! space, Zipf 0.9 keys scattered over it, a lookup and a fill on a miss, ns per
-//! request, best of three, two runs on a shared 2-vCPU EPYC with 512 KiB of L2 per core
-//! and 32 MiB of L3):
-//!
-//! | keys | capacity share | dense | hashed | hashed table / dense index |
-//! |---|---|---|---|---|
-//! | 10k | 0.16-1% | 13-31 ns | 30-45 ns | < 1/10 |
-//! | 10k | 5-40% | 15-25 | 17-27 | 1/3-3 |
-//! | 100k | 1% | 41-54 | 28 | 1/10 |
-//! | 100k | 5% | 42-101 | 31-56 | 1/3 |
-//! | 100k | 20% | 79-111 | 77-109 | 4/3 |
-//! | 1M | 0.1-1% | 104-171 | 32-52 | 1/15-1/100 |
-//! | 1M | 5% | 136-147 | 133-140 | 1/4 |
-//! | 1M | 10% | 124-196 | 118-185 | 1/2 |
-//! | 1M | 20-40% | 118-179 | 131-211 | 1-2 |
-//! | 4M | 0.1-1% | 110-188 | 38-149 | 1/15-1/100 |
-//! | 4M | 5% | 167-183 | 162-185 | 1/4 |
-//! | 4M | 10% | 174-200 | 200-217 | 1/2 |
-//!
-//! The hash index wins by 2-3 times where its table is a small fraction of the dense
-//! index; from about a quarter of it upwards the two are within noise, and once the
-//! table is larger than the dense index the dense one wins. So a node hashes when its
-//! table takes at most half the dense index's bytes (at most `key_space / 4` buckets,
-//! rounded down to a power of two: 128Ki buckets, 1 MiB, over 1M keys), which keeps
-//! every measured case at least as fast and saves memory in the neutral ones. Below
-//! 64Ki keys the dense index (at most 256 KiB) stays in the CPU caches, and a tiny
-//! hashed cache with a high miss ratio rebuilds often (1.5-1.8 times slower at 16 and
-//! 100 entries over 10k keys), so the dense index is always used there. A hash index of
-//! a cache sized in bytes that outgrows the bound turns dense for good. In the
-//! quickstart the L1 instances (10k entries of 1M keys) and the CDN PoPs hash; the Redis
-//! shards (100k entries: 256Ki buckets) stay dense, and so does the shield once it
-//! holds more than about 52k objects.
-//!
-//! With content classes ([`crate::layer::http`]) a cache also keeps a [`Meta`] per slot: when
-//! the origin generated the copy (for the `Age` it passes on), which client it was
+//! With content classes ([`crate::layer::http`]) a cache also keeps a [`Meta`] per slot:
+//! when the origin generated the copy (for the `Age` it passes on), which client it was
 //! fetched for (to count leaks of private copies), and its size. A cache of
 //! `capacity_bytes` holds objects whose sizes sum to at most that many bytes, evicts
 //! until a new object fits and never admits one larger than itself, as libCacheSim
-//! does; its policy sees sizes in bytes. Any cache frees what its policy evicts on its
-//! own ([`Policy::take_evicted`]) and stores nothing when the policy refuses the new key after
-//! evicting for it ([`Fill::Bypassed`]).
-//!
-//! A policy that [makes room](Policy::makes_room) itself (LIRS's `libcachesim` variant)
-//! decides what a fill evicts and whether it enters, and may evict on a hit: the cache
-//! releases what it names and does not check its capacity for it.
+//! does; its policy sees sizes in bytes.
 //!
 //! Expiry is lazy: an entry past its expiry is removed when it is next looked up (counted
 //! as an expiration), or when the policy evicts it. No timer event per entry exists.
 
 use crate::SimTime;
 use crate::mem::prefetch::prefetch;
-use crate::policy::{Access, AnyPolicy, BYPASS, Policy, Slot};
+use crate::policy::{Access, AnyPolicy, Policy, PrefetchHints, Slot};
+use crate::store::fill::{self, Slots};
+use crate::store::index::Index;
 
-const ABSENT: Slot = Slot::MAX;
+pub use crate::store::Meta;
+pub use crate::store::fill::{Fill, Lookup};
+pub use crate::store::index::IndexKind;
 
 /// The key of a free slot: no real key (they are below `u32::MAX - 1`) matches it.
 const NO_KEY: u32 = u32::MAX;
@@ -98,300 +40,6 @@ const NO_KEY: u32 = u32::MAX;
 /// key's lookup finds it again; it leaves when the policy evicts it.
 const ORPHAN: u32 = u32::MAX - 1;
 
-/// Which key -> slot index a [`Cache`] uses (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IndexKind {
-    /// One cell per key of the key space.
-    Dense,
-    /// An open-addressing hash table sized to the resident entries.
-    Hashed,
-}
-
-/// A packed bucket: the key in the high 32 bits, its slot in the low 32.
-type Bucket = u64;
-
-/// An empty bucket: its key half is `NO_KEY`, which no real key matches.
-const EMPTY: Bucket = u64::MAX;
-
-/// The fewest buckets a hash index has.
-const MIN_BUCKETS: usize = 16;
-
-/// A hash index is used only while its table takes at most `1 / DENSE_RATIO` of the
-/// dense index's bytes (4 per key); past that the dense one is used (module docs).
-const DENSE_RATIO: u64 = 2;
-
-/// Below this many keys the dense index is used whatever the capacity: it takes at
-/// most 256 KiB, stays in the CPU caches, and measured faster (module docs).
-const DENSE_BELOW: u32 = 1 << 16;
-
-/// Buckets for `live` resident keys: a power of two, at least 2.5 times `live`.
-fn buckets_for(live: u32) -> usize {
-    let b = (2 * live as usize).next_power_of_two().max(MIN_BUCKETS);
-    if 5 * live as usize > 2 * b { 2 * b } else { b }
-}
-
-/// The most buckets a hash index over `key_space` keys may have (0: none).
-fn max_buckets(key_space: u32) -> usize {
-    if key_space < DENSE_BELOW {
-        return 0;
-    }
-    // 8 bytes a bucket against 4 a key.
-    let most = (u64::from(key_space) / (2 * DENSE_RATIO)) as usize;
-    if most == 0 { 0 } else { 1 << most.ilog2() }
-}
-
-/// The key -> slot map. Either kind may name a stale slot (module docs).
-#[derive(Clone, Debug)]
-enum Index {
-    /// key -> slot, `ABSENT` when not resident.
-    Dense(Vec<Slot>),
-    Hashed(HashIndex),
-}
-
-/// Linear probing over packed (key, slot) buckets, a power of two of them. A bucket
-/// outlives its key's eviction (stale, like a dense cell) until the table is rebuilt
-/// from the live entries, when the used buckets reach five eighths of the table.
-#[derive(Clone, Debug)]
-struct HashIndex {
-    buckets: Vec<Bucket>,
-    /// `64 - log2(buckets.len())`: a key's home bucket is the top bits of its hash.
-    shift: u32,
-    /// Buckets in use, live or stale.
-    used: usize,
-    /// The key space, for a switch to a dense index.
-    key_space: u32,
-    /// The most buckets it is rebuilt to before it turns dense.
-    max_buckets: usize,
-}
-
-impl HashIndex {
-    fn new(buckets: usize, key_space: u32, max_buckets: usize) -> Self {
-        debug_assert!(buckets.is_power_of_two());
-        HashIndex {
-            buckets: vec![EMPTY; buckets],
-            shift: 64 - buckets.trailing_zeros(),
-            used: 0,
-            key_space,
-            max_buckets,
-        }
-    }
-
-    #[inline]
-    fn mask(&self) -> usize {
-        self.buckets.len() - 1
-    }
-
-    /// `key`'s home bucket: Fibonacci hashing (a multiply, the top bits).
-    #[inline]
-    fn home(&self, key: u32) -> usize {
-        (u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
-    /// `Ok(bucket)` holding `key`, or `Err(bucket)`, the empty one ending its probes.
-    #[inline]
-    fn find(&self, key: u32) -> Result<usize, usize> {
-        let mask = self.mask();
-        let mut i = self.home(key);
-        loop {
-            let b = self.buckets[i];
-            if b == EMPTY {
-                return Err(i);
-            }
-            if (b >> 32) as u32 == key {
-                return Ok(i);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// The slot `key`'s bucket names (maybe stale), or `ABSENT`.
-    #[inline]
-    fn get(&self, key: u32) -> Slot {
-        match self.find(key) {
-            Ok(i) => self.buckets[i] as Slot,
-            Err(_) => ABSENT,
-        }
-    }
-
-    /// Points `key` at `slot`; false, changing nothing, if that needs a new bucket and
-    /// the table is full (five eighths used): the caller rebuilds it.
-    #[inline]
-    fn set(&mut self, key: u32, slot: Slot) -> bool {
-        let bucket = (u64::from(key) << 32) | u64::from(slot);
-        match self.find(key) {
-            Ok(i) => self.buckets[i] = bucket,
-            Err(i) => {
-                if 8 * (self.used + 1) > 5 * self.buckets.len() {
-                    return false;
-                }
-                self.buckets[i] = bucket;
-                self.used += 1;
-            }
-        }
-        true
-    }
-
-    /// Removes `key`'s bucket if any, shifting later buckets of its run back (no
-    /// tombstones: a probe still ends at the first empty bucket).
-    #[inline]
-    fn remove(&mut self, key: u32) {
-        let Ok(mut hole) = self.find(key) else {
-            return;
-        };
-        let mask = self.mask();
-        let mut i = hole;
-        loop {
-            i = (i + 1) & mask;
-            let b = self.buckets[i];
-            if b == EMPTY {
-                break;
-            }
-            // `b` may fill the hole if the hole lies on its probe path, home ..= i.
-            let home = self.home((b >> 32) as u32);
-            if i.wrapping_sub(home) & mask >= i.wrapping_sub(hole) & mask {
-                self.buckets[hole] = b;
-                hole = i;
-            }
-        }
-        self.buckets[hole] = EMPTY;
-        self.used -= 1;
-    }
-}
-
-impl Index {
-    /// The index for a cache expected to hold `entries` of `key_space` keys: hashed if
-    /// its table would be small enough, else dense.
-    fn for_entries(entries: u32, key_space: u32) -> Self {
-        let buckets = buckets_for(entries.min(key_space));
-        let most = max_buckets(key_space);
-        if buckets <= most {
-            Index::Hashed(HashIndex::new(buckets, key_space, most))
-        } else {
-            Index::Dense(vec![ABSENT; key_space as usize])
-        }
-    }
-
-    fn key_space(&self) -> u32 {
-        match self {
-            Index::Dense(cells) => cells.len() as u32,
-            Index::Hashed(h) => h.key_space,
-        }
-    }
-
-    fn kind(&self) -> IndexKind {
-        match self {
-            Index::Dense(_) => IndexKind::Dense,
-            Index::Hashed(_) => IndexKind::Hashed,
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        match self {
-            Index::Dense(cells) => 4 * cells.len(),
-            Index::Hashed(h) => 8 * h.buckets.len(),
-        }
-    }
-
-    /// The slot `key`'s cell or bucket names: `ABSENT`, or a slot that may hold
-    /// another key now.
-    #[inline]
-    fn get(&self, key: u32) -> Slot {
-        match self {
-            Index::Dense(cells) => cells[key as usize],
-            Index::Hashed(h) => h.get(key),
-        }
-    }
-
-    /// Forgets `key`.
-    #[inline]
-    fn remove(&mut self, key: u32) {
-        match self {
-            Index::Dense(cells) => cells[key as usize] = ABSENT,
-            Index::Hashed(h) => h.remove(key),
-        }
-    }
-}
-
-/// The result of [`Cache::get`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    /// A fresh copy is resident.
-    Hit {
-        /// The origin version the copy holds.
-        version: u32,
-        /// When the copy expires.
-        expires: SimTime,
-        /// Entries the policy evicted of its own accord as it took the hit: a segment
-        /// it promoted the copy into overflowed (SLRU or W-TinyLFU in a cache sized in
-        /// bytes, LIRS's `libcachesim` variant). Usually 0.
-        evicted: u32,
-    },
-    /// No copy is resident.
-    Miss,
-    /// A copy was resident but expired; it has been removed.
-    Expired,
-}
-
-/// The result of [`Cache::fill`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fill {
-    /// The key was absent and is now resident.
-    Inserted {
-        /// Entries evicted to make room: 0 or 1, or more in a cache sized in bytes.
-        evicted: u32,
-    },
-    /// The key was resident; its version and expiry were overwritten.
-    Updated {
-        /// Entries the policy evicted of its own accord as it touched the key (see
-        /// [`Lookup::Hit`]'s `evicted`).
-        evicted: u32,
-    },
-    /// The policy declined to admit the key; nothing changed.
-    Rejected,
-    /// The policy evicted `evicted` entries, then gave up on the key: it ranked it below
-    /// every resident one ([`BYPASS`]), or made room and still declined it. It was not
-    /// stored.
-    Bypassed {
-        /// Entries evicted before the policy gave up on the key.
-        evicted: u32,
-    },
-}
-
-impl Fill {
-    /// Entries this fill evicted.
-    pub fn evicted(self) -> u32 {
-        match self {
-            Fill::Inserted { evicted } | Fill::Bypassed { evicted } | Fill::Updated { evicted } => {
-                evicted
-            }
-            Fill::Rejected => 0,
-        }
-    }
-}
-
-/// What a cache with content classes keeps about a copy besides its version and expiry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Meta {
-    /// When the origin generated the response: a copy's age is `now - born`.
-    pub born: SimTime,
-    /// The client it was fetched for ([`Meta::NO_OWNER`] for a write's copy).
-    pub owner: u32,
-    /// The object's size, bytes.
-    pub size: u32,
-}
-
-impl Meta {
-    /// The owner of a copy that no client fetched (a write stored it).
-    pub const NO_OWNER: u32 = u32::MAX;
-
-    /// A one-byte copy born at 0 for nobody: what a cache without classes records.
-    pub const UNIT: Meta = Meta {
-        born: SimTime::ZERO,
-        owner: Meta::NO_OWNER,
-        size: 1,
-    };
-}
-
 /// A byte budget (`capacity_bytes`).
 #[derive(Clone, Copy, Debug)]
 struct Budget {
@@ -399,7 +47,8 @@ struct Budget {
     used: u64,
 }
 
-/// A resident entry.
+/// A resident entry: key, version and expiry in one record, which a lookup reads at
+/// once (docs/notes-store.md).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     expires: SimTime,
@@ -441,6 +90,106 @@ pub struct Cache {
     budget: Option<Budget>,
     /// Whether the policy [makes room](Policy::makes_room) itself.
     makes_room: bool,
+}
+
+/// A cache as the fill protocol sees it. `BYTES`: its budget counts bytes, not entries;
+/// only a fill's budget checks read it, so lookups and removals take either.
+struct Node<'a, const BYTES: bool>(&'a mut Cache);
+
+impl<const BYTES: bool> Slots for Node<'_, BYTES> {
+    type Policy = AnyPolicy;
+    type Item = (Entry, Meta);
+
+    #[inline(always)]
+    fn policy(&mut self) -> &mut AnyPolicy {
+        &mut self.0.policy
+    }
+
+    #[inline(always)]
+    fn makes_room(&self) -> bool {
+        self.0.makes_room
+    }
+
+    #[inline(always)]
+    fn oversized(&self, size: u32) -> bool {
+        BYTES && self.0.budget.is_some_and(|b| u64::from(size) > b.capacity)
+    }
+
+    #[inline(always)]
+    fn fits(&self, size: u32) -> bool {
+        if BYTES {
+            self.0
+                .budget
+                .is_none_or(|b| b.used + u64::from(size) <= b.capacity)
+        } else {
+            self.0.len < self.0.capacity
+        }
+    }
+
+    #[inline(always)]
+    fn release(&mut self, slot: Slot) {
+        self.0.release_slot(slot);
+    }
+
+    /// Counted in entries, the one victim's slot takes the new entry in place: no
+    /// free-list traffic at steady state. Its index cell is left stale.
+    #[inline(always)]
+    fn release_victim(&mut self, victim: Slot) -> Option<Slot> {
+        if BYTES {
+            self.release(victim);
+            None
+        } else {
+            self.0.len -= 1;
+            Some(victim)
+        }
+    }
+
+    #[inline(always)]
+    fn vacant(&mut self) -> Slot {
+        let c = &mut *self.0;
+        match c.free.pop() {
+            Some(s) => s,
+            None => {
+                c.entries.push(Entry {
+                    expires: SimTime::ZERO,
+                    key: NO_KEY,
+                    version: 0,
+                });
+                if c.keeps_meta {
+                    c.meta.push(Meta::UNIT);
+                }
+                (c.entries.len() - 1) as Slot
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn occupy(&mut self, slot: Slot, (entry, meta): (Entry, Meta), _: &Access) {
+        let c = &mut *self.0;
+        c.entries[slot as usize] = entry;
+        if c.keeps_meta {
+            c.meta[slot as usize] = meta;
+        }
+        c.index_set(entry.key, slot);
+        c.len += 1;
+        if let Some(b) = &mut c.budget {
+            b.used += u64::from(meta.size);
+        }
+    }
+
+    #[inline(always)]
+    fn overwrite(&mut self, slot: Slot, (entry, meta): (Entry, Meta), _: &Access) {
+        let c = &mut *self.0;
+        c.entries[slot as usize] = entry;
+        if BYTES {
+            let old = std::mem::replace(&mut c.meta[slot as usize], meta).size;
+            if let Some(b) = &mut c.budget {
+                b.used = b.used - u64::from(old) + u64::from(meta.size);
+            }
+        } else if c.keeps_meta {
+            c.meta[slot as usize] = meta;
+        }
+    }
 }
 
 impl Cache {
@@ -511,53 +260,26 @@ impl Cache {
     /// choice (for benchmarks and tests); nothing else changes. O(key space).
     pub fn set_index_kind(&mut self, kind: IndexKind) {
         let key_space = self.index.key_space();
-        self.index = match kind {
-            IndexKind::Dense => Index::Dense(vec![ABSENT; key_space as usize]),
-            IndexKind::Hashed => {
-                let entries = self.capacity.min(key_space).max(self.len);
-                Index::Hashed(HashIndex::new(buckets_for(entries), key_space, usize::MAX))
-            }
-        };
+        let entries = self.capacity.min(key_space).max(self.len);
+        self.index = Index::of_kind(kind, key_space, entries);
         self.reindex();
     }
 
-    /// Points `key` at `slot` in the index.
+    /// Points `key` at `slot` in the index, rebuilding a full hash index first.
     #[inline]
     fn index_set(&mut self, key: u32, slot: Slot) {
-        match &mut self.index {
-            Index::Dense(cells) => cells[key as usize] = slot,
-            Index::Hashed(h) => {
-                if !h.set(key, slot) {
-                    self.rebuild_index();
-                    self.index_set(key, slot);
-                }
-            }
+        if !self.index.set(key, slot) {
+            self.rebuild_index();
+            self.index_set(key, slot);
         }
     }
 
-    /// Replaces a full hash index by one of the live entries alone, twice as large if
-    /// they take more than two fifths of it, or by a dense index if that would be too
-    /// large. Amortized O(1) a fill: at least a quarter of the table's buckets are
-    /// free after it.
+    /// Replaces a full hash index by one of the live entries alone (see
+    /// [`Index::rebuilt`]). Amortized O(1) a fill.
     #[cold]
     fn rebuild_index(&mut self) {
-        let Index::Hashed(h) = &self.index else {
-            return;
-        };
         let live = self.entries.iter().filter(|e| e.key < ORPHAN).count() as u32;
-        // Room for the key about to be set.
-        let buckets = buckets_for(live + 1).max(h.buckets.len());
-        if buckets == h.buckets.len() {
-            let Index::Hashed(h) = &mut self.index else {
-                unreachable!()
-            };
-            h.buckets.fill(EMPTY);
-            h.used = 0;
-        } else if buckets <= h.max_buckets {
-            self.index = Index::Hashed(HashIndex::new(buckets, h.key_space, h.max_buckets));
-        } else {
-            self.index = Index::Dense(vec![ABSENT; h.key_space as usize]);
-        }
+        self.index.rebuilt(live);
         self.reindex();
     }
 
@@ -623,35 +345,27 @@ impl Cache {
         }
     }
 
+    /// The cache as the fill protocol's lookups and removals see it.
+    #[inline(always)]
+    fn slots(&mut self) -> Node<'_, false> {
+        Node(self)
+    }
+
     /// Prefetches `key`'s index cell or home bucket ([`crate::mem::prefetch`]): the first
     /// stage of a read-ahead, which a batch of keys runs before the second
     /// ([`Cache::prefetch_entry`]), so the misses of the whole batch overlap.
     #[inline]
     pub fn prefetch_index(&self, key: u32) {
-        match &self.index {
-            Index::Dense(cells) => prefetch(cells, key as usize),
-            Index::Hashed(h) => prefetch(&h.buckets, h.home(key)),
-        }
+        self.index.prefetch(key);
     }
 
     /// Reads `key`'s index cell or home bucket, prefetched by
     /// [`Cache::prefetch_index`], and prefetches the entry, meta and policy state of
     /// the slot it names: what a lookup of `key` soon after will read. A hash index's
-    /// home bucket is taken as is, without probing: a probe loop here would stall the
-    /// batch on a mispredicted branch per key, and the slot is only a hint anyway.
+    /// home bucket is taken as is, without probing: the slot is only a hint.
     #[inline]
     pub fn prefetch_entry(&self, key: u32) {
-        let slot = match &self.index {
-            Index::Dense(cells) => cells.get(key as usize).copied().unwrap_or(ABSENT),
-            Index::Hashed(h) => {
-                let b = h.buckets[h.home(key)];
-                if (b >> 32) as u32 == key {
-                    b as Slot
-                } else {
-                    ABSENT
-                }
-            }
-        };
+        let slot = self.index.home_slot(key);
         if (slot as usize) < self.entries.len() {
             prefetch(&self.entries, slot as usize);
             prefetch(&self.meta, slot as usize);
@@ -678,13 +392,11 @@ impl Cache {
             expires, version, ..
         } = self.entries[slot as usize];
         if expires <= now {
-            self.policy.remove(slot);
-            self.release(key, slot);
-            self.release_evicted();
+            self.index.remove(key);
+            fill::remove(&mut self.slots(), slot);
             return Lookup::Expired;
         }
-        self.policy.touch(slot, &Access::key(key));
-        let evicted = self.release_evicted();
+        let evicted = fill::hit(&mut self.slots(), slot, &Access::key(key));
         Lookup::Hit {
             version,
             expires,
@@ -708,89 +420,24 @@ impl Cache {
         if self.budget.is_some() {
             return self.fill_sized(key, version, expires, meta);
         }
-        let access = Access::key(key);
         let entry = Entry {
             expires,
             key,
             version,
         };
-        if let Some(slot) = self.slot(key) {
-            self.entries[slot as usize] = entry;
-            if self.keeps_meta {
-                self.meta[slot as usize] = meta;
-            }
-            self.policy.touch(slot, &access);
-            let evicted = self.release_evicted();
-            return Fill::Updated { evicted };
-        }
-        if self.makes_room {
-            return self.fill_made_room(entry, meta, &access);
-        }
-        let full = self.len == self.capacity;
-        if !self.policy.admit(&access, full) {
-            return Fill::Rejected;
-        }
-        let mut evicted = 0;
-        let slot = if full {
-            // The victim's slot is reused in place: no free-list traffic at steady state.
-            let victim = self.policy.evict(&access);
-            if victim == BYPASS {
-                return Fill::Bypassed { evicted: 0 };
-            }
-            // The victim's index cell or bucket is left stale: the entry overwritten
-            // below no longer holds its key.
-            self.len -= 1;
-            evicted = 1 + self.release_evicted();
-            victim
-        } else {
-            self.vacant_slot(entry)
-        };
-        evicted += self.store(slot, entry, meta, &access);
-        Fill::Inserted { evicted }
+        let resident = self.slot(key);
+        fill::fill(
+            &mut Node::<false>(self),
+            resident,
+            &Access::key(key),
+            (entry, meta),
+        )
     }
 
-    /// A free slot, or a new one at the end of the arrays.
-    #[inline]
-    fn vacant_slot(&mut self, entry: Entry) -> Slot {
-        match self.free.pop() {
-            Some(s) => s,
-            None => self.push_slot(entry),
-        }
-    }
-
-    /// Stores `entry` (with `meta`) in the vacant `slot`: its index cell, the byte
-    /// budget and the policy's state. Returns how many entries the policy evicted of its
-    /// own accord as it took the new one in.
-    #[inline]
-    fn store(&mut self, slot: Slot, entry: Entry, meta: Meta, access: &Access) -> u32 {
-        self.entries[slot as usize] = entry;
-        if self.keeps_meta {
-            self.meta[slot as usize] = meta;
-        }
-        self.index_set(entry.key, slot);
-        self.len += 1;
-        if let Some(b) = &mut self.budget {
-            b.used += u64::from(meta.size);
-        }
-        self.policy.insert(slot, access);
-        self.release_evicted()
-    }
-
-    /// A new slot at the end of the arrays.
-    fn push_slot(&mut self, entry: Entry) -> Slot {
-        self.entries.push(entry);
-        if self.keeps_meta {
-            self.meta.push(Meta::UNIT);
-        }
-        (self.entries.len() - 1) as Slot
-    }
-
-    /// [`fill_with`](Self::fill_with) for a cache sized in bytes: evicts until the object
-    /// fits; one larger than the whole cache is never admitted.
+    /// [`fill_with`](Self::fill_with) for a cache sized in bytes: the policy sees the
+    /// object's size.
     #[cold]
     fn fill_sized(&mut self, key: u32, version: u32, expires: SimTime, meta: Meta) -> Fill {
-        let Budget { capacity, .. } = self.budget.expect("sized");
-        let size = u64::from(meta.size);
         let access = Access {
             size: meta.size,
             ..Access::key(key)
@@ -800,73 +447,8 @@ impl Cache {
             key,
             version,
         };
-        if let Some(slot) = self.slot(key) {
-            let old = u64::from(self.meta[slot as usize].size);
-            self.entries[slot as usize] = entry;
-            self.meta[slot as usize] = meta;
-            self.policy.touch(slot, &access);
-            self.budget_mut().used = self.budget_mut().used - old + size;
-            let evicted = self.release_evicted();
-            return Fill::Updated { evicted };
-        }
-        if size > capacity {
-            return Fill::Rejected;
-        }
-        if self.makes_room {
-            return self.fill_made_room(entry, meta, &access);
-        }
-        let full = self.budget_mut().used + size > capacity;
-        if !self.policy.admit(&access, full) {
-            return Fill::Rejected;
-        }
-        let mut evicted = 0;
-        while self.len > 0 && self.budget_mut().used + size > capacity {
-            // The victim's cell or bucket is left stale: its entry is freed.
-            let victim = self.policy.evict(&access);
-            if victim == BYPASS {
-                return Fill::Bypassed { evicted };
-            }
-            self.release_slot(victim);
-            evicted += 1 + self.release_evicted();
-        }
-        let slot = self.vacant_slot(entry);
-        evicted += self.store(slot, entry, meta, &access);
-        Fill::Inserted { evicted }
-    }
-
-    /// A fill for a policy that [makes room](Policy::makes_room): it evicts what it
-    /// chooses and says whether the key enters; the capacity is its to keep.
-    #[cold]
-    fn fill_made_room(&mut self, entry: Entry, meta: Meta, access: &Access) -> Fill {
-        let admitted = self.policy.make_room(access);
-        let mut evicted = self.release_evicted();
-        match (admitted, evicted) {
-            (false, 0) => Fill::Rejected,
-            (false, _) => Fill::Bypassed { evicted },
-            (true, _) => {
-                let slot = self.vacant_slot(entry);
-                evicted += self.store(slot, entry, meta, access);
-                Fill::Inserted { evicted }
-            }
-        }
-    }
-
-    /// Releases the slots the policy evicted of its own accord ([`Policy::take_evicted`]:
-    /// on a hit, beside a victim, or making room); their index cells are left stale, as
-    /// an eviction's are. Returns how many. Compiles to a test of the policy's variant
-    /// for the policies that never do.
-    #[inline]
-    fn release_evicted(&mut self) -> u32 {
-        let mut n = 0;
-        while let Some(slot) = self.policy.take_evicted() {
-            self.release_slot(slot);
-            n += 1;
-        }
-        n
-    }
-
-    fn budget_mut(&mut self) -> &mut Budget {
-        self.budget.as_mut().expect("sized")
+        let resident = self.slot(key);
+        fill::fill(&mut Node::<true>(self), resident, &access, (entry, meta))
     }
 
     /// Removes `key` if resident (an invalidation); returns whether it was.
@@ -874,9 +456,8 @@ impl Cache {
         let Some(slot) = self.slot(key) else {
             return false;
         };
-        self.policy.remove(slot);
-        self.release(key, slot);
-        self.release_evicted();
+        self.index.remove(key);
+        fill::remove(&mut self.slots(), slot);
         true
     }
 
@@ -903,23 +484,17 @@ impl Cache {
             let key = self.entries[slot].key;
             let resident = key == ORPHAN || (key != NO_KEY && self.slot(key) == Some(slot as Slot));
             if resident {
-                self.policy.remove(slot as Slot);
                 if key != ORPHAN {
                     self.index.remove(key);
                 }
-                self.release_slot(slot as Slot);
-                self.release_evicted();
+                fill::remove(&mut self.slots(), slot as Slot);
             }
         }
         debug_assert_eq!(self.len, 0);
     }
 
-    fn release(&mut self, key: u32, slot: Slot) {
-        self.index.remove(key);
-        self.release_slot(slot);
-    }
-
-    /// Frees `slot`, whose index cell the caller has dealt with.
+    /// Frees `slot`, whose index cell the caller has dealt with (or leaves stale).
+    #[inline]
     fn release_slot(&mut self, slot: Slot) {
         self.entries[slot as usize].key = NO_KEY;
         self.free.push(slot);
@@ -1070,34 +645,6 @@ mod tests {
                 assert_eq!(c.contains(k), model.iter().any(|e| e.0 == k), "key {k}");
             }
         }
-    }
-
-    #[test]
-    fn backward_shift_deletion_keeps_every_other_key_findable() {
-        let mut h = HashIndex::new(64, 1 << 20, 64);
-        let mut z = 11u64;
-        let mut keys: Vec<(u32, Slot)> = Vec::new();
-        while keys.len() < 40 {
-            z = crate::base::rng::mix64(z);
-            let key = (z % (1 << 20)) as u32;
-            if keys.iter().all(|&(k, _)| k != key) {
-                let slot = keys.len() as Slot;
-                assert!(h.set(key, slot));
-                keys.push((key, slot));
-            }
-        }
-        assert!(!h.set(7 << 20, 0), "past five eighths: the caller rebuilds");
-        while !keys.is_empty() {
-            z = crate::base::rng::mix64(z);
-            let (gone, _) = keys.swap_remove((z % keys.len() as u64) as usize);
-            h.remove(gone);
-            assert_eq!(h.get(gone), ABSENT);
-            for &(k, slot) in &keys {
-                assert_eq!(h.get(k), slot, "key {k}");
-            }
-            assert_eq!(h.used, keys.len());
-        }
-        assert!(h.buckets.iter().all(|&b| b == EMPTY));
     }
 
     #[test]

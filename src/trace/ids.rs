@@ -29,13 +29,9 @@ const FREE_BUCKET: Bucket = Bucket {
 };
 
 /// Trace ids to dense keys (in order of first appearance) and to resident slots: an
-/// open-addressing table with linear probing, at most half full.
-///
-/// Why not a `HashMap<u64, u32>` plus a key-indexed slot array, as before: profiling the
-/// replay of a 1M-object trace showed the id lookup and the key-to-slot read were two
-/// cache misses per request and most of the time. Here one 16-byte bucket answers both,
-/// its position is a multiply and a shift of the id, and the replay loop prefetches a
-/// block's buckets together so their misses overlap (`IdTable::prefetch_homes`).
+/// open-addressing table with linear probing, at most half full. One 16-byte bucket
+/// answers both questions, so a request costs one cache miss, not two
+/// (docs/notes-store.md).
 #[derive(Clone, Debug)]
 pub struct IdTable {
     pub(crate) buckets: Vec<Bucket>,

@@ -14,6 +14,8 @@
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
+//! - `store`: the cache store seen from a scenario: custom policies, the browser store's
+//!   capability check.
 
 mod architecture;
 mod cli;
@@ -25,6 +27,7 @@ mod path;
 mod plot;
 mod properties;
 mod stampede;
+mod store;
 mod support;
 mod sweep;
 mod theory;

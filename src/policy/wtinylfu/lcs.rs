@@ -47,7 +47,7 @@
 //! Like the parent, it sees slots and accesses only, not the cache, layers or engine.
 
 use super::super::list::{Links, List, NIL};
-use super::super::{Access, Capacity, Policy, Slot};
+use super::super::{Access, Capacity, Policy, PrefetchHints, Slot};
 use super::WTinyLfuConfig;
 use crate::mem::prefetch::prefetch;
 
@@ -289,13 +289,15 @@ impl LcsTinyLfu {
     }
 }
 
-impl Policy for LcsTinyLfu {
+impl PrefetchHints for LcsTinyLfu {
     #[inline]
     fn prefetch(&self, slot: Slot) {
         self.links.prefetch(slot);
         prefetch(&self.region, slot as usize);
     }
+}
 
+impl Policy for LcsTinyLfu {
     fn admit(&mut self, incoming: &Access, _full: bool) -> bool {
         let s = incoming.size as u64;
         s <= self.cache_cap && s <= self.window_cap && s <= self.seg_max[0] && s <= self.main_cap
