@@ -244,7 +244,8 @@ impl Sweep {
             if grid[..i].iter().any(|a| a.key == axis.key) {
                 return Err(SweepError::Axis {
                     arg: axis.key.clone(),
-                    message: "this key is given twice; give each axis once, with all its values".into(),
+                    message: "this key is given twice; give each axis once, with all its values"
+                        .into(),
                 });
             }
         }

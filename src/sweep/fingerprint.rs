@@ -50,10 +50,7 @@ impl Fingerprint {
             } else {
                 String::new()
             };
-            out.push(format!(
-                "scenario keys {}{more}",
-                keys[..shown].join(", ")
-            ));
+            out.push(format!("scenario keys {}{more}", keys[..shown].join(", ")));
         }
         if self.grid != other.grid {
             out.push(format!(
@@ -179,6 +176,10 @@ mod tests {
         a.write(dir.path()).unwrap();
         assert_eq!(Fingerprint::read(dir.path()).unwrap(), Some(a));
         std::fs::write(dir.path().join(FILE), "{").unwrap();
-        assert!(Fingerprint::read(dir.path()).unwrap_err().contains("sweep.json"));
+        assert!(
+            Fingerprint::read(dir.path())
+                .unwrap_err()
+                .contains("sweep.json")
+        );
     }
 }

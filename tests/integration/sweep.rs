@@ -291,7 +291,10 @@ fn resume_refuses_a_folder_another_configuration_wrote() {
     let before = fs::read(&csv).unwrap();
     for (change, what) in [
         (vec!["--seed", "99"], "seed"),
-        (vec!["--set", "layers.redis.capacity=500"], "layers.1.capacity"),
+        (
+            vec!["--set", "layers.redis.capacity=500"],
+            "layers.1.capacity",
+        ),
         (vec!["--grid", "workload.rate=500,1000"], "the grid"),
     ] {
         let mut args = sweep_args("s", "2", &["--resume"]);
@@ -299,7 +302,10 @@ fn resume_refuses_a_folder_another_configuration_wrote() {
         let o = tiersim(dir.path(), &args);
         assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
         let e = stderr(&o);
-        assert!(e.contains("written by another sweep") && e.contains(what), "{e}");
+        assert!(
+            e.contains("written by another sweep") && e.contains(what),
+            "{e}"
+        );
         assert_eq!(fs::read(&csv).unwrap(), before, "{what}: rows untouched");
     }
     // The same sweep resumes, with nothing left to run.
