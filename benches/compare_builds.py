@@ -6,11 +6,13 @@ whatever else the host does slows both alike; reports each round's ratio of user
 (B over A) and their median. On the 2-vCPU development host two copies of one build
 differ by up to 5% in a round, with a median ratio within 0.5% of 1; one after the
 other, the same two copies' ratios ranged over 0.75-1.33. Used for the comparisons in
-`docs/notes-misc.md` ("Benchmarks").
+`docs/performance.md` ("Benchmarks").
 
-    benches/compare_builds.py ROUNDS A B [tiersim run arguments...]
+    benches/compare_builds.py ROUNDS A B [run|replay] [arguments...]
 
-A and B are paths to `tiersim` binaries; the default run is the quickstart. Needs Linux
+A and B are paths to `tiersim` binaries; the default is `run` of the quickstart. With
+`replay` first, the rest are `tiersim replay` arguments (a trace, --format, --policy,
+--size; add --jobs 1 so each build keeps to its CPU). Needs Linux
 (`taskset`, GNU `time`) and two CPUs.
 """
 
@@ -30,6 +32,9 @@ def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     rounds, a, b, extra = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+    command = ["run"]
+    if extra and extra[0] in ("run", "replay"):
+        command, extra = [extra[0]], extra[1:]
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
@@ -38,7 +43,7 @@ def main():
                 time_file = os.path.join(tmp, f"time{j}")
                 out = os.path.join(tmp, f"out{j}")
                 cmd = ["taskset", "-c", str(cpu), "/usr/bin/time", "-o", time_file,
-                       "-f", "%U", binary, "run", "--out", out, *extra]
+                       "-f", "%U", binary, *command, "--out", out, "--quiet", *extra]
                 runs.append((subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL), time_file))
             for proc, _ in runs:

@@ -24,7 +24,7 @@
 //!
 //! Compare two builds by alternating them, not against this table
 //! (`python3 benches/compare_builds.py ROUNDS A B scenarios/app_tier.toml --set
-//! requests=3000000`). The table's history and the profiles: `docs/notes-misc.md`,
+//! requests=3000000`). The table's history and the profiles: `docs/performance.md`,
 //! "Benchmarks".
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items

@@ -25,7 +25,7 @@
 //! The host's speed drifts by 10-30% from hour to hour, so a change is measured by running
 //! both builds at once, one per CPU, swapping CPUs every round:
 //! `python3 benches/compare_builds.py ROUNDS A B` (`tiersim run` of the quickstart). The
-//! table's history, the profiles and what was tried: `docs/notes-misc.md`, "Benchmarks".
+//! table's history, the profiles and what was tried: `docs/performance.md`, "Benchmarks".
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 

@@ -33,7 +33,7 @@
 //! 3,513,097 / 1,930,549; 2q 5,096,289 / 3,514,275 / 1,991,055.
 //!
 //! The figures before the id table, the ghost arena and software prefetch, and how each
-//! change was measured: `docs/notes-misc.md`, "Benchmarks".
+//! change was measured: `docs/performance.md`, "Benchmarks".
 
 // criterion_group! generates undocumented functions.
 #![allow(missing_docs)]

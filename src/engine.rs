@@ -45,7 +45,7 @@
 //!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup. Why the code is shaped as
-//! it is for speed, with the measurements, is in `docs/notes-engine.md`.
+//! it is for speed, with the measurements, is in `docs/performance.md`.
 
 pub mod database;
 mod defence;

@@ -21,7 +21,7 @@
 //!
 //! The loop is compiled once per policy ([`AnyPolicy::with`]), reads requests in blocks,
 //! and prefetches a block's state before processing it so the misses overlap
-//! (`docs/notes-store.md`; `benches/replay.rs` measures it).
+//! (`docs/performance.md`; `benches/replay.rs` measures it).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -468,7 +468,7 @@ pub fn replay(
 }
 
 /// As [`replay`] (online policies only), also returning the heap bytes the policy's state
-/// holds at the end ([`Policy::heap_bytes`]), for `examples/replay_memory.rs`.
+/// holds at the end ([`Policy::heap_bytes`]), for `benches/tools/replay_memory.rs`.
 pub fn replay_accounted(
     source: &TraceSource,
     policy: &PolicySpec,

@@ -32,7 +32,7 @@
 //! | write strategies and invalidation | [`write`](mod@write) |
 //!
 //! Keys are drawn a batch ahead so that their memory reads overlap
-//! (`docs/notes-misc.md`, "workload").
+//! (`docs/performance.md`, "workload").
 //!
 //! The workload knows the trace readers and the content classes it draws keys by; it
 //! does not know the caches, the engine or the scenario file that holds its table.

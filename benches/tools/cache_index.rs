@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench cache_index` (about a minute) prints one CSV row per key space and
 //! share. The figures and the threshold they set (hash where a hash index is at most half
-//! a dense one) are in `docs/notes-store.md`.
+//! a dense one) are in `docs/performance.md`.
 
 use std::time::Instant;
 

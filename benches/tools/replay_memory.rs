@@ -17,7 +17,7 @@
 //!   divided by SIZE. Exact at any size, but blind to transient peaks.
 //!
 //! Reference: issue 4's target is 48 bytes per cached object; what LIRS's variants take
-//! on this trace is in `docs/notes-misc.md` ("policy").
+//! on this trace is in `docs/performance.md` ("policy").
 
 use tiersim::policy::PolicySpec;
 use tiersim::replay::{SizeUnit, replay_accounted};

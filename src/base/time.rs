@@ -41,7 +41,7 @@ impl SimTime {
     #[inline]
     pub fn from_nanos_f64(ns: f64) -> Self {
         // Exactly `ns.round() as u64` (half away from zero; NaN and negatives to 0,
-        // overflow to u64::MAX), without `f64::round`, a libm call (docs/notes-misc.md).
+        // overflow to u64::MAX), without `f64::round`, a libm call (docs/performance.md).
         // Below 2^52 the fraction `ns - trunc(ns)` is computed exactly; at or above it
         // every f64 is already an integer. NaN compares false both times and ends in
         // `NaN as u64`, which is 0.

@@ -347,7 +347,7 @@ impl Engine<'_> {
     /// for the current version's key); the copy is orphaned and the lookup is a miss.
     ///
     /// Callers match the result at once rather than keep it: a `Lookup` held in memory
-    /// is read back whole, and waits for its narrow stores (`docs/notes-engine.md`).
+    /// is read back whole, and waits for its narrow stores (`docs/performance.md`).
     #[inline(always)]
     fn get<W: Walk>(&mut self, i: usize, node: u32, key: u32, now: SimTime) -> Lookup {
         let lookup = self.layers[i].get(node, key, now);
@@ -538,7 +538,7 @@ impl Engine<'_> {
         now: SimTime,
     ) {
         // Fields, each read as it was written: the lookup that answered has just set
-        // some, and a copy of the whole request would wait for them (docs/notes-engine.md).
+        // some, and a copy of the whole request would wait for them (docs/performance.md).
         let Request {
             class,
             client,

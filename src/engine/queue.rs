@@ -13,7 +13,7 @@
 //!
 //! A hop due before every pending event skips the queue altogether
 //! ([`EventQueue::take_if_next`]), as an in-process layer's microsecond hop usually is.
-//! (How many events each saves: `docs/notes-engine.md`.)
+//! (How many events each saves: `docs/performance.md`.)
 //!
 //! Heap entries are 24 bytes and compare as one `u128` (`time << 64 | seq`), which keeps
 //! the sift loops short.
@@ -140,7 +140,7 @@ impl<E> EventQueue<E> {
     }
 
     /// The earliest event, ties broken by scheduling order.
-    // Always: each of the event loop's two instantiations inlines it (docs/notes-engine.md).
+    // Always: each of the event loop's two instantiations inlines it (docs/performance.md).
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let heap = self.heap.peek().map_or(u128::MAX, |e| e.key);
@@ -152,7 +152,7 @@ impl<E> EventQueue<E> {
             let e = q.pop_front()?;
             self.fronts[i] = q.front().map_or(u128::MAX, |f| f.key);
             // A fold with a strict `<`: the fronts differ unless empty, so comparing
-            // whole (front, lane) pairs is wasted work (docs/notes-engine.md).
+            // whole (front, lane) pairs is wasted work (docs/performance.md).
             self.first_front = self
                 .fronts
                 .iter()

@@ -7,7 +7,7 @@
 //! once ([`ReadAhead::batch`]), the next layer's state when a hop is scheduled or
 //! passes through an instant layer, and the lookups a lane will deliver a few events
 //! ahead ([`ReadAhead::lane_ahead`]). Prefetching changes speed, never results. The
-//! measurements behind each choice are in `docs/notes-engine.md`.
+//! measurements behind each choice are in `docs/performance.md`.
 //!
 //! It owns the per-layer tables (which layers are read ahead with the arrivals, which
 //! pass their misses through at once, which hop goes to which lane) and the clients

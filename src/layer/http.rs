@@ -404,7 +404,7 @@ impl Content {
     /// The class of `key` (a key of the workload's range).
     #[inline]
     pub fn class_of(&self, key: u32) -> u8 {
-        // Classes are few: a branch-free count of boundaries (docs/notes-misc.md, "layer").
+        // Classes are few: a branch-free count of boundaries (docs/performance.md, "layer").
         let later = self.classes.get(1..).unwrap_or_default();
         later.iter().filter(|c| key >= c.first_key).count() as u8
     }

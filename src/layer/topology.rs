@@ -252,7 +252,7 @@ impl Regions {
     }
 
     /// The region of `client`: the region starts at or below it, counted without a
-    /// branch on each (regions are few; `docs/notes-misc.md`, "layer").
+    /// branch on each (regions are few; `docs/performance.md`, "layer").
     #[inline]
     pub fn of(&self, client: u32) -> u16 {
         let starts = &self.first[1..self.first.len() - 1];

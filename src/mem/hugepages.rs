@@ -2,7 +2,7 @@
 //!
 //! The simulator's large arrays are read at random across tens or hundreds of
 //! megabytes, and a 2 MiB page spares most of the TLB misses of 4 KiB ones (why and how
-//! much: `docs/notes-misc.md`, "mem"). [`HugePages`] marks every block of 4 MiB or more
+//! much: `docs/performance.md`, "mem"). [`HugePages`] marks every block of 4 MiB or more
 //! with `madvise(MADV_HUGEPAGE)` as it is allocated or grown, before it is first
 //! written; Linux's transparent huge pages then back it (most distributions enable them
 //! for marked memory: `/sys/kernel/mm/transparent_hugepage/enabled` reads `madvise`).

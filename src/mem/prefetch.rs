@@ -1,7 +1,7 @@
 //! Software prefetch: a hint that asks the CPU to start loading the cache line holding
 //! an element, so a later read of it finds the line in cache instead of stalling on
 //! memory. The hot loops know their next keys a batch ahead ([`crate::workload`],
-//! [`crate::replay`]), so the misses of a whole batch overlap (`docs/notes-misc.md`).
+//! [`crate::replay`]), so the misses of a whole batch overlap (`docs/performance.md`).
 //!
 //! This module and [`crate::mem::hugepages`] hold the crate's only `unsafe`:
 //! `std::hint::prefetch_read` is not stable yet, and the x86 intrinsic takes a raw

@@ -14,7 +14,7 @@
 //!
 //! Cost per ghost: 24 bytes when a policy holds the ghosts it was sized for. With
 //! chains, a lookup follows one node on average and a deletion moves nothing (the
-//! layouts tried before are in `docs/notes-misc.md`, "policy").
+//! layouts tried before are in `docs/performance.md`, "policy").
 //!
 //! Only the head and tail of a list are found through the list; a node's `prev` is read
 //! only when it is not the head and its `next` only when it is not the tail, so popping

@@ -17,7 +17,7 @@
 //!
 //! S is not bounded here beyond the paper's pruning, so the ghosts in it are as many as
 //! the trace makes them: several per cached object for a small cache, above issue 4's
-//! 48 bytes per cached object (figures in `docs/notes-misc.md`, "policy"). Bounding the
+//! 48 bytes per cached object (figures in `docs/performance.md`, "policy"). Bounding the
 //! ghosts changes results: the authors' `lirs.c` has an optional limit on S (`MAX_S_LEN`, off by
 //! default), and libCacheSim's `LIRS.c` (`limitStack`) drops the oldest non-resident
 //! keys while S holds more than twice the cache. The default keeps the exact algorithm.

@@ -15,7 +15,7 @@
 //! entries; 100k clients take 64 MB). Within a block the keys come first, so a lookup's
 //! scan reads only keys; then a 16-byte record per slot, its stamp, version and expiry
 //! together. The arena starts on a cache line. Why this layout:
-//! `docs/notes-store.md`.
+//! `docs/performance.md`.
 //!
 //! Stamps are `u32` and compared by their wrapping distance from the counter, so LRU
 //! order holds as long as a resident entry was touched within the last 2^32 browser

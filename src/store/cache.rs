@@ -48,7 +48,7 @@ struct Budget {
 }
 
 /// A resident entry: key, version and expiry in one record, which a lookup reads at
-/// once (docs/notes-store.md).
+/// once (docs/performance.md).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     expires: SimTime,

@@ -17,7 +17,7 @@
 //! most `key_space / 4` buckets, rounded down to a power of two), and dense below 64Ki
 //! keys, where the dense index fits the CPU caches; a hash index that outgrows its bound
 //! turns dense for good. The measurements behind the thresholds are in
-//! `docs/notes-store.md`.
+//! `docs/performance.md`.
 
 use crate::mem::prefetch::prefetch;
 use crate::policy::Slot;

@@ -31,7 +31,7 @@ const FREE_BUCKET: Bucket = Bucket {
 /// Trace ids to dense keys (in order of first appearance) and to resident slots: an
 /// open-addressing table with linear probing, at most half full. One 16-byte bucket
 /// answers both questions, so a request costs one cache miss, not two
-/// (docs/notes-store.md).
+/// (docs/performance.md).
 #[derive(Clone, Debug)]
 pub struct IdTable {
     pub(crate) buckets: Vec<Bucket>,

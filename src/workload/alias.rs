@@ -14,7 +14,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Above this many keys the Zipf sampler draws by rejection instead of from an alias
-/// table, which costs 8 bytes and some setup per key (`docs/notes-misc.md`, "workload").
+/// table, which costs 8 bytes and some setup per key (`docs/performance.md`, "workload").
 pub(super) const ALIAS_TABLE_MAX_KEYS: u32 = 1 << 24;
 
 /// One column of an [`AliasTable`]: keep the column's own key when the draw's fraction

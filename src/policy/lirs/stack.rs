@@ -175,7 +175,7 @@ impl<X> Stack<X> {
     }
 
     /// Pushes the resident `slot`, not in S, on the top of S.
-    // `#[inline]`, as `move_to_top`: `always` cost every hit spills (docs/notes-misc.md).
+    // `#[inline]`, as `move_to_top`: `always` cost every hit spills (docs/performance.md).
     #[inline]
     pub(super) fn push(&mut self, slot: Slot) {
         debug_assert_eq!(slot & GHOST, 0);
