@@ -176,7 +176,7 @@ impl<'p> Engine<'p> {
     /// Bytes the cache layers' stores take (entries and per-node indexes, not the
     /// policies' state): for memory reports.
     pub fn store_bytes(&self) -> usize {
-        self.layers.iter().map(Layer::approx_bytes).sum()
+        self.layers.iter().map(|l| l.store.bytes()).sum()
     }
 
     /// Runs to the end and returns what it measured.

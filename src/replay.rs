@@ -190,19 +190,21 @@ impl<P: Policy + PrefetchHints> Slots for Filling<'_, P> {
 }
 
 impl Entries {
-    /// Processes one request for trace id `id` at `now`.
+    /// Processes request `r`; `next_access` feeds offline policies.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn access<P: Policy + PrefetchHints>(
         &mut self,
         policy: &mut P,
-        id: u64,
-        size: u32,
-        op: Op,
-        now: u64,
-        ttl: u64,
+        r: &Request,
         next_access: u64,
     ) -> Result<Outcome, TraceError> {
+        let Request {
+            time: now,
+            id,
+            size,
+            op,
+            ttl,
+        } = *r;
         let (b, grew) = self.ids.entry(id)?;
         if grew {
             self.rebind();
@@ -316,19 +318,10 @@ impl ReplayCache {
         self.entries.used
     }
 
-    /// Processes one request for trace id `id` at `now`; `next_access` feeds offline
-    /// policies.
-    pub fn access(
-        &mut self,
-        id: u64,
-        size: u32,
-        op: Op,
-        now: u64,
-        ttl: u64,
-        next_access: u64,
-    ) -> Result<Outcome, TraceError> {
-        self.entries
-            .access(&mut self.policy, id, size, op, now, ttl, next_access)
+    /// Processes request `r` (its time, id, size, operation and TTL); `next_access`
+    /// (the time of the id's next request, `u64::MAX` if unknown) feeds offline policies.
+    pub fn access(&mut self, r: &Request, next_access: u64) -> Result<Outcome, TraceError> {
+        self.entries.access(&mut self.policy, r, next_access)
     }
 
     /// Replays everything `reader` yields, in blocks, with the policy's concrete type.
@@ -363,15 +356,7 @@ impl ReplayCache {
                         }
                     }
                     for r in reqs {
-                        let outcome = self.store.access(
-                            policy,
-                            r.id,
-                            r.size,
-                            r.op,
-                            r.time,
-                            r.ttl,
-                            u64::MAX,
-                        )?;
+                        let outcome = self.store.access(policy, r, u64::MAX)?;
                         tally.add(outcome, r.size);
                     }
                     len = next;
@@ -513,7 +498,14 @@ fn replay_offline(
     let mut tally = Tally::default();
     for i in 0..keys.len() {
         // Dense keys serve as the ids: the cache maps them again, in the same order.
-        let outcome = cache.access(keys[i] as u64, sizes[i], ops[i], i as u64, 0, next[i])?;
+        let r = Request {
+            time: i as u64,
+            id: keys[i] as u64,
+            size: sizes[i],
+            op: ops[i],
+            ttl: 0,
+        };
+        let outcome = cache.access(&r, next[i])?;
         tally.add(outcome, sizes[i]);
     }
     Ok(tally.result(policy, size, unit))
@@ -593,7 +585,12 @@ mod tests {
             if !hit {
                 c.fill(key, 0, SimTime::NEVER);
             }
-            let replayed = r.access(key as u64, 1, Op::Read, 0, 0, u64::MAX).unwrap();
+            let read = Request {
+                id: key as u64,
+                size: 1,
+                ..Request::default()
+            };
+            let replayed = r.access(&read, u64::MAX).unwrap();
             assert_eq!(hit, replayed == Outcome::Hit, "key {key}");
             hits += hit as u32;
             assert!(c.len() <= capacity);
@@ -608,7 +605,14 @@ mod tests {
 
     /// `op` on `id` of `size` at `now` with `ttl`, no future known.
     fn at(c: &mut ReplayCache, id: u64, size: u32, op: Op, now: u64, ttl: u64) -> Outcome {
-        c.access(id, size, op, now, ttl, u64::MAX).unwrap()
+        let r = Request {
+            time: now,
+            id,
+            size,
+            op,
+            ttl,
+        };
+        c.access(&r, u64::MAX).unwrap()
     }
 
     #[test]

@@ -210,6 +210,7 @@ impl Defences {
     pub fn before_lookup(&self, i: usize, layer: &Layer, key: u32, now: SimTime) -> Before {
         let expired_within = |window: SimTime| {
             layer
+                .store
                 .peek(0, key)
                 .filter(|&(_, expires)| expires <= now && now < expires + window)
         };
@@ -363,7 +364,7 @@ impl Defences {
                 return None;
             }
             // `stale_if_error` is a defence, and defended layers are single-node.
-            let (version, expires) = layers[j].peek(0, key)?;
+            let (version, expires) = layers[j].store.peek(0, key)?;
             (now < expires + window).then_some((j, version))
         })
     }

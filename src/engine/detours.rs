@@ -13,24 +13,23 @@ use crate::engine::defence::{Before, OnMiss};
 use crate::engine::event::Event;
 use crate::engine::faults::Status;
 use crate::engine::path::{Full, Walk};
-use crate::engine::request::Request;
+use crate::engine::request::{Passing, Request, Visit};
 use crate::engine::writes::Writes;
 use crate::workload::write::OnCommit;
 
 impl Engine<'_> {
-    /// Layer `i`'s defence, before request `req` looks `key` up at `now` (`latency`
+    /// Layer `i`'s defence, before the visit's request looks its key up (`latency`
     /// being the round trip): `Some(inward)` if it answered from an expired copy or
     /// sends the request inward without a lookup, `None` if the lookup goes ahead.
     #[inline(never)]
-    pub(super) fn defended_before(
-        &mut self,
-        req: u32,
-        key: u32,
-        measured: bool,
-        i: usize,
-        now: SimTime,
-        latency: SimTime,
-    ) -> Option<bool> {
+    pub(super) fn defended_before(&mut self, visit: Visit, latency: SimTime) -> Option<bool> {
+        let Visit {
+            req,
+            key,
+            measured,
+            i,
+            now,
+        } = visit;
         match self.defences.before_lookup(i, &self.layers[i], key, now) {
             Before::Lookup => None,
             Before::ServeStale { version } => {
@@ -62,21 +61,13 @@ impl Engine<'_> {
         }
     }
 
-    /// Request `req` missed `key` at defended layer `i` at `now` (`expired`: its copy
+    /// The visit's request missed its key at defended layer `i` (`expired`: its copy
     /// had expired; `polling`: a `lock` waiter looking again): it waits, polls later,
     /// or goes inward. Returns whether it goes inward.
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn defended_miss(
-        &mut self,
-        req: u32,
-        key: u32,
-        measured: bool,
-        i: usize,
-        now: SimTime,
-        expired: bool,
-        polling: bool,
-    ) -> bool {
+    pub(super) fn defended_miss(&mut self, visit: Visit, expired: bool, polling: bool) -> bool {
+        let (req, key, measured, i, now) =
+            (visit.req, visit.key, visit.measured, visit.i, visit.now);
         let since = if polling {
             self.requests[req].at_origin
         } else {
@@ -171,20 +162,13 @@ impl Engine<'_> {
         }
     }
 
-    /// Request `req`'s response for `key` at `version` passed layers `from..upto` at
-    /// `now`: each defended one's flight for the key that `req` leads ends, and its
+    /// A response passed its layers at `now` (see [`Passing`]): each defended one's
+    /// flight for the key that the request leads ends, and its
     /// waiters are answered (their response passes the layers outside, too).
     #[inline(never)]
-    pub(super) fn passed(
-        &mut self,
-        req: u32,
-        key: u32,
-        version: u32,
-        from: usize,
-        upto: usize,
-        now: SimTime,
-    ) {
-        for j in from..upto {
+    pub(super) fn passed(&mut self, passing: Passing, now: SimTime) {
+        let (req, key, version) = (passing.req, passing.key, passing.version);
+        for j in passing.from..passing.upto {
             let Some(waiters) = self.defences.pass(j, key, req, now) else {
                 continue;
             };
@@ -197,7 +181,7 @@ impl Engine<'_> {
                     stats.coalesced += 1;
                     stats.coalesced_wait_ns += (now - r.at_origin).as_nanos();
                 }
-                self.fill::<Full>(w, key, version, r.from as usize, j, now);
+                self.fill::<Full>(Passing::new(w, key, version, r.from, j), now);
                 self.complete::<Full>(w, now, j);
             }
             self.defences.recycle(j, waiters);

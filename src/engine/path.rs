@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::engine::event::Event;
 use crate::engine::faults::Status;
 use crate::engine::http::{self, Freshness, OnHit};
-use crate::engine::request::{NO_VALIDATOR, Request};
+use crate::engine::request::{NO_VALIDATOR, Passing, Request, Visit};
 use crate::engine::writes::Writes;
 use crate::store::cache::{Lookup, Meta};
 
@@ -265,7 +265,17 @@ impl Engine<'_> {
             }
         }
         // Hook: a defence that answers, or goes inward, without a lookup.
-        if defended && let Some(inward) = self.defended_before(req, key, measured, i, now, *latency)
+        if defended
+            && let Some(inward) = self.defended_before(
+                Visit {
+                    req,
+                    key,
+                    measured,
+                    i,
+                    now,
+                },
+                *latency,
+            )
         {
             return inward;
         }
@@ -278,7 +288,17 @@ impl Engine<'_> {
                 let expired = lookup == Lookup::Expired;
                 // Hook: a defence may make the request wait, or lead a flight inward.
                 if defended {
-                    return self.defended_miss(req, key, measured, i, now, expired, POLLING);
+                    return self.defended_miss(
+                        Visit {
+                            req,
+                            key,
+                            measured,
+                            i,
+                            now,
+                        },
+                        expired,
+                        POLLING,
+                    );
                 }
                 if measured {
                     let stats = &mut self.meter.m.layers[i];
@@ -294,7 +314,7 @@ impl Engine<'_> {
             let layer = &self.layers[i];
             match self
                 .http
-                .on_hit(i, ask, version, || layer.meta(node, key), now)
+                .on_hit(i, ask, version, || layer.store.meta(node, key), now)
             {
                 OnHit::Revalidate => {
                     if measured {
@@ -336,7 +356,7 @@ impl Engine<'_> {
             q.not_modified = a.not_modified;
             q.born = a.born;
         }
-        self.fill::<W>(req, key, version, from as usize, i, now);
+        self.fill::<W>(Passing::new(req, key, version, from, i), now);
         self.complete::<W>(req, now + *latency, i);
         false
     }
@@ -350,7 +370,7 @@ impl Engine<'_> {
     /// is read back whole, and waits for its narrow stores (`docs/performance.md`).
     #[inline(always)]
     fn get<W: Walk>(&mut self, i: usize, node: u32, key: u32, now: SimTime) -> Lookup {
-        let lookup = self.layers[i].get(node, key, now);
+        let lookup = self.layers[i].store.get(node, key, now);
         if let Lookup::Hit { evicted, .. } = lookup {
             self.meter.m.layers[i].evictions += u64::from(evicted);
         }
@@ -484,59 +504,44 @@ impl Engine<'_> {
                 // write's older version.
                 self.meter.count_stale_origin(&self.db, key, version, now);
             }
-            self.fill::<W>(req, key, version, from as usize, self.layers.len(), now);
+            self.fill::<W>(
+                Passing::new(req, key, version, from, self.layers.len()),
+                now,
+            );
         }
         self.complete::<W>(req, now, self.layers.len());
     }
 
-    /// Request `req`'s response for `key` passes layers `from..upto` on its way out and
-    /// fills them.
+    /// A response passes layers on its way out (see [`Passing`]) and fills them.
     #[inline]
-    pub(super) fn fill<W: Walk>(
-        &mut self,
-        req: u32,
-        key: u32,
-        version: u32,
-        from: usize,
-        upto: usize,
-        now: SimTime,
-    ) {
+    pub(super) fn fill<W: Walk>(&mut self, passing: Passing, now: SimTime) {
         if W::FULL {
-            self.fill_full(req, key, version, from, upto, now);
+            self.fill_full(passing, now);
         } else {
-            self.fill_layers::<Plain>(req, key, version, from, upto, now);
+            self.fill_layers::<Plain>(passing, now);
         }
     }
 
     /// [`Self::fill_layers`] with every hook, out of line like [`Self::consult_full`].
     #[inline(never)]
-    fn fill_full(
-        &mut self,
-        req: u32,
-        key: u32,
-        version: u32,
-        from: usize,
-        upto: usize,
-        now: SimTime,
-    ) {
-        self.fill_layers::<Full>(req, key, version, from, upto, now);
+    fn fill_full(&mut self, passing: Passing, now: SimTime) {
+        self.fill_layers::<Full>(passing, now);
     }
 
-    /// Fills layers `from..upto` with `version` of `key` for request `req`. Hooks: down
+    /// Fills the layers a response passes with its version of its key. Hooks: down
     /// layers are not filled, a layer's HTTP rule decides whether and how long it
     /// stores, a 304 refreshes only a copy of its version, a "not found" answer is
     /// stored only where `negative_ttl_s` is set, a read of an outdated version under
     /// `versioned_keys` fills an orphan, and defended layers' flights end.
     #[inline(always)]
-    fn fill_layers<W: Walk>(
-        &mut self,
-        req: u32,
-        key: u32,
-        version: u32,
-        from: usize,
-        upto: usize,
-        now: SimTime,
-    ) {
+    fn fill_layers<W: Walk>(&mut self, passing: Passing, now: SimTime) {
+        let Passing {
+            req,
+            key,
+            version,
+            from,
+            upto,
+        } = passing;
         // Fields, each read as it was written: the lookup that answered has just set
         // some, and a copy of the whole request would wait for them (docs/performance.md).
         let Request {
@@ -578,7 +583,7 @@ impl Engine<'_> {
             let validated = W::FULL && not_modified && j >= cond_from as usize;
             // Only these need the resident copy's version: the peek is a memory access.
             let resident = if guard || versioned || validated {
-                layer.peek(node, key).map(|(v, _)| v)
+                layer.store.peek(node, key).map(|(v, _)| v)
             } else {
                 None
             };
@@ -626,9 +631,9 @@ impl Engine<'_> {
                 size,
             };
             let fill = if W::FULL {
-                layer.fill_with(node, key, version, expires, meta)
+                layer.store.fill_with(node, key, version, expires, meta)
             } else {
-                layer.fill(node, key, version, expires)
+                layer.store.fill(node, key, version, expires)
             };
             let evicted = fill.evicted();
             stats.evictions += u64::from(evicted);
@@ -641,7 +646,7 @@ impl Engine<'_> {
             }
         }
         if W::FULL && self.defences.any() {
-            self.passed(req, key, version, from, upto, now);
+            self.passed(passing, now);
         }
     }
 

@@ -131,3 +131,40 @@ impl IndexMut<u32> for Requests {
         &mut self.slots[req as usize]
     }
 }
+
+/// A response on its way out: request `req`'s answer, `version` of `key`, passing (and
+/// filling) path positions `from..upto`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Passing {
+    pub req: u32,
+    pub key: u32,
+    pub version: u32,
+    pub from: usize,
+    pub upto: usize,
+}
+
+impl Passing {
+    /// Request `req`'s answer, `version` of `key`, from position `upto` out to `from`
+    /// (a request's `from` field: 0, or the layer that started a background refresh).
+    #[inline]
+    pub fn new(req: u32, key: u32, version: u32, from: u16, upto: usize) -> Self {
+        Passing {
+            req,
+            key,
+            version,
+            from: usize::from(from),
+            upto,
+        }
+    }
+}
+
+/// Request `req` (for `key`; `measured`: after warm-up) at layer `i` at `now`: what a
+/// defended layer's detours need to know of a lookup.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Visit {
+    pub req: u32,
+    pub key: u32,
+    pub measured: bool,
+    pub i: usize,
+    pub now: SimTime,
+}

@@ -6,14 +6,15 @@ use crate::SimTime;
 use crate::layer::latency::Latency;
 use crate::layer::topology::{Balancer, PopMap, Regions, Ring, Route};
 use crate::layer::{CachePlan, Topology};
-use crate::store::cache::{Fill, Lookup, Meta};
+use crate::store::cache::Meta;
 use crate::store::{Store, StoreConfig};
 
 /// A cache layer at run time: its nodes and how a request picks one, its latency and
 /// TTL, and its own random stream.
 #[derive(Debug)]
 pub struct Layer {
-    store: Store,
+    /// Its nodes' entries: lookups and fills go straight to it.
+    pub store: Store,
     route: Route,
     latency: Latency,
     /// Round trip client -> node by region (`cdn`), added to `latency`; empty if none.
@@ -127,44 +128,6 @@ impl Layer {
         matches!(self.route, Route::Client)
     }
 
-    /// Looks `key` up at `node` at `now`.
-    #[inline]
-    pub fn get(&mut self, node: u32, key: u32, now: SimTime) -> Lookup {
-        self.store.get(node, key, now)
-    }
-
-    /// `key`'s version and expiry at `node`, fresh or not, touching nothing.
-    #[inline]
-    pub fn peek(&self, node: u32, key: u32) -> Option<(u32, SimTime)> {
-        self.store.peek(node, key)
-    }
-
-    /// Stores `key` at `node`.
-    #[inline]
-    pub fn fill(&mut self, node: u32, key: u32, version: u32, expires: SimTime) -> Fill {
-        self.store.fill(node, key, version, expires)
-    }
-
-    /// Stores `key` at `node` with its [`Meta`] (content classes), which a browser does
-    /// not keep.
-    #[inline]
-    pub fn fill_with(
-        &mut self,
-        node: u32,
-        key: u32,
-        version: u32,
-        expires: SimTime,
-        meta: Meta,
-    ) -> Fill {
-        self.store.fill_with(node, key, version, expires, meta)
-    }
-
-    /// The [`Meta`] of `node`'s copy of `key`, if resident and kept (not in browsers).
-    #[inline]
-    pub fn meta(&self, node: u32, key: u32) -> Option<Meta> {
-        self.store.meta(node, key)
-    }
-
     /// Fills `key` at `version` at `now` on every node that may hold it (`sync_expiry`):
     /// its node if keys decide the node, else every node. Browsers are never filled so.
     pub fn fill_homes(&mut self, key: u32, version: u32, size: u32, now: SimTime) {
@@ -265,19 +228,6 @@ impl Layer {
     pub fn prefetch(&self, second: bool, key: u32, client: u32, region: u16) {
         self.store
             .prefetch(second, key, client, || self.route.peek(key, client, region));
-    }
-
-    /// Entries resident at `node` (a client's, for browsers).
-    pub fn len(&self, node: u32) -> u32 {
-        self.store.len(node)
-    }
-
-    /// Bytes the layer's entries take, excluding policy state: per node, its entries
-    /// (16 bytes each, plus 16 of meta with content classes) and its key index (4 bytes
-    /// a key of the key space if dense; a hash index's buckets, 8 bytes each), as
-    /// allocated now; for browsers 20 a slot.
-    pub fn approx_bytes(&self) -> usize {
-        self.store.bytes()
     }
 
     /// The time this consultation of the layer takes, from a client in `region`.
