@@ -44,6 +44,16 @@ struct RunOptions {
     plot: bool,
 }
 
+impl RunOptions {
+    /// Draws the charts of the output in `out` into it, if `--plot` asks for them.
+    fn draw_if_asked(&self, out: &Path) -> Result<(), Failure> {
+        if self.plot {
+            draw(out, out, ImageFormat::Both)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one scenario and print a summary; without SCENARIO, the built-in quickstart.
@@ -185,27 +195,18 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Run {
             scenario,
             out,
-            options:
-                RunOptions {
-                    seed,
-                    set,
-                    quiet,
-                    plot,
-                },
+            options,
         } => {
-            let (_, mut plan) = load(scenario.as_deref(), &set)?;
-            if let Some(seed) = seed {
+            let (_, mut plan) = load(scenario.as_deref(), &options.set)?;
+            if let Some(seed) = options.seed {
                 plan.seed = seed;
             }
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
-            let report = run_with_progress(&plan, quiet);
+            let report = run_with_progress(&plan, options.quiet);
             report.write(&out)?;
             say(&report.table());
             say(&format!("wrote {}\n", out.display()));
-            if plot {
-                draw(&out, &out, ImageFormat::Both)?;
-            }
-            Ok(())
+            options.draw_if_asked(&out)
         }
         Command::Sweep {
             scenario,
@@ -214,23 +215,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             jobs,
             out,
             resume,
-            options:
-                RunOptions {
-                    seed,
-                    set,
-                    quiet,
-                    plot,
-                },
+            options,
         } => {
-            let overrides = parse_overrides(&set)?;
+            let overrides = parse_overrides(&options.set)?;
             let axes = grid
                 .iter()
                 .map(|g| Axis::parse(g))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(bad_input)?;
             let source = Source::read(&scenario).map_err(bad_input)?;
-            let sweep =
-                Sweep::new(source, overrides, axes, replications, seed).map_err(bad_input)?;
+            let sweep = Sweep::new(source, overrides, axes, replications, options.seed)
+                .map_err(bad_input)?;
             let name = &sweep.name;
             let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
             let jobs =
@@ -238,7 +233,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let bar = progress_bar(
                 Some(sweep.jobs() as u64),
                 "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
-                quiet,
+                options.quiet,
             );
             let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1)).map_err(|e| {
                 // A folder that cannot be resumed is the user's input to fix, not a
@@ -258,10 +253,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 outcome.resumed,
                 out.display()
             ));
-            if plot {
-                draw(&out, &out, ImageFormat::Both)?;
-            }
-            Ok(())
+            options.draw_if_asked(&out)
         }
         Command::Plot { dir, out, format } => {
             if !dir.is_dir() {

@@ -27,6 +27,7 @@ mod custom;
 mod fifo;
 mod gdsf;
 mod ghost;
+mod greedy_dual;
 mod heap;
 mod hints;
 mod lfu;
@@ -48,6 +49,7 @@ pub use clock::Clock;
 pub use custom::{BuildCustom, CustomPolicy};
 pub use fifo::Fifo;
 pub use gdsf::Gdsf;
+pub use greedy_dual::GreedyDual;
 pub use hints::PrefetchHints;
 pub use lfu::Lfu;
 pub use lfuda::Lfuda;
@@ -101,6 +103,14 @@ impl Access {
             id: key as u64,
             size: 1,
             next_access: u64::MAX,
+        }
+    }
+
+    /// An access to `key` of `size` bytes with an unknown future.
+    pub const fn sized(key: u32, size: u32) -> Self {
+        Access {
+            size,
+            ..Access::key(key)
         }
     }
 }

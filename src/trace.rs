@@ -310,6 +310,30 @@ impl Lines {
         Ok(Some(self.line.trim_end_matches(['\n', '\r'])))
     }
 
+    /// Reads lines until `parse` makes a request of one, into `req`, passing over the lines
+    /// it returns `Ok(None)` for (blank lines, markers): `Ok(false)` at the end, and what
+    /// `parse` says is wrong as an error at its line.
+    #[inline]
+    pub(crate) fn read(
+        &mut self,
+        req: &mut Request,
+        mut parse: impl FnMut(&str) -> Result<Option<Request>, String>,
+    ) -> Result<bool, TraceError> {
+        loop {
+            let Some(line) = self.next_line()? else {
+                return Ok(false);
+            };
+            match parse(line) {
+                Ok(Some(parsed)) => {
+                    *req = parsed;
+                    return Ok(true);
+                }
+                Ok(None) => {}
+                Err(message) => return Err(self.error(message)),
+            }
+        }
+    }
+
     /// An error about the current line.
     pub(crate) fn error(&self, message: impl Into<String>) -> TraceError {
         TraceError::Parse {

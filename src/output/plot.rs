@@ -285,18 +285,12 @@ impl Chart {
                     } else {
                         chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?
                     };
-                    drawn.label(s.name.as_str()).legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.filled())
-                    });
+                    drawn
+                        .label(s.name.as_str())
+                        .legend(move |corner| swatch(corner, color));
                 }
                 if panel.series.iter().any(|s| !s.name.is_empty()) {
-                    chart
-                        .configure_series_labels()
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(BLACK)
-                        .label_font((FONT, 14))
-                        .position(SeriesLabelPosition::UpperRight)
-                        .draw()?;
+                    draw_legend(&mut chart)?;
                 }
             }};
         }
@@ -359,19 +353,28 @@ impl Chart {
             chart
                 .draw_series(bars)?
                 .label(name.as_str())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.filled())
-                });
+                .legend(move |corner| swatch(corner, color));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 14))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart)
     }
+}
+
+/// Draws `chart`'s legend, placed and styled alike on every chart.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 14))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+}
+
+/// A series' mark in the legend: a swatch of its colour at `(x, y)`, in pixels.
+fn swatch((x, y): (i32, i32), color: RGBAColor) -> Rectangle<(i32, i32)> {
+    Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.filled())
 }
 
 /// A tick label: `250`, `0.25`, `10k`, `1.5M`.

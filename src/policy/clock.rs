@@ -8,24 +8,22 @@
 //! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
 //! cache that owns the slots, nor layers, requests or the engine.
 
-use super::list::{Links, List};
+use super::fifo::Fifo;
 use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, PrefetchHints, Slot};
 use crate::mem::prefetch::prefetch;
 
-/// CLOCK over one queue (front = the hand), 9 bytes per entry.
+/// CLOCK over one FIFO queue (front = the hand), 9 bytes per entry.
 #[derive(Debug, Default)]
 pub struct Clock {
-    links: Links,
-    queue: List,
+    queue: Fifo,
     referenced: Vec<bool>,
 }
 
 impl BuildPolicy for Clock {
     type Config = NoConfig;
-    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
+    fn build(config: &NoConfig, capacity: Capacity, seed: u64) -> Self {
         Clock {
-            links: Links::with_capacity(capacity.slots_hint),
-            queue: List::default(),
+            queue: Fifo::build(config, capacity, seed),
             referenced: Vec::with_capacity(capacity.slots_hint),
         }
     }
@@ -46,7 +44,7 @@ impl Policy for Clock {
             self.referenced.resize(s + 1, false);
         }
         self.referenced[s] = false;
-        self.queue.push_back(&mut self.links, slot);
+        self.queue.push(slot);
     }
     #[inline]
     fn touch(&mut self, slot: Slot, _: &Access) {
@@ -55,21 +53,18 @@ impl Policy for Clock {
     #[inline]
     fn evict(&mut self, _: &Access) -> Slot {
         loop {
-            let slot = self
-                .queue
-                .pop_front(&mut self.links)
-                .expect("evict called on an empty cache");
+            let slot = self.queue.pop();
             let r = &mut self.referenced[slot as usize];
             if !*r {
                 return slot;
             }
             *r = false;
-            self.queue.push_back(&mut self.links, slot);
+            self.queue.push(slot);
         }
     }
     #[inline]
     fn remove(&mut self, slot: Slot) {
-        self.queue.remove(&mut self.links, slot);
+        self.queue.remove(slot);
     }
 }
 
@@ -86,10 +81,10 @@ mod tests {
         p.touch(0, &Access::key(0));
         p.touch(1, &Access::key(1));
         assert_eq!(p.evict(&Access::key(9)), 2);
-        assert_eq!(p.queue.slots(&p.links), vec![3, 0, 1]);
+        assert_eq!(p.queue.slots(), vec![3, 0, 1]);
         assert!(!p.referenced[0] && !p.referenced[1]);
         p.touch(3, &Access::key(3));
         assert_eq!(p.evict(&Access::key(9)), 0);
-        assert_eq!(p.queue.slots(&p.links), vec![1, 3]);
+        assert_eq!(p.queue.slots(), vec![1, 3]);
     }
 }

@@ -28,6 +28,28 @@ impl BuildPolicy for Fifo {
     }
 }
 
+impl Fifo {
+    /// Appends `slot` at the newest end.
+    #[inline]
+    pub(super) fn push(&mut self, slot: Slot) {
+        self.queue.push_back(&mut self.links, slot);
+    }
+
+    /// Removes and returns the oldest entry.
+    #[inline]
+    pub(super) fn pop(&mut self) -> Slot {
+        self.queue
+            .pop_front(&mut self.links)
+            .expect("evict called on an empty cache")
+    }
+
+    /// The slots from oldest to newest, for white-box tests.
+    #[cfg(test)]
+    pub(super) fn slots(&self) -> Vec<Slot> {
+        self.queue.slots(&self.links)
+    }
+}
+
 impl PrefetchHints for Fifo {
     #[inline]
     fn next_victim(&self) -> Option<Slot> {
@@ -38,15 +60,13 @@ impl PrefetchHints for Fifo {
 impl Policy for Fifo {
     #[inline]
     fn insert(&mut self, slot: Slot, _: &Access) {
-        self.queue.push_back(&mut self.links, slot);
+        self.push(slot);
     }
     #[inline]
     fn touch(&mut self, _: Slot, _: &Access) {}
     #[inline]
     fn evict(&mut self, _: &Access) -> Slot {
-        self.queue
-            .pop_front(&mut self.links)
-            .expect("evict called on an empty cache")
+        self.pop()
     }
     #[inline]
     fn remove(&mut self, slot: Slot) {
@@ -66,7 +86,7 @@ mod tests {
         }
         p.touch(0, &Access::key(0));
         p.remove(1);
-        assert_eq!(p.queue.slots(&p.links), vec![0, 2, 3]);
+        assert_eq!(p.slots(), vec![0, 2, 3]);
         assert_eq!(p.next_victim(), Some(0));
         assert_eq!(p.evict(&Access::key(9)), 0);
         assert_eq!(p.next_victim(), Some(2));

@@ -19,42 +19,15 @@
 //! It sees slots and accesses only, as every policy does (see [`crate::policy`]): not the
 //! cache that owns the slots, nor layers, requests or the engine.
 
-use super::heap::GreedyDual;
-use super::{Access, BuildPolicy, Capacity, NoConfig, Policy, Slot};
+use super::greedy_dual::GreedyDual;
 
 /// LFUDA over an indexed heap, 24 bytes per entry.
-#[derive(Debug)]
-pub struct Lfuda(GreedyDual);
-
-impl BuildPolicy for Lfuda {
-    type Config = NoConfig;
-    fn build(_: &NoConfig, capacity: Capacity, _seed: u64) -> Self {
-        Lfuda(GreedyDual::new(capacity.slots_hint, false))
-    }
-}
-
-impl Policy for Lfuda {
-    #[inline]
-    fn insert(&mut self, slot: Slot, access: &Access) {
-        self.0.insert(slot, access.key, access.size);
-    }
-    #[inline]
-    fn touch(&mut self, slot: Slot, _: &Access) {
-        self.0.touch(slot);
-    }
-    #[inline]
-    fn evict(&mut self, _: &Access) -> Slot {
-        self.0.evict()
-    }
-    #[inline]
-    fn remove(&mut self, slot: Slot) {
-        self.0.remove(slot);
-    }
-}
+pub type Lfuda = GreedyDual<false>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{Access, BuildPolicy, Capacity, NoConfig, Policy};
 
     #[test]
     fn aging_lets_new_entries_overtake_old_favourites() {
@@ -65,10 +38,10 @@ mod tests {
         }
         p.insert(1, &Access::key(1)); // 1
         assert_eq!(p.evict(&Access::key(2)), 1);
-        assert_eq!(p.0.inflation(), 1.0);
+        assert_eq!(p.inflation(), 1.0);
         p.insert(1, &Access::key(2)); // 1 + 1 = 2
         p.touch(1, &Access::key(2)); // 1 + 2 = 3, set after 0's 3
         assert_eq!(p.evict(&Access::key(3)), 0);
-        assert_eq!(p.0.inflation(), 3.0);
+        assert_eq!(p.inflation(), 3.0);
     }
 }

@@ -453,16 +453,12 @@ mod tests {
             units: 100,
             slots_hint: 4,
         };
-        let sized = |key, size| Access {
-            size,
-            ..Access::key(key)
-        };
         let mut p = Paper::new(0.01, capacity);
-        p.insert(0, &sized(10, 100)); // HIR: 100 > 99; alone in S and Q
-        assert_eq!(p.evict(&sized(11, 10)), 0); // a ghost of key 10 at the bottom of S
-        p.insert(0, &sized(11, 10)); // LIR, above the ghost
+        p.insert(0, &Access::sized(10, 100)); // HIR: 100 > 99; alone in S and Q
+        assert_eq!(p.evict(&Access::sized(11, 10)), 0); // a ghost of key 10 at the bottom of S
+        p.insert(0, &Access::sized(11, 10)); // LIR, above the ghost
         assert_eq!(p.dump(), (vec![10, 11], vec![]));
-        assert_eq!(p.evict(&sized(12, 95)), 0);
+        assert_eq!(p.evict(&Access::sized(12, 95)), 0);
         assert_eq!(p.dump(), (vec![], vec![]));
     }
 

@@ -183,13 +183,6 @@ impl Policy for Slru {
 mod tests {
     use super::*;
 
-    fn sized(key: u32, size: u32) -> Access {
-        Access {
-            size,
-            ..Access::key(key)
-        }
-    }
-
     #[test]
     fn hits_promote_and_protected_overflow_demotes() {
         // Capacity 4: probation and protected hold 2 each.
@@ -241,13 +234,13 @@ mod tests {
             ..SlruConfig::default()
         };
         let mut p = Slru::build(&cfg, Capacity::entries(100), 0);
-        p.insert(0, &sized(0, 30));
-        p.insert(1, &sized(1, 20)); // probation full: 50
-        p.insert(2, &sized(2, 40)); // no room below: protected
-        p.insert(3, &sized(3, 10)); // protected: 50
+        p.insert(0, &Access::sized(0, 30));
+        p.insert(1, &Access::sized(1, 20)); // probation full: 50
+        p.insert(2, &Access::sized(2, 40)); // no room below: protected
+        p.insert(3, &Access::sized(3, 10)); // protected: 50
         // 1 (20) goes up; protected holds 70 > 50, so 2 (40) comes down to probation,
         // 70 > 50, whose LRU entry 0 (30) leaves the cache; then 3 (10) stays up.
-        p.touch(1, &sized(1, 20));
+        p.touch(1, &Access::sized(1, 20));
         assert_eq!(p.take_evicted(), Some(0));
         assert_eq!(p.take_evicted(), None);
         assert_eq!(p.lists[0].slots(&p.links), vec![2]);

@@ -26,24 +26,21 @@ impl Reader {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(false);
-            };
+        self.lines.read(req, |line| {
             let line = line.trim();
             if line.is_empty() || line.contains('*') {
-                continue;
+                return Ok(None);
             }
-            let id = parse_field::<u64>(Some(line), "id").map_err(|m| self.lines.error(m))?;
-            *req = Request {
-                time: self.time,
+            let id = parse_field::<u64>(Some(line), "id")?;
+            let time = self.time;
+            self.time += 1;
+            Ok(Some(Request {
+                time,
                 id,
                 size: 1,
                 op: Op::Read,
                 ttl: 0,
-            };
-            self.time += 1;
-            return Ok(true);
-        }
+            }))
+        })
     }
 }

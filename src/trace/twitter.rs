@@ -10,50 +10,31 @@
 
 use std::path::PathBuf;
 
-use super::csv::key_id;
+use super::csv::{Records, key_id};
 use super::{Input, Op, Request, TraceError, TraceReader};
 
 /// Reads Twitter cache-trace CSV.
 pub struct Reader {
-    csv: csv::Reader<Input>,
-    record: csv::ByteRecord,
-    path: PathBuf,
-    number: u64,
+    records: Records,
 }
 
 impl Reader {
     /// A reader over `input`, read from `path`.
     pub fn new(input: Input, path: PathBuf) -> Self {
+        let mut layout = csv::ReaderBuilder::new();
+        layout.has_headers(false);
         Reader {
-            csv: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(input),
-            record: csv::ByteRecord::new(),
-            path,
-            number: 0,
+            records: Records::new(input, path, &mut layout),
         }
     }
 
-    fn error(&self, message: String) -> TraceError {
-        TraceError::Parse {
-            path: self.path.clone(),
-            record: self.number,
-            message,
-        }
+    /// Field `i`, empty when the record is too short.
+    fn field(&self, i: usize) -> &[u8] {
+        self.records.get(i).unwrap_or(b"")
     }
 
     fn number(&self, i: usize, name: &str) -> Result<u64, TraceError> {
-        let f = self.record.get(i).unwrap_or(b"");
-        std::str::from_utf8(f)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| {
-                self.error(format!(
-                    "{name} is `{}`, not a valid number",
-                    String::from_utf8_lossy(f)
-                ))
-            })
+        self.records.parse(self.field(i), name)
     }
 }
 
@@ -71,23 +52,18 @@ fn op(name: &[u8]) -> Option<Op> {
 
 impl TraceReader for Reader {
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        let more = self
-            .csv
-            .read_byte_record(&mut self.record)
-            .map_err(|e| self.error(e.to_string()))?;
-        if !more {
+        if !self.records.next()? {
             return Ok(false);
         }
-        self.number += 1;
-        if self.record.len() < 7 {
-            return Err(self.error(format!(
-                "{} fields; expected 7 (timestamp, key, key size, value size, client, op, ttl)",
-                self.record.len()
+        let fields = self.records.len();
+        if fields < 7 {
+            return Err(self.records.error(format!(
+                "{fields} fields; expected 7 (timestamp, key, key size, value size, client, op, ttl)"
             )));
         }
-        let name = self.record.get(5).unwrap_or(b"");
+        let name = self.field(5);
         let op = op(name).ok_or_else(|| {
-            self.error(format!(
+            self.records.error(format!(
                 "unknown operation `{}`",
                 String::from_utf8_lossy(name)
             ))
@@ -95,7 +71,7 @@ impl TraceReader for Reader {
         let size = self.number(2, "key size")? + self.number(3, "value size")?;
         *req = Request {
             time: self.number(0, "timestamp")?,
-            id: key_id(self.record.get(1).unwrap_or(b"")),
+            id: key_id(self.field(1)),
             size: size.min(u32::MAX as u64) as u32,
             op,
             ttl: self.number(6, "ttl")?,

@@ -24,23 +24,18 @@ impl Reader {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(false);
-            };
+        self.lines.read(req, |line| {
             let mut f = line.split_ascii_whitespace();
-            let Some(time) = f.next() else { continue };
-            let parsed = (|| -> Result<Request, String> {
-                Ok(Request {
-                    time: parse_field(Some(time), "time")?,
-                    id: parse_field(f.next(), "id")?,
-                    size: parse_field(f.next(), "size")?,
-                    op: Op::Read,
-                    ttl: 0,
-                })
-            })();
-            *req = parsed.map_err(|m| self.lines.error(m))?;
-            return Ok(true);
-        }
+            let Some(time) = f.next() else {
+                return Ok(None);
+            };
+            Ok(Some(Request {
+                time: parse_field(Some(time), "time")?,
+                id: parse_field(f.next(), "id")?,
+                size: parse_field(f.next(), "size")?,
+                op: Op::Read,
+                ttl: 0,
+            }))
+        })
     }
 }
