@@ -16,11 +16,14 @@
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
+//! - `fuzz`: the fuzz harness (`fuzz/`) against fake binaries, and the real binary on its
+//!   controls.
 
 mod architecture;
 mod cli;
 mod engine;
 mod faults;
+mod fuzz;
 mod golden;
 mod http;
 mod path;
