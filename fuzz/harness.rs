@@ -661,15 +661,16 @@ pub fn judge(cmd: &Command, fin: &Finished, dir: &Path, out_dir: &str) -> Option
             if code == 0 {
                 for f in &cmd.outputs {
                     let p = dir.join(out_dir).join(f);
+                    // JSON that parses; CSV with at least its header line.
                     let ok = match fs::read(&p) {
-                        Ok(bytes) if *f == "summary.json" => {
+                        Ok(bytes) if f.ends_with(".json") => {
                             serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
                         }
-                        Ok(_) => true,
+                        Ok(bytes) => bytes.contains(&b'\n'),
                         Err(_) => false,
                     };
                     if !ok {
-                        return fail(format!("exit 0 but {f} is missing or unreadable"));
+                        return fail(format!("exit 0 but {f} is missing, empty or unreadable"));
                     }
                 }
             }
@@ -803,8 +804,8 @@ pub struct Summary {
     pub cases: u64,
     /// Failure classes, by their first case.
     pub classes: Vec<Class>,
-    /// Per command: how often each status came up, and the total time.
-    pub statuses: BTreeMap<(Stage, String), (u64, Duration)>,
+    /// Per command and status: how often it came up, the total time, the first case.
+    pub statuses: BTreeMap<(Stage, String), (u64, Duration, u64)>,
     /// Wall-clock time of the whole run.
     pub elapsed: Duration,
     /// The slowest command: (case, stage, time).
@@ -916,7 +917,7 @@ pub fn run(cfg: &Config, corpus: &Corpus) -> io::Result<Summary> {
             let e = summary
                 .statuses
                 .entry((stage, status_name(status)))
-                .or_default();
+                .or_insert((0, Duration::ZERO, o.index));
             e.0 += 1;
             e.1 += t;
             if summary.slowest.is_none_or(|(_, _, s)| t > s) {
@@ -1046,10 +1047,10 @@ pub fn report(s: &Summary, corpus: &Corpus, cfg: &Config) -> String {
         s.failed(),
         s.classes.len()
     );
-    for ((stage, status), (n, t)) in &s.statuses {
+    for ((stage, status), (n, t, first)) in &s.statuses {
         let _ = writeln!(
             r,
-            "  {:<8} {:<8} {:>8} commands, {:>7.1} s",
+            "  {:<8} {:<8} {:>8} commands, {:>7.1} s (first: case {first})",
             stage.name(),
             status,
             n,

@@ -729,8 +729,9 @@ fn gentle_mutation(g: &mut Gen, tree: &Value) -> Mutation {
         .map(|(p, _)| p.clone())
         .collect();
     let numeric = pick_node(g, &all, &[Node::Number]);
-    match g.weighted(&[30, 10, 30, 15]) {
-        0 | 1 if numeric.is_some() => {
+    // Weights: a number scaled or off by one, a known key, a valid enum string.
+    match g.weighted(&[40, 30, 15]) {
+        0 if numeric.is_some() => {
             let path = numeric.expect("checked");
             let v = get(tree, &path).cloned().unwrap_or(Value::Integer(0));
             let value = if g.chance(0.75) {
@@ -743,14 +744,16 @@ fn gentle_mutation(g: &mut Gen, tree: &Value) -> Mutation {
                 }
             } else {
                 match v {
-                    Value::Integer(i) => Val::Toml(Value::Integer(i + g.pick(&[-1, 1]))),
+                    Value::Integer(i) => {
+                        Val::Toml(Value::Integer(i.saturating_add(g.pick(&[-1, 1]))))
+                    }
                     Value::Float(x) => Val::Toml(Value::Float(x * g.pick(&[0.5, 0.9, 1.1, 2.0]))),
                     other => Val::Toml(other),
                 }
             };
             Mutation::Set { path, value }
         }
-        3 => {
+        2 => {
             let strings = pick_node(g, &all, &[Node::Str]);
             match strings.and_then(|p| shape_at(&p).filter(|s| shape_is_enum(*s)).map(|s| (p, s))) {
                 Some((path, shape)) => Mutation::Set {
@@ -809,6 +812,9 @@ fn mutation(g: &mut Gen, tree: &Value) -> Mutation {
         .filter(|(_, n)| *n == Node::Table)
         .map(|(p, _)| p.clone())
         .collect();
+    // Weights, in the match's order: extreme, scaled, off by one, known key, enum
+    // string, retyped, removed, unknown key, swap, move, array item, trace workload,
+    // damaged text, JSON, --set.
     let choice = g.weighted(&[25, 8, 3, 14, 10, 7, 7, 4, 3, 2, 8, 3, 4, 2, 10]);
     let fallback = || Mutation::Set {
         path: vec![Step::Key("fuzz_unknown".into())],
@@ -836,7 +842,8 @@ fn mutation(g: &mut Gen, tree: &Value) -> Mutation {
                     Value::Integer(i) => {
                         Value::Integer(i.saturating_add(if g.chance(0.5) { 1 } else { -1 }))
                     }
-                    Value::Float(f) => Value::Float(f.next_up_or_down(g.chance(0.5))),
+                    Value::Float(f) if g.chance(0.5) => Value::Float(f.next_up()),
+                    Value::Float(f) => Value::Float(f.next_down()),
                     _ => return None,
                 };
                 Some(Mutation::Set {
@@ -946,17 +953,6 @@ fn mutation(g: &mut Gen, tree: &Value) -> Mutation {
         },
         13 => Mutation::Json,
         _ => overridden(g, tree, &all).unwrap_or_else(fallback),
-    }
-}
-
-/// A float's neighbour, one unit in the last place up or down.
-trait NextUpDown {
-    fn next_up_or_down(self, up: bool) -> f64;
-}
-
-impl NextUpDown for f64 {
-    fn next_up_or_down(self, up: bool) -> f64 {
-        if up { self.next_up() } else { self.next_down() }
     }
 }
 

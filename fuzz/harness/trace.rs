@@ -300,6 +300,9 @@ pub fn generate(g: &mut Gen, n: usize) -> (Base, Vec<Mutation>) {
 }
 
 fn mutation(g: &mut Gen, base: &Base) -> Mutation {
+    // Weights, in the match's order: foreign records, field, header, noise, torn,
+    // garbage, empty, compressed, broken stream, renamed, --format, --policy, --size,
+    // --size-unit, a --csv-* flag, --seed.
     match g.weighted(&[10, 20, 5, 5, 8, 8, 3, 12, 4, 3, 3, 6, 8, 2, 5, 1]) {
         0 => Mutation::Foreign(g.pick(&FORMATS)),
         1 => Mutation::Field {

@@ -287,7 +287,7 @@ fn exit_2_passes_except_for_a_control() {
     let s = harness::run(&config(bin, tmp.path(), 1), &corpus).unwrap();
     assert_eq!(
         s.classes[0].class,
-        "exit 0 but summary.json is missing or unreadable [run]"
+        "exit 0 but summary.json is missing, empty or unreadable [run]"
     );
 }
 
