@@ -827,6 +827,15 @@ fn status_name(s: Status) -> String {
     }
 }
 
+/// Removes the scratch folder when a run ends, by error or not.
+struct Scratch<'a>(&'a Path);
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(self.0);
+    }
+}
+
 /// A worker's scratch folder.
 fn work_dir(cfg: &Config, worker: usize) -> PathBuf {
     cfg.work.join(format!("w{worker}"))
@@ -854,6 +863,7 @@ pub fn run(cfg: &Config, corpus: &Corpus) -> io::Result<Summary> {
     }
     fs::create_dir_all(&failures)?;
     fs::create_dir_all(&cfg.work)?;
+    let _scratch = Scratch(&cfg.work);
     let next = AtomicU64::new(cfg.first);
     let end = cfg.first + cfg.cases;
     let (tx, rx) = mpsc::channel::<io::Result<Outcome>>();
@@ -971,7 +981,6 @@ pub fn run(cfg: &Config, corpus: &Corpus) -> io::Result<Summary> {
             class.minimal.push((small, failure));
         }
     }
-    let _ = fs::remove_dir_all(&cfg.work);
     summary.elapsed = start.elapsed();
     fs::write(cfg.out.join("report.txt"), report(&summary, corpus, cfg))?;
     Ok(summary)
