@@ -1,11 +1,13 @@
 //! The `tiersim` command line: parses arguments, calls the library, prints errors once.
 //!
-//! Exit codes: 0 success, 1 a run failed (cannot write output), 2 bad input.
+//! Exit codes: 0 success, 1 a run failed (cannot write output), 2 bad input, 130 a run
+//! stopped by Ctrl-C (its files hold what it measured).
 //!
 //! Everything it runs lives in the library; nothing in the library knows the command line.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -179,18 +181,58 @@ fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
+/// The exit code of a run stopped by Ctrl-C, as a shell reports a SIGINT (128 + 2).
+const INTERRUPTED: u8 = 130;
+
+/// Set by the first Ctrl-C of a `run`; the engine reads it every few ten thousand
+/// arrivals.
+static STOP: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", message(&f.error));
             ExitCode::from(f.code)
         }
     }
 }
 
-fn dispatch(command: Command) -> Result<(), Failure> {
+/// The error and its causes, each once: a cause whose text the message already ends
+/// with (an error that both displays and chains its source) is not repeated.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+/// Makes Ctrl-C set [`STOP`] (the run then stops and writes what it measured); a second
+/// Ctrl-C quits at once.
+fn stop_on_ctrl_c() {
+    use std::io::Write;
+    let handler = || {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+        // A closed stderr must not panic the handler's thread.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nstopping: finishing the requests in flight, then writing what was measured (Ctrl-C again quits at once)"
+        );
+    };
+    // Without a handler Ctrl-C still ends the run, only without its files.
+    let _ = ctrlc::set_handler(handler);
+}
+
+/// Runs `command`; the exit code when it did not fail.
+fn dispatch(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Run {
             scenario,
@@ -202,11 +244,29 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 plan.seed = seed;
             }
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
+            stop_on_ctrl_c();
+            // Before simulating, so a folder that cannot be written costs no run.
+            tiersim::output::report::check_writable(&out)?;
             let report = run_with_progress(&plan, options.quiet);
-            report.write(&out)?;
+            // The table first: if writing fails after all, the run is not lost.
             say(&report.table());
+            report.write(&out)?;
             say(&format!("wrote {}\n", out.display()));
-            options.draw_if_asked(&out)
+            if !report.complete {
+                eprintln!(
+                    "interrupted: the run stopped early; {} holds what was measured, marked \"complete\": false",
+                    out.display()
+                );
+                if options.plot {
+                    eprintln!(
+                        "no charts drawn; `tiersim plot {}` draws them",
+                        out.display()
+                    );
+                }
+                return Ok(INTERRUPTED);
+            }
+            options.draw_if_asked(&out)?;
+            Ok(0)
         }
         Command::Sweep {
             scenario,
@@ -253,7 +313,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 outcome.resumed,
                 out.display()
             ));
-            options.draw_if_asked(&out)
+            options.draw_if_asked(&out)?;
+            Ok(0)
         }
         Command::Plot { dir, out, format } => {
             if !dir.is_dir() {
@@ -263,15 +324,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 )));
             }
             let out = out.unwrap_or_else(|| dir.clone());
-            draw(&dir, &out, format).map_err(|f| {
-                if f.error.is::<PlotError>() {
-                    Failure { code: 2, ..f }
-                } else {
-                    f
-                }
-            })
+            // `draw` says which failures are bad input (2) and which a failed run (1),
+            // as for `run --plot`.
+            draw(&dir, &out, format)?;
+            Ok(0)
         }
-        Command::Replay(args) => replay(args),
+        Command::Replay(args) => replay(args).map(|()| 0),
         Command::Validate { scenario, set } => {
             let (s, plan) = load(Some(&scenario), &set)?;
             say(&format!(
@@ -279,7 +337,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 scenario.display(),
                 describe(&s, &plan)
             ));
-            Ok(())
+            Ok(0)
         }
     }
 }
@@ -355,7 +413,7 @@ fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::output::report::Repor
         "{spinner} {bar:40} {human_pos}/{human_len} requests  {per_sec}  eta {eta}",
         quiet,
     );
-    let report = tiersim::simulate_with_progress(plan, |p| bar.set_position(p.generated));
+    let report = tiersim::simulate_until(plan, &STOP, |p| bar.set_position(p.generated));
     bar.finish_and_clear();
     report
 }

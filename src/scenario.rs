@@ -172,9 +172,7 @@ impl Scenario {
     /// assert!(plan.caches.is_empty());
     /// ```
     pub fn resolve(&self) -> Result<Plan, Invalid> {
-        if self.name.trim().is_empty() {
-            return Err(Invalid::new("name", "is empty; give the scenario a name"));
-        }
+        check_name(&self.name)?;
         if let Some(0) = self.requests {
             return Err(Invalid::new("requests", "is 0; must be at least 1"));
         }
@@ -395,6 +393,30 @@ impl Scenario {
     pub fn from_toml_str(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
         Source::new(origin, text, Format::Toml).scenario(&[])
     }
+}
+
+/// The scenario's name names its output folder (`results/<name>/`), so it must be a
+/// plain file name: one that cannot lead out of `results/` or hide there.
+fn check_name(name: &str) -> Result<(), Invalid> {
+    const ALLOWED: &str = "must be a plain file name, as it names the output folder results/<name>: not empty, no `/`, `\\`, `..` or control characters, not starting with `.`";
+    if name.trim().is_empty() {
+        return Err(Invalid::new("name", format!("is empty; {ALLOWED}")));
+    }
+    let problem = if name.contains(['/', '\\']) {
+        "has a path separator"
+    } else if name.contains("..") {
+        "has `..`"
+    } else if name.chars().any(char::is_control) {
+        "has a control character"
+    } else if name.starts_with('.') {
+        "starts with `.`"
+    } else {
+        return Ok(());
+    };
+    Err(Invalid::new(
+        "name",
+        format!("is {name:?}, which {problem}; {ALLOWED}"),
+    ))
 }
 
 /// A scenario file's syntax.

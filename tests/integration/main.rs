@@ -14,6 +14,8 @@
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
+//! - `outputs`: Ctrl-C during a run, the scenario's name as a folder, output folders
+//!   checked before a run, the files' mode, error texts that say each cause once.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 
@@ -23,6 +25,7 @@ mod engine;
 mod faults;
 mod golden;
 mod http;
+mod outputs;
 mod path;
 mod plot;
 mod properties;
