@@ -10,50 +10,59 @@
 
 use std::path::PathBuf;
 
-use super::csv::key_id;
-use super::{Input, Op, Request, TraceError, TraceReader};
+use super::csv::{Fields, key_id};
+use super::{Input, Lines, Op, Request, TraceError, TraceReader, parse_uint};
+
+/// What a line holds, for error messages.
+const EXPECT: &str = "`timestamp,key,key_size,value_size,client_id,op,ttl` per line";
 
 /// Reads Twitter cache-trace CSV.
 pub struct Reader {
-    csv: csv::Reader<Input>,
-    record: csv::ByteRecord,
-    path: PathBuf,
-    number: u64,
+    lines: Lines,
+    fields: Fields,
 }
 
 impl Reader {
     /// A reader over `input`, read from `path`.
     pub fn new(input: Input, path: PathBuf) -> Self {
         Reader {
-            csv: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(input),
-            record: csv::ByteRecord::new(),
-            path,
-            number: 0,
+            lines: Lines::new(input, path, EXPECT),
+            fields: Fields::default(),
         }
     }
 
-    fn error(&self, message: String) -> TraceError {
-        TraceError::Parse {
-            path: self.path.clone(),
-            record: self.number,
-            message,
-        }
+    fn number(&self, i: usize, name: &str) -> Result<u64, String> {
+        let f = self.fields.get(i).unwrap_or_default();
+        parse_uint(f).ok_or_else(|| {
+            format!(
+                "{name} is `{}`, not an unsigned integer (or too large)",
+                String::from_utf8_lossy(f)
+            )
+        })
     }
 
-    fn number(&self, i: usize, name: &str) -> Result<u64, TraceError> {
-        let f = self.record.get(i).unwrap_or(b"");
-        std::str::from_utf8(f)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| {
-                self.error(format!(
-                    "{name} is `{}`, not a valid number",
-                    String::from_utf8_lossy(f)
-                ))
-            })
+    fn parse(&self) -> Result<Request, String> {
+        let f = &self.fields;
+        if f.len() < 7 {
+            return Err(format!("{} fields, not 7", f.len()));
+        }
+        let name = f.get(5).unwrap_or_default();
+        let op = op(name)
+            .ok_or_else(|| format!("unknown operation `{}`", String::from_utf8_lossy(name)))?;
+        let key = f.get(1).unwrap_or_default();
+        if key.is_empty() {
+            return Err("the key is empty".into());
+        }
+        let size = self
+            .number(2, "key size")?
+            .saturating_add(self.number(3, "value size")?);
+        Ok(Request {
+            time: self.number(0, "timestamp")?,
+            id: key_id(key).0,
+            size: size.min(u32::MAX as u64) as u32,
+            op,
+            ttl: self.number(6, "ttl")?,
+        })
     }
 }
 
@@ -71,36 +80,18 @@ fn op(name: &[u8]) -> Option<Op> {
 
 impl TraceReader for Reader {
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        let more = self
-            .csv
-            .read_byte_record(&mut self.record)
-            .map_err(|e| self.error(e.to_string()))?;
-        if !more {
-            return Ok(false);
+        loop {
+            let Some(line) = self.lines.next_line()? else {
+                return Ok(false);
+            };
+            if line.is_empty() {
+                continue;
+            }
+            let split = self.fields.split(line, b',');
+            split.map_err(|m| self.lines.error(m))?;
+            *req = self.parse().map_err(|m| self.lines.error(m))?;
+            return Ok(true);
         }
-        self.number += 1;
-        if self.record.len() < 7 {
-            return Err(self.error(format!(
-                "{} fields; expected 7 (timestamp, key, key size, value size, client, op, ttl)",
-                self.record.len()
-            )));
-        }
-        let name = self.record.get(5).unwrap_or(b"");
-        let op = op(name).ok_or_else(|| {
-            self.error(format!(
-                "unknown operation `{}`",
-                String::from_utf8_lossy(name)
-            ))
-        })?;
-        let size = self.number(2, "key size")? + self.number(3, "value size")?;
-        *req = Request {
-            time: self.number(0, "timestamp")?,
-            id: key_id(self.record.get(1).unwrap_or(b"")),
-            size: size.min(u32::MAX as u64) as u32,
-            op,
-            ttl: self.number(6, "ttl")?,
-        };
-        Ok(true)
     }
 }
 
@@ -134,6 +125,6 @@ mod tests {
         assert_eq!(q.op, Op::Delete);
         assert_ne!(q.id, a);
         let err = r.read(&mut q).unwrap_err().to_string();
-        assert!(err.contains("record 4: unknown operation `flush`"), "{err}");
+        assert!(err.contains("line 4: unknown operation `flush`"), "{err}");
     }
 }
