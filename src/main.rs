@@ -154,6 +154,10 @@ struct ReplayArgs {
     /// csv: field delimiter (one byte).
     #[arg(long, default_value = ",")]
     csv_delimiter: String,
+    /// Skip up to N records that do not parse (real-world logs have a few), reported in
+    /// the table and replay.csv; one more is an error.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    skip_bad: u64,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -461,8 +465,21 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
             delimiter,
         },
     };
-    // Open once up front so a missing file or bad options fail before any work starts.
-    source.open().map_err(bad_input)?;
+    // Read the first request up front, so that a missing, empty or torn file, bad options
+    // or a trace in another format fail before any work starts.
+    let bad_trace = |e: tiersim::trace::TraceError| {
+        if e.is_bad_record() && args.skip_bad == 0 {
+            bad_input(anyhow::anyhow!(
+                "{e}\n(--skip-bad N skips up to N bad records)"
+            ))
+        } else {
+            bad_input(e)
+        }
+    };
+    source
+        .open_skipping(args.skip_bad)
+        .and_then(|mut r| r.read(&mut tiersim::trace::Request::default()))
+        .map_err(bad_trace)?;
     let out = args.out.unwrap_or_else(|| {
         let name = args
             .trace
@@ -486,14 +503,16 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let results = pool.install(|| {
         grid.par_iter()
             .progress_with(bar.clone())
-            .map(|(p, s)| tiersim::replay::replay(&source, p, *s, unit, args.seed))
+            .map(|(p, s)| {
+                tiersim::replay::replay_skipping(&source, p, *s, unit, args.seed, args.skip_bad)
+            })
             .collect::<Result<Vec<_>, _>>()
     });
     bar.finish_and_clear();
     // A trace that opened but fails midway is bad input too (a corrupt record).
-    let results = results.map_err(bad_input)?;
+    let results = results.map_err(bad_trace)?;
     tiersim::replay::write_csv(&out, &results)?;
-    print!("{}", tiersim::replay::table(&results));
+    print!("{}", tiersim::replay::table(&results, args.skip_bad));
     println!("wrote {}", out.join("replay.csv").display());
     Ok(())
 }
