@@ -40,6 +40,19 @@ fn axis_label(key: &str) -> String {
     }
 }
 
+/// A grid value as a person reads it: a number to ten significant digits, so that a
+/// range's float steps (`0.30000000000000004`) print as written (`0.3`).
+fn value(v: &str) -> String {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() && x != 0.0 && v.contains('.') => {
+            let decimals = (9 - x.abs().log10().floor() as i32).clamp(0, 15) as usize;
+            let s = format!("{x:.decimals$}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        }
+        _ => v.to_owned(),
+    }
+}
+
 /// A numeric axis for `values`: log when they span a factor of 20 or more, ticked at the
 /// values themselves when there are few.
 fn value_axis(values: &[f64]) -> Axis {
@@ -243,7 +256,7 @@ impl<'a> Layout<'a> {
             return "all runs".into();
         }
         (0..self.axes.len())
-            .map(|c| r[c].clone())
+            .map(|c| value(&r[c]))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -425,4 +438,19 @@ pub(super) fn miss_ratio_curve(t: &Table) -> Result<Chart, PlotError> {
             panels: vec![panel],
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_values_print_as_written() {
+        assert_eq!(value("0.30000000000000004"), "0.3");
+        assert_eq!(value("4.3999999999999995"), "4.4");
+        assert_eq!(value("1.0"), "1");
+        assert_eq!(value("31623"), "31623");
+        assert_eq!(value("lru"), "lru");
+        assert_eq!(value("0.000125"), "0.000125");
+    }
 }
