@@ -21,8 +21,10 @@
 //! them (`faults`), else from the scenario stored beside the outputs (`scenario.json`
 //! or `scenario.toml`).
 
+mod bars;
 mod chart;
 mod input;
+mod legend;
 mod render;
 mod run;
 mod sweep;

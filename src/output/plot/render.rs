@@ -13,30 +13,27 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::bars::draw_bars;
 use super::chart::{Axis, Body, Chart, Draw, Look, Marker, Panel, Scale, Series, Ticks, XAxis};
+use super::legend::draw_legend;
 use super::text::{self, Glyphs, Recorded};
 use super::{ImageFormat, PlotError};
 use crate::output::report::{OutputError, write_atomic};
 
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 /// Width of the panels' column; the legend's is added to it.
-const MAIN_WIDTH: u32 = 900;
+pub(super) const MAIN_WIDTH: u32 = 900;
 const TITLE_HEIGHT: u32 = 40;
 const NOTE_HEIGHT: u32 = 24;
-/// A legend line's height, and the gap between entries.
-const LEGEND_LINE: u32 = 18;
-const LEGEND_GAP: u32 = 6;
-/// The widest a legend's text may be before it wraps.
-const LEGEND_TEXT: u32 = 290;
 /// Series with more points than this are drawn without a marker on every point.
 const MARKED_POINTS: usize = 40;
-const GRID: RGBAColor = RGBAColor(0, 0, 0, 0.14);
+pub(super) const GRID: RGBAColor = RGBAColor(0, 0, 0, 0.14);
 const LIGHT_GRID: RGBAColor = RGBAColor(0, 0, 0, 0.05);
-const SHADE: RGBAColor = RGBAColor(0, 0, 0, 0.13);
-const INK: RGBColor = RGBColor(40, 40, 40);
+pub(super) const SHADE: RGBAColor = RGBAColor(0, 0, 0, 0.13);
+pub(super) const INK: RGBColor = RGBColor(40, 40, 40);
 
-type Area<DB> = DrawingArea<DB, Shift>;
-type Result2<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type Area<DB> = DrawingArea<DB, Shift>;
+pub(super) type Result2<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// plotters lays text out (its label areas, captions) with its own registered fonts; the
 /// same faces are drawn by [`text`].
@@ -55,95 +52,21 @@ fn register_font() {
     });
 }
 
-fn font(size: u32) -> TextStyle<'static> {
+pub(super) fn font(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&INK)
 }
 
-fn anchored(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
+pub(super) fn anchored(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     font(size).pos(Pos::new(h, v))
 }
 
-/// A legend entry's swatch.
-#[derive(Clone, Debug)]
-enum Swatch {
-    Series(Look, Draw, bool),
-    /// An interval: a shaded band, or an error bar on a categorical axis.
-    Band(RGBColor, bool),
-    Shade,
-    Rug,
-    Fill(RGBColor),
-}
-
-fn marked(s: &Series, categorical: bool) -> bool {
+pub(super) fn marked(s: &Series, categorical: bool) -> bool {
     categorical
         || s.draw == Draw::Markers
         || (s.draw == Draw::Line && s.points.len() <= MARKED_POINTS)
 }
 
 impl Chart {
-    /// The legend: one entry per distinct series name, band, shaded window and mark.
-    fn legend(&self) -> Vec<(Swatch, String)> {
-        let mut out: Vec<(Swatch, String)> = Vec::new();
-        let mut push = |swatch: Swatch, text: &str| {
-            if !text.is_empty() && !out.iter().any(|(_, t)| t == text) {
-                out.push((swatch, text.to_owned()));
-            }
-        };
-        match &self.body {
-            Body::Panels { x, panels, .. } => {
-                let categorical = matches!(x, XAxis::Categories(_));
-                for p in panels {
-                    for s in &p.series {
-                        push(
-                            Swatch::Series(Look::line(s.look), s.draw, marked(s, categorical)),
-                            &s.name,
-                        );
-                    }
-                }
-                for p in panels {
-                    for s in p.series.iter().filter(|s| !s.band.is_empty()) {
-                        push(
-                            Swatch::Band(Look::line(s.look).color, categorical),
-                            &s.band_label,
-                        );
-                    }
-                    for shade in &p.shades {
-                        push(Swatch::Shade, &shade.label);
-                    }
-                    if !p.rug.0.is_empty() {
-                        push(Swatch::Rug, &p.rug.1);
-                    }
-                }
-            }
-            Body::Bars { parts, .. } => {
-                for (i, (name, _)) in parts.iter().enumerate() {
-                    push(Swatch::Fill(Look::fill(i)), name);
-                }
-            }
-        }
-        out
-    }
-
-    fn legend_width(legend: &[(Swatch, String)]) -> u32 {
-        if legend.is_empty() {
-            return 0;
-        }
-        let widest = legend
-            .iter()
-            .flat_map(|(_, t)| wrap(t, LEGEND_TEXT))
-            .map(|line| text::width(&line, 14.0, false))
-            .max()
-            .unwrap_or(0);
-        widest.max(80) + 60
-    }
-
-    fn legend_height(legend: &[(Swatch, String)]) -> u32 {
-        24 + legend
-            .iter()
-            .map(|(_, t)| LEGEND_LINE * wrap(t, LEGEND_TEXT).len() as u32 + LEGEND_GAP)
-            .sum::<u32>()
-    }
-
     fn head_height(&self) -> u32 {
         TITLE_HEIGHT + if self.note.is_empty() { 0 } else { NOTE_HEIGHT }
     }
@@ -347,10 +270,10 @@ fn fwd(axis: &Axis, v: f64) -> f64 {
 
 /// A linear coordinate whose grid lines are exactly the given ticks (plotters' own pick
 /// round numbers of the linear value, which on a log10 axis are not decades).
-struct Keyed {
-    range: (f64, f64),
-    bold: Vec<f64>,
-    light: Vec<f64>,
+pub(super) struct Keyed {
+    pub(super) range: (f64, f64),
+    pub(super) bold: Vec<f64>,
+    pub(super) light: Vec<f64>,
 }
 
 impl Keyed {
@@ -659,9 +582,13 @@ fn draw_panel<DB: DrawingBackend>(
 }
 
 /// The herd marks' colour: vermillion, apart from the blue of the load line.
-const RUG: RGBColor = super::chart::PALETTE[1];
+pub(super) const RUG: RGBColor = super::chart::PALETTE[1];
 
-fn draw_marker<DB: DrawingBackend>(root: &Area<DB>, (x, y): (i32, i32), look: Look) -> Result2<DB> {
+pub(super) fn draw_marker<DB: DrawingBackend>(
+    root: &Area<DB>,
+    (x, y): (i32, i32),
+    look: Look,
+) -> Result2<DB> {
     let fill = look.color.filled();
     let edge = WHITE.stroke_width(1);
     match look.marker {
@@ -687,7 +614,7 @@ fn draw_marker<DB: DrawingBackend>(root: &Area<DB>, (x, y): (i32, i32), look: Lo
     Ok(())
 }
 
-fn x_tick_label(axis: &Axis, v: f64) -> String {
+pub(super) fn x_tick_label(axis: &Axis, v: f64) -> String {
     match axis.scale {
         Scale::Linear => super::chart::label(v, axis.percent),
         Scale::Log => super::chart::label(10f64.powf(v), axis.percent),
@@ -699,201 +626,7 @@ fn y_tick_label(axis: &Axis, v: f64) -> String {
 }
 
 /// `c` at a fifth of its strength on white: what `c.mix(0.2)` shows on a white ground.
-fn tint(c: RGBColor) -> RGBColor {
+pub(super) fn tint(c: RGBColor) -> RGBColor {
     let f = |v: u8| (255.0 - (255.0 - f64::from(v)) * 0.2).round() as u8;
     RGBColor(f(c.0), f(c.1), f(c.2))
-}
-
-/// White text on dark fills, black on light ones.
-fn ink_on(c: RGBColor) -> RGBColor {
-    let lum = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
-    if lum < 140.0 { WHITE } else { BLACK }
-}
-
-fn draw_bars<DB: DrawingBackend>(
-    root: &Area<DB>,
-    area: &Area<DB>,
-    rows: &[String],
-    row_label: &str,
-    x_label: &str,
-    parts: &[(String, Vec<f64>)],
-) -> Result2<DB> {
-    let n = rows.len().max(1);
-    let label_size = if rows.len() <= 40 { 14 } else { 12 };
-    let widest = rows
-        .iter()
-        .map(|r| text::width(r, label_size as f64, false))
-        .max()
-        .unwrap_or(0)
-        .min(MAIN_WIDTH * 2 / 5);
-    let total = (0..rows.len())
-        .map(|r| {
-            parts
-                .iter()
-                .map(|p| p.1.get(r).copied().unwrap_or(0.0))
-                .sum::<f64>()
-        })
-        .fold(1.0f64, f64::max);
-    let x_hi = if total > 1.0005 {
-        (total * 10.0).ceil() / 10.0
-    } else {
-        1.0
-    };
-    let x_at: Vec<f64> = (0..=(x_hi * 5.0).round() as usize)
-        .map(|i| i as f64 * 0.2)
-        .collect();
-    let mut chart = ChartBuilder::on(area)
-        .margin(8)
-        .margin_right(24)
-        .x_label_area_size(52)
-        .y_label_area_size(widest + 46)
-        .build_cartesian_2d(
-            Keyed {
-                range: (0.0, x_hi),
-                bold: x_at,
-                light: Vec::new(),
-            },
-            Keyed {
-                range: (-0.5, n as f64 - 0.5),
-                bold: Vec::new(),
-                light: Vec::new(),
-            },
-        )?;
-    let pct = |v: &f64| super::chart::label(*v, true);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc(x_label)
-        .y_desc(row_label)
-        .x_label_formatter(&pct)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .label_style(font(14))
-        .axis_desc_style(font(15))
-        .draw()?;
-    for (r, name) in rows.iter().enumerate() {
-        // The first row on top.
-        let y = (n - 1 - r) as f64;
-        let (left, mid) = chart.backend_coord(&(0.0, y));
-        root.draw(&Text::new(
-            name.clone(),
-            (left - 8, mid),
-            anchored(label_size, HPos::Right, VPos::Center),
-        ))?;
-        let mut base = 0.0;
-        for (i, (_, shares)) in parts.iter().enumerate() {
-            let share = shares.get(r).copied().unwrap_or(0.0);
-            if share <= 0.0 {
-                continue;
-            }
-            let color = Look::fill(i);
-            let a = chart.backend_coord(&(base, y + 0.36));
-            let b = chart.backend_coord(&((base + share).min(x_hi), y - 0.36));
-            root.draw(&Rectangle::new([a, b], color.filled()))?;
-            root.draw(&Rectangle::new([a, b], WHITE.stroke_width(1)))?;
-            let text = if share >= 0.1 {
-                format!("{:.0}%", share * 100.0)
-            } else {
-                format!("{:.1}%", share * 100.0)
-            };
-            if b.0 - a.0 >= text::width(&text, 12.0, false) as i32 + 8 && b.1 - a.1 >= 12 {
-                root.draw(&Text::new(
-                    text,
-                    ((a.0 + b.0) / 2, (a.1 + b.1) / 2),
-                    (FONT, 12)
-                        .into_font()
-                        .color(&ink_on(color))
-                        .pos(Pos::new(HPos::Center, VPos::Center)),
-                ))?;
-            }
-            base += share;
-        }
-    }
-    Ok(())
-}
-
-fn draw_legend<DB: DrawingBackend>(area: &Area<DB>, legend: &[(Swatch, String)]) -> Result2<DB> {
-    let mut y = 24;
-    for (swatch, label) in legend {
-        let (x0, x1) = (6, 34);
-        match swatch {
-            Swatch::Series(look, draw, markers) => {
-                if *draw != Draw::Markers {
-                    area.draw(&PathElement::new(
-                        vec![(x0, y), (x1, y)],
-                        look.color.stroke_width(2),
-                    ))?;
-                }
-                if *markers {
-                    draw_marker(area, ((x0 + x1) / 2, y), *look)?;
-                }
-            }
-            Swatch::Band(c, false) => {
-                area.draw(&Rectangle::new(
-                    [(x0, y - 7), (x1, y + 7)],
-                    c.mix(0.2).filled(),
-                ))?;
-            }
-            Swatch::Band(c, true) => {
-                let (m, line) = ((x0 + x1) / 2, c.stroke_width(2));
-                area.draw(&PathElement::new(vec![(m, y - 7), (m, y + 7)], line))?;
-                for end in [y - 7, y + 7] {
-                    area.draw(&PathElement::new(vec![(m - 5, end), (m + 5, end)], line))?;
-                }
-            }
-            Swatch::Shade => {
-                area.draw(&Rectangle::new([(x0, y - 7), (x1, y + 7)], SHADE.filled()))?;
-            }
-            Swatch::Rug => {
-                let m = (x0 + x1) / 2;
-                area.draw(&Polygon::new(
-                    vec![(m - 4, y - 4), (m + 4, y - 4), (m, y + 3)],
-                    RUG.filled(),
-                ))?;
-            }
-            Swatch::Fill(c) => {
-                area.draw(&Rectangle::new(
-                    [(x0 + 4, y - 7), (x1 - 4, y + 7)],
-                    c.filled(),
-                ))?;
-            }
-        }
-        for line in wrap(label, LEGEND_TEXT) {
-            area.draw(&Text::new(
-                fit(&line, LEGEND_TEXT),
-                (x1 + 10, y),
-                anchored(14, HPos::Left, VPos::Center),
-            ))?;
-            y += LEGEND_LINE as i32;
-        }
-        y += LEGEND_GAP as i32;
-    }
-    Ok(())
-}
-
-/// `text` in lines of at most `width` pixels, broken between words.
-fn wrap(text: &str, width: u32) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for word in text.split(' ') {
-        match lines.last_mut() {
-            Some(line) if text::width(&format!("{line} {word}"), 14.0, false) <= width => {
-                line.push(' ');
-                line.push_str(word);
-            }
-            _ => lines.push(word.to_owned()),
-        }
-    }
-    lines
-}
-
-/// `text`, cut with an ellipsis to at most `width` pixels.
-fn fit(text: &str, width: u32) -> String {
-    if text::width(text, 14.0, false) <= width {
-        return text.to_owned();
-    }
-    let mut out: String = text.to_owned();
-    while !out.is_empty() && text::width(&format!("{out}…"), 14.0, false) > width {
-        out.pop();
-    }
-    format!("{out}…")
 }

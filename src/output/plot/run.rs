@@ -95,7 +95,17 @@ pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError
         herds,
         format!("a bucket with ≥ {HERD_MARK} herd requests (concurrent fetches of one key)"),
     );
-    panel.shades = faults.iter().map(shade).collect();
+    // Only the windows the series overlaps: a legend entry for a shade not drawn would
+    // send the reader looking for it.
+    let (first, last) = match (t.rows.first(), t.rows.last()) {
+        (Some(a), Some(b)) => (t.num(a, ts), t.num(b, ts) + width),
+        _ => (0.0, 0.0),
+    };
+    panel.shades = faults
+        .iter()
+        .filter(|f| f.start_s < last && f.start_s + f.duration_s > first)
+        .map(shade)
+        .collect();
     Ok(Chart {
         file: "origin_rps".into(),
         title: "Origin load over time".into(),
@@ -214,6 +224,71 @@ pub(super) fn served_share(t: &Table) -> Result<Chart, PlotError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn timeseries(rows: usize, width: f64) -> Table {
+        Table {
+            path: "timeseries.csv".into(),
+            headers: ["t_s", "origin_requests", "origin_herd"]
+                .map(String::from)
+                .to_vec(),
+            rows: (0..rows)
+                .map(|i| {
+                    vec![
+                        format!("{}", i as f64 * width),
+                        format!("{}", i % 7),
+                        "0".into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    fn fault(start_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            layer: "redis".into(),
+            node: None,
+            start_s,
+            duration_s,
+            fallback: false,
+        }
+    }
+
+    #[test]
+    fn only_windows_within_the_series_are_shaded() {
+        let t = timeseries(60, 1.0);
+        let faults = [fault(10.0, 5.0), fault(59.5, 10.0), fault(100.0, 5.0)];
+        let chart = origin_rps(&t, &faults).unwrap();
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        let shaded: Vec<(f64, f64)> = panels[0].shades.iter().map(|s| (s.from, s.to)).collect();
+        assert_eq!(shaded, [(10.0, 15.0), (59.5, 69.5)]);
+        assert_eq!(
+            panels[0].shades[0].label,
+            "redis down (10 s to 15 s): requests fail"
+        );
+    }
+
+    #[test]
+    fn many_fine_buckets_are_drawn_several_to_a_point_with_their_range() {
+        let chart = origin_rps(&timeseries(600, 0.1), &[]).unwrap();
+        assert!(
+            chart.note.contains("600 buckets of 0.1 s, 4 to a point"),
+            "{}",
+            chart.note
+        );
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        let s = &panels[0].series[0];
+        assert_eq!(s.points.len(), 150);
+        // Buckets 0..4 hold 0, 1, 2, 3 requests: 0 to 30/s, mean 15/s, at the middle
+        // of the 0.4 s they cover.
+        assert_eq!(s.band[0], (0.2, 0.0, 30.0));
+        assert!((s.points[0].1 - 15.0).abs() < 1e-9);
+        let few = origin_rps(&timeseries(250, 1.0), &[]).unwrap();
+        assert_eq!(few.note, "250 buckets of 1 s");
+    }
 
     #[test]
     fn seconds_have_no_float_noise() {
