@@ -13,6 +13,8 @@ fn ink_on(c: RGBColor) -> RGBColor {
     if lum < 140.0 { WHITE } else { BLACK }
 }
 
+/// One bar per row, first on top, its parts left to right, each labelled with its share
+/// where it is wide enough; each row's name on its left.
 pub(super) fn draw_bars<DB: DrawingBackend>(
     root: &Area<DB>,
     area: &Area<DB>,

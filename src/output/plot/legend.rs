@@ -13,7 +13,8 @@ const LEGEND_LINE: u32 = 18;
 const LEGEND_GAP: u32 = 6;
 /// The widest a legend's text may be before it wraps.
 const LEGEND_TEXT: u32 = 290;
-/// A legend entry's swatch.
+
+/// A legend entry's swatch: how the thing it names is drawn.
 #[derive(Clone, Debug)]
 pub(super) enum Swatch {
     Series(Look, Draw, bool),

@@ -3,10 +3,9 @@
 //! covers data. plotters draws the axes and grids and maps values to pixels; the marks
 //! themselves (lines, bands, markers, shades, bars) are drawn here in pixels.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
-
-use std::ops::Range;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -60,6 +59,8 @@ pub(super) fn anchored(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     font(size).pos(Pos::new(h, v))
 }
 
+/// Whether a series gets a marker on each point: on a categorical axis or when marks
+/// are all it is, and on a line of few points.
 pub(super) fn marked(s: &Series, categorical: bool) -> bool {
     categorical
         || s.draw == Draw::Markers
