@@ -301,7 +301,6 @@ pub(super) fn ticks(axis: &Axis, lo: f64, hi: f64, tight: bool) -> Ticks {
             } else {
                 (lo - 0.5, hi + 0.5)
             };
-            let decades = (lo.ceil() as i32)..=(hi.floor() as i32);
             let mut at: Vec<f64> = Vec::new();
             let mut light = Vec::new();
             for d in (lo.floor() as i32)..=(hi.ceil() as i32) {
@@ -318,8 +317,14 @@ pub(super) fn ticks(axis: &Axis, lo: f64, hi: f64, tight: bool) -> Ticks {
                     }
                 }
             }
-            if decades.is_empty() && at.len() < 2 {
-                at = steps(lo, hi, nice_step((hi - lo) / 4.0));
+            if at.len() < 3 {
+                // Less than a decade: round values of the data, placed on the log scale.
+                let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+                at = steps(a, b, nice_step((b - a) / 5.0))
+                    .into_iter()
+                    .filter(|v| *v > 0.0)
+                    .map(f64::log10)
+                    .collect();
             }
             if axis.at.len() >= 2 {
                 at = axis.at.iter().map(|v| v.log10()).collect();
@@ -425,5 +430,9 @@ mod tests {
         assert!((t.at[0] + 5.0).abs() < 1e-9);
         let short = ticks(&Axis::log(), 2.0, 30.0, false);
         assert!(short.at.contains(&(5f64).log10()), "{short:?}");
+        // Within a decade: round values, on the log scale.
+        let narrow = ticks(&Axis::log(), 10.0, 33.0, false);
+        let values: Vec<f64> = narrow.at.iter().map(|v| 10f64.powf(*v).round()).collect();
+        assert_eq!(values, [10.0, 15.0, 20.0, 25.0, 30.0, 35.0], "{narrow:?}");
     }
 }
