@@ -243,9 +243,10 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             out,
             options,
         } => {
-            let (_, mut plan) = load(scenario.as_deref(), &options.set)?;
+            let (mut resolved, mut plan) = load(scenario.as_deref(), &options.set)?;
             if let Some(seed) = options.seed {
                 plan.seed = seed;
+                resolved.seed = seed;
             }
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
             stop_on_ctrl_c();
@@ -255,6 +256,11 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             // The table first: if writing fails after all, the run is not lost.
             say(&report.table());
             report.write(&out)?;
+            // The scenario as run (after --set), beside its outputs: charts read the
+            // fault windows from it, and it is what reproduces the run.
+            let mut text = serde_json::to_vec_pretty(&resolved).expect("scenarios serialize");
+            text.push(b'\n');
+            tiersim::output::report::write_atomic(&out.join("scenario.json"), &text)?;
             say(&format!("wrote {}\n", out.display()));
             if !report.complete {
                 eprintln!(

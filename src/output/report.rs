@@ -640,8 +640,9 @@ fn create_dir(dir: &Path) -> Result<(), OutputError> {
 
 /// A temporary file in `dir` with the mode a plain create gives (0666 less the umask),
 /// not `tempfile`'s private 0600, since it is renamed into place as an output.
-fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+pub(crate) fn temp_file_in(dir: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
+    builder.suffix(suffix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -667,7 +668,7 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
         path: dir.to_owned(),
         source,
     };
-    let mut probe = temp_file_in(dir).map_err(io)?;
+    let mut probe = temp_file_in(dir, "").map_err(io)?;
     probe.write_all(b"probe").map_err(io)?;
     probe.close().map_err(io)
 }
@@ -684,7 +685,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = temp_file_in(dir).map_err(io)?;
+    let mut tmp = temp_file_in(dir, "").map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;

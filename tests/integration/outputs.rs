@@ -354,7 +354,7 @@ fn output_files_get_the_usual_mode_under_the_umask() {
         args.extend(small);
         let out = tiersim_with_umask(dir.path(), umask, &args);
         assert!(out.status.success(), "{}", stderr(&out));
-        let svg = tiersim_with_umask(dir.path(), umask, &["plot", &out_dir, "--format", "svg"]);
+        let svg = tiersim_with_umask(dir.path(), umask, &["plot", &out_dir, "--format", "both"]);
         assert!(svg.status.success(), "{}", stderr(&svg));
         let mut files: Vec<_> = fs::read_dir(dir.path().join(&out_dir))
             .unwrap()
