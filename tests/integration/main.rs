@@ -14,6 +14,8 @@
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
+//! - `regression`: issue 16's crashes, hangs and runaway memory on their reported
+//!   inputs; the memory estimate against the engine's own accounts.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 
@@ -26,6 +28,7 @@ mod http;
 mod path;
 mod plot;
 mod properties;
+mod regression;
 mod stampede;
 mod store;
 mod support;
