@@ -47,6 +47,7 @@
 //! pending arrival at a time, expiry checked lazily on lookup. Why the code is shaped as
 //! it is for speed, with the measurements, is in `docs/performance.md`.
 
+pub mod budget;
 pub mod database;
 mod defence;
 mod detours;
@@ -154,7 +155,12 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let n = layers.len();
-        let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
+        let db = Database::new(
+            &plan.database,
+            keys,
+            plan.horizon.requests,
+            stream(plan.seed, Stream::Database),
+        );
         let ahead = ReadAhead::new(&layers, &db, plan.regions.len());
         let defences = Defences::new(plan);
         let faults = FaultState::new(n + 1, &plan.faults);
@@ -190,6 +196,12 @@ impl<'p> Engine<'p> {
     /// policies' state): for memory reports.
     pub fn store_bytes(&self) -> usize {
         self.layers.iter().map(|l| l.store.bytes()).sum()
+    }
+
+    /// Bytes the database's per-key state takes, as allocated now: for memory reports
+    /// (see [`budget`]).
+    pub fn database_bytes(&self) -> u64 {
+        self.db.key_bytes()
     }
 
     /// Runs to the end and returns what it measured.

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tiersim::engine::budget::{self, Estimate, parse_size};
 use tiersim::output::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
 use tiersim::sweep::{Axis, Sweep, SweepError};
@@ -44,6 +45,10 @@ struct RunOptions {
     /// Also draw the charts into the output folder.
     #[arg(long)]
     plot: bool,
+    /// Memory the run may take (a sweep: all its parallel jobs), e.g. 4GiB or 500MB
+    /// [default: what the system has available]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
 }
 
 impl RunOptions {
@@ -110,6 +115,10 @@ enum Command {
         /// Check with these overrides applied (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Memory a run may take, e.g. 4GiB or 500MB [default: what the system has
+        /// available]
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
     },
 }
 
@@ -248,6 +257,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 plan.seed = seed;
                 resolved.seed = seed;
             }
+            check_memory(&plan, options.max_memory, 1, !options.quiet)?;
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
             stop_on_ctrl_c();
             // Before simulating, so a folder that cannot be written costs no run.
@@ -294,12 +304,19 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(bad_input)?;
             let source = Source::read(&scenario).map_err(bad_input)?;
-            let sweep = Sweep::new(source, overrides, axes, replications, options.seed)
-                .map_err(bad_input)?;
+            let sweep = Sweep::new(
+                source.clone(),
+                overrides.clone(),
+                axes,
+                replications,
+                options.seed,
+            )
+            .map_err(bad_input)?;
             let name = &sweep.name;
             let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            check_sweep_memory(&source, &overrides, &sweep, jobs, options.max_memory)?;
             let bar = progress_bar(
                 Some(sweep.jobs() as u64),
                 "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
@@ -340,13 +357,31 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Replay(args) => replay(args).map(|()| 0),
-        Command::Validate { scenario, set } => {
+        Command::Validate {
+            scenario,
+            set,
+            max_memory,
+        } => {
             let (s, plan) = load(Some(&scenario), &set)?;
             say(&format!(
-                "{}: ok — {}\n",
+                "{}: ok — {}\n{}",
                 scenario.display(),
-                describe(&s, &plan)
+                describe(&s, &plan),
+                horizon(&plan)
             ));
+            let estimate = Estimate::of(&plan);
+            let (limit, from) = memory_limit(max_memory);
+            say(&format!(
+                "memory: {}{}",
+                match limit {
+                    Some(l) => format!("limit {} {from}; ", budget::bytes(l)),
+                    None => String::new(),
+                },
+                estimate
+            ));
+            if let Some(limit) = limit {
+                estimate.check(limit, &from).map_err(bad_input)?;
+            }
             Ok(0)
         }
     }
@@ -404,6 +439,115 @@ fn describe(s: &Scenario, plan: &Plan) -> String {
         stop,
         path.join(" -> ")
     )
+}
+
+/// The run's expected length and its time series, for `validate`.
+fn horizon(plan: &Plan) -> String {
+    let h = &plan.horizon;
+    let bucket = plan.bucket.as_secs_f64();
+    let coarsened = plan
+        .bucket_coarsened_from
+        .map(|b| {
+            format!(
+                " (metrics.bucket_s = {} s coarsened: at most {} rows)",
+                b.as_secs_f64(),
+                tiersim::metrics::MAX_BUCKETS
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "expected: {:.0} requests over {} s of simulated time, ending by about {} s; \
+         timeseries.csv: about {:.0} rows of {bucket} s{coarsened}\n",
+        h.requests,
+        round3(h.arrivals_s),
+        round3(h.span_s),
+        (h.span_s / bucket).ceil()
+    )
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The memory a run may take and where that figure comes from: `--max-memory`, else
+/// what the system has available (none if it cannot be read).
+fn memory_limit(max: Option<u64>) -> (Option<u64>, String) {
+    match max {
+        Some(b) => (Some(b), "set by --max-memory".into()),
+        None => (
+            budget::available(),
+            "available (MemAvailable in /proc/meminfo; --max-memory overrides)".into(),
+        ),
+    }
+}
+
+/// Refuses a run (`jobs` of them at once) whose memory estimate exceeds the limit; with
+/// `notes`, says on stderr when the run is large or its time series coarsened.
+fn check_memory(plan: &Plan, max: Option<u64>, jobs: u64, notes: bool) -> Result<(), Failure> {
+    let estimate = Estimate::of(plan);
+    let (limit, from) = memory_limit(max);
+    if let Some(limit) = limit {
+        let (share, from) = if jobs > 1 {
+            let from = format!(
+                "each of {jobs} parallel jobs may take ({} {from}; --jobs runs fewer)",
+                budget::bytes(limit)
+            );
+            (limit / jobs, from)
+        } else {
+            (limit, from)
+        };
+        estimate.check(share, &from).map_err(bad_input)?;
+    }
+    if notes {
+        if estimate.total() >= 1_000_000_000 {
+            eprintln!(
+                "note: this run needs about {} of memory (estimate; `tiersim validate` lists \
+                 the parts)",
+                budget::bytes(estimate.total())
+            );
+        }
+        if let Some(asked) = plan.bucket_coarsened_from {
+            eprintln!(
+                "note: metrics.bucket_s = {} s would need about {:.0} time-series rows over \
+                 the run's expected {} s; timeseries.csv uses {} s buckets (at most {} rows)",
+                asked.as_secs_f64(),
+                (plan.horizon.span_s / asked.as_secs_f64()).ceil(),
+                round3(plan.horizon.span_s),
+                plan.bucket.as_secs_f64(),
+                tiersim::metrics::MAX_BUCKETS
+            );
+        }
+    }
+    Ok(())
+}
+
+/// [`check_memory`] for a sweep: its largest point's run, `jobs` at once.
+fn check_sweep_memory(
+    source: &Source,
+    base: &[Override],
+    sweep: &Sweep,
+    jobs: usize,
+    max: Option<u64>,
+) -> Result<(), Failure> {
+    let mut largest: Option<(u64, Plan)> = None;
+    for point in &sweep.points {
+        let mut overrides = base.to_vec();
+        overrides.extend(point.coords.iter().map(|(k, v)| Override {
+            key: k.split('.').map(str::to_owned).collect(),
+            value: v.clone(),
+            assignment: format!("{k}={v}"),
+        }));
+        let (_, plan) = source.plan(&overrides).map_err(bad_input)?;
+        let total = Estimate::of(&plan).total();
+        if largest.as_ref().is_none_or(|(t, _)| total > *t) {
+            largest = Some((total, plan));
+        }
+    }
+    let parallel = jobs.min(sweep.jobs()).max(1) as u64;
+    match largest {
+        Some((_, plan)) => check_memory(&plan, max, parallel, false),
+        None => Ok(()),
+    }
 }
 
 /// A progress bar on stderr drawn with `template`, over `len` steps if known. indicatif

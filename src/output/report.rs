@@ -192,6 +192,19 @@ pub struct Report {
     pub cdn_egress_bytes: u64,
     /// Body bytes the origin sent.
     pub origin_egress_bytes: u64,
+    /// The width of a `timeseries.csv` row, seconds, when the scenario's
+    /// `metrics.bucket_s` was coarsened to it (the run would have needed more than
+    /// [`crate::metrics::MAX_BUCKETS`] rows); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_s: Option<f64>,
+    /// The `metrics.bucket_s` the scenario asked for, when coarsened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_coarsened_from_s: Option<f64>,
+    /// When the run outlasted the rows a time series keeps
+    /// ([`crate::metrics::MAX_ROWS`]): the time from which `timeseries.csv` has no rows
+    /// (every other figure covers the whole run); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeseries_cut_at_s: Option<f64>,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -314,6 +327,7 @@ impl Report {
             byte_hit_ratio: if o.request_bytes > 0 { 1.0 } else { 0.0 },
             bytes_sent: o.bytes_sent,
         });
+        let timeseries_cut_at_s = m.timeseries.cut_at_s();
         let timeseries = m.timeseries.finish();
         let bucket_s = plan.bucket.as_secs_f64();
         let window_s = m.window.as_secs_f64();
@@ -386,6 +400,9 @@ impl Report {
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
             stale_read_age_ms: m.stale_age.summary(),
+            bucket_s: plan.bucket_coarsened_from.map(|_| bucket_s),
+            bucket_coarsened_from_s: plan.bucket_coarsened_from.map(|b| b.as_secs_f64()),
+            timeseries_cut_at_s,
             timeseries,
         }
     }
@@ -466,6 +483,22 @@ impl Report {
             self.duration_s,
             self.warmup_requests
         );
+        if let (Some(b), Some(from)) = (self.bucket_s, self.bucket_coarsened_from_s) {
+            let _ = writeln!(
+                out,
+                "timeseries.csv: {b} s buckets, coarsened from metrics.bucket_s = {from} s \
+                 (at most {} rows)",
+                crate::metrics::MAX_BUCKETS
+            );
+        }
+        if let Some(cut) = self.timeseries_cut_at_s {
+            let _ = writeln!(
+                out,
+                "timeseries.csv: no rows from {cut} s (the run outlasted the {} rows a series \
+                 keeps; every other figure covers the whole run)",
+                crate::metrics::MAX_ROWS
+            );
+        }
         let mut rows = vec![
             [
                 "layer",
