@@ -339,7 +339,11 @@ fn fault_windows_are_shaded_from_the_scenario_beside() {
     // `run` leaves the scenario as run beside its outputs (scenario.json): shaded.
     run_ok(dir.path(), &["plot", "f", "--format", "svg"]);
     let svg = Svg::read(&f.join("origin_rps.svg"));
-    assert_eq!(shades(&svg).len(), 1, "the run's own scenario.json gives the window");
+    assert_eq!(
+        shades(&svg).len(),
+        1,
+        "the run's own scenario.json gives the window"
+    );
     // Without a scenario beside, nothing says where the fault was: no shade.
     fs::remove_file(f.join("scenario.json")).unwrap();
     run_ok(dir.path(), &["plot", "f", "--format", "svg"]);
