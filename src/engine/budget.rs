@@ -165,8 +165,11 @@ impl Estimate {
         }
         parts.push(Part {
             what: format!(
-                "database `{}`: the version of each of {} keys",
-                plan.database.name, s.key_space
+                "database `{}`: the version of each key a run reaches (an array over {} of \
+                 the {} keys, a map above)",
+                plan.database.name,
+                Database::dense_keys(s.key_space, s.requests),
+                s.key_space
             ),
             key: "workload.keys".into(),
             bytes: database_bytes(&s),
