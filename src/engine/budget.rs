@@ -25,8 +25,8 @@
 
 use std::fmt;
 
-use crate::layer::CachePlan;
 use crate::layer::stampede::Stampede;
+use crate::layer::{CachePlan, Topology};
 use crate::metrics::{Bucket, LatencyHistogram, MAX_ROWS, TimeSeries};
 use crate::scenario::Plan;
 use crate::store::cache::Cache;
@@ -61,7 +61,7 @@ const COMMIT_BYTES: u64 = 2 * (16 + 1) * 8 / 7 * 3 / 2;
 /// Per key an `xfetch` layer has fetched: its last fetch time.
 const XFETCH_KEY_BYTES: u64 = 2 * (4 + 8 + 1) * 8 / 7 * 3 / 2;
 
-/// Per character of a `timeseries.csv` row, as written: its text.
+/// Bytes of a `timeseries.csv` row as written out: its text, at most.
 const CSV_ROW_BYTES: u64 = 200;
 
 /// One part of an [`Estimate`]: what takes the memory, how much, and the key that sizes
@@ -135,26 +135,41 @@ impl Estimate {
                         }
                     ),
                     format!(
-                        "layers.{}.{}",
+                        "layers.{}.{}{}",
                         c.name,
                         if c.capacity_bytes.is_some() {
                             "capacity_bytes"
                         } else {
                             "capacity"
+                        },
+                        match c.kind.nodes_key() {
+                            Some(k) if nodes > 1 => format!(" (or {k})"),
+                            _ => String::new(),
                         }
                     ),
                 ),
             };
+            // A Redis ring: its points sorted with their shards, then split (16 bytes a
+            // point while sorting, 10 after), and its bucket table.
+            let ring = match c.topology {
+                Topology::Ring { shards, vnodes } => {
+                    26 * u64::from(shards) * u64::from(vnodes) + (4 << 16)
+                }
+                _ => 0,
+            };
             parts.push(Part {
                 what,
                 key,
-                bytes: store.peak,
+                bytes: store.peak + ring,
             });
         }
         parts.push(Part {
             what: format!(
-                "database `{}`: the version of each of {} keys",
-                plan.database.name, s.key_space
+                "database `{}`: the version of each key a run reaches (an array over {} of \
+                 the {} keys, a map above)",
+                plan.database.name,
+                Database::dense_keys(s.key_space, s.requests),
+                s.key_space
             ),
             key: "workload.keys".into(),
             bytes: database_bytes(&s),

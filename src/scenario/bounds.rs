@@ -17,7 +17,6 @@
 
 use crate::SimTime;
 use crate::base::Invalid;
-use crate::layer::latency::LatencySpec;
 use crate::layer::{CachePlan, LayerSpec};
 use crate::metrics::MAX_BUCKETS;
 use crate::workload::WorkloadPlan;
@@ -47,7 +46,7 @@ pub struct Horizon {
     /// trace's timestamps, whichever stops the run first.
     pub arrivals_s: f64,
     /// The expected end of the run: the arrivals, then the slowest hop of each layer and
-    /// of the database (the largest of their draws, [`LatencySpec::expected_max_ms`]).
+    /// of the database (the largest of their draws, [`LatencySpec::expected_max_ms`](crate::layer::latency::LatencySpec::expected_max_ms)).
     /// An origin queue still draining can make a run longer still.
     pub span_s: f64,
     /// The mean time to consult every cache layer (and reach a CDN PoP), seconds.
@@ -91,8 +90,8 @@ fn seconds(s: f64) -> String {
 }
 
 /// Checks the counts and lengths that make the run's horizon, and returns it. `requests`
-/// is the resolved stop (a trace's length included); `key` errors name the top-level
-/// key or the workload key.
+/// is the resolved stop (a trace's length included). Errors name the key from the
+/// scenario's top level.
 pub(super) fn horizon(
     s: &Scenario,
     requests: Option<u64>,
@@ -127,21 +126,27 @@ pub(super) fn horizon(
         ),
     };
     if duration.is_infinite() && pace_s > MAX_SIMULATED_S {
-        let what = if pace_key == "workload.rate" {
-            format!(
-                "is {}: {} requests would take {} to arrive",
-                workload.rate,
-                requests.unwrap_or(0),
-                seconds(pace_s)
+        let (what, remedy) = if pace_key == "workload.rate" {
+            (
+                format!(
+                    "is {}: {} requests would take {} to arrive",
+                    workload.rate,
+                    requests.unwrap_or(0),
+                    seconds(pace_s)
+                ),
+                "raise the rate or lower `requests`",
             )
         } else {
-            format!("stretches the trace's timestamps over {}", seconds(pace_s))
+            (
+                format!("stretches the trace's timestamps over {}", seconds(pace_s)),
+                "lower it, or set `duration_s`",
+            )
         };
         return Err(Invalid::new(
             pace_key,
             format!(
                 "{what}; a run may last at most 10 simulated years ({MAX_SIMULATED_S} s): \
-                 raise the rate or lower `requests`"
+                 {remedy}"
             ),
         ));
     }
@@ -266,7 +271,8 @@ fn check_layer(
 ) -> Result<(), Invalid> {
     let limit_ms = limit_s * 1e3;
     if let Some(d) = &l.latency {
-        check_latency(d, limit_ms, limit).map_err(|e| e.under("latency"))?;
+        d.check_mean(limit_ms, limit)
+            .map_err(|e| e.under("latency"))?;
     }
     let within = |key: &str, ms: f64| {
         if ms <= limit_ms {
@@ -307,10 +313,6 @@ fn check_layer(
         ));
     }
     Ok(())
-}
-
-fn check_latency(d: &LatencySpec, limit_ms: f64, limit: &str) -> Result<(), Invalid> {
-    d.check_mean(limit_ms, limit)
 }
 
 /// The time-series bucket for a run of `span_s` simulated seconds asked for at
