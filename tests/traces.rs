@@ -97,21 +97,19 @@ fn the_shipped_trace_is_the_generators_output() {
 /// origin that answers before the next request arrives: the layer sees exactly the
 /// requests `tiersim replay` sees, so its hit count must equal the replay's. On the
 /// shipped trace, whose timestamps count requests.
-#[test]
-fn trace_workload_drives_a_layer_like_replay() {
-    let src = shipped();
+/// A scenario whose workload is `src` (requests 1 µs apart) through one LRU layer of
+/// `capacity` entries in front of a database answering in 0.1 µs.
+fn l1_over_trace(src: &TraceSource, format: &str, capacity: u32) -> tiersim::scenario::Plan {
     let path = src.path.display().to_string().replace('\\', "/");
-    // 1 µs apart, the 0.1 µs query is done before the next arrival, so no request
-    // finds its key in flight.
     let text = format!(
         r#"
-        name = "shipped-trace"
+        name = "trace-l1"
         [workload]
-        trace = {{ path = "{path}", format = "oracle_general", time_unit_s = 1e-6 }}
+        trace = {{ path = "{path}", format = "{format}", time_unit_s = 1e-6 }}
         [[layers]]
         name = "l1"
         kind = "in_process"
-        capacity = 100
+        capacity = {capacity}
         policy = "lru"
         latency = {{ dist = "constant", ms = 0.0 }}
         [[layers]]
@@ -120,9 +118,18 @@ fn trace_workload_drives_a_layer_like_replay() {
         latency = {{ dist = "constant", ms = 0.0001 }}
         "#
     );
-    let (_, plan) = Source::new("shipped-trace.toml", text, ScenarioFormat::Toml)
+    Source::new("trace-l1.toml", text, ScenarioFormat::Toml)
         .plan(&[])
-        .unwrap();
+        .unwrap()
+        .1
+}
+
+#[test]
+fn trace_workload_drives_a_layer_like_replay() {
+    let src = shipped();
+    // 1 µs apart, the 0.1 µs query is done before the next arrival, so no request
+    // finds its key in flight.
+    let plan = l1_over_trace(&src, "oracle_general", 100);
     assert_eq!(plan.requests, Some(10_000), "the trace's length");
     assert_eq!(plan.workload.keys, 1_630, "the trace's distinct objects");
     let report = tiersim::simulate(&plan);
@@ -406,29 +413,9 @@ mod shared_traces {
     #[ignore = "needs ../shared/traces"]
     fn trace_workload_drives_a_layer_like_replay_on_oltp() {
         let src = arc_trace("OLTP");
-        let path = src.path.display().to_string().replace('\\', "/");
         // arc_lis timestamps count requests; 1 µs apart, the 0.1 µs query is done before
         // the next arrival, so no request finds its key in flight.
-        let text = format!(
-            r#"
-            name = "oltp-trace"
-            [workload]
-            trace = {{ path = "{path}", format = "arc_lis", time_unit_s = 1e-6 }}
-            [[layers]]
-            name = "l1"
-            kind = "in_process"
-            capacity = 1000
-            policy = "lru"
-            latency = {{ dist = "constant", ms = 0.0 }}
-            [[layers]]
-            name = "db"
-            kind = "database"
-            latency = {{ dist = "constant", ms = 0.0001 }}
-            "#
-        );
-        let (_, plan) = Source::new("oltp-trace.toml", text, ScenarioFormat::Toml)
-            .plan(&[])
-            .unwrap();
+        let plan = l1_over_trace(&src, "arc_lis", 1000);
         assert_eq!(plan.requests, Some(914_145), "the trace's length");
         assert_eq!(plan.workload.keys, 186_880, "the trace's distinct pages");
         let report = tiersim::simulate(&plan);
