@@ -47,6 +47,7 @@
 //! pending arrival at a time, expiry checked lazily on lookup. Why the code is shaped as
 //! it is for speed, with the measurements, is in `docs/performance.md`.
 
+pub mod budget;
 pub mod database;
 mod defence;
 mod detours;
@@ -61,6 +62,8 @@ mod request;
 mod writes;
 
 pub use measure::Measured;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::SimTime;
 use crate::base::rng::{Stream, stream};
@@ -88,8 +91,19 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// How often, in generated requests, the progress callback runs.
+/// How often, in generated requests, the progress callback runs and the stop flag is
+/// read.
 const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every request the plan asks for arrived and was followed to its end.
+    Complete,
+    /// The stop flag was set: no request arrived after it was seen, and the requests
+    /// already in flight were followed to their end, so what was measured is whole.
+    Stopped,
+}
 
 /// One run of a plan.
 pub struct Engine<'p> {
@@ -141,7 +155,12 @@ impl<'p> Engine<'p> {
             })
             .collect();
         let n = layers.len();
-        let db = Database::new(&plan.database, keys, stream(plan.seed, Stream::Database));
+        let db = Database::new(
+            &plan.database,
+            keys,
+            plan.horizon.requests,
+            stream(plan.seed, Stream::Database),
+        );
         let ahead = ReadAhead::new(&layers, &db, plan.regions.len());
         let defences = Defences::new(plan);
         let faults = FaultState::new(n + 1, &plan.faults);
@@ -179,6 +198,12 @@ impl<'p> Engine<'p> {
         self.layers.iter().map(|l| l.store.bytes()).sum()
     }
 
+    /// Bytes the database's per-key state takes, as allocated now: for memory reports
+    /// (see [`budget`]).
+    pub fn database_bytes(&self) -> u64 {
+        self.db.key_bytes()
+    }
+
     /// Runs to the end and returns what it measured.
     ///
     /// ```
@@ -190,7 +215,30 @@ impl<'p> Engine<'p> {
     /// let measured = Engine::new(&plan).run(|_| {});
     /// assert_eq!(measured.reads + measured.writes, 20_000);
     /// ```
-    pub fn run(mut self, mut progress: impl FnMut(Progress)) -> Measured {
+    pub fn run(self, progress: impl FnMut(Progress)) -> Measured {
+        self.run_until(&AtomicBool::new(false), progress).0
+    }
+
+    /// [`Engine::run`], stopping early once `stop` is set (Ctrl-C): it is read where the
+    /// progress callback runs, every few ten thousand arrivals, so it costs the event
+    /// loop nothing. A stopped run lets no further request arrive and finishes the
+    /// requests in flight, so its counts add up as a whole run's do.
+    ///
+    /// ```
+    /// use std::sync::atomic::AtomicBool;
+    /// use tiersim::engine::{Engine, Ending};
+    /// use tiersim::scenario::Source;
+    /// let (_, mut plan) = Source::quickstart().plan(&[]).unwrap();
+    /// plan.requests = Some(20_000);
+    /// let (measured, ending) = Engine::new(&plan).run_until(&AtomicBool::new(true), |_| {});
+    /// assert_eq!(ending, Ending::Stopped);
+    /// assert_eq!(measured.reads + measured.writes, 0);
+    /// ```
+    pub fn run_until(
+        mut self,
+        stop: &AtomicBool,
+        mut progress: impl FnMut(Progress),
+    ) -> (Measured, Ending) {
         for (i, c) in self.plan.caches.iter().enumerate() {
             if let Some(s) = c.sync_expiry {
                 if s.at == SimTime::ZERO {
@@ -213,11 +261,11 @@ impl<'p> Engine<'p> {
         self.events
             .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
         // The one choice of the walk's instantiation.
-        if self.full {
-            self.event_loop::<Full>(&mut progress);
+        let ending = if self.full {
+            self.event_loop::<Full>(&mut progress, stop)
         } else {
-            self.event_loop::<Plain>(&mut progress);
-        }
+            self.event_loop::<Plain>(&mut progress, stop)
+        };
         progress(Progress {
             generated: self.generated,
             total: Some(self.generated),
@@ -227,44 +275,90 @@ impl<'p> Engine<'p> {
         if self.writes.versioned {
             self.meter.m.orphans_resident = self.layers.iter().map(Layer::orphans).collect();
         }
-        self.meter.finish(end)
+        (self.meter.finish(end), ending)
     }
 
-    /// Handles events in time order until none is left.
-    fn event_loop<W: Walk>(&mut self, progress: &mut impl FnMut(Progress)) {
+    /// Handles events in time order until none is left; says whether `stop` cut the
+    /// arrivals short.
+    fn event_loop<W: Walk>(
+        &mut self,
+        progress: &mut impl FnMut(Progress),
+        stop: &AtomicBool,
+    ) -> Ending {
         while let Some((now, event)) = self.events.pop() {
-            self.advance(now);
-            match event {
-                Event::Arrival => {
-                    self.arrival::<W>(now);
-                    if self.generated.is_multiple_of(PROGRESS_EVERY) {
-                        progress(Progress {
-                            generated: self.generated,
-                            total: self.plan.requests,
-                        });
+            if let Event::Arrival = event {
+                // Before the arrival and the clock's move, so a stop drops it whole.
+                if self.generated.is_multiple_of(PROGRESS_EVERY) {
+                    progress(Progress {
+                        generated: self.generated,
+                        total: self.plan.requests,
+                    });
+                    if stop.load(Ordering::Relaxed) {
+                        self.drain::<W>();
+                        return Ending::Stopped;
                     }
                 }
-                Event::Lookup { req, layer } => {
-                    self.ahead.lane_ahead(
-                        &self.events,
-                        &self.requests,
-                        &self.layers,
-                        req,
-                        layer as usize,
-                    );
-                    self.lookup(req, layer as usize, now);
-                }
-                Event::Origin { req } => self.origin::<W>(req, now),
-                Event::Served { req } => self.served::<W>(req, now),
-                Event::Poll { req, layer } => self.poll(req, layer as usize, now),
-                Event::SyncFill { layer } => self.sync_fill(layer as usize),
-                Event::Propagate { key, layer } => self.propagate(key, layer as usize, now),
-                Event::FaultBegin { fault } => self.fault_begin(fault as usize),
-                Event::FaultEnd { fault } => {
-                    self.faults.end(&self.plan.faults[fault as usize]);
-                }
-                Event::Flush => self.timed_flush::<W>(now),
+                self.advance(now);
+                self.arrival::<W>(now);
+            } else {
+                self.advance(now);
+                self.handle::<W>(event, now);
             }
+        }
+        Ending::Complete
+    }
+
+    /// After a stop: the requests in flight (and write-back's pending writes) finish;
+    /// what was scheduled for later (a fault's window, a sync fill) no longer comes once
+    /// nothing is left for it to touch, so the run ends with its last request.
+    #[cold]
+    fn drain<W: Walk>(&mut self) {
+        // As after the last arrival: the timed flushes wind down too.
+        self.arrivals_done = true;
+        while let Some((now, event)) = self.events.pop() {
+            // Not tied to a request: only worth running while something is left to touch.
+            let scheduled = matches!(
+                event,
+                Event::Flush
+                    | Event::SyncFill { .. }
+                    | Event::FaultBegin { .. }
+                    | Event::FaultEnd { .. }
+            );
+            let idle = self.requests.in_flight() == 0 && !self.writes.has_dirty();
+            // The arrival already scheduled at the stop never comes.
+            if matches!(event, Event::Arrival) || (scheduled && idle) {
+                continue;
+            }
+            self.advance(now);
+            self.handle::<W>(event, now);
+        }
+    }
+
+    /// Handles `event`, due `now`, other than an arrival.
+    #[inline(always)]
+    fn handle<W: Walk>(&mut self, event: Event, now: SimTime) {
+        match event {
+            Event::Arrival => unreachable!("the loops handle arrivals"),
+            Event::Lookup { req, layer } => {
+                self.ahead.lane_ahead(
+                    &self.events,
+                    &self.requests,
+                    &self.layers,
+                    req,
+                    layer as usize,
+                );
+                self.lookup(req, layer as usize, now);
+            }
+            Event::Origin { req } => self.origin::<W>(req, now),
+            Event::Served { req } => self.served::<W>(req, now),
+            Event::Poll { req, layer } => self.poll(req, layer as usize, now),
+            Event::SyncFill { layer } => self.sync_fill(layer as usize),
+            Event::Propagate { key, layer } => self.propagate(key, layer as usize, now),
+            Event::FaultBegin { fault } => self.fault_begin(fault as usize),
+            Event::FaultEnd { fault } => {
+                self.faults.end(&self.plan.faults[fault as usize]);
+            }
+            Event::Flush => self.timed_flush::<W>(now),
         }
     }
 }

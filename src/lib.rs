@@ -69,7 +69,9 @@ pub mod workload;
 
 pub use base::SimTime;
 
-use engine::{Engine, Progress};
+use std::sync::atomic::AtomicBool;
+
+use engine::{Ending, Engine, Progress};
 use output::report::Report;
 use scenario::Plan;
 
@@ -82,6 +84,26 @@ pub fn simulate(plan: &Plan) -> Report {
 /// [`simulate`], calling `progress` every few thousand requests (for progress bars).
 pub fn simulate_with_progress(plan: &Plan, progress: impl FnMut(Progress)) -> Report {
     Report::new(plan, Engine::new(plan).run(progress))
+}
+
+/// [`simulate_with_progress`], stopping early once `stop` is set (the command line sets
+/// it on Ctrl-C): the report then covers the requests that arrived before the stop,
+/// each followed to its end, and says so ([`Report::complete`] is false).
+///
+/// ```
+/// use std::sync::atomic::AtomicBool;
+/// use tiersim::scenario::Source;
+///
+/// let (_, plan) = Source::quickstart().plan(&[]).unwrap();
+/// let report = tiersim::simulate_until(&plan, &AtomicBool::new(true), |_| {});
+/// assert!(!report.complete);
+/// assert_eq!(report.requests, 0);
+/// ```
+pub fn simulate_until(plan: &Plan, stop: &AtomicBool, progress: impl FnMut(Progress)) -> Report {
+    let (measured, ending) = Engine::new(plan).run_until(stop, progress);
+    let mut report = Report::new(plan, measured);
+    report.complete = ending == Ending::Complete;
+    report
 }
 
 /// The README's Rust examples, compiled and run as doctests.

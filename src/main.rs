@@ -1,14 +1,17 @@
 //! The `tiersim` command line: parses arguments, calls the library, prints errors once.
 //!
-//! Exit codes: 0 success, 1 a run failed (cannot write output), 2 bad input.
+//! Exit codes: 0 success, 1 a run failed (cannot write output), 2 bad input, 130 a run
+//! stopped by Ctrl-C (its files hold what it measured).
 //!
 //! Everything it runs lives in the library; nothing in the library knows the command line.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tiersim::engine::budget::{self, Estimate, parse_size};
 use tiersim::output::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
 use tiersim::sweep::{Axis, Sweep, SweepError};
@@ -42,6 +45,10 @@ struct RunOptions {
     /// Also draw the charts into the output folder.
     #[arg(long)]
     plot: bool,
+    /// Memory the run may take (a sweep: all its parallel jobs), e.g. 4GiB or 500MB
+    /// [default: what the system has available]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
 }
 
 impl RunOptions {
@@ -108,6 +115,10 @@ enum Command {
         /// Check with these overrides applied (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Memory a run may take, e.g. 4GiB or 500MB [default: what the system has
+        /// available]
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
     },
 }
 
@@ -152,6 +163,10 @@ struct ReplayArgs {
     /// csv: field delimiter (one byte).
     #[arg(long, default_value = ",")]
     csv_delimiter: String,
+    /// Skip up to N records that do not parse (real-world logs have a few), reported in
+    /// the table and replay.csv; one more is an error.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    skip_bad: u64,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -179,34 +194,99 @@ fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
+/// The exit code of a run stopped by Ctrl-C, as a shell reports a SIGINT (128 + 2).
+const INTERRUPTED: u8 = 130;
+
+/// Set by the first Ctrl-C of a `run`; the engine reads it every few ten thousand
+/// arrivals.
+static STOP: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", message(&f.error));
             ExitCode::from(f.code)
         }
     }
 }
 
-fn dispatch(command: Command) -> Result<(), Failure> {
+/// The error and its causes, each once: a cause whose text the message already ends
+/// with (an error that both displays and chains its source) is not repeated.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+/// Makes Ctrl-C set [`STOP`] (the run then stops and writes what it measured); a second
+/// Ctrl-C quits at once.
+fn stop_on_ctrl_c() {
+    use std::io::Write;
+    let handler = || {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+        // A closed stderr must not panic the handler's thread.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nstopping: finishing the requests in flight, then writing what was measured (Ctrl-C again quits at once)"
+        );
+    };
+    // Without a handler Ctrl-C still ends the run, only without its files.
+    let _ = ctrlc::set_handler(handler);
+}
+
+/// Runs `command`; the exit code when it did not fail.
+fn dispatch(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Run {
             scenario,
             out,
             options,
         } => {
-            let (_, mut plan) = load(scenario.as_deref(), &options.set)?;
+            let (mut resolved, mut plan) = load(scenario.as_deref(), &options.set)?;
             if let Some(seed) = options.seed {
                 plan.seed = seed;
+                resolved.seed = seed;
             }
+            check_memory(&plan, options.max_memory, 1, !options.quiet)?;
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
+            stop_on_ctrl_c();
+            // Before simulating, so a folder that cannot be written costs no run.
+            tiersim::output::report::check_writable(&out)?;
             let report = run_with_progress(&plan, options.quiet);
-            report.write(&out)?;
+            // The table first: if writing fails after all, the run is not lost.
             say(&report.table());
+            report.write(&out)?;
+            // The scenario as run (after --set), beside its outputs: charts read the
+            // fault windows from it, and it is what reproduces the run.
+            let mut text = serde_json::to_vec_pretty(&resolved).expect("scenarios serialize");
+            text.push(b'\n');
+            tiersim::output::report::write_atomic(&out.join("scenario.json"), &text)?;
             say(&format!("wrote {}\n", out.display()));
-            options.draw_if_asked(&out)
+            if !report.complete {
+                eprintln!(
+                    "interrupted: the run stopped early; {} holds what was measured, marked \"complete\": false",
+                    out.display()
+                );
+                if options.plot {
+                    eprintln!(
+                        "no charts drawn; `tiersim plot {}` draws them",
+                        out.display()
+                    );
+                }
+                return Ok(INTERRUPTED);
+            }
+            options.draw_if_asked(&out)?;
+            Ok(0)
         }
         Command::Sweep {
             scenario,
@@ -224,12 +304,19 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(bad_input)?;
             let source = Source::read(&scenario).map_err(bad_input)?;
-            let sweep = Sweep::new(source, overrides, axes, replications, options.seed)
-                .map_err(bad_input)?;
+            let sweep = Sweep::new(
+                source.clone(),
+                overrides.clone(),
+                axes,
+                replications,
+                options.seed,
+            )
+            .map_err(bad_input)?;
             let name = &sweep.name;
             let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            check_sweep_memory(&source, &overrides, &sweep, jobs, options.max_memory)?;
             let bar = progress_bar(
                 Some(sweep.jobs() as u64),
                 "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
@@ -253,7 +340,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 outcome.resumed,
                 out.display()
             ));
-            options.draw_if_asked(&out)
+            options.draw_if_asked(&out)?;
+            Ok(0)
         }
         Command::Plot { dir, out, format } => {
             if !dir.is_dir() {
@@ -263,23 +351,38 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 )));
             }
             let out = out.unwrap_or_else(|| dir.clone());
-            draw(&dir, &out, format).map_err(|f| {
-                if f.error.is::<PlotError>() {
-                    Failure { code: 2, ..f }
-                } else {
-                    f
-                }
-            })
+            // `draw` says which failures are bad input (2) and which a failed run (1),
+            // as for `run --plot`.
+            draw(&dir, &out, format)?;
+            Ok(0)
         }
-        Command::Replay(args) => replay(args),
-        Command::Validate { scenario, set } => {
+        Command::Replay(args) => replay(args).map(|()| 0),
+        Command::Validate {
+            scenario,
+            set,
+            max_memory,
+        } => {
             let (s, plan) = load(Some(&scenario), &set)?;
             say(&format!(
-                "{}: ok — {}\n",
+                "{}: ok — {}\n{}",
                 scenario.display(),
-                describe(&s, &plan)
+                describe(&s, &plan),
+                horizon(&plan)
             ));
-            Ok(())
+            let estimate = Estimate::of(&plan);
+            let (limit, from) = memory_limit(max_memory);
+            say(&format!(
+                "memory: {}{}",
+                match limit {
+                    Some(l) => format!("limit {} {from}; ", budget::bytes(l)),
+                    None => String::new(),
+                },
+                estimate
+            ));
+            if let Some(limit) = limit {
+                estimate.check(limit, &from).map_err(bad_input)?;
+            }
+            Ok(0)
         }
     }
 }
@@ -338,6 +441,115 @@ fn describe(s: &Scenario, plan: &Plan) -> String {
     )
 }
 
+/// The run's expected length and its time series, for `validate`.
+fn horizon(plan: &Plan) -> String {
+    let h = &plan.horizon;
+    let bucket = plan.bucket.as_secs_f64();
+    let coarsened = plan
+        .bucket_coarsened_from
+        .map(|b| {
+            format!(
+                " (metrics.bucket_s = {} s coarsened: at most {} rows)",
+                b.as_secs_f64(),
+                tiersim::metrics::MAX_BUCKETS
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "expected: {:.0} requests over {} s of simulated time, ending by about {} s; \
+         timeseries.csv: about {:.0} rows of {bucket} s{coarsened}\n",
+        h.requests,
+        round3(h.arrivals_s),
+        round3(h.span_s),
+        (h.span_s / bucket).ceil()
+    )
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The memory a run may take and where that figure comes from: `--max-memory`, else
+/// what the system has available (none if it cannot be read).
+fn memory_limit(max: Option<u64>) -> (Option<u64>, String) {
+    match max {
+        Some(b) => (Some(b), "set by --max-memory".into()),
+        None => (
+            budget::available(),
+            "available (MemAvailable in /proc/meminfo; --max-memory overrides)".into(),
+        ),
+    }
+}
+
+/// Refuses a run (`jobs` of them at once) whose memory estimate exceeds the limit; with
+/// `notes`, says on stderr when the run is large or its time series coarsened.
+fn check_memory(plan: &Plan, max: Option<u64>, jobs: u64, notes: bool) -> Result<(), Failure> {
+    let estimate = Estimate::of(plan);
+    let (limit, from) = memory_limit(max);
+    if let Some(limit) = limit {
+        let (share, from) = if jobs > 1 {
+            let from = format!(
+                "each of {jobs} parallel jobs may take ({} {from}; --jobs runs fewer)",
+                budget::bytes(limit)
+            );
+            (limit / jobs, from)
+        } else {
+            (limit, from)
+        };
+        estimate.check(share, &from).map_err(bad_input)?;
+    }
+    if notes {
+        if estimate.total() >= 1_000_000_000 {
+            eprintln!(
+                "note: this run needs about {} of memory (estimate; `tiersim validate` lists \
+                 the parts)",
+                budget::bytes(estimate.total())
+            );
+        }
+        if let Some(asked) = plan.bucket_coarsened_from {
+            eprintln!(
+                "note: metrics.bucket_s = {} s would need about {:.0} time-series rows over \
+                 the run's expected {} s; timeseries.csv uses {} s buckets (at most {} rows)",
+                asked.as_secs_f64(),
+                (plan.horizon.span_s / asked.as_secs_f64()).ceil(),
+                round3(plan.horizon.span_s),
+                plan.bucket.as_secs_f64(),
+                tiersim::metrics::MAX_BUCKETS
+            );
+        }
+    }
+    Ok(())
+}
+
+/// [`check_memory`] for a sweep: its largest point's run, `jobs` at once.
+fn check_sweep_memory(
+    source: &Source,
+    base: &[Override],
+    sweep: &Sweep,
+    jobs: usize,
+    max: Option<u64>,
+) -> Result<(), Failure> {
+    let mut largest: Option<(u64, Plan)> = None;
+    for point in &sweep.points {
+        let mut overrides = base.to_vec();
+        overrides.extend(point.coords.iter().map(|(k, v)| Override {
+            key: k.split('.').map(str::to_owned).collect(),
+            value: v.clone(),
+            assignment: format!("{k}={v}"),
+        }));
+        let (_, plan) = source.plan(&overrides).map_err(bad_input)?;
+        let total = Estimate::of(&plan).total();
+        if largest.as_ref().is_none_or(|(t, _)| total > *t) {
+            largest = Some((total, plan));
+        }
+    }
+    let parallel = jobs.min(sweep.jobs()).max(1) as u64;
+    match largest {
+        Some((_, plan)) => check_memory(&plan, max, parallel, false),
+        None => Ok(()),
+    }
+}
+
 /// A progress bar on stderr drawn with `template`, over `len` steps if known. indicatif
 /// hides it by itself when stderr is not a terminal; `quiet` hides it always.
 fn progress_bar(len: Option<u64>, template: &'static str, quiet: bool) -> ProgressBar {
@@ -355,7 +567,7 @@ fn run_with_progress(plan: &Plan, quiet: bool) -> tiersim::output::report::Repor
         "{spinner} {bar:40} {human_pos}/{human_len} requests  {per_sec}  eta {eta}",
         quiet,
     );
-    let report = tiersim::simulate_with_progress(plan, |p| bar.set_position(p.generated));
+    let report = tiersim::simulate_until(plan, &STOP, |p| bar.set_position(p.generated));
     bar.finish_and_clear();
     report
 }
@@ -403,8 +615,21 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
             delimiter,
         },
     };
-    // Open once up front so a missing file or bad options fail before any work starts.
-    source.open().map_err(bad_input)?;
+    // Read the first request up front, so that a missing, empty or torn file, bad options
+    // or a trace in another format fail before any work starts.
+    let bad_trace = |e: tiersim::trace::TraceError| {
+        if e.is_bad_record() && args.skip_bad == 0 {
+            bad_input(anyhow::anyhow!(
+                "{e}\n(--skip-bad N skips up to N bad records)"
+            ))
+        } else {
+            bad_input(e)
+        }
+    };
+    source
+        .open_skipping(args.skip_bad)
+        .and_then(|mut r| r.read(&mut tiersim::trace::Request::default()))
+        .map_err(bad_trace)?;
     let out = args.out.unwrap_or_else(|| {
         let name = args
             .trace
@@ -428,14 +653,16 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let results = pool.install(|| {
         grid.par_iter()
             .progress_with(bar.clone())
-            .map(|(p, s)| tiersim::replay::replay(&source, p, *s, unit, args.seed))
+            .map(|(p, s)| {
+                tiersim::replay::replay_skipping(&source, p, *s, unit, args.seed, args.skip_bad)
+            })
             .collect::<Result<Vec<_>, _>>()
     });
     bar.finish_and_clear();
     // A trace that opened but fails midway is bad input too (a corrupt record).
-    let results = results.map_err(bad_input)?;
+    let results = results.map_err(bad_trace)?;
     tiersim::replay::write_csv(&out, &results)?;
-    print!("{}", tiersim::replay::table(&results));
+    print!("{}", tiersim::replay::table(&results, args.skip_bad));
     println!("wrote {}", out.join("replay.csv").display());
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! It counts what the engine tells it: it knows no layers, policies or requests, and
 //! writes no file (that is [`crate::output`]'s).
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -13,6 +14,17 @@ use crate::SimTime;
 
 /// The longest latency a histogram tells apart (one hour); longer ones saturate.
 const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
+
+/// The most rows a run's time series is planned for: the scenario coarsens its bucket
+/// (`metrics.bucket_s`) to a round multiple when the run's expected span would need
+/// more. 100,000 rows keep a simulated day at 1 s buckets (86,400), are a CSV of about
+/// 6 MB and 9 MB in memory, and are more points than any chart can show.
+pub const MAX_BUCKETS: u64 = 100_000;
+
+/// The most rows a [`TimeSeries`] keeps: twice the planned bound, room for a run that
+/// outlasts its expected span (a latency's far tail, an origin queue still draining).
+/// Events past it are left out of the series, which says where it was cut.
+pub const MAX_ROWS: usize = 2 * MAX_BUCKETS as usize;
 
 /// Counters of one cache layer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -142,7 +154,20 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
+/// Heap bytes of one histogram of `sigfig` significant digits over 1 ns..1 hour, as
+/// hdrhistogram sizes it (measured on one, once).
+fn histogram_bytes(sigfig: u8) -> u64 {
+    let h = Histogram::<u64>::new_with_bounds(1, MAX_LATENCY_NS, sigfig).expect("valid bounds");
+    (h.distinct_values() * std::mem::size_of::<u64>()) as u64
+}
+
 impl LatencyHistogram {
+    /// Heap bytes of one latency histogram, for memory estimates.
+    pub fn heap_bytes() -> u64 {
+        static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        *BYTES.get_or_init(|| histogram_bytes(3))
+    }
+
     /// Adds one sample.
     #[inline]
     pub fn record(&mut self, latency: SimTime) {
@@ -238,9 +263,15 @@ pub struct Bucket {
     pub failed: u64,
 }
 
-/// Per-bucket counts, with a small window of open latency histograms: a request's
+/// Per-bucket counts, and the latency histograms of the current bucket: a request's
 /// completion is never earlier than the event being processed, so buckets before the
-/// current one are final and their histogram is recycled.
+/// current one are final, and their histograms are read (p99) and reset as time moves
+/// past them. A completion due in a later bucket (a hit answered after its layer's
+/// latency) waits as a `(bucket, latency)` pair until time reaches its bucket: memory
+/// per answer in flight, not per bucket it spans.
+///
+/// At most [`MAX_ROWS`] rows are kept; what falls later is left out, and
+/// [`TimeSeries::cut_at_s`] says from when.
 #[derive(Debug)]
 pub struct TimeSeries {
     width: u64,
@@ -249,26 +280,46 @@ pub struct TimeSeries {
     last: (u64, u64, usize),
     rows: Vec<Bucket>,
     first: Option<usize>,
-    /// Histograms for buckets `open_from..open_from + open.len()`: end-to-end latency
-    /// and time at the origin.
-    open: VecDeque<[Histogram<u64>; 2]>,
-    open_from: usize,
-    spare: Vec<[Histogram<u64>; 2]>,
+    /// The bucket of the event being processed.
+    current: usize,
+    /// The current bucket's histograms: end-to-end latency and time at the origin.
+    open: Box<[Histogram<u64>; 2]>,
+    /// Samples for later buckets: `(bucket, histogram << 63 | ns)`, earliest first.
+    ahead: BinaryHeap<Reverse<(usize, u64)>>,
+    /// Whether an event fell past the last row kept ([`MAX_ROWS`]).
+    cut: bool,
+    /// Where the events past [`MAX_ROWS`] are counted, and dropped.
+    beyond: Bucket,
 }
+
+/// Which histogram of a bucket a sample goes to, in the top bit of a pending sample.
+const HISTOGRAM_BIT: u32 = 63;
 
 impl TimeSeries {
     /// A series of buckets `width` wide, from time zero.
     pub fn new(width: SimTime) -> Self {
+        let h = || Histogram::new_with_bounds(1, MAX_LATENCY_NS, 2).expect("valid bounds");
         TimeSeries {
             width: width.as_nanos().max(1),
             last: (0, 0, 0),
             rows: Vec::new(),
             first: None,
-            open: VecDeque::new(),
-            open_from: 0,
-            spare: Vec::new(),
+            current: 0,
+            open: Box::new([h(), h()]),
+            ahead: BinaryHeap::new(),
+            cut: false,
+            beyond: Bucket::default(),
         }
     }
+
+    /// Heap bytes of the current bucket's histograms, for memory estimates.
+    pub fn histogram_bytes() -> u64 {
+        static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        *BYTES.get_or_init(|| 2 * histogram_bytes(2) + size_of::<[Histogram<u64>; 2]>() as u64)
+    }
+
+    /// Heap bytes of a sample waiting for a later bucket, for memory estimates.
+    pub const PENDING_SAMPLE_BYTES: u64 = size_of::<(usize, u64)>() as u64;
 
     /// The index of the bucket holding `t`.
     #[inline]
@@ -288,10 +339,20 @@ impl TimeSeries {
     fn row(&mut self, t: SimTime) -> &mut Bucket {
         let i = self.bucket(t);
         if i >= self.rows.len() {
+            if i >= MAX_ROWS {
+                return self.past_the_end();
+            }
             self.rows.resize_with(i + 1, Bucket::default);
         }
         self.first = Some(self.first.map_or(i, |f| f.min(i)));
         &mut self.rows[i]
+    }
+
+    /// An event in bucket `i`, past the rows kept: noted, and counted nowhere.
+    #[cold]
+    fn past_the_end(&mut self) -> &mut Bucket {
+        self.cut = true;
+        &mut self.beyond
     }
 
     /// A measured request arrived at `t`.
@@ -335,38 +396,67 @@ impl TimeSeries {
         self.record(1, done, time);
     }
 
-    /// Records `value` in histogram `which` of the bucket holding `t`.
+    /// Records `value` in histogram `which` of the bucket holding `t`, no earlier than
+    /// the current one.
     #[inline]
     fn record(&mut self, which: usize, t: SimTime, value: SimTime) {
         let i = self.bucket(t);
-        if self.open.is_empty() {
-            self.open_from = i;
+        if i == self.current {
+            self.open[which].saturating_record(value.as_nanos());
+        } else {
+            self.later(i, which, value);
         }
-        debug_assert!(i >= self.open_from, "completions never go back in time");
-        while self.open_from + self.open.len() <= i {
-            let h = self.spare.pop().unwrap_or_else(|| {
-                let h = || Histogram::new_with_bounds(1, MAX_LATENCY_NS, 2).expect("valid bounds");
-                [h(), h()]
-            });
-            self.open.push_back(h);
+    }
+
+    /// A sample for a later bucket waits for time to reach it.
+    #[cold]
+    fn later(&mut self, i: usize, which: usize, value: SimTime) {
+        debug_assert!(i > self.current, "completions never go back in time");
+        if i < MAX_ROWS {
+            // Any value past the histograms' range saturates alike.
+            let ns = value.as_nanos().min((1 << HISTOGRAM_BIT) - 1);
+            self.ahead
+                .push(Reverse((i, (which as u64) << HISTOGRAM_BIT | ns)));
         }
-        self.open[i - self.open_from][which].saturating_record(value.as_nanos());
     }
 
     /// Finalizes every bucket that ends at or before `now`.
     #[inline]
     pub fn close_before(&mut self, now: SimTime) {
-        if self.open.is_empty() {
-            return;
-        }
-        let current = self.bucket(now);
-        while !self.open.is_empty() && self.open_from < current {
-            self.close_front();
+        let c = self.bucket(now);
+        if c != self.current {
+            self.close_until(c);
         }
     }
 
-    fn close_front(&mut self) {
-        let mut pair = self.open.pop_front().expect("non-empty");
+    /// Finalizes the current bucket and every bucket before `c` that has samples
+    /// waiting; `c` becomes the current one.
+    #[cold]
+    fn close_until(&mut self, c: usize) {
+        self.close(self.current);
+        while let Some(&Reverse((k, _))) = self.ahead.peek() {
+            if k >= c {
+                break;
+            }
+            self.close(k);
+        }
+        self.current = c;
+    }
+
+    /// Records bucket `k`'s waiting samples, then reads its p99s into its row and
+    /// resets the histograms.
+    fn close(&mut self, k: usize) {
+        while let Some(&Reverse((b, sample))) = self.ahead.peek() {
+            if b != k {
+                break;
+            }
+            self.ahead.pop();
+            let which = (sample >> HISTOGRAM_BIT) as usize;
+            self.open[which].saturating_record(sample & !(1 << HISTOGRAM_BIT));
+        }
+        if self.open.iter().all(Histogram::is_empty) {
+            return;
+        }
         let p99 = |h: &Histogram<u64>| {
             if h.is_empty() {
                 0.0
@@ -374,24 +464,31 @@ impl TimeSeries {
                 h.value_at_quantile(0.99) as f64 / 1e6
             }
         };
-        let row = &mut self.rows[self.open_from];
-        row.p99_ms = p99(&pair[0]);
-        row.origin_p99_ms = p99(&pair[1]);
-        for h in &mut pair {
+        // A bucket with a sample has its row (`row` comes before `record`), unless it
+        // lies past the rows kept.
+        if let Some(row) = self.rows.get_mut(k) {
+            row.p99_ms = p99(&self.open[0]);
+            row.origin_p99_ms = p99(&self.open[1]);
+        }
+        for h in self.open.iter_mut() {
             h.reset();
         }
-        self.spare.push(pair);
-        self.open_from += 1;
+    }
+
+    /// Where the series was cut, in seconds of simulated time (the end of the last row
+    /// it keeps, [`MAX_ROWS`]), if events fell past it.
+    pub fn cut_at_s(&self) -> Option<f64> {
+        self.cut.then(|| MAX_ROWS as f64 * self.width_s())
     }
 
     /// The rows from the first measured bucket, all buckets closed.
     pub fn finish(mut self) -> Vec<Bucket> {
-        while !self.open.is_empty() {
-            self.close_front();
-        }
+        self.close_until(usize::MAX);
         let width_s = self.width as f64 / 1e9;
         let first = self.first.unwrap_or(self.rows.len());
-        let mut rows = self.rows.split_off(first);
+        // In place: no second copy of the rows.
+        self.rows.drain(..first);
+        let mut rows = self.rows;
         for (i, r) in rows.iter_mut().enumerate() {
             r.t_s = (first + i) as f64 * width_s;
             r.origin_rps = r.origin_requests as f64 / width_s;
@@ -402,5 +499,51 @@ impl TimeSeries {
     /// The bucket width in seconds.
     pub fn width_s(&self) -> f64 {
         self.width as f64 / 1e9
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(x: f64) -> SimTime {
+        SimTime::from_millis_f64(x)
+    }
+
+    /// The pattern behind the panic of issue 16 (`metrics.bucket_s = 0.001`, a Redis
+    /// latency of 1,500 ms): a hit's answer recorded for a later bucket while nothing
+    /// else is open, then a sample for an earlier bucket, still ahead of the clock.
+    #[test]
+    fn answers_due_in_later_buckets_wait_for_them() {
+        let mut ts = TimeSeries::new(ms(1.0));
+        ts.close_before(ms(0.5));
+        ts.completed(ms(20.5), ms(20.0)); // due 20 buckets ahead
+        ts.origin_done(ms(3.5), ms(3.0)); // earlier than it, later than now
+        ts.close_before(ms(5.0));
+        ts.completed(ms(5.2), ms(1.0));
+        ts.close_before(ms(30.0));
+        let rows = ts.finish();
+        let at = |t: f64| rows.iter().find(|r| (r.t_s - t).abs() < 1e-9).unwrap();
+        // Histograms of 2 significant digits: within 1%.
+        let near = |got: f64, want: f64| (got / want - 1.0).abs() < 0.01;
+        assert!(near(at(0.003).origin_p99_ms, 3.0), "{rows:?}");
+        assert!(near(at(0.005).p99_ms, 1.0), "{rows:?}");
+        assert!(near(at(0.020).p99_ms, 20.0), "{rows:?}");
+        assert_eq!(at(0.020).completed, 1);
+        assert_eq!(rows.iter().filter(|r| r.p99_ms > 0.0).count(), 2);
+    }
+
+    /// Events past the rows a series keeps are left out, and the series says from when.
+    #[test]
+    fn a_series_keeps_at_most_max_rows() {
+        let width = ms(1.0);
+        let mut ts = TimeSeries::new(width);
+        ts.arrival(ms(1.5));
+        let past = SimTime::from_nanos(width.as_nanos() * (MAX_ROWS as u64 + 10));
+        ts.completed(past, past);
+        assert_eq!(ts.cut_at_s(), Some(MAX_ROWS as f64 * 1e-3));
+        let rows = ts.finish();
+        assert_eq!(rows.len(), 1, "nothing past the last row kept");
+        assert_eq!(rows[0].requests, 1);
     }
 }

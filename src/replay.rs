@@ -35,7 +35,7 @@ use crate::policy::{
 use crate::store::fill::{self, Slots};
 use crate::trace::ids::{ABSENT, Bucket};
 pub use crate::trace::ids::{IdTable, KeyMap};
-use crate::trace::{Op, Request, TraceError, TraceReader, TraceSource};
+use crate::trace::{Op, Request, Skipped, TraceError, TraceReader, TraceSource};
 
 /// Requests decoded and prefetched together; see [`IdTable::prefetch_homes`].
 const BLOCK: usize = 64;
@@ -393,6 +393,12 @@ pub struct ReplayResult {
     pub miss_bytes: u64,
     /// `miss_bytes / bytes`.
     pub byte_miss_ratio: f64,
+    /// Bad records of the trace skipped within the budget
+    /// ([`replay_skipping`]); the same for every point of one trace.
+    pub bad_records_skipped: u64,
+    /// The first of them: the file, the record and what was wrong. Not in `replay.csv`.
+    #[serde(skip)]
+    pub first_bad_record: Option<String>,
 }
 
 /// Counts requests and misses as they happen.
@@ -418,7 +424,13 @@ impl Tally {
         }
     }
 
-    fn result(self, policy: &PolicySpec, size: u64, unit: SizeUnit) -> ReplayResult {
+    fn result(
+        self,
+        policy: &PolicySpec,
+        size: u64,
+        unit: SizeUnit,
+        skipped: Skipped,
+    ) -> ReplayResult {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         ReplayResult {
             policy: policy.to_string(),
@@ -430,11 +442,14 @@ impl Tally {
             bytes: self.bytes,
             miss_bytes: self.miss_bytes,
             byte_miss_ratio: ratio(self.miss_bytes, self.bytes),
+            bad_records_skipped: skipped.count,
+            first_bad_record: skipped.first,
         }
     }
 }
 
-/// Replays `source` through one cache of `size` `unit`s run by `policy`.
+/// Replays `source` through one cache of `size` `unit`s run by `policy`; a bad record of
+/// the trace is an error.
 ///
 /// Streams the trace, except for policies that need the future (belady): those read it
 /// once into memory (8 bytes and an op per request) to compute each request's next access
@@ -446,10 +461,23 @@ pub fn replay(
     unit: SizeUnit,
     seed: u64,
 ) -> Result<ReplayResult, TraceError> {
+    replay_skipping(source, policy, size, unit, seed, 0)
+}
+
+/// As [`replay`], skipping up to `skip_bad` bad records of the trace (one more is an
+/// error); the result counts them.
+pub fn replay_skipping(
+    source: &TraceSource,
+    policy: &PolicySpec,
+    size: u64,
+    unit: SizeUnit,
+    seed: u64,
+    skip_bad: u64,
+) -> Result<ReplayResult, TraceError> {
     if policy.needs_future() {
-        return replay_offline(source, policy, size, unit, seed);
+        return replay_offline(source, policy, size, unit, seed, skip_bad);
     }
-    replay_accounted(source, policy, size, unit, seed).map(|(r, _)| r)
+    replay_online(source, policy, size, unit, seed, skip_bad).map(|(r, _)| r)
 }
 
 /// As [`replay`] (online policies only), also returning the heap bytes the policy's state
@@ -461,13 +489,25 @@ pub fn replay_accounted(
     unit: SizeUnit,
     seed: u64,
 ) -> Result<(ReplayResult, Option<usize>), TraceError> {
-    let mut reader = source.open()?;
+    replay_online(source, policy, size, unit, seed, 0)
+}
+
+fn replay_online(
+    source: &TraceSource,
+    policy: &PolicySpec,
+    size: u64,
+    unit: SizeUnit,
+    seed: u64,
+    skip_bad: u64,
+) -> Result<(ReplayResult, Option<usize>), TraceError> {
+    let mut reader = source.open_skipping(skip_bad)?;
     // A trace has at most as many ids as records; most have far fewer, so the ahead
     // sizing stops at a million and the table grows past that.
     let ids = source.records_hint().unwrap_or(0).min(IDS_AHEAD_MAX) as usize;
     let mut cache = ReplayCache::with_ids(policy, size, unit, seed, ids);
     let tally = cache.run(reader.as_mut())?;
-    Ok((tally.result(policy, size, unit), cache.policy.heap_bytes()))
+    let result = tally.result(policy, size, unit, reader.skipped());
+    Ok((result, cache.policy.heap_bytes()))
 }
 
 fn replay_offline(
@@ -476,8 +516,9 @@ fn replay_offline(
     size: u64,
     unit: SizeUnit,
     seed: u64,
+    skip_bad: u64,
 ) -> Result<ReplayResult, TraceError> {
-    let mut reader = source.open()?;
+    let mut reader = source.open_skipping(skip_bad)?;
     let mut ids = KeyMap::default();
     let (mut keys, mut sizes, mut ops) = (Vec::new(), Vec::new(), Vec::new());
     let mut req = Request::default();
@@ -508,7 +549,7 @@ fn replay_offline(
         let outcome = cache.access(&r, next[i])?;
         tally.add(outcome, sizes[i]);
     }
-    Ok(tally.result(policy, size, unit))
+    Ok(tally.result(policy, size, unit, reader.skipped()))
 }
 
 /// `replay.csv`'s bytes: a header and one row per result.
@@ -529,8 +570,9 @@ pub fn write_csv(dir: &Path, results: &[ReplayResult]) -> Result<(), OutputError
     crate::output::report::write_atomic(&dir.join("replay.csv"), &to_csv(results))
 }
 
-/// The terminal table of a replay.
-pub fn table(results: &[ReplayResult]) -> String {
+/// The terminal table of a replay; below it, the bad records skipped, if any were (or
+/// `skip_bad`, the budget, is not 0).
+pub fn table(results: &[ReplayResult], skip_bad: u64) -> String {
     let mut s = String::new();
     // Wide enough for the longest policy with its parameters.
     let w = results.iter().map(|r| r.policy.len()).fold(10, usize::max);
@@ -551,6 +593,23 @@ pub fn table(results: &[ReplayResult]) -> String {
             r.miss_ratio,
             r.byte_miss_ratio
         );
+    }
+    // Every point read the same trace, so skipped the same records.
+    if let Some(r) = results.first()
+        && (r.bad_records_skipped > 0 || skip_bad > 0)
+    {
+        let _ = write!(
+            s,
+            "skipped {} bad record{} (at most {skip_bad} allowed)",
+            r.bad_records_skipped,
+            if r.bad_records_skipped == 1 { "" } else { "s" }
+        );
+        match &r.first_bad_record {
+            Some(first) => {
+                let _ = writeln!(s, "; the first: {first}");
+            }
+            None => s.push('\n'),
+        }
     }
     s
 }

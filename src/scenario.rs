@@ -12,6 +12,7 @@
 //! It knows every part's spec and plan (workload, layers, faults, sweep grid) and how
 //! they fit together, not how any part runs: no engine, no output.
 
+pub mod bounds;
 mod error;
 pub mod fault;
 pub mod grid;
@@ -114,8 +115,13 @@ pub struct Plan {
     pub caches: Vec<CachePlan>,
     /// The origin.
     pub database: DatabasePlan,
-    /// Time-series bucket width.
+    /// Time-series bucket width: `metrics.bucket_s`, or a round multiple of it when the
+    /// run would need more than [`crate::metrics::MAX_BUCKETS`] rows.
     pub bucket: SimTime,
+    /// The width `metrics.bucket_s` asked for, when `bucket` is coarser.
+    pub bucket_coarsened_from: Option<SimTime>,
+    /// How long the run is expected to last, and its requests.
+    pub horizon: bounds::Horizon,
     /// Concurrent origin reads of one key that make a herd event.
     pub herd_threshold: u32,
     /// What writes do to the caches.
@@ -172,9 +178,7 @@ impl Scenario {
     /// assert!(plan.caches.is_empty());
     /// ```
     pub fn resolve(&self) -> Result<Plan, Invalid> {
-        if self.name.trim().is_empty() {
-            return Err(Invalid::new("name", "is empty; give the scenario a name"));
-        }
+        check_name(&self.name)?;
         if let Some(0) = self.requests {
             return Err(Invalid::new("requests", "is 0; must be at least 1"));
         }
@@ -295,6 +299,10 @@ impl Scenario {
             .enumerate()
             .map(|(i, f)| f.resolve(&stops).map_err(|e| e.at(i).under("faults")))
             .collect::<Result<Vec<_>, _>>()?;
+        let horizon = bounds::horizon(self, requests, &workload)?;
+        bounds::check(self, &horizon, &caches)?;
+        let asked = SimTime::from_secs_f64(bucket_s);
+        let bucket = bounds::bucket_for(asked, horizon.span_s);
         Ok(Plan {
             faults,
             writes,
@@ -306,7 +314,9 @@ impl Scenario {
             workload,
             caches,
             database,
-            bucket: SimTime::from_secs_f64(bucket_s),
+            bucket,
+            bucket_coarsened_from: (bucket != asked).then_some(asked),
+            horizon,
             herd_threshold: self.metrics.herd_threshold,
             regions,
         })
@@ -395,6 +405,30 @@ impl Scenario {
     pub fn from_toml_str(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
         Source::new(origin, text, Format::Toml).scenario(&[])
     }
+}
+
+/// The scenario's name names its output folder (`results/<name>/`), so it must be a
+/// plain file name: one that cannot lead out of `results/` or hide there.
+fn check_name(name: &str) -> Result<(), Invalid> {
+    const ALLOWED: &str = "must be a plain file name, as it names the output folder results/<name>: not empty, no `/`, `\\`, `..` or control characters, not starting with `.`";
+    if name.trim().is_empty() {
+        return Err(Invalid::new("name", format!("is empty; {ALLOWED}")));
+    }
+    let problem = if name.contains(['/', '\\']) {
+        "has a path separator"
+    } else if name.contains("..") {
+        "has `..`"
+    } else if name.chars().any(char::is_control) {
+        "has a control character"
+    } else if name.starts_with('.') {
+        "starts with `.`"
+    } else {
+        return Ok(());
+    };
+    Err(Invalid::new(
+        "name",
+        format!("is {name:?}, which {problem}; {ALLOWED}"),
+    ))
 }
 
 /// A scenario file's syntax.

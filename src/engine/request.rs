@@ -109,6 +109,11 @@ impl Requests {
         }
     }
 
+    /// How many requests are in flight (background fetches too).
+    pub fn in_flight(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
     /// Request `req` is done: its slot is free.
     #[inline]
     pub fn free(&mut self, req: u32) {

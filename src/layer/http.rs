@@ -143,6 +143,26 @@ enum SizeDist {
 }
 
 impl SizeSpec {
+    /// The mean, bytes (infinite for a Pareto of shape <= 1).
+    fn mean(&self) -> f64 {
+        match *self {
+            SizeSpec::Constant { bytes } => bytes.round().max(1.0),
+            SizeSpec::Uniform {
+                min_bytes,
+                max_bytes,
+            } => (min_bytes + max_bytes) / 2.0,
+            SizeSpec::Lognormal {
+                median_bytes,
+                sigma,
+            } => median_bytes * (sigma * sigma / 2.0).exp(),
+            SizeSpec::Exponential { mean_bytes } => mean_bytes,
+            SizeSpec::Pareto { scale_bytes, shape } if shape > 1.0 => {
+                scale_bytes * shape / (shape - 1.0)
+            }
+            SizeSpec::Pareto { .. } => f64::INFINITY,
+        }
+    }
+
     fn resolve(&self) -> Result<SizeDist, Invalid> {
         Ok(match *self {
             SizeSpec::Constant { bytes } => {
@@ -244,6 +264,8 @@ pub struct ClassPlan {
     /// Its headers.
     pub control: CacheControl,
     size: SizeDist,
+    /// The mean of its sizes, bytes.
+    mean_size: f64,
 }
 
 /// The workload's content classes; empty when the scenario has none.
@@ -376,6 +398,7 @@ impl Content {
                 request_share: s.request_share,
                 control,
                 size,
+                mean_size: s.size.as_ref().map_or(1.0, SizeSpec::mean),
             });
             first += n;
         }
@@ -394,6 +417,22 @@ impl Content {
             }
         }
         Ok(Content { classes })
+    }
+
+    /// The mean object size over the keys, bytes, from the classes' distributions (1
+    /// without classes): what a cache sized in bytes holds per object, for memory
+    /// estimates.
+    pub fn mean_size(&self) -> f64 {
+        let keys: f64 = self.classes.iter().map(|c| f64::from(c.keys)).sum();
+        if keys == 0.0 {
+            return 1.0;
+        }
+        let bytes: f64 = self
+            .classes
+            .iter()
+            .map(|c| f64::from(c.keys) * c.mean_size)
+            .sum();
+        (bytes / keys).max(1.0)
     }
 
     /// Whether the workload has classes (and the engine models HTTP).

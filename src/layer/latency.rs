@@ -102,6 +102,15 @@ pub(crate) fn positive(key: &str, v: f64) -> Result<f64, Invalid> {
 
 const NS_PER_MS: f64 = 1e6;
 
+/// Milliseconds for a message: plain below a million, else in scientific notation.
+fn fmt_ms(ms: f64) -> String {
+    if ms < 1e6 {
+        format!("{}", (ms * 1000.0).round() / 1000.0)
+    } else {
+        format!("{ms:.2e}")
+    }
+}
+
 impl LatencySpec {
     /// The mean in milliseconds (for the normal, before truncation; infinite for a
     /// Pareto with shape <= 1).
@@ -122,6 +131,113 @@ impl LatencySpec {
                 scale_ms * shape / (shape - 1.0)
             }
             LatencySpec::Pareto { .. } => f64::INFINITY,
+        }
+    }
+
+    /// About the largest of `n` draws, in milliseconds: the 1 - 1/n quantile, or an
+    /// upper estimate of it (a Gaussian quantile by `sqrt(2 ln n)`, which exceeds it).
+    /// For how long a run's slowest request may take.
+    ///
+    /// ```
+    /// use tiersim::layer::latency::LatencySpec;
+    /// let c = LatencySpec::Constant { ms: 2.0 };
+    /// assert_eq!(c.expected_max_ms(1e6), 2.0);
+    /// let e = LatencySpec::Exponential { mean_ms: 1.0 };
+    /// assert!((e.expected_max_ms(1e6) - (1e6f64.ln() + 1.0)).abs() < 1e-9);
+    /// ```
+    pub fn expected_max_ms(&self, n: f64) -> f64 {
+        let n = n.max(2.0);
+        let z = (2.0 * n.ln()).sqrt();
+        match *self {
+            LatencySpec::Constant { ms } => ms,
+            LatencySpec::Uniform { max_ms, .. } => max_ms,
+            LatencySpec::Normal { mean_ms, sd_ms } => mean_ms + sd_ms * z,
+            LatencySpec::Lognormal { median_ms, sigma } => median_ms * (sigma * z).exp(),
+            LatencySpec::Exponential { mean_ms } => mean_ms * (n.ln() + 1.0),
+            LatencySpec::Pareto { scale_ms, shape } => scale_ms * n.powf(1.0 / shape),
+        }
+    }
+
+    /// Refuses a distribution whose mean is longer than `limit_ms` (a Pareto of shape
+    /// <= 1 has none: its mean is infinite), naming the parameter that makes it so and
+    /// the largest value it may take; `limit` says what the limit is, for the message.
+    /// Call it on a distribution [`resolve`](Self::resolve) accepted.
+    ///
+    /// ```
+    /// use tiersim::layer::latency::LatencySpec;
+    /// let ok = LatencySpec::Lognormal { median_ms: 5.0, sigma: 0.5 };
+    /// assert!(ok.check_mean(1000.0, "the run").is_ok());
+    /// let wide = LatencySpec::Lognormal { median_ms: 5.0, sigma: 10.0 };
+    /// let e = wide.check_mean(200_000.0, "the run (200 s)").unwrap_err();
+    /// assert_eq!(e.key.to_string(), "sigma");
+    /// assert!(e.message.contains("at most 4.6"), "{}", e.message);
+    /// ```
+    pub fn check_mean(&self, limit_ms: f64, limit: &str) -> Result<(), Invalid> {
+        let mean = self.mean_ms();
+        if mean <= limit_ms {
+            return Ok(());
+        }
+        let too_long = |key: &str, value: f64, most: String| {
+            Err(Invalid::new(
+                key,
+                format!(
+                    "is {value}: the latency's mean would be {} ms, longer than {limit}; \
+                     {most}",
+                    fmt_ms(mean)
+                ),
+            ))
+        };
+        match *self {
+            LatencySpec::Constant { ms } => too_long("ms", ms, format!("at most {limit_ms}")),
+            LatencySpec::Uniform { min_ms, max_ms } => too_long(
+                "max_ms",
+                max_ms,
+                format!("at most {}", 2.0 * limit_ms - min_ms),
+            ),
+            LatencySpec::Normal { mean_ms, .. } => {
+                too_long("mean_ms", mean_ms, format!("at most {limit_ms}"))
+            }
+            LatencySpec::Exponential { mean_ms } => {
+                too_long("mean_ms", mean_ms, format!("at most {limit_ms}"))
+            }
+            LatencySpec::Lognormal { median_ms, sigma } => {
+                if median_ms > limit_ms {
+                    too_long("median_ms", median_ms, format!("at most {limit_ms}"))
+                } else {
+                    // mean = median * exp(sigma^2 / 2)
+                    let most = (2.0 * (limit_ms / median_ms).ln()).sqrt();
+                    too_long(
+                        "sigma",
+                        sigma,
+                        format!(
+                            "with median_ms = {median_ms}, sigma must be at most {:.1}",
+                            (most * 10.0).floor() / 10.0
+                        ),
+                    )
+                }
+            }
+            LatencySpec::Pareto { scale_ms, shape } => {
+                if shape <= 1.0 {
+                    Err(Invalid::new(
+                        "shape",
+                        format!(
+                            "is {shape}; a Pareto latency of shape <= 1 has an infinite mean \
+                             (its samples grow without bound as the run goes on); it must \
+                             be > 1"
+                        ),
+                    ))
+                } else if scale_ms >= limit_ms {
+                    too_long("scale_ms", scale_ms, format!("it must be below {limit_ms}"))
+                } else {
+                    // mean = scale * shape / (shape - 1)
+                    let least = limit_ms / (limit_ms - scale_ms);
+                    too_long(
+                        "shape",
+                        shape,
+                        format!("with scale_ms = {scale_ms}, shape must be at least {least:.3}"),
+                    )
+                }
+            }
         }
     }
 

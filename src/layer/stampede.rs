@@ -74,6 +74,10 @@ pub enum StampedeSpec {
     },
 }
 
+/// The most polls of one `lock` waiter, `wait_timeout_ms / poll_ms`: polling a
+/// thousand times a second for ten seconds is already more than any client does.
+pub const MAX_POLLS_PER_WAIT: f64 = 10_000.0;
+
 fn default_lock_ttl_ms() -> f64 {
     1000.0
 }
@@ -149,11 +153,27 @@ impl StampedeSpec {
                 lock_ttl_ms,
                 poll_ms,
                 wait_timeout_ms,
-            } => Stampede::Lock {
-                lock_ttl: ms("lock_ttl_ms", lock_ttl_ms)?,
-                poll: ms("poll_ms", poll_ms)?,
-                wait_timeout: ms("wait_timeout_ms", wait_timeout_ms)?,
-            },
+            } => {
+                let lock = Stampede::Lock {
+                    lock_ttl: ms("lock_ttl_ms", lock_ttl_ms)?,
+                    poll: ms("poll_ms", poll_ms)?,
+                    wait_timeout: ms("wait_timeout_ms", wait_timeout_ms)?,
+                };
+                // Each poll is an event: a waiter's polls are bounded, and one at the
+                // clock's resolution (0 ns) would poll forever at one instant.
+                let least = (wait_timeout_ms / MAX_POLLS_PER_WAIT).max(1e-6);
+                if poll_ms < least {
+                    return Err(Invalid::new(
+                        "poll_ms",
+                        format!(
+                            "is {poll_ms}; must be at least {least} ms: at least 1 ns (the \
+                             simulated clock's resolution), and at most {MAX_POLLS_PER_WAIT} \
+                             polls in a wait of wait_timeout_ms ({wait_timeout_ms} ms)"
+                        ),
+                    ));
+                }
+                lock
+            }
             StampedeSpec::StaleWhileRevalidate { window_s } => Stampede::StaleWhileRevalidate {
                 window: secs("window_s", window_s)?,
             },

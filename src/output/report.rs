@@ -1,7 +1,8 @@
 //! Reports: `summary.json`, `layers.csv`, `timeseries.csv` and the terminal table.
 //!
 //! Every file is written to a temporary file in the output folder, then renamed over
-//! its final name, so an interrupted run never leaves half a file behind.
+//! its final name, so an interrupted run never leaves half a file behind; files get the
+//! usual mode (0666 less the umask), as a plain create would give them.
 //!
 //! It formats the engine's measurements ([`crate::engine::Measured`]) for a plan; it never
 //! runs the engine.
@@ -145,6 +146,9 @@ pub struct Report {
     pub scenario: String,
     /// The run's seed.
     pub seed: u64,
+    /// Whether the run went to its end; false for a run stopped early (Ctrl-C), whose
+    /// figures cover only the requests that arrived before the stop.
+    pub complete: bool,
     /// Measured requests (after warm-up), reads and writes.
     pub requests: u64,
     /// Measured reads.
@@ -188,6 +192,19 @@ pub struct Report {
     pub cdn_egress_bytes: u64,
     /// Body bytes the origin sent.
     pub origin_egress_bytes: u64,
+    /// The width of a `timeseries.csv` row, seconds, when the scenario's
+    /// `metrics.bucket_s` was coarsened to it (the run would have needed more than
+    /// [`crate::metrics::MAX_BUCKETS`] rows); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_s: Option<f64>,
+    /// The `metrics.bucket_s` the scenario asked for, when coarsened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_coarsened_from_s: Option<f64>,
+    /// When the run outlasted the rows a time series keeps
+    /// ([`crate::metrics::MAX_ROWS`]): the time from which `timeseries.csv` has no rows
+    /// (every other figure covers the whole run); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeseries_cut_at_s: Option<f64>,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -310,6 +327,7 @@ impl Report {
             byte_hit_ratio: if o.request_bytes > 0 { 1.0 } else { 0.0 },
             bytes_sent: o.bytes_sent,
         });
+        let timeseries_cut_at_s = m.timeseries.cut_at_s();
         let timeseries = m.timeseries.finish();
         let bucket_s = plan.bucket.as_secs_f64();
         let window_s = m.window.as_secs_f64();
@@ -324,6 +342,7 @@ impl Report {
         Report {
             scenario: plan.name.clone(),
             seed: plan.seed,
+            complete: true,
             requests: m.reads + m.writes,
             reads: m.reads,
             writes: m.writes,
@@ -381,6 +400,9 @@ impl Report {
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
             stale_read_age_ms: m.stale_age.summary(),
+            bucket_s: plan.bucket_coarsened_from.map(|_| bucket_s),
+            bucket_coarsened_from_s: plan.bucket_coarsened_from.map(|b| b.as_secs_f64()),
+            timeseries_cut_at_s,
             timeseries,
         }
     }
@@ -395,10 +417,7 @@ impl Report {
     /// Writes `summary.json`, `layers.csv`, `timeseries.csv` and `latency.csv` into
     /// `dir`, creating it.
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+        create_dir(dir)?;
         write_atomic(&dir.join("summary.json"), self.to_json().as_bytes())?;
         write_atomic(&dir.join("layers.csv"), &csv_bytes(&self.layers)?)?;
         write_atomic(&dir.join("timeseries.csv"), &csv_bytes(&self.timeseries)?)?;
@@ -447,6 +466,12 @@ impl Report {
     /// The summary as aligned text tables, for the terminal.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        if !self.complete {
+            let _ = writeln!(
+                out,
+                "stopped before the end: every figure covers only the requests that arrived before the stop, each followed to its end"
+            );
+        }
         let _ = writeln!(
             out,
             "scenario {}  seed {}  {} requests ({} reads, {} writes) over {:.1} s simulated, {} warm-up left out",
@@ -458,6 +483,22 @@ impl Report {
             self.duration_s,
             self.warmup_requests
         );
+        if let (Some(b), Some(from)) = (self.bucket_s, self.bucket_coarsened_from_s) {
+            let _ = writeln!(
+                out,
+                "timeseries.csv: {b} s buckets, coarsened from metrics.bucket_s = {from} s \
+                 (at most {} rows)",
+                crate::metrics::MAX_BUCKETS
+            );
+        }
+        if let Some(cut) = self.timeseries_cut_at_s {
+            let _ = writeln!(
+                out,
+                "timeseries.csv: no rows from {cut} s (the run outlasted the {} rows a series \
+                 keeps; every other figure covers the whole run)",
+                crate::metrics::MAX_ROWS
+            );
+        }
         let mut rows = vec![
             [
                 "layer",
@@ -596,11 +637,12 @@ fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Why output could not be written.
+/// Why output could not be written. The message names the file; the cause is its
+/// [`source`](std::error::Error::source) (`{:#}` with `anyhow` prints both, once).
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// A file or folder could not be created or written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -609,7 +651,7 @@ pub enum OutputError {
         source: std::io::Error,
     },
     /// Rows could not be encoded as CSV.
-    #[error("cannot encode CSV: {0}")]
+    #[error("cannot encode CSV")]
     Csv(#[from] csv::Error),
 }
 
@@ -622,8 +664,51 @@ fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, OutputError> {
         .map_err(|e| OutputError::Csv(e.into_error().into()))
 }
 
+fn create_dir(dir: &Path) -> Result<(), OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+/// A temporary file in `dir` with the mode a plain create gives (0666 less the umask),
+/// not `tempfile`'s private 0600, since it is renamed into place as an output.
+pub(crate) fn temp_file_in(dir: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
+/// Checks that files can be written into `dir`, creating it: writes a probe file and
+/// removes it. A run calls it before simulating, so a folder it cannot write fails in
+/// a moment rather than after the whole run.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// tiersim::output::report::check_writable(&dir.path().join("new")).unwrap();
+/// assert!(dir.path().join("new").is_dir());
+/// std::fs::write(dir.path().join("file"), "").unwrap();
+/// assert!(tiersim::output::report::check_writable(&dir.path().join("file/sub")).is_err());
+/// ```
+pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
+    create_dir(dir)?;
+    let io = |source| OutputError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut probe = temp_file_in(dir, "").map_err(io)?;
+    probe.write_all(b"probe").map_err(io)?;
+    probe.close().map_err(io)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so readers see the old file or the whole new one, never a part.
+/// so readers see the old file or the whole new one, never a part. The file gets the
+/// usual mode: 0666 less the umask (0644 under the common 022).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let io = |source| OutputError::Io {
         path: path.to_owned(),
@@ -633,7 +718,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut tmp = temp_file_in(dir, "").map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;

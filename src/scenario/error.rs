@@ -4,11 +4,12 @@
 
 use std::path::PathBuf;
 
-/// Why a scenario could not be loaded.
+/// Why a scenario could not be loaded. A variant that wraps a cause names it as its
+/// [`source`](std::error::Error::source), not in its message, so `{:#}` prints it once.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("cannot read scenario {path}: {source}")]
+    #[error("cannot read scenario {path}")]
     Read {
         /// The file.
         path: PathBuf,

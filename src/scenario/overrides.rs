@@ -69,9 +69,20 @@ impl Override {
         for (depth, step) in steps.iter().enumerate() {
             let here = self.key[..depth].join(".");
             cur = match cur {
-                Value::Object(map) => map
-                    .entry(step.clone())
-                    .or_insert_with(|| Value::Object(Default::default())),
+                Value::Object(map) => {
+                    // An index into a list the document lacks: a new table would be the
+                    // wrong type, so say that the list is missing.
+                    let next = &self.key[depth + 1];
+                    if !map.contains_key(step) && next.parse::<usize>().is_ok() {
+                        let list = self.key[..=depth].join(".");
+                        return Err(bad(format!(
+                            "there is no {} {next}: the scenario has no `{list}` (add them in the file: [[{list}]])",
+                            element(step)
+                        )));
+                    }
+                    map.entry(step.clone())
+                        .or_insert_with(|| Value::Object(Default::default()))
+                }
                 Value::Array(items) => {
                     let names: Vec<String> = items
                         .iter()
@@ -83,6 +94,20 @@ impl Override {
                         .or_else(|| step.parse::<usize>().ok().filter(|&i| i < items.len()));
                     match pos {
                         Some(i) => &mut items[i],
+                        None if step.parse::<usize>().is_ok() => {
+                            let named = if names.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; names: {}", names.join(", "))
+                            };
+                            return Err(bad(format!(
+                                "there is no {} {step}: `{here}` has {}, numbered from 0{named}",
+                                depth
+                                    .checked_sub(1)
+                                    .map_or("element", |d| element(&self.key[d])),
+                                items.len()
+                            )));
+                        }
                         None => {
                             return Err(bad(format!(
                                 "`{here}` has no element named `{step}`; names: {}",
@@ -104,5 +129,52 @@ impl Override {
                 steps.join(".")
             ))),
         }
+    }
+}
+
+/// What one element of the list `list` is called in a message: `faults` → `fault`,
+/// `classes` → `class`.
+fn element(list: &str) -> &str {
+    list.strip_suffix("ses")
+        .map(|stem| &list[..stem.len() + 1])
+        .or_else(|| list.strip_suffix('s'))
+        .unwrap_or(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_element_is_named_by_its_list() {
+        for (list, one) in [
+            ("faults", "fault"),
+            ("layers", "layer"),
+            ("classes", "class"),
+            ("regions", "region"),
+            ("grid", "grid"),
+        ] {
+            assert_eq!(element(list), one);
+        }
+    }
+
+    #[test]
+    fn an_index_into_a_missing_list_names_the_list() {
+        let mut doc = serde_json::json!({ "workload": {} });
+        let err = Override::parse("workload.classes.0.name=x")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--set workload.classes.0.name=x: there is no class 0: the scenario has no `workload.classes` (add them in the file: [[workload.classes]])"
+        );
+        // A new table is still made for a named key.
+        let mut doc = serde_json::json!({});
+        Override::parse("metrics.bucket_s=1")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        assert_eq!(doc, serde_json::json!({ "metrics": { "bucket_s": 1 } }));
     }
 }

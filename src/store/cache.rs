@@ -243,10 +243,17 @@ impl Cache {
         // A byte budget says nothing of the entry count: start small, grow as it fills.
         let entries = if bytes.is_some() { 0 } else { capacity };
         let index = Index::for_entries(entries, key_space);
+        let cache = Cache::with_index(capacity, key_space, policy, index);
         Cache {
             keeps_meta: true,
             budget: bytes.map(|capacity| Budget { capacity, used: 0 }),
-            ..Cache::with_index(capacity, key_space, policy, index)
+            // Nor does it reserve its entries: they grow as it fills.
+            entries: if bytes.is_some() {
+                Vec::new()
+            } else {
+                cache.entries
+            },
+            ..cache
         }
     }
 
@@ -297,6 +304,20 @@ impl Cache {
     pub fn index_bytes(&self) -> usize {
         self.index.bytes()
     }
+
+    /// Bytes of the key index [`Cache::new`] (or, sized in bytes, [`Cache::with_meta`],
+    /// with `entries` 0) makes for `entries` entries over `key_space` keys, and the most
+    /// it may take while the cache holds up to `live` entries: for memory estimates,
+    /// which must agree with [`index_bytes`](Self::index_bytes).
+    pub fn planned_index_bytes(entries: u32, live: u32, key_space: u32) -> (u64, u64) {
+        Index::planned_bytes(entries, live, key_space)
+    }
+
+    /// Bytes of one slot's entry, and of its [`Meta`] if the cache keeps metas.
+    pub const SLOT_BYTES: (u64, u64) = (
+        std::mem::size_of::<Entry>() as u64,
+        std::mem::size_of::<Meta>() as u64,
+    );
 
     /// Bytes the entries (and their metas, if kept) take, as allocated.
     pub fn entry_bytes(&self) -> usize {

@@ -198,6 +198,30 @@ impl Index {
         }
     }
 
+    /// Bytes of the index [`for_entries`](Self::for_entries) makes for `entries` of
+    /// `key_space` keys, and the most it may take while its cache holds up to `live`
+    /// entries: a hash index is rebuilt larger, or turns dense, as it fills, and the old
+    /// table is alive while the new one is built.
+    pub(super) fn planned_bytes(entries: u32, live: u32, key_space: u32) -> (u64, u64) {
+        let dense = 4 * u64::from(key_space);
+        let buckets = buckets_for(entries.min(key_space));
+        let most = max_buckets(key_space);
+        if buckets > most {
+            return (dense, dense);
+        }
+        let initial = 8 * buckets as u64;
+        let grown = buckets_for(live.min(key_space).saturating_add(1)).max(buckets);
+        let peak = if grown == buckets {
+            initial
+        } else if grown <= most {
+            // The table it replaces, at most half the new one, is still alive.
+            8 * grown as u64 * 3 / 2
+        } else {
+            dense + 8 * most as u64
+        };
+        (initial, peak)
+    }
+
     /// An empty index of `kind` over `key_space` keys, for `entries` entries, whatever
     /// the automatic choice; a hash index of this kind never turns dense.
     pub(super) fn of_kind(kind: IndexKind, key_space: u32, entries: u32) -> Self {

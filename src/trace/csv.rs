@@ -1,19 +1,21 @@
-//! Delimited text traces with configurable columns, parsed by the `csv` crate into one
-//! reused record (no allocation per request).
+//! Delimited text traces with configurable columns, one record per line, split into one
+//! reused buffer (no allocation per request).
 //!
-//! Columns are numbered from 1, as libCacheSim's `csv` reader numbers them. A key that is
-//! not an unsigned integer is hashed (SipHash with fixed keys, so runs repeat).
+//! Columns are numbered from 1, as libCacheSim's `csv` reader numbers them. A field may
+//! be quoted (`"a,b"`, with `""` for a quote inside), but a record does not continue on
+//! the next line. A key that is not an unsigned integer is hashed (SipHash with fixed
+//! keys, so runs repeat). Blank lines are skipped.
 //!
-//! It also holds what the CSV-based formats (`csv`, `twitter`) share: the record reader
-//! `Records` and the key parser `key_id`. A reader, as every format's: it knows its
-//! records, not what replays them.
+//! A first line whose key is text when the second line's key is a number is taken for a
+//! header: without [`CsvColumns::header`] it is a bad record, not a request.
+//!
+//! A reader, as every format's: it knows its records, not what replays them.
 
-use std::fmt::Display;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use super::{Input, Op, Request, TraceError, TraceReader};
+use super::{Input, Lines, Op, Request, TraceError, TraceReader, parse_uint};
 
 /// Which columns hold what, and how the file is laid out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,104 +44,116 @@ impl Default for CsvColumns {
     }
 }
 
-/// `field` as a number, if it is one (surrounding blanks allowed).
-// Five calls a Twitter record: left out of line, they cost its replay 4%.
-#[inline]
-fn parse_bytes<T: FromStr>(field: &[u8]) -> Option<T> {
-    std::str::from_utf8(field)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-}
-
-/// A key as a `u64`: the number itself, or a fixed hash of its bytes.
-pub(crate) fn key_id(field: &[u8]) -> u64 {
-    if let Some(n) = parse_bytes(field) {
-        return n;
+/// A key as a `u64`: the number itself, or a fixed hash of its bytes; and whether it was
+/// a number.
+pub(crate) fn key_id(field: &[u8]) -> (u64, bool) {
+    if let Some(n) = parse_uint(field) {
+        return (n, true);
     }
     let mut h = std::hash::DefaultHasher::new();
     field.hash(&mut h);
-    h.finish()
+    (h.finish(), false)
 }
 
-/// CSV records read into one reused record, counted, for the CSV-based formats.
-pub(crate) struct Records {
-    csv: csv::Reader<Input>,
-    record: csv::ByteRecord,
-    path: PathBuf,
-    number: u64,
+/// The fields of one line, unquoted into one reused buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    bytes: Vec<u8>,
+    ranges: Vec<Range<usize>>,
 }
 
-impl Records {
-    /// Records of `input`, read from `path`, laid out as `layout` says; a record may have
-    /// any number of fields.
-    pub(crate) fn new(input: Input, path: PathBuf, layout: &mut csv::ReaderBuilder) -> Self {
-        Records {
-            csv: layout.flexible(true).from_reader(input),
-            record: csv::ByteRecord::new(),
-            path,
-            number: 0,
+impl Fields {
+    /// Splits `line` at `delimiter`. A field that starts with `"` runs to the closing
+    /// quote, `""` inside standing for one quote (RFC 4180, within one line).
+    pub(crate) fn split(&mut self, line: &[u8], delimiter: u8) -> Result<(), String> {
+        self.bytes.clear();
+        self.ranges.clear();
+        if !line.contains(&b'"') {
+            // Most lines: one copy, then the delimiters' positions.
+            self.bytes.extend_from_slice(line);
+            let mut start = 0;
+            for (i, &b) in line.iter().enumerate() {
+                if b == delimiter {
+                    self.ranges.push(start..i);
+                    start = i + 1;
+                }
+            }
+            self.ranges.push(start..line.len());
+            return Ok(());
+        }
+        let mut i = 0;
+        loop {
+            let start = self.bytes.len();
+            if line.get(i) == Some(&b'"') {
+                i += 1;
+                loop {
+                    let Some(q) = line[i..].iter().position(|&b| b == b'"') else {
+                        return Err(format!(
+                            "field {} opens a quote that the line does not close",
+                            self.ranges.len() + 1
+                        ));
+                    };
+                    self.bytes.extend_from_slice(&line[i..i + q]);
+                    i += q + 1;
+                    if line.get(i) != Some(&b'"') {
+                        break;
+                    }
+                    self.bytes.push(b'"');
+                    i += 1;
+                }
+                self.ranges.push(start..self.bytes.len());
+                match line.get(i) {
+                    None => return Ok(()),
+                    Some(&d) if d == delimiter => i += 1,
+                    Some(_) => {
+                        return Err(format!(
+                            "field {} has text after its closing quote",
+                            self.ranges.len()
+                        ));
+                    }
+                }
+            } else {
+                let end = line[i..]
+                    .iter()
+                    .position(|&b| b == delimiter)
+                    .map_or(line.len(), |j| i + j);
+                self.bytes.extend_from_slice(&line[i..end]);
+                self.ranges.push(start..self.bytes.len());
+                if end == line.len() {
+                    return Ok(());
+                }
+                i = end + 1;
+            }
         }
     }
 
-    /// Reads the next record; `Ok(false)` at the end.
-    #[inline]
-    pub(crate) fn next(&mut self) -> Result<bool, TraceError> {
-        let more = self
-            .csv
-            .read_byte_record(&mut self.record)
-            .map_err(|e| self.error(e.to_string()))?;
-        self.number += u64::from(more);
-        Ok(more)
-    }
-
-    /// The 1-based number of the current record.
-    #[inline]
-    pub(crate) fn number(&self) -> u64 {
-        self.number
-    }
-
-    /// How many fields the current record has.
-    #[inline]
+    /// How many fields.
     pub(crate) fn len(&self) -> usize {
-        self.record.len()
+        self.ranges.len()
     }
 
-    /// The current record's field `i`, counted from 0.
-    #[inline]
+    /// Field `i`, from 0.
     pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
-        self.record.get(i)
-    }
-
-    /// An error about the current record.
-    pub(crate) fn error(&self, message: String) -> TraceError {
-        TraceError::Parse {
-            path: self.path.clone(),
-            record: self.number,
-            message,
-        }
-    }
-
-    /// `field` as a number, or an error that names it as `what`.
-    #[inline]
-    pub(crate) fn parse<T: FromStr>(
-        &self,
-        field: &[u8],
-        what: impl Display,
-    ) -> Result<T, TraceError> {
-        parse_bytes(field).ok_or_else(|| {
-            self.error(format!(
-                "{what} is `{}`, not a valid number",
-                String::from_utf8_lossy(field)
-            ))
-        })
+        self.ranges.get(i).map(|r| &self.bytes[r.clone()])
     }
 }
 
 /// Reads configurable CSV.
 pub struct Reader {
-    records: Records,
+    lines: Lines,
+    fields: Fields,
     columns: CsvColumns,
+    /// Records read, the header aside (a record's time without a time column).
+    records: u64,
+    /// Whether the header line is still to skip.
+    header_due: bool,
+    /// What the record after the first one gave, when reading it early decided whether
+    /// the first was a header: the next call returns it.
+    ahead: Option<Result<Option<Request>, TraceError>>,
 }
+
+/// One parsed record: the request and whether its key was a number.
+type Record = (Request, bool);
 
 impl Reader {
     /// A reader over `input`, read from `path`, with `columns`.
@@ -155,41 +169,68 @@ impl Reader {
                 )));
             }
         }
-        let mut layout = csv::ReaderBuilder::new();
-        layout
-            .has_headers(columns.header)
-            .delimiter(columns.delimiter);
         Ok(Reader {
-            records: Records::new(input, path, &mut layout),
+            lines: Lines::new(input, path, expectation(columns)),
+            fields: Fields::default(),
             columns: columns.clone(),
+            records: 0,
+            header_due: columns.header,
+            ahead: None,
         })
     }
 
-    fn field(&self, column: usize, name: &str) -> Result<&[u8], TraceError> {
-        self.records
-            .get(column - 1)
-            .ok_or_else(|| self.records.error(format!("no column {column} ({name})")))
-    }
-
-    fn number<T: FromStr>(&self, column: usize, name: &str) -> Result<T, TraceError> {
-        let f = self.field(column, name)?;
-        self.records
-            .parse(f, format_args!("column {column} ({name})"))
-    }
-}
-
-impl TraceReader for Reader {
-    fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        if !self.records.next()? {
-            return Ok(false);
+    /// The next record, or `None` at the end.
+    fn record(&mut self) -> Result<Option<Record>, TraceError> {
+        loop {
+            let Some(line) = self.lines.next_line()? else {
+                return Ok(None);
+            };
+            if line.is_empty() {
+                continue;
+            }
+            if std::mem::take(&mut self.header_due) {
+                continue;
+            }
+            self.records += 1;
+            let split = self.fields.split(line, self.columns.delimiter);
+            split.map_err(|m| self.lines.error(m))?;
+            return self.parse().map(Some).map_err(|m| self.lines.error(m));
         }
+    }
+
+    fn field(&self, column: usize, name: &str) -> Result<&[u8], String> {
+        self.fields.get(column - 1).ok_or_else(|| {
+            let n = self.fields.len();
+            let s = if n == 1 { "" } else { "s" };
+            format!("no column {column} ({name}): the line has {n} field{s}")
+        })
+    }
+
+    fn number<T: TryFrom<u64>>(&self, column: usize, name: &str) -> Result<T, String> {
+        let f = self.field(column, name)?;
+        parse_uint(f)
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| {
+                format!(
+                    "column {column} ({name}) is `{}`, not an unsigned integer (or too large)",
+                    String::from_utf8_lossy(f)
+                )
+            })
+    }
+
+    fn parse(&self) -> Result<Record, String> {
         let c = &self.columns;
-        *req = Request {
+        let key = self.field(c.key, "key")?;
+        if key.trim_ascii().is_empty() {
+            return Err(format!("column {} (key) is empty", c.key));
+        }
+        let (id, numeric) = key_id(key);
+        let req = Request {
             time: match c.time {
                 Some(t) => self.number(t, "time")?,
-                None => self.records.number() - 1,
+                None => self.records - 1,
             },
-            id: key_id(self.field(c.key, "key")?),
+            id,
             size: match c.size {
                 Some(s) => self.number(s, "size")?,
                 None => 1,
@@ -197,6 +238,187 @@ impl TraceReader for Reader {
             op: Op::Read,
             ttl: 0,
         };
+        Ok((req, numeric))
+    }
+
+    /// The first record has a text key: reads the second to see whether the first is a
+    /// header (text above numbers), keeping what it gave for the next call.
+    #[cold]
+    fn header_check(&mut self) -> Result<(), TraceError> {
+        let line = self.lines.number();
+        let key = self.field(self.columns.key, "key").unwrap_or_default();
+        let key = String::from_utf8_lossy(key).into_owned();
+        let second = self.record();
+        let header = matches!(second, Ok(Some((_, true))));
+        self.ahead = Some(second.map(|r| r.map(|(req, _)| req)));
+        if !header {
+            return Ok(());
+        }
+        Err(self.lines.error_at(
+            line,
+            format!(
+                "looks like a header: its key `{key}` (column {}) is text and the next \
+                 line's is a number (replay: --csv-header says the trace has a header)",
+                self.columns.key
+            ),
+        ))
+    }
+}
+
+/// What a line holds, for error messages.
+fn expectation(c: &CsvColumns) -> String {
+    let mut s = format!(
+        "`{}`-delimited fields, the key in column {}",
+        c.delimiter as char, c.key
+    );
+    if let Some(t) = c.time {
+        s += &format!(", the time in column {t}");
+    }
+    if let Some(z) = c.size {
+        s += &format!(", the size in column {z}");
+    }
+    if c.time.is_some() || c.size.is_some() {
+        s += " (unsigned integers)";
+    }
+    s
+}
+
+impl TraceReader for Reader {
+    fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
+        if let Some(ahead) = self.ahead.take() {
+            return ahead.map(|r| match r {
+                Some(r) => {
+                    *req = r;
+                    true
+                }
+                None => false,
+            });
+        }
+        let first = self.records == 0;
+        let Some((r, numeric)) = self.record()? else {
+            return Ok(false);
+        };
+        if first && !numeric {
+            self.header_check()?;
+        }
+        *req = r;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Format, TraceSource};
+
+    /// Every request of `text` read as CSV with `columns`, or the first error's text.
+    fn read(text: &str, columns: CsvColumns) -> Vec<Result<Request, String>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let src = TraceSource {
+            path,
+            format: Format::Csv,
+            csv: columns,
+        };
+        let mut r = src.open().unwrap();
+        let mut out = Vec::new();
+        loop {
+            let mut q = Request::default();
+            match r.read(&mut q) {
+                Ok(true) => out.push(Ok(q)),
+                Ok(false) => return out,
+                Err(e) => out.push(Err(e.to_string())),
+            }
+            if out.len() > 10 {
+                return out;
+            }
+        }
+    }
+
+    fn sized() -> CsvColumns {
+        CsvColumns {
+            size: Some(2),
+            ..CsvColumns::default()
+        }
+    }
+
+    #[test]
+    fn quoted_fields_blank_lines_and_crlf() {
+        let got = read("\"a,b\",1\r\n\r\n\"x\"\"y\",2\n7,3", sized());
+        let want = [(key_id(b"a,b").0, 1), (key_id(b"x\"y").0, 2), (7, 3)];
+        let got: Vec<(u64, u32)> = got
+            .into_iter()
+            .map(|r| r.map(|q| (q.id, q.size)).unwrap())
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_broken_quote_is_a_bad_record_and_the_next_line_reads() {
+        let got = read("\"open,1\n\"a\"b,2\n5,3\n", sized());
+        let e0 = got[0].as_ref().unwrap_err();
+        assert!(e0.contains("line 1: field 1 opens a quote"), "{e0}");
+        let e1 = got[1].as_ref().unwrap_err();
+        assert!(
+            e1.contains("line 2: field 1 has text after its closing quote"),
+            "{e1}"
+        );
+        assert_eq!(got[2].as_ref().unwrap().id, 5);
+    }
+
+    /// Only text above numbers is a header: text keys throughout are keys, and a first
+    /// text key before a bad line or the end is a request too.
+    #[test]
+    fn the_header_check_reads_ahead_without_losing_a_record() {
+        let ids = |text| -> Vec<Result<u64, String>> {
+            read(text, CsvColumns::default())
+                .into_iter()
+                .map(|r| r.map(|q| q.id))
+                .collect()
+        };
+        assert_eq!(
+            ids("alpha\nbeta\n"),
+            [Ok(key_id(b"alpha").0), Ok(key_id(b"beta").0)]
+        );
+        assert_eq!(ids("alpha\n"), [Ok(key_id(b"alpha").0)]);
+        let got = ids("alpha\n\"x\n3\n");
+        assert_eq!(got[0], Ok(key_id(b"alpha").0));
+        assert!(got[1].as_ref().unwrap_err().contains("line 2"), "{got:?}");
+        assert_eq!(got[2], Ok(3));
+        let got = ids("id\n3\n4\n");
+        assert!(
+            got[0]
+                .as_ref()
+                .unwrap_err()
+                .contains("line 1: looks like a header")
+        );
+        assert_eq!(got[1..], [Ok(3), Ok(4)]);
+        // With the header declared, the first non-blank line is skipped whatever it is.
+        let header = CsvColumns {
+            header: true,
+            ..CsvColumns::default()
+        };
+        let got: Vec<u64> = read("\nid\n3\n", header)
+            .into_iter()
+            .map(|r| r.unwrap().id)
+            .collect();
+        assert_eq!(got, [3]);
+    }
+
+    #[test]
+    fn missing_columns_and_empty_keys_are_bad_records() {
+        let got = read("1\n,2\n", sized());
+        let e0 = got[0].as_ref().unwrap_err();
+        assert!(
+            e0.contains("line 1: no column 2 (size): the line has 1 field"),
+            "{e0}"
+        );
+        assert!(
+            e0.contains("expected `,`-delimited fields, the key in column 1, the size in column 2"),
+            "{e0}"
+        );
+        let e1 = got[1].as_ref().unwrap_err();
+        assert!(e1.contains("line 2: column 1 (key) is empty"), "{e1}");
     }
 }

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use super::{Input, Lines, Op, Request, TraceError, TraceReader, parse_field};
 
+/// What a line holds, for error messages.
+const EXPECT: &str = "one block id per line, an unsigned integer (or a `*` phase marker)";
+
 /// Reads one id per line.
 pub struct Reader {
     lines: Lines,
@@ -17,7 +20,7 @@ impl Reader {
     /// A reader over `input`, read from `path`.
     pub fn new(input: Input, path: PathBuf) -> Self {
         Reader {
-            lines: Lines::new(input, path),
+            lines: Lines::new(input, path, EXPECT),
             time: 0,
         }
     }
@@ -26,21 +29,24 @@ impl Reader {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        self.lines.read(req, |line| {
-            let line = line.trim();
-            if line.is_empty() || line.contains('*') {
-                return Ok(None);
+        loop {
+            let Some(line) = self.lines.next_line()? else {
+                return Ok(false);
+            };
+            let line = line.trim_ascii();
+            if line.is_empty() || line.contains(&b'*') {
+                continue;
             }
-            let id = parse_field::<u64>(Some(line), "id")?;
-            let time = self.time;
-            self.time += 1;
-            Ok(Some(Request {
-                time,
+            let id = parse_field::<u64>(Some(line), "id").map_err(|m| self.lines.error(m))?;
+            *req = Request {
+                time: self.time,
                 id,
                 size: 1,
                 op: Op::Read,
                 ttl: 0,
-            }))
-        })
+            };
+            self.time += 1;
+            return Ok(true);
+        }
     }
 }

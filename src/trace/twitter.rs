@@ -10,31 +10,59 @@
 
 use std::path::PathBuf;
 
-use super::csv::{Records, key_id};
-use super::{Input, Op, Request, TraceError, TraceReader};
+use super::csv::{Fields, key_id};
+use super::{Input, Lines, Op, Request, TraceError, TraceReader, parse_uint};
+
+/// What a line holds, for error messages.
+const EXPECT: &str = "`timestamp,key,key_size,value_size,client_id,op,ttl` per line";
 
 /// Reads Twitter cache-trace CSV.
 pub struct Reader {
-    records: Records,
+    lines: Lines,
+    fields: Fields,
 }
 
 impl Reader {
     /// A reader over `input`, read from `path`.
     pub fn new(input: Input, path: PathBuf) -> Self {
-        let mut layout = csv::ReaderBuilder::new();
-        layout.has_headers(false);
         Reader {
-            records: Records::new(input, path, &mut layout),
+            lines: Lines::new(input, path, EXPECT),
+            fields: Fields::default(),
         }
     }
 
-    /// Field `i`, empty when the record is too short.
-    fn field(&self, i: usize) -> &[u8] {
-        self.records.get(i).unwrap_or(b"")
+    fn number(&self, i: usize, name: &str) -> Result<u64, String> {
+        let f = self.fields.get(i).unwrap_or_default();
+        parse_uint(f).ok_or_else(|| {
+            format!(
+                "{name} is `{}`, not an unsigned integer (or too large)",
+                String::from_utf8_lossy(f)
+            )
+        })
     }
 
-    fn number(&self, i: usize, name: &str) -> Result<u64, TraceError> {
-        self.records.parse(self.field(i), name)
+    fn parse(&self) -> Result<Request, String> {
+        let f = &self.fields;
+        if f.len() < 7 {
+            return Err(format!("{} fields, not 7", f.len()));
+        }
+        let name = f.get(5).unwrap_or_default();
+        let op = op(name)
+            .ok_or_else(|| format!("unknown operation `{}`", String::from_utf8_lossy(name)))?;
+        let key = f.get(1).unwrap_or_default();
+        if key.is_empty() {
+            return Err("the key is empty".into());
+        }
+        let size = self
+            .number(2, "key size")?
+            .saturating_add(self.number(3, "value size")?);
+        Ok(Request {
+            time: self.number(0, "timestamp")?,
+            id: key_id(key).0,
+            size: size.min(u32::MAX as u64) as u32,
+            op,
+            ttl: self.number(6, "ttl")?,
+        })
     }
 }
 
@@ -52,31 +80,18 @@ fn op(name: &[u8]) -> Option<Op> {
 
 impl TraceReader for Reader {
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        if !self.records.next()? {
-            return Ok(false);
+        loop {
+            let Some(line) = self.lines.next_line()? else {
+                return Ok(false);
+            };
+            if line.is_empty() {
+                continue;
+            }
+            let split = self.fields.split(line, b',');
+            split.map_err(|m| self.lines.error(m))?;
+            *req = self.parse().map_err(|m| self.lines.error(m))?;
+            return Ok(true);
         }
-        let fields = self.records.len();
-        if fields < 7 {
-            return Err(self.records.error(format!(
-                "{fields} fields; expected 7 (timestamp, key, key size, value size, client, op, ttl)"
-            )));
-        }
-        let name = self.field(5);
-        let op = op(name).ok_or_else(|| {
-            self.records.error(format!(
-                "unknown operation `{}`",
-                String::from_utf8_lossy(name)
-            ))
-        })?;
-        let size = self.number(2, "key size")? + self.number(3, "value size")?;
-        *req = Request {
-            time: self.number(0, "timestamp")?,
-            id: key_id(self.field(1)),
-            size: size.min(u32::MAX as u64) as u32,
-            op,
-            ttl: self.number(6, "ttl")?,
-        };
-        Ok(true)
     }
 }
 
@@ -110,6 +125,6 @@ mod tests {
         assert_eq!(q.op, Op::Delete);
         assert_ne!(q.id, a);
         let err = r.read(&mut q).unwrap_err().to_string();
-        assert!(err.contains("record 4: unknown operation `flush`"), "{err}");
+        assert!(err.contains("line 4: unknown operation `flush`"), "{err}");
     }
 }

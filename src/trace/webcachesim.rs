@@ -1,11 +1,15 @@
 //! webcachesim's text traces (Berger, Sitaraman and Harchol-Balter, NSDI 2017):
-//! whitespace-separated `time id size` per line.
+//! whitespace-separated `time id size` per line (further columns, which later versions
+//! add, are ignored).
 //!
 //! A reader, as every format's: it knows its records, not what replays them.
 
 use std::path::PathBuf;
 
-use super::{Input, Lines, Op, Request, TraceError, TraceReader, parse_field};
+use super::{Input, Lines, Op, Request, TraceError, TraceReader, parse_field, words};
+
+/// What a line holds, for error messages.
+const EXPECT: &str = "`time id size` per line, unsigned integers separated by whitespace";
 
 /// Reads `time id size` lines.
 pub struct Reader {
@@ -16,26 +20,37 @@ impl Reader {
     /// A reader over `input`, read from `path`.
     pub fn new(input: Input, path: PathBuf) -> Self {
         Reader {
-            lines: Lines::new(input, path),
+            lines: Lines::new(input, path, EXPECT),
         }
     }
+}
+
+/// A line's request, or `None` for a blank line.
+fn parse(line: &[u8]) -> Result<Option<Request>, String> {
+    let mut f = words(line);
+    let Some(time) = f.next() else {
+        return Ok(None);
+    };
+    Ok(Some(Request {
+        time: parse_field(Some(time), "time")?,
+        id: parse_field(f.next(), "id")?,
+        size: parse_field(f.next(), "size")?,
+        op: Op::Read,
+        ttl: 0,
+    }))
 }
 
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        self.lines.read(req, |line| {
-            let mut f = line.split_ascii_whitespace();
-            let Some(time) = f.next() else {
-                return Ok(None);
+        loop {
+            let Some(line) = self.lines.next_line()? else {
+                return Ok(false);
             };
-            Ok(Some(Request {
-                time: parse_field(Some(time), "time")?,
-                id: parse_field(f.next(), "id")?,
-                size: parse_field(f.next(), "size")?,
-                op: Op::Read,
-                ttl: 0,
-            }))
-        })
+            if let Some(r) = parse(line).map_err(|m| self.lines.error(m))? {
+                *req = r;
+                return Ok(true);
+            }
+        }
     }
 }

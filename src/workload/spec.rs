@@ -119,6 +119,9 @@ pub struct TracePlan {
     pub(super) ids: IdTable,
     /// Records in the trace: the most requests a run on it can make.
     pub requests: u64,
+    /// Simulated seconds from its first timestamp to its latest: how long its requests
+    /// take to arrive when they follow the timestamps.
+    pub span_s: f64,
     /// Nanoseconds per timestamp unit.
     pub(super) time_unit_ns: f64,
 }
@@ -161,6 +164,7 @@ impl TraceSpec {
         let mut reader = source.reopen(&file).map_err(|e| bad_path(e.to_string()))?;
         let mut ids = IdTable::default();
         let mut requests = 0u64;
+        let (mut first, mut latest) = (None, 0u64);
         let mut block = [Request::default(); 64];
         loop {
             let n = reader
@@ -171,6 +175,8 @@ impl TraceSpec {
             }
             for r in &block[..n] {
                 ids.key(r.id).map_err(|e| bad_path(e.to_string()))?;
+                first.get_or_insert(r.time);
+                latest = latest.max(r.time);
             }
             requests += n as u64;
         }
@@ -187,11 +193,13 @@ impl TraceSpec {
                 ids.len()
             )));
         }
+        let span_units = latest.saturating_sub(first.unwrap_or(0));
         Ok(TracePlan {
             source,
             file,
             ids,
             requests,
+            span_s: span_units as f64 * self.time_unit_s,
             time_unit_ns: self.time_unit_s * 1e9,
         })
     }

@@ -148,6 +148,17 @@ impl WritePlan {
                         format!("is {s}; must be a finite number of seconds > 0"),
                     ));
                 }
+                // Below the clock's resolution the interval rounds to 0 ns, and the
+                // flush timer would fire forever at one instant.
+                if s < 1e-9 {
+                    return Err(Invalid::new(
+                        "flush_interval_s",
+                        format!(
+                            "is {s}; must be at least 0.000000001 seconds (1 ns, the \
+                             simulated clock's resolution)"
+                        ),
+                    ));
+                }
                 wb.flush_interval = SimTime::from_secs_f64(s);
             }
             if let Some(b) = k.flush_batch {

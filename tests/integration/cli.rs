@@ -35,10 +35,11 @@ fn run_default_scenario_writes_every_output() {
         [
             "latency.csv",
             "layers.csv",
+            "scenario.json",
             "summary.json",
             "timeseries.csv"
         ],
-        "no temp files left behind"
+        "every output, the scenario as run among them, and no temp files left behind"
     );
 
     let summary: serde_json::Value =

@@ -1,5 +1,7 @@
-//! Golden outputs: every scenario in `scenarios/` and replays of the shared traces,
-//! compared byte for byte with the files committed under `tests/golden/`.
+//! Golden outputs: every scenario in `scenarios/`, replays of the trace shipped in
+//! `traces/` and of the shared traces, compared byte for byte with the files committed
+//! under `tests/golden/`. The shared traces' replays are in `shared_traces`, ignored
+//! unless asked for (`.ci/run` runs them where `../shared/traces` exists).
 //!
 //! A change that alters an output updates these files in the same commit and says why;
 //! a refactor never does. To rewrite them after an intended change:
@@ -97,79 +99,107 @@ fn every_scenario_writes_its_golden_files() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// Replays pinned on the shared traces: (golden name, trace under ../shared/traces,
-/// format, sizes, size unit).
-const REPLAYS: [(&str, &str, &str, &str, &str); 5] = [
-    (
-        "cloudPhysicsIO-entries",
-        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
-        "oracle_general",
-        "100,1000,10000",
-        "entries",
-    ),
-    (
-        "cloudPhysicsIO-bytes",
-        "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
-        "oracle_general",
-        "1000000,100000000",
-        "bytes",
-    ),
-    (
-        "OLTP",
-        "arc/OLTP.lis.zst",
-        "arc_lis",
-        "1000,10000",
-        "entries",
-    ),
-    (
-        "multi2",
-        "lirs/multi2.trace.gz",
-        "lirs",
-        "100,1000",
-        "entries",
-    ),
-    (
-        "sprite",
-        "lirs/sprite.trace.gz",
-        "lirs",
-        "100,1000",
-        "entries",
-    ),
-];
+/// Replays `trace` (a path) in `format` with every policy at `sizes` in `unit`, and
+/// compares `replay.csv` with the golden `tests/golden/replay/NAME.csv`.
+fn replay_golden(
+    name: &str,
+    trace: &Path,
+    format: &str,
+    sizes: &str,
+    unit: &str,
+) -> Option<String> {
+    let out = tempfile::tempdir().unwrap();
+    let o = tiersim(
+        out.path(),
+        &[
+            "replay",
+            trace.to_str().unwrap(),
+            "--format",
+            format,
+            "--policy",
+            ALL_POLICIES,
+            "--size",
+            sizes,
+            "--size-unit",
+            unit,
+            "--out",
+            "out",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    let golden = golden_dir().join("replay").join(format!("{name}.csv"));
+    check(&out.path().join("out/replay.csv"), &golden)
+}
 
+/// Replays of the trace shipped in `traces/`, which every checkout has.
 #[test]
-fn replays_of_the_shared_traces_write_their_golden_files() {
-    let traces = repo().join("../shared/traces");
-    if !traces.is_dir() {
-        // Shown in the summary only with --nocapture; the trace tests do the same.
-        eprintln!("skipped: no trace folder at {}", traces.display());
-        return;
-    }
-    let mut wrong = Vec::new();
-    for (name, trace, format, sizes, unit) in REPLAYS {
-        let out = tempfile::tempdir().unwrap();
-        let path = traces.join(trace);
-        let o = tiersim(
-            out.path(),
-            &[
-                "replay",
-                path.to_str().unwrap(),
-                "--format",
-                format,
-                "--policy",
-                ALL_POLICIES,
-                "--size",
-                sizes,
-                "--size-unit",
-                unit,
-                "--out",
-                "out",
-                "--quiet",
-            ],
-        );
-        assert!(o.status.success(), "{name}: {}", stderr(&o));
-        let golden = golden_dir().join("replay").join(format!("{name}.csv"));
-        wrong.extend(check(&out.path().join("out/replay.csv"), &golden));
-    }
+fn replays_of_the_shipped_trace_write_their_golden_files() {
+    let trace = repo().join("traces/zipf0.9-10k.oracleGeneral.bin");
+    let wrong: Vec<String> = [
+        ("shipped-entries", "10,100,1000", "entries"),
+        ("shipped-bytes", "100000,1000000", "bytes"),
+    ]
+    .into_iter()
+    .filter_map(|(name, sizes, unit)| replay_golden(name, &trace, "oracle_general", sizes, unit))
+    .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[path = "../common/shared_traces.rs"]
+mod shared;
+
+mod shared_traces {
+    use super::*;
+
+    /// Replays pinned on the shared traces: (golden name, trace under ../shared/traces,
+    /// format, sizes, size unit).
+    const REPLAYS: [(&str, &str, &str, &str, &str); 5] = [
+        (
+            "cloudPhysicsIO-entries",
+            "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
+            "oracle_general",
+            "100,1000,10000",
+            "entries",
+        ),
+        (
+            "cloudPhysicsIO-bytes",
+            "libcachesim/cloudPhysicsIO.oracleGeneral.bin",
+            "oracle_general",
+            "1000000,100000000",
+            "bytes",
+        ),
+        (
+            "OLTP",
+            "arc/OLTP.lis.zst",
+            "arc_lis",
+            "1000,10000",
+            "entries",
+        ),
+        (
+            "multi2",
+            "lirs/multi2.trace.gz",
+            "lirs",
+            "100,1000",
+            "entries",
+        ),
+        (
+            "sprite",
+            "lirs/sprite.trace.gz",
+            "lirs",
+            "100,1000",
+            "entries",
+        ),
+    ];
+
+    #[test]
+    #[ignore = "needs ../shared/traces"]
+    fn replays_of_the_shared_traces_write_their_golden_files() {
+        let mut wrong = Vec::new();
+        for (name, trace, format, sizes, unit) in REPLAYS {
+            let path = super::shared::path(trace);
+            wrong.extend(replay_golden(name, &path, format, sizes, unit));
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
 }

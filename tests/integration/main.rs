@@ -14,6 +14,10 @@
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
+//! - `outputs`: Ctrl-C during a run, the scenario's name as a folder, output folders
+//!   checked before a run, the files' mode, error texts that say each cause once.
+//! - `regression`: issue 16's crashes, hangs and runaway memory on their reported
+//!   inputs; the memory estimate against the engine's own accounts.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 //! - `fuzz`: the fuzz harness (`fuzz/`) against fake binaries, and the real binary on its
@@ -26,9 +30,11 @@ mod faults;
 mod fuzz;
 mod golden;
 mod http;
+mod outputs;
 mod path;
 mod plot;
 mod properties;
+mod regression;
 mod stampede;
 mod store;
 mod support;

@@ -1,0 +1,181 @@
+//! Reading what charts are drawn from: the CSV files by column name, and the fault
+//! windows of a run (from `summary.json` when it lists them, else from the scenario
+//! stored beside the outputs).
+
+use std::path::{Path, PathBuf};
+
+use super::PlotError;
+
+/// A CSV file as rows of text, with its columns by header name.
+pub(super) struct Table {
+    pub(super) path: PathBuf,
+    pub(super) headers: Vec<String>,
+    pub(super) rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// The table at `path`, or `None` when there is no such file.
+    pub(super) fn read(path: &Path) -> Result<Option<Table>, PlotError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let bad = |e: csv::Error| PlotError::Input {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let mut reader = csv::Reader::from_path(path).map_err(bad)?;
+        let headers = reader
+            .headers()
+            .map_err(bad)?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.map(|r| r.iter().map(str::to_owned).collect()))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?;
+        Ok(Some(Table {
+            path: path.to_owned(),
+            headers,
+            rows,
+        }))
+    }
+
+    /// The index of a column that must be there.
+    pub(super) fn col(&self, name: &str) -> Result<usize, PlotError> {
+        self.opt(name).ok_or_else(|| PlotError::Input {
+            path: self.path.clone(),
+            message: format!("no column `{name}`"),
+        })
+    }
+
+    /// The index of a column files of older versions may lack.
+    pub(super) fn opt(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// A cell as a number; NaN when empty or not a number.
+    pub(super) fn num(&self, row: &[String], col: usize) -> f64 {
+        row.get(col)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// A layer (or one node of it) down for a window of simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Fault {
+    pub(super) layer: String,
+    pub(super) node: Option<u64>,
+    pub(super) start_s: f64,
+    pub(super) duration_s: f64,
+    pub(super) fallback: bool,
+}
+
+/// Where a run folder's fault windows are read from, first found first.
+pub(super) const FAULT_SOURCES: [&str; 3] = ["summary.json", "scenario.json", "scenario.toml"];
+
+/// The fault windows of the run whose outputs are in `dir`: `summary.json`'s `faults`
+/// if it has that key, else the `[[faults]]` of the scenario stored beside
+/// (`scenario.json` or `scenario.toml`); none when neither says.
+pub(super) fn faults(dir: &Path) -> Result<Vec<Fault>, PlotError> {
+    for name in FAULT_SOURCES {
+        let path = dir.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let bad = |message: String| PlotError::Input {
+            path: path.clone(),
+            message,
+        };
+        let doc: serde_json::Value = if name.ends_with(".toml") {
+            let v: toml::Table = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+            serde_json::to_value(v).map_err(|e| bad(e.to_string()))?
+        } else {
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
+        };
+        let Some(list) = doc.get("faults") else {
+            continue;
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| bad("`faults` is not a list".into()))?;
+        return list
+            .iter()
+            .enumerate()
+            .map(|(i, f)| fault(f).map_err(|m| bad(format!("faults[{i}]: {m}"))))
+            .collect();
+    }
+    Ok(Vec::new())
+}
+
+fn fault(f: &serde_json::Value) -> Result<Fault, String> {
+    let number = |key: &str| {
+        f.get(key)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| format!("`{key}` must be a number of seconds"))
+    };
+    Ok(Fault {
+        layer: f
+            .get("layer")
+            .and_then(serde_json::Value::as_str)
+            .ok_or("`layer` must be a layer's name")?
+            .to_owned(),
+        node: f.get("node").and_then(serde_json::Value::as_u64),
+        start_s: number("start_s")?,
+        duration_s: number("duration_s")?,
+        fallback: f
+            .get("fallback")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_come_from_the_scenario_beside_and_summary_json_first() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(faults(dir.path()).unwrap().is_empty());
+        std::fs::write(
+            dir.path().join("scenario.toml"),
+            "name = \"x\"\n[[faults]]\nlayer = \"cdn\"\nstart_s = 60\nduration_s = 30\nfallback = true\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("summary.json"), r#"{"scenario": "x"}"#).unwrap();
+        let f = faults(dir.path()).unwrap();
+        assert_eq!(
+            f,
+            [Fault {
+                layer: "cdn".into(),
+                node: None,
+                start_s: 60.0,
+                duration_s: 30.0,
+                fallback: true
+            }]
+        );
+        std::fs::write(
+            dir.path().join("summary.json"),
+            r#"{"faults": [{"layer": "redis", "node": 2, "start_s": 1.5, "duration_s": 2}]}"#,
+        )
+        .unwrap();
+        let f = faults(dir.path()).unwrap();
+        assert_eq!(
+            (f[0].layer.as_str(), f[0].node, f[0].fallback),
+            ("redis", Some(2), false)
+        );
+        std::fs::write(
+            dir.path().join("summary.json"),
+            r#"{"faults": [{"layer": "redis"}]}"#,
+        )
+        .unwrap();
+        let e = faults(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("summary.json") && e.contains("faults[0]") && e.contains("start_s"),
+            "{e}"
+        );
+    }
+}

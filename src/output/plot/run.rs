@@ -1,0 +1,299 @@
+//! A run's charts: origin load over time, the latency tail, who answered.
+
+use super::PlotError;
+use super::chart::{Axis, Body, Chart, Draw, Note, Panel, Scale, Series, Shade, XAxis};
+use super::input::{Fault, Table};
+
+/// Herd requests in a bucket from which `origin_rps` marks it: a handful of duplicate
+/// fetches is normal under Zipf load; ten or more is the stampede the chart is about.
+const HERD_MARK: f64 = 10.0;
+/// Buckets drawn one to a point, up to this many; more are drawn several to a point, in
+/// about [`POINTS`] points.
+const MAX_POINTS: usize = 250;
+const POINTS: usize = 150;
+/// The percentiles marked on the latency tail.
+const PERCENTILES: [(f64, &str); 5] = [
+    (0.5, "p50"),
+    (0.9, "p90"),
+    (0.99, "p99"),
+    (0.999, "p99.9"),
+    (0.9999, "p99.99"),
+];
+
+/// A duration in seconds as written on a chart: to the nanosecond, without float noise.
+fn seconds(s: f64) -> String {
+    let s = format!("{:.9}", (s * 1e9).round() / 1e9);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Origin requests/s over time. Buckets are drawn as they are up to [`MAX_POINTS`];
+/// beyond, `k` buckets make one point: the line is their mean and a band their range,
+/// so a short spike still shows at its height. Fault windows are shaded; buckets with a
+/// herd are marked along the top edge.
+pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError> {
+    let (ts, origin, herd) = (
+        t.col("t_s")?,
+        t.col("origin_requests")?,
+        t.col("origin_herd")?,
+    );
+    let width = match t.rows.as_slice() {
+        [a, b, ..] => t.num(b, ts) - t.num(a, ts),
+        _ => 1.0,
+    };
+    let width = if width > 0.0 {
+        (width * 1e9).round() / 1e9
+    } else {
+        1.0
+    };
+    let k = if t.rows.len() <= MAX_POINTS {
+        1
+    } else {
+        t.rows.len().div_ceil(POINTS)
+    };
+    let (mut line, mut band, mut herds) = (Vec::new(), Vec::new(), Vec::new());
+    for chunk in t.rows.chunks(k) {
+        let rps: Vec<f64> = chunk.iter().map(|r| t.num(r, origin) / width).collect();
+        let x = t.num(&chunk[0], ts) + width * chunk.len() as f64 / 2.0;
+        let mean = rps.iter().sum::<f64>() / rps.len() as f64;
+        line.push((x, mean));
+        let (lo, hi) = rps
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        band.push((x, lo, hi));
+        if chunk.iter().any(|r| t.num(r, herd) >= HERD_MARK) {
+            herds.push(x);
+        }
+    }
+    let bucket = seconds(width);
+    let (name, note) = if k > 1 {
+        (
+            format!(
+                "origin requests/s, mean over {} s",
+                seconds(width * k as f64)
+            ),
+            format!(
+                "{} buckets of {bucket} s, {k} to a point: the line is their mean, the band their range",
+                t.rows.len()
+            ),
+        )
+    } else {
+        (
+            "origin requests/s".to_owned(),
+            format!("{} buckets of {bucket} s", t.rows.len()),
+        )
+    };
+    let mut series = Series::new(name, 0, line);
+    if k > 1 {
+        series.band = band;
+        series.band_label = format!("range of the {bucket} s buckets");
+    }
+    let mut panel = Panel::new("", "origin requests per second", Axis::linear());
+    panel.series.push(series);
+    panel.rug = (
+        herds,
+        format!("a bucket with ≥ {HERD_MARK} herd requests (concurrent fetches of one key)"),
+    );
+    // Only the windows the series overlaps: a legend entry for a shade not drawn would
+    // send the reader looking for it.
+    let (first, last) = match (t.rows.first(), t.rows.last()) {
+        (Some(a), Some(b)) => (t.num(a, ts), t.num(b, ts) + width),
+        _ => (0.0, 0.0),
+    };
+    panel.shades = faults
+        .iter()
+        .filter(|f| f.start_s < last && f.start_s + f.duration_s > first)
+        .map(shade)
+        .collect();
+    Ok(Chart {
+        file: "origin_rps".into(),
+        title: "Origin load over time".into(),
+        note,
+        body: Body::Panels {
+            x: XAxis::Numeric(Axis::linear()),
+            x_label: "simulated time (s)".into(),
+            panels: vec![panel],
+        },
+    })
+}
+
+fn shade(f: &Fault) -> Shade {
+    let what = match f.node {
+        Some(n) => format!("{} node {n} down", f.layer),
+        None => format!("{} down", f.layer),
+    };
+    let effect = if f.fallback {
+        "requests go past it"
+    } else {
+        "requests fail"
+    };
+    Shade {
+        from: f.start_s,
+        to: f.start_s + f.duration_s,
+        label: format!(
+            "{what} ({} s to {} s): {effect}",
+            seconds(f.start_s),
+            seconds(f.start_s + f.duration_s)
+        ),
+        tag: what,
+    }
+}
+
+/// The read latency's complementary CDF on log axes: the share of reads slower than x.
+/// The bulk sits top left, the tail runs down to the right, so a stampede's slow reads
+/// show as a shoulder instead of a sliver at the top of a CDF.
+pub(super) fn latency_ccdf(t: &Table) -> Result<Chart, PlotError> {
+    let (q, ms) = (t.col("quantile")?, t.col("latency_ms")?);
+    let mut rows: Vec<(f64, f64)> = t
+        .rows
+        .iter()
+        .map(|r| (t.num(r, q), t.num(r, ms)))
+        .filter(|(q, ms)| q.is_finite() && ms.is_finite())
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|(q, ms)| *q < 1.0 && *ms > 0.0)
+        .map(|&(q, ms)| (ms, 1.0 - q))
+        .collect();
+    let notes: Vec<Note> = PERCENTILES
+        .iter()
+        .filter_map(|&(p, name)| {
+            let &(_, ms) = rows.iter().find(|(q, _)| (q - p).abs() < 1e-9)?;
+            (ms > 0.0).then(|| Note {
+                x: ms,
+                y: 1.0 - p,
+                text: format!("{name} {} ms", super::chart::label(ms, false)),
+            })
+        })
+        .collect();
+    let floor = points.iter().map(|p| p.1).fold(1.0f64, f64::min).max(1e-7);
+    let mut series = Series::new("reads", 0, points);
+    series.draw = Draw::Steps;
+    let mut panel = Panel::new(
+        "",
+        "share of reads slower than x",
+        Axis {
+            range: Some((floor / 2.0, 1.3)),
+            percent: true,
+            ..Axis::log()
+        },
+    );
+    panel.series.push(series);
+    panel.notes = notes;
+    Ok(Chart {
+        file: "latency_ccdf".into(),
+        title: "Read latency: the tail".into(),
+        note: "complementary CDF on log axes: the share of reads slower than each latency; percentiles marked".into(),
+        body: Body::Panels {
+            x: XAxis::Numeric(Axis {
+                scale: Scale::Log,
+                ..Axis::linear()
+            }),
+            x_label: "end-to-end latency x (ms)".into(),
+            panels: vec![panel],
+        },
+    })
+}
+
+/// Who answered a run's reads: one bar, a part per layer, the shares in the legend.
+pub(super) fn served_share(t: &Table) -> Result<Chart, PlotError> {
+    let (name, share) = (t.col("name")?, t.col("served_share")?);
+    let parts = t
+        .rows
+        .iter()
+        .map(|r| {
+            let s = t.num(r, share);
+            (format!("{} {:.1}%", r[name], s * 100.0), vec![s])
+        })
+        .collect();
+    Ok(Chart {
+        file: "served_share".into(),
+        title: "Who answered the reads".into(),
+        note: "each layer's share of the reads it answered, outermost first".into(),
+        body: Body::Bars {
+            rows: vec!["this run".into()],
+            row_label: String::new(),
+            x_label: "share of reads answered".into(),
+            parts,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeseries(rows: usize, width: f64) -> Table {
+        Table {
+            path: "timeseries.csv".into(),
+            headers: ["t_s", "origin_requests", "origin_herd"]
+                .map(String::from)
+                .to_vec(),
+            rows: (0..rows)
+                .map(|i| {
+                    vec![
+                        format!("{}", i as f64 * width),
+                        format!("{}", i % 7),
+                        "0".into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    fn fault(start_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            layer: "redis".into(),
+            node: None,
+            start_s,
+            duration_s,
+            fallback: false,
+        }
+    }
+
+    #[test]
+    fn only_windows_within_the_series_are_shaded() {
+        let t = timeseries(60, 1.0);
+        let faults = [fault(10.0, 5.0), fault(59.5, 10.0), fault(100.0, 5.0)];
+        let chart = origin_rps(&t, &faults).unwrap();
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        let shaded: Vec<(f64, f64)> = panels[0].shades.iter().map(|s| (s.from, s.to)).collect();
+        assert_eq!(shaded, [(10.0, 15.0), (59.5, 69.5)]);
+        assert_eq!(
+            panels[0].shades[0].label,
+            "redis down (10 s to 15 s): requests fail"
+        );
+    }
+
+    #[test]
+    fn many_fine_buckets_are_drawn_several_to_a_point_with_their_range() {
+        let chart = origin_rps(&timeseries(600, 0.1), &[]).unwrap();
+        assert!(
+            chart.note.contains("600 buckets of 0.1 s, 4 to a point"),
+            "{}",
+            chart.note
+        );
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        let s = &panels[0].series[0];
+        assert_eq!(s.points.len(), 150);
+        // Buckets 0..4 hold 0, 1, 2, 3 requests: 0 to 30/s, mean 15/s, at the middle
+        // of the 0.4 s they cover.
+        assert_eq!(s.band[0], (0.2, 0.0, 30.0));
+        assert!((s.points[0].1 - 15.0).abs() < 1e-9);
+        let few = origin_rps(&timeseries(250, 1.0), &[]).unwrap();
+        assert_eq!(few.note, "250 buckets of 1 s");
+    }
+
+    #[test]
+    fn seconds_have_no_float_noise() {
+        assert_eq!(seconds(0.10000000000000009), "0.1");
+        assert_eq!(seconds(60.0), "60");
+        assert_eq!(seconds(0.000_000_001), "0.000000001");
+    }
+}

@@ -1,0 +1,352 @@
+//! Issue 16's crashes, hangs and runaway memory, each on the input that was reported:
+//! the run now finishes (exit 0) or is refused with a message naming the key (exit 2).
+//! Memory is checked through the estimate and the engine's own accounts, never by time.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+use tiersim::engine::Engine;
+use tiersim::engine::budget::Estimate;
+use tiersim::metrics::{MAX_BUCKETS, MAX_ROWS};
+use tiersim::scenario::{Override, Source};
+
+use crate::support::{repo, stderr, stdout, tiersim};
+
+fn scenario(name: &str) -> String {
+    repo()
+        .join("scenarios")
+        .join(format!("{name}.toml"))
+        .display()
+        .to_string()
+}
+
+/// `tiersim run SCENARIO --set ...` into `dir/out`.
+fn run(dir: &Path, name: &str, sets: &[&str]) -> std::process::Output {
+    let path = scenario(name);
+    let mut args = vec!["run", path.as_str(), "-q", "--out", "out"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    tiersim(dir, &args)
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap()
+}
+
+fn timeseries_rows(dir: &Path) -> usize {
+    fs::read_to_string(dir.join("out/timeseries.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1
+}
+
+/// Refused with exit 2, the message naming `key`.
+fn refused(out: &std::process::Output, key: &str) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("key `{key}`")), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn plan(name: &str, sets: &[&str]) -> tiersim::scenario::Plan {
+    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    Source::read(Path::new(&scenario(name)))
+        .unwrap()
+        .plan(&overrides)
+        .unwrap()
+        .1
+}
+
+/// `app_tier --set metrics.bucket_s=0.001` panicked (`metrics.rs`, out of bounds): a
+/// hit answered in a later bucket opened the series' window there, and an earlier
+/// sample fell before it. 200 s at 1 ms would also be 200,000 rows: coarsened to 5 ms.
+#[test]
+fn app_tier_with_millisecond_buckets_runs_and_coarsens() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), "app_tier", &["metrics.bucket_s=0.001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(dir.path());
+    assert_eq!(s["bucket_s"], 0.005);
+    assert_eq!(s["bucket_coarsened_from_s"], 0.001);
+    assert!(s.get("timeseries_cut_at_s").is_none());
+    let rows = timeseries_rows(dir.path());
+    assert!(rows <= MAX_BUCKETS as usize && rows > 30_000, "{rows} rows");
+    assert!(stdout(&out).contains("coarsened from metrics.bucket_s = 0.001 s"));
+}
+
+/// The same panic on `hot_key_stampede.toml`: 60 s at 1 ms is 60,000 rows, kept as asked.
+#[test]
+fn hot_key_stampede_with_millisecond_buckets_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), "hot_key_stampede", &["metrics.bucket_s=0.001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(summary(dir.path()).get("bucket_coarsened_from_s").is_none());
+    let rows = timeseries_rows(dir.path());
+    assert!((58_000..=60_100).contains(&rows), "{rows} rows");
+}
+
+/// `write_back_crash.toml` with Redis at 1,500 ms or more panicked the same way (hits
+/// answered 15 buckets of 0.1 s later).
+#[test]
+fn write_back_crash_with_a_slow_redis_runs() {
+    for ms in ["1500", "5000"] {
+        let dir = tempfile::tempdir().unwrap();
+        let set = format!("layers.redis.latency.ms={ms}");
+        let out = run(dir.path(), "write_back_crash", &[&set]);
+        assert!(out.status.success(), "{ms} ms: {}", stderr(&out));
+        let s = summary(dir.path());
+        // Every measured read completes in a row: none is lost to the time series.
+        let completed: u64 = fs::read_to_string(dir.path().join("out/timeseries.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(5).unwrap().parse::<u64>().unwrap())
+            .sum();
+        let reads = s["reads"].as_u64().unwrap();
+        let failed = s["failed_requests"].as_u64().unwrap();
+        assert!(
+            completed <= reads && completed + failed >= reads,
+            "{completed} {reads} {failed}"
+        );
+    }
+}
+
+/// `--set workload.flush_interval_s=1e-9` never finished: 6e10 flush events in 60 s
+/// (and below 1 ns the interval rounded to 0 and the timer fired forever at t = 0).
+#[test]
+fn a_flush_interval_far_below_the_requests_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in ["1e-9", "1e-12"] {
+        let set = format!("workload.flush_interval_s={v}");
+        let out = run(dir.path(), "write_back_crash", &[&set]);
+        let err = refused(&out, "workload.flush_interval_s");
+        assert!(err.contains("must be at least"), "{err}");
+    }
+    // The scenario's own suggestion, ten times as often, still runs.
+    let out = run(
+        dir.path(),
+        "write_back_crash",
+        &["workload.flush_interval_s=0.1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `keys` at its allowed maximum aborted allocating 34 GB, `keys = 10^9` took 7.8 GB
+/// without a word: the database kept a version for every key of the key space. It now
+/// keeps an array for the keys a run can reach and a map above.
+#[test]
+fn a_huge_key_space_costs_the_keys_a_run_touches() {
+    for keys in ["workload.keys=4294967294", "workload.keys=1000000000"] {
+        let p = plan("app_tier", &[keys]);
+        let engine = Engine::new(&p);
+        assert!(
+            engine.database_bytes() <= 16 << 20,
+            "{keys}: {}",
+            engine.database_bytes()
+        );
+        assert_eq!(engine.database_bytes(), Estimate::database_at_start(&p));
+        let total = Estimate::of(&p).total();
+        assert!(total < 300_000_000, "{keys}: {}", Estimate::of(&p));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "app_tier",
+        &[
+            "workload.keys=4294967294",
+            "requests=200000",
+            "warmup_requests=0",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(dir.path())["requests"], 200_000);
+}
+
+/// `--set layers.db.latency.sigma=10` on a lognormal database grew to 23 GB: a mean of
+/// 10^22 ms puts completions centuries ahead, and the time series grew to reach them.
+#[test]
+fn a_latency_longer_than_the_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), "app_tier", &["layers.db.latency.sigma=10"]);
+    let err = refused(&out, "layers.db.latency.sigma");
+    assert!(err.contains("sigma must be at most 4.6"), "{err}");
+    let out = run(
+        dir.path(),
+        "app_tier",
+        &[r#"layers.db.latency={ dist = "pareto", scale_ms = 1, shape = 0.9 }"#],
+    );
+    refused(&out, "layers.db.latency.shape");
+}
+
+/// `workload.rate=1e-6` reached 16.7 GB and `rate=0.001` wrote a 725 MB
+/// timeseries.csv: on app_tier they are 31,688 and 31.7 simulated years, past the
+/// 10-year bound; on hot_key_stampede 0.001 is 1.9 years, run with coarser buckets.
+#[test]
+fn a_rate_too_low_is_refused_or_coarsened() {
+    let dir = tempfile::tempdir().unwrap();
+    for rate in ["workload.rate=1e-6", "workload.rate=0.001"] {
+        let out = run(dir.path(), "app_tier", &[rate]);
+        let err = refused(&out, "workload.rate");
+        assert!(err.contains("10 simulated years"), "{err}");
+    }
+    let out = run(dir.path(), "hot_key_stampede", &["workload.rate=0.001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(dir.path());
+    assert_eq!(s["bucket_coarsened_from_s"], 0.1);
+    let bytes = fs::metadata(dir.path().join("out/timeseries.csv"))
+        .unwrap()
+        .len();
+    assert!(timeseries_rows(dir.path()) <= MAX_BUCKETS as usize);
+    assert!(bytes < 10_000_000, "{bytes} bytes");
+}
+
+/// `requests=10^15` was accepted, a run of years.
+#[test]
+fn too_many_requests_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), "app_tier", &["requests=1000000000000000"]);
+    refused(&out, "requests");
+    // Given as a duration, the same count names the duration.
+    let out = run(
+        dir.path(),
+        "write_back_crash",
+        &["duration_s=300000000", "workload.rate=1000000"],
+    );
+    refused(&out, "duration_s");
+}
+
+/// A lock's poll at the clock's resolution polled forever at one instant.
+#[test]
+fn a_poll_below_the_clock_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "hot_key_stampede",
+        &[
+            "layers.redis.stampede.mode=lock",
+            "layers.redis.stampede.poll_ms=1e-12",
+        ],
+    );
+    refused(&out, "layers.redis.stampede.poll_ms");
+}
+
+/// A run that outlasts its expected span (here an origin of one connection draining
+/// about 20 s of queries after 2 s of arrivals, at 50 µs buckets) keeps MAX_ROWS rows
+/// and says where it cut.
+#[test]
+fn a_series_longer_than_expected_is_cut_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "hot_key_stampede",
+        &[
+            "requests=2000",
+            "warmup_requests=0",
+            "layers.db.connections=1",
+            "layers.redis.ttl_s=0.001",
+            "metrics.bucket_s=0.00005",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(dir.path());
+    let cut = s["timeseries_cut_at_s"].as_f64().unwrap();
+    assert!((cut - MAX_ROWS as f64 * 0.00005).abs() < 1e-6, "{cut}");
+    assert!(timeseries_rows(dir.path()) <= MAX_ROWS);
+    assert!(stdout(&out).contains("timeseries.csv: no rows from"));
+}
+
+/// The estimate refuses, names the limit and the largest part's key; `--max-memory`
+/// sets the limit for `run`, `sweep` (shared by the parallel jobs) and `validate`.
+#[test]
+fn max_memory_refuses_a_run_above_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario("app_tier");
+    let out = tiersim(
+        dir.path(),
+        &["run", &path, "-q", "--out", "out", "--max-memory", "20MB"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(estimate), more than the 20.0 MB set by --max-memory")
+            && err.contains("lower `workload.keys`"),
+        "{err}"
+    );
+    let out = tiersim(dir.path(), &["validate", &path, "--max-memory", "1GiB"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.contains("memory: limit 1.07 GB set by --max-memory; about"),
+        "{text}"
+    );
+    assert!(text.contains("[workload.keys]"), "{text}");
+    let out = tiersim(dir.path(), &["validate", &path, "--max-memory", "20MB"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = tiersim(
+        dir.path(),
+        &[
+            "sweep",
+            &path,
+            "--grid",
+            "layers.redis.capacity=1000,2000",
+            "--jobs",
+            "2",
+            "--max-memory",
+            "60MB",
+            "-q",
+            "--out",
+            "sweep",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("each of 2 parallel jobs"), "{err}");
+    let out = tiersim(dir.path(), &["validate", &path, "--max-memory", "lots"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// The estimate is the one account of a run's stores: a new engine's stores and
+/// database are what it says, on every scenario and on the variants that change which
+/// index a cache uses (hash, dense, sized in bytes) and the database's key array.
+#[test]
+fn the_estimate_agrees_with_the_engine() {
+    let mut cases: Vec<(&str, Vec<&str>)> = [
+        "app_tier",
+        "quickstart",
+        "cdn_outage",
+        "hot_key_stampede",
+        "layered_ttls",
+        "private_on_shared_cache",
+        "sync_expiry",
+        "write_back_crash",
+        "write_strategies",
+    ]
+    .into_iter()
+    .map(|n| (n, Vec::new()))
+    .collect();
+    cases.push(("app_tier", vec!["layers.redis.capacity=900000"]));
+    cases.push(("app_tier", vec!["workload.missing_ratio=0.1"]));
+    cases.push(("app_tier", vec!["workload.keys=100000000"]));
+    cases.push(("quickstart", vec!["layers.l1.instances=1"]));
+    for (name, sets) in &cases {
+        let p = plan(name, sets);
+        let engine = Engine::new(&p);
+        assert_eq!(
+            engine.store_bytes() as u64,
+            Estimate::stores_at_start(&p),
+            "{name} {sets:?}"
+        );
+        assert_eq!(
+            engine.database_bytes(),
+            Estimate::database_at_start(&p),
+            "{name} {sets:?}"
+        );
+        for s in Estimate::stores(&p) {
+            assert!(s.start <= s.peak, "{name} {sets:?}: {s:?}");
+        }
+    }
+}
