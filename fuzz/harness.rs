@@ -177,6 +177,10 @@ pub struct Config {
     pub keep: usize,
     /// Extra arguments for every `tiersim run`.
     pub run_args: Vec<String>,
+    /// `--max-memory` (bytes) for every `validate` and `run`: below the address-space
+    /// limit, so a case too big for it is refused by tiersim's estimate (exit 2) rather
+    /// than aborted by the limit; the same on every machine, whatever memory it has.
+    pub max_memory: Option<u64>,
     /// Print progress to stderr.
     pub progress: bool,
 }
@@ -442,6 +446,10 @@ pub fn materialize(
             validate.extend(sets.iter().cloned());
             let mut run = vec!["run".to_owned(), r.file.clone()];
             run.extend(sets);
+            if let Some(m) = cfg.max_memory {
+                validate.push(format!("--max-memory={m}"));
+                run.push(format!("--max-memory={m}"));
+            }
             for (k, v) in capped(&r, case.cap) {
                 run.push("--set".into());
                 run.push(format!("{k}={v}"));

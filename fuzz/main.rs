@@ -48,6 +48,11 @@ struct Flags {
     /// Address-space limit of each command (RLIMIT_AS), MB.
     #[arg(long, default_value_t = 2048)]
     memory_mb: u64,
+    /// `--max-memory` of every `validate` and `run`, MB [default: half of --memory-mb,
+    /// so tiersim's estimate refuses a case too big for the limit before the limit
+    /// aborts it; 0: none, tiersim reads the machine's available memory].
+    #[arg(long)]
+    max_memory_mb: Option<u64>,
     /// Largest file a command may write (RLIMIT_FSIZE), MB.
     #[arg(long, default_value_t = 256)]
     file_mb: u64,
@@ -139,11 +144,15 @@ fn main() -> ExitCode {
         },
         keep: if flags.case.is_some() { 1 } else { flags.keep },
         run_args: flags.run_arg,
+        max_memory: match flags.max_memory_mb.unwrap_or(flags.memory_mb / 2) {
+            0 => None,
+            mb => Some(mb << 20),
+        },
         progress: true,
     };
     println!(
         "fuzz: {} cases from {} of seed {}, {} jobs, {} s timeout, {} MB address space{}, \
-         runs of at most {} requests, binary {}",
+         --max-memory {}, runs of at most {} requests, binary {}",
         cfg.cases,
         cfg.first,
         cfg.seed,
@@ -155,6 +164,8 @@ fn main() -> ExitCode {
         } else {
             " (not enforced on this platform)"
         },
+        cfg.max_memory
+            .map_or("unset".to_owned(), |m| format!("{} MB", m >> 20)),
         cfg.max_requests,
         cfg.bin.display()
     );

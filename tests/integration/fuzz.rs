@@ -37,6 +37,7 @@ fn config(bin: PathBuf, dir: &Path, cases: u64) -> Config {
         minimize: 1,
         keep: 3,
         run_args: Vec::new(),
+        max_memory: Some(1024 << 20),
         progress: false,
     }
 }
