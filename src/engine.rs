@@ -175,6 +175,7 @@ impl<'p> Engine<'p> {
             clients: Clients::new(
                 plan.needs_clients()
                     .then(|| stream(plan.seed, Stream::Clients)),
+                plan.clients(),
             ),
             layers,
             db,

@@ -395,12 +395,20 @@ fn say(text: &str) {
 }
 
 fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
-    let files = plot_dir(dir, out, format).map_err(|e| match e {
+    let drawn = plot_dir(dir, out, format).map_err(|e| match e {
         PlotError::Nothing(_) | PlotError::Input { .. } => bad_input(e),
         other => other.into(),
     })?;
-    for f in files {
+    for f in &drawn.files {
         say(&format!("drew {}\n", f.display()));
+    }
+    for why in &drawn.left_out {
+        eprintln!("note: no chart from {}: {why}", dir.display());
+    }
+    // Files that hold no measurement are a run's true output, not bad input: the exit
+    // code stays the run's (0), and the note says why there is nothing to see.
+    if drawn.files.is_empty() {
+        eprintln!("nothing to draw in {}", dir.display());
     }
     Ok(())
 }

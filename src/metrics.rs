@@ -225,7 +225,7 @@ impl LatencyHistogram {
 }
 
 /// One point of a latency distribution.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct CdfPoint {
     /// The quantile, in [0, 1].
     pub quantile: f64,

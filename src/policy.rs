@@ -233,6 +233,25 @@ pub(crate) fn check_share(key: &str, value: f64) -> Result<(), String> {
     }
 }
 
+/// The largest ghost list, as a multiple of the cache: ghosts remember recently evicted
+/// keys so a quick return is recognised, and the papers keep at most one cache's worth
+/// (2Q's `kout` 0.5, S3-FIFO's 0.9, ARC's 1); more remembers returns no policy acts on
+/// and costs memory per ghost (an unbounded ratio aborted on allocation).
+pub const MAX_GHOST_RATIO: f64 = 4.0;
+
+/// `Err` naming `key` unless `value` is a ghost list's size from 0 to
+/// [`MAX_GHOST_RATIO`] times the cache.
+pub(crate) fn check_ghost(key: &str, value: f64) -> Result<(), String> {
+    if (0.0..=MAX_GHOST_RATIO).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{key}` is the ghost list's size as a multiple of the cache, from 0 to \
+             {MAX_GHOST_RATIO}; got {value}"
+        ))
+    }
+}
+
 /// The configuration of a policy without parameters: only `name` is allowed in its table.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -666,6 +685,38 @@ mod tests {
                 "{}",
                 err(bad)
             );
+        }
+        // Ghost lists are bounded by what they mean: a few times the cache at most.
+        for (bad, key) in [
+            ("s3fifo:ghost_ratio=1e15", "ghost_ratio"),
+            ("s3fifo:ghost_ratio=-0.5", "ghost_ratio"),
+            ("s3fifo:ghost_ratio=nan", "ghost_ratio"),
+            ("2q:kout=1e15", "kout"),
+            ("2q:kout=inf", "kout"),
+        ] {
+            let e = err(bad);
+            assert!(
+                e.contains(&format!("`{key}`")) && e.contains("from 0 to 4"),
+                "{bad}: {e}"
+            );
+        }
+        let e = err("s3fifo:small_ratio=2");
+        assert!(
+            e.contains("`small_ratio`") && e.contains("from 0 to 1"),
+            "{e}"
+        );
+        let e = err("s3fifo:move_to_main_threshold=4");
+        assert!(
+            e.contains("`move_to_main_threshold`") && e.contains("0 to 3"),
+            "{e}"
+        );
+        for good in [
+            "s3fifo:ghost_ratio=4",
+            "s3fifo:ghost_ratio=0",
+            "2q:kout=4",
+            "s3fifo:move_to_main_threshold=3",
+        ] {
+            assert!(good.parse::<PolicySpec>().is_ok(), "{good}");
         }
         let e = serde_json::from_str::<PolicySpec>(r#"{"name":"slru","segments":17}"#)
             .unwrap_err()

@@ -45,6 +45,15 @@ pub enum SweepError {
         /// What is wrong.
         message: String,
     },
+    /// `--replications` (or the scenario's `sweep.replications`) is 0, or gives more
+    /// jobs than [`MAX_JOBS`].
+    #[error("{given}: {message}")]
+    Replications {
+        /// Where the count came from, as written (`--replications 0`).
+        given: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// A grid point is not a valid scenario.
     #[error("grid point {point}: {source}")]
     Point {
@@ -224,6 +233,10 @@ const ROW_COLUMNS: [&str; 55] = [
 /// The first numeric column of `ROW_COLUMNS`: everything from here on is summarized.
 const FIRST_METRIC: usize = 4;
 
+/// The most jobs (grid points times replications) one sweep runs: each is a whole run,
+/// so even at a second each this is more than a day on one core.
+pub const MAX_JOBS: u64 = 100_000;
+
 impl Sweep {
     /// Combines the scenario's `[sweep]` table with `grid` axes from the command line,
     /// and checks every point, so a bad value fails before anything runs.
@@ -269,11 +282,28 @@ impl Sweep {
                 });
             }
         }
+        let given = replications.map(|r| format!("--replications {r}"));
         let replications = replications.unwrap_or(spec.replications);
         if replications == 0 {
-            return Err(SweepError::Axis {
-                arg: "replications".into(),
-                message: "must be at least 1".into(),
+            return Err(SweepError::Replications {
+                given: given.unwrap_or_else(|| "sweep.replications = 0 in the scenario".into()),
+                message: "must be at least 1 (the runs of each grid point)".into(),
+            });
+        }
+        // Counted before the points are built: an absurd grid is refused, not allocated.
+        let points = axes
+            .iter()
+            .try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
+        let jobs = points.and_then(|p| p.checked_mul(u64::from(replications)));
+        if jobs.is_none_or(|j| j > MAX_JOBS) {
+            let points = points.map_or("more than 2^64".into(), |p| p.to_string());
+            return Err(SweepError::Replications {
+                given: given.unwrap_or_else(|| "sweep".into()),
+                message: format!(
+                    "{points} grid points x {replications} replications is more than the \
+                     {MAX_JOBS} jobs a sweep may run (each job is a whole run); use fewer \
+                     replications or fewer grid values"
+                ),
             });
         }
         let mut points = vec![Point { coords: Vec::new() }];

@@ -71,8 +71,7 @@ impl Engine<'_> {
         let gap = self.workload.next_gap();
         let op = self.workload.next_op();
         if let Some(keys) = self.workload.upcoming_keys() {
-            let plan = self.plan;
-            self.clients.draw(|| plan.clients());
+            self.clients.draw();
             self.ahead.batch(
                 keys,
                 &self.clients,

@@ -220,29 +220,34 @@ impl ReadAhead {
 pub(super) struct Clients {
     /// Draws each request's client, when some layer's node depends on it.
     rng: Option<SimRng>,
+    /// Clients in all: each is drawn among `0..clients`.
+    clients: u32,
     /// One per key of the workload's batch; `batch[next..]` are still to be used.
     batch: [u32; KEY_BATCH],
     next: usize,
 }
 
 impl Clients {
-    /// Clients drawn from `rng`, if the path needs them (else every request is client 0).
-    pub fn new(rng: Option<SimRng>) -> Self {
+    /// Clients drawn from `rng` among `clients`, if the path needs them (else every
+    /// request is client 0).
+    pub fn new(rng: Option<SimRng>, clients: u32) -> Self {
         Clients {
             rng,
+            clients,
             batch: [0; KEY_BATCH],
-            next: 0,
+            // Empty: a workload that draws no batch of keys (a trace) still gets its
+            // clients drawn, a batch at a time, by `next`.
+            next: KEY_BATCH,
         }
     }
 
-    /// A new batch of keys: draws their clients among `clients()` (in order, from their
-    /// own stream, so each request's client is what one draw per request gives).
+    /// A new batch of keys: draws their clients (in order, from their own stream, so
+    /// each request's client is what one draw per request gives).
     #[inline]
-    pub fn draw(&mut self, clients: impl FnOnce() -> u32) {
+    pub fn draw(&mut self) {
         if let Some(rng) = &mut self.rng {
-            let n = clients();
             for c in &mut self.batch {
-                *c = crate::layer::topology::bucket(rand::Rng::next_u64(rng), n);
+                *c = crate::layer::topology::bucket(rand::Rng::next_u64(rng), self.clients);
             }
             self.next = 0;
         }
@@ -252,11 +257,46 @@ impl Clients {
     #[inline]
     pub fn next(&mut self, regions: &Regions) -> (u32, u16) {
         if self.rng.is_some() {
+            // Only a trace's requests, which come without a batch of keys, get here
+            // with the batch used up.
+            if self.next == KEY_BATCH {
+                self.draw();
+            }
             let c = self.batch[self.next];
             self.next += 1;
             (c, regions.of(c))
         } else {
             (0, 0)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::rng::{Stream, stream};
+
+    /// A trace's requests come without a batch of keys, so `draw` is never called: the
+    /// clients are still drawn, a batch at a time, past the first batch (this indexed
+    /// out of bounds at the 33rd request) and not all client 0.
+    #[test]
+    fn clients_are_drawn_without_a_batch_of_keys() {
+        let regions = Regions {
+            names: vec!["a".into(), "b".into()],
+            first: vec![0, 50, 100],
+        };
+        let mut clients = Clients::new(Some(stream(1, Stream::Clients)), 100);
+        let drawn: Vec<(u32, u16)> = (0..3 * KEY_BATCH + 5)
+            .map(|_| clients.next(&regions))
+            .collect();
+        assert!(
+            drawn
+                .iter()
+                .all(|&(c, r)| c < 100 && r == u16::from(c >= 50))
+        );
+        // 101 uniform draws among 100 clients: all in one region has probability 2^-100.
+        assert!(drawn.iter().any(|&(_, r)| r == 0) && drawn.iter().any(|&(_, r)| r == 1));
+        let mut none = Clients::new(None, 100);
+        assert_eq!(none.next(&regions), (0, 0));
     }
 }

@@ -76,34 +76,74 @@ pub enum PlotError {
     Output(#[from] OutputError),
 }
 
-/// Draws every chart the files in `dir` support into `out`; returns the files written.
-pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Vec<PathBuf>, PlotError> {
+/// What [`plot_dir`] drew, and what it left out.
+#[derive(Debug, Default)]
+pub struct Drawn {
+    /// The chart files written.
+    pub files: Vec<PathBuf>,
+    /// One line per input that had nothing to draw (a run that measured nothing has
+    /// CSV files with a header and no rows), saying which and why.
+    pub left_out: Vec<String>,
+}
+
+/// Draws every chart the files in `dir` support into `out`. A file with no rows (a run
+/// that measured nothing) draws no chart and is listed in [`Drawn::left_out`]; when no
+/// chart is left, nothing is written and `files` is empty.
+pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Drawn, PlotError> {
     let mut charts = Vec::new();
-    if let Some(t) = Table::read(&dir.join("timeseries.csv"))? {
+    let (mut found, mut left_out) = (false, Vec::new());
+    // A table with rows, else a note: an empty chart would look like a measurement.
+    let mut rows = |name: &str, why: &str| -> Result<Option<Table>, PlotError> {
+        let t = Table::read(&dir.join(name))?;
+        found |= t.is_some();
+        Ok(t.filter(|t| {
+            if t.rows.is_empty() {
+                left_out.push(format!("{name} has no rows ({why})"));
+            }
+            !t.rows.is_empty()
+        }))
+    };
+    let nothing = "the run measured nothing: every request fell in the warm-up, or none \
+                   finished";
+    let timeseries = rows("timeseries.csv", nothing)?;
+    let latency = rows("latency.csv", "no read was measured")?;
+    let layers = rows("layers.csv", "no layer")?;
+    let sweep = rows("sweep_summary.csv", "no point finished")?;
+    let replay = rows("replay.csv", "no point")?;
+    if let Some(t) = timeseries {
         charts.push(run::origin_rps(&t, &input::faults(dir)?)?);
     }
-    if let Some(t) = Table::read(&dir.join("latency.csv"))? {
+    if let Some(t) = latency {
         charts.push(run::latency_ccdf(&t)?);
     }
-    if let Some(t) = Table::read(&dir.join("layers.csv"))? {
-        charts.push(run::served_share(&t)?);
+    if let Some(t) = layers {
+        match run::served_share(&t)? {
+            Some(chart) => charts.push(chart),
+            None => left_out.push("layers.csv: no layer answered a measured read".into()),
+        }
     }
-    if let Some(t) = Table::read(&dir.join("sweep_summary.csv"))? {
+    if let Some(t) = sweep {
         charts.extend(sweep::sweep_charts(&t)?);
     }
-    if let Some(t) = Table::read(&dir.join("replay.csv"))? {
+    if let Some(t) = replay {
         charts.push(sweep::miss_ratio_curve(&t)?);
     }
-    if charts.is_empty() {
+    if !found {
         return Err(PlotError::Nothing(dir.to_owned()));
+    }
+    if charts.is_empty() {
+        return Ok(Drawn {
+            files: Vec::new(),
+            left_out,
+        });
     }
     std::fs::create_dir_all(out).map_err(|source| OutputError::Io {
         path: out.to_owned(),
         source,
     })?;
-    let mut written = Vec::new();
+    let mut files = Vec::new();
     for chart in &charts {
-        written.extend(chart.render(out, format)?);
+        files.extend(chart.render(out, format)?);
     }
-    Ok(written)
+    Ok(Drawn { files, left_out })
 }

@@ -420,8 +420,8 @@ impl Report {
         create_dir(dir)?;
         write_atomic(&dir.join("summary.json"), self.to_json().as_bytes())?;
         write_atomic(&dir.join("layers.csv"), &csv_bytes(&self.layers)?)?;
-        write_atomic(&dir.join("timeseries.csv"), &csv_bytes(&self.timeseries)?)?;
-        write_atomic(&dir.join("latency.csv"), &csv_bytes(&self.latency_cdf)?)?;
+        write_atomic(&dir.join("timeseries.csv"), &csv_headed(&self.timeseries)?)?;
+        write_atomic(&dir.join("latency.csv"), &csv_headed(&self.latency_cdf)?)?;
         Ok(())
     }
 
@@ -662,6 +662,18 @@ fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, OutputError> {
     }
     w.into_inner()
         .map_err(|e| OutputError::Csv(e.into_error().into()))
+}
+
+/// [`csv_bytes`], with the header even when there are no rows (a run that measured
+/// nothing): a CSV file always says what its columns are.
+fn csv_headed<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, OutputError> {
+    if !rows.is_empty() {
+        return csv_bytes(rows);
+    }
+    let mut bytes = csv_bytes(&[T::default()])?;
+    let header = bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    bytes.truncate(header);
+    Ok(bytes)
 }
 
 fn create_dir(dir: &Path) -> Result<(), OutputError> {

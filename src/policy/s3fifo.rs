@@ -102,6 +102,18 @@ impl BuildPolicy for S3Fifo {
             returning: None,
         }
     }
+    fn check(config: &S3FifoConfig) -> Result<(), String> {
+        super::check_share("small_ratio", config.small_ratio)?;
+        super::check_ghost("ghost_ratio", config.ghost_ratio)?;
+        if config.move_to_main_threshold > MAX_FREQ {
+            return Err(format!(
+                "`move_to_main_threshold` counts hits on a 2-bit counter, from 0 to \
+                 {MAX_FREQ}; got {}",
+                config.move_to_main_threshold
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl S3Fifo {

@@ -97,13 +97,7 @@ impl BuildPolicy for TwoQ {
     }
     fn check(config: &TwoQConfig) -> Result<(), String> {
         super::check_share("kin", config.kin)?;
-        if !(config.kout.is_finite() && config.kout >= 0.0) {
-            return Err(format!(
-                "`kout` is the ghost list's size as a share of the cache, 0 or more; got {}",
-                config.kout
-            ));
-        }
-        Ok(())
+        super::check_ghost("kout", config.kout)
     }
 }
 

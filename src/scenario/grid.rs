@@ -155,6 +155,9 @@ fn split_top_level(s: &str) -> Vec<&str> {
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
+/// The most values one range gives.
+const MAX_VALUES: usize = 100_000;
+
 /// `A..B step S` or `A..B log N`; integers stay integers when A, B (and S) are.
 fn range(spec: &str) -> Result<Vec<Value>, String> {
     let (bounds, rest) = match spec.split_once(char::is_whitespace) {
@@ -169,6 +172,9 @@ fn range(spec: &str) -> Result<Vec<Value>, String> {
             .map_err(|_| format!("`{s}` is not a number"))
     };
     let (a, b) = (num(a)?, num(b)?);
+    if !(a.is_finite() && b.is_finite()) {
+        return Err("a range's bounds A and B must be finite numbers".into());
+    }
     let integral = |x: f64| x.fract() == 0.0;
     let (kind, n) = rest
         .split_once(char::is_whitespace)
@@ -186,9 +192,11 @@ fn range(spec: &str) -> Result<Vec<Value>, String> {
             if step.is_nan() || step <= 0.0 || b < a {
                 return Err("needs A <= B and a step > 0".into());
             }
-            let count = ((b - a) / step + 1e-9).floor() as usize + 1;
-            if count > 100_000 {
-                return Err(format!("{count} values is too many"));
+            let count = ((b - a) / step + 1e-9).floor().min(MAX_VALUES as f64) as usize + 1;
+            if count > MAX_VALUES {
+                return Err(format!(
+                    "more than {MAX_VALUES} values; a range gives at most {MAX_VALUES}"
+                ));
             }
             let ints = integral(a) && integral(step);
             Ok((0..count)
@@ -202,6 +210,9 @@ fn range(spec: &str) -> Result<Vec<Value>, String> {
                 .map_err(|_| format!("`{n}` is not a count"))?;
             if n < 2 || a.is_nan() || a <= 0.0 || b <= a {
                 return Err("a log range needs 0 < A < B and at least 2 points".into());
+            }
+            if n > MAX_VALUES {
+                return Err(format!("{n} values; a range gives at most {MAX_VALUES}"));
             }
             let ints = integral(a) && integral(b);
             let ratio = (b / a).powf(1.0 / (n - 1) as f64);

@@ -350,3 +350,313 @@ fn the_estimate_agrees_with_the_engine() {
         }
     }
 }
+
+// The fuzz harness's findings (`fuzz/`, README "Testing"), each on the input it saved.
+
+/// `tiersim replay` with `args` on `trace` (written into `dir`), into `dir/out`.
+fn replay(dir: &Path, trace: (&str, &[u8]), args: &[&str]) -> std::process::Output {
+    fs::write(dir.join(trace.0), trace.1).unwrap();
+    let mut all = vec!["replay", trace.0, "--out", "out", "--quiet"];
+    all.extend(args);
+    tiersim(dir, &all)
+}
+
+/// A run's CSV file as its lines.
+fn lines(dir: &Path, file: &str) -> Vec<String> {
+    fs::read_to_string(dir.join("out").join(file))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Fuzz case 3001 of seed 1 (cdn_outage with a trace workload) panicked in
+/// `read_ahead.rs` ("index 32 out of bounds for length 32"): clients were drawn with
+/// each batch of generated keys, and a trace has none, so its requests read past the
+/// batch (and, before that, all came from client 0). Two clients in two regions before
+/// a CDN of two PoPs: the run finishes, and reads come from both regions. The CDN's
+/// round trip is 10 ms from `eu`, 20 ms from `us`, the database 1 ms, so a read takes
+/// 10 or 11 ms from `eu` and 20 or 21 from `us`: the fastest read under 15 ms and the
+/// slowest over it show both. Each read's region is a fair coin (clients drawn
+/// uniformly, one per region), so 360 reads all in one region has probability 2^-359.
+#[test]
+fn a_trace_workload_with_clients_before_pops_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace: String = (0..400)
+        .map(|i| format!("{} 1 0 {i}\n", i * 7 % 97))
+        .collect();
+    fs::write(dir.path().join("trace.lis"), trace).unwrap();
+    fs::write(
+        dir.path().join("s.toml"),
+        r#"
+name = "trace_pops"
+seed = 1
+warmup_requests = 40
+
+[workload]
+clients = 2
+rate = 1000.0
+trace = { path = "trace.lis", format = "arc_lis" }
+regions = [{ name = "eu", share = 0.5 }, { name = "us", share = 0.5 }]
+
+[[layers]]
+name = "cdn"
+kind = "cdn"
+capacity = 50
+pops = 2
+rtt_ms = { eu = 10, us = 20 }
+
+[[layers]]
+name = "db"
+kind = "database"
+connections = 4
+latency = { dist = "constant", ms = 1.0 }
+"#,
+    )
+    .unwrap();
+    let out = tiersim(dir.path(), &["run", "s.toml", "-q", "--out", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(dir.path())["reads"], 360);
+    let mut r = csv::Reader::from_path(dir.path().join("out/latency.csv")).unwrap();
+    let ms: Vec<f64> = r
+        .deserialize::<tiersim::metrics::CdfPoint>()
+        .map(|p| p.unwrap().latency_ms)
+        .collect();
+    let (fastest, slowest) = (ms[0], ms[ms.len() - 1]);
+    assert!(
+        fastest < 15.0 && slowest > 15.0,
+        "{fastest} .. {slowest} ms"
+    );
+}
+
+/// Fuzz cases 2613 (`hot_key_stampede`, `duration_s = 0.001`: every request in the
+/// warm-up) and 7642 (`layered_ttls`, `write_ratio = 1`: no read) wrote a
+/// `timeseries.csv` or `latency.csv` of zero bytes, and `tiersim plot` then failed on
+/// them. Every CSV file has its header; `plot` (and `run --plot`) says there is nothing
+/// to draw, draws no empty chart, and exits 0 as the run did.
+#[test]
+fn a_run_that_measures_nothing_has_headers_and_plots_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), "hot_key_stampede", &["duration_s=0.001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(dir.path())["requests"], 0);
+    for (file, first) in [
+        ("timeseries.csv", "t_s,requests,origin_requests,"),
+        ("latency.csv", "quantile,latency_ms"),
+    ] {
+        let l = lines(dir.path(), file);
+        assert_eq!(l.len(), 1, "{file}: {l:?}");
+        assert!(l[0].starts_with(first), "{file}: {l:?}");
+    }
+    let out = tiersim(dir.path(), &["plot", "out"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("nothing to draw in out"), "{err}");
+    assert!(
+        err.contains("timeseries.csv has no rows (the run measured nothing"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let path = scenario("hot_key_stampede");
+    let out = tiersim(
+        dir.path(),
+        &[
+            "run",
+            &path,
+            "-q",
+            "--out",
+            "out",
+            "--plot",
+            "--set",
+            "duration_s=0.001",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing to draw"), "{}", stderr(&out));
+    let charts = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .filter(|e| {
+            let p = e.as_ref().unwrap().path();
+            p.extension().is_some_and(|x| x == "png" || x == "svg")
+        })
+        .count();
+    assert_eq!(charts, 0, "no empty chart is drawn");
+
+    // Writes only: the origin's load is drawn, the latency of reads is not.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "layered_ttls",
+        &[
+            "workload.write_ratio=1.0",
+            "requests=3000",
+            "warmup_requests=300",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(dir.path(), "latency.csv"), ["quantile,latency_ms"]);
+    let out = tiersim(dir.path(), &["plot", "out", "--format", "svg"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("latency.csv has no rows (no read was measured)"),
+        "{err}"
+    );
+    assert!(dir.path().join("out/origin_rps.svg").exists(), "{err}");
+    assert!(!dir.path().join("out/latency_ccdf.svg").exists(), "{err}");
+}
+
+/// Fuzz case 1535 (`replay --policy s3fifo:ghost_ratio=1e15`) aborted allocating
+/// 4 PB: a ghost list's size was unbounded. A ghost list remembers at most a few times
+/// the cache (the papers keep one cache's worth or less): larger is refused, naming the
+/// parameter, in `replay` and in a scenario alike; 2Q's `kout` likewise.
+#[test]
+fn ghost_lists_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    for policy in ["s3fifo:ghost_ratio=1e15", "2q:kout=1e15"] {
+        let out = replay(
+            dir.path(),
+            ("t.lirs", b"1\n2\n1\n"),
+            &["--format", "lirs", "--policy", policy, "--size", "10"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let key = &policy[policy.find(':').unwrap() + 1..policy.find('=').unwrap()];
+        assert!(
+            err.contains(&format!("`{key}`")) && err.contains("from 0 to 4"),
+            "{err}"
+        );
+    }
+    let out = run(
+        dir.path(),
+        "app_tier",
+        &["layers.redis.policy=s3fifo:ghost_ratio=1e15"],
+    );
+    let err = refused(&out, "layers.redis.policy");
+    assert!(
+        err.contains("`ghost_ratio`") && err.contains("from 0 to 4"),
+        "{err}"
+    );
+    let out = replay(
+        dir.path(),
+        ("t.lirs", b"1\n2\n1\n"),
+        &[
+            "--format",
+            "lirs",
+            "--policy",
+            "s3fifo:ghost_ratio=4",
+            "--size",
+            "10",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Fuzz: an `arc_lis` record `0 18446744073709551615 0 0` asked for 2^64 pages (a
+/// replay that never ends). It is a bad record, named by its line, and `--skip-bad`
+/// counts it like any other.
+#[test]
+fn an_arc_lis_record_of_endless_pages_is_a_bad_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace: (&str, &[u8]) = ("t.lis", b"1 2 0 0\n0 18446744073709551615 0 1\n5 1 0 2\n");
+    let flags = ["--format", "arc_lis", "--policy", "lru", "--size", "10"];
+    let out = replay(dir.path(), trace, &flags);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("t.lis: line 2: n_blocks is 18446744073709551615; a line asks for 1 to"),
+        "{err}"
+    );
+    let mut with_budget = flags.to_vec();
+    with_budget.extend(["--skip-bad", "1"]);
+    let out = replay(dir.path(), trace, &with_budget);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut r = csv::Reader::from_path(dir.path().join("out/replay.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let col = |name: &str| &row[headers.iter().position(|h| h == name).unwrap()];
+    assert_eq!(col("requests"), "3", "the good lines' three pages");
+    assert_eq!(col("bad_records_skipped"), "1");
+}
+
+/// `private_on_shared_cache --set workload.clients=5000000` is a browser cache per
+/// client, 6.4 GB: the estimate refuses it before anything is allocated when it is over
+/// `--max-memory`, naming the key to lower; `validate` says the same.
+#[test]
+fn millions_of_browser_caches_are_refused_by_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario("private_on_shared_cache");
+    for command in ["run", "validate"] {
+        let out = tiersim(
+            dir.path(),
+            &[
+                command,
+                &path,
+                "--set",
+                "workload.clients=5000000",
+                "--max-memory",
+                "200MB",
+            ],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("more than the 200 MB set by --max-memory")
+                && err.contains("5000000 browser caches")
+                && err.contains("workload.clients"),
+            "{command}: {err}"
+        );
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+/// `sweep --replications` had no upper bound (and its zero was reported as a grid
+/// axis): a sweep runs at most `MAX_JOBS` jobs, points times replications, counted
+/// before any point is built; a range gives at most 100,000 values and needs finite
+/// bounds.
+#[test]
+fn sweep_jobs_are_bounded() {
+    use tiersim::sweep::MAX_JOBS;
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario("app_tier");
+    let sweep = |args: &[&str]| {
+        let mut all = vec!["sweep", path.as_str(), "-q", "--out", "sweep"];
+        all.extend(args);
+        let out = tiersim(dir.path(), &all);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    };
+    let err = sweep(&["--replications", "0"]);
+    assert!(
+        err.contains("--replications 0: must be at least 1"),
+        "{err}"
+    );
+    let err = sweep(&[
+        "--replications",
+        "4000000000",
+        "--grid",
+        "layers.redis.ttl_s=10,20",
+    ]);
+    assert!(
+        err.contains("--replications 4000000000: 2 grid points x 4000000000 replications")
+            && err.contains(&format!("more than the {MAX_JOBS} jobs")),
+        "{err}"
+    );
+    let err = sweep(&[
+        "--grid",
+        "layers.redis.ttl_s=1..1000 step 1",
+        "--grid",
+        "layers.redis.capacity=1..1000 step 1",
+    ]);
+    assert!(
+        err.contains("sweep: 1000000 grid points x 1 replications"),
+        "{err}"
+    );
+    let err = sweep(&["--grid", "layers.redis.ttl_s=1..1e300 log 1000000000000"]);
+    assert!(err.contains("a range gives at most 100000"), "{err}");
+    let err = sweep(&["--grid", "layers.redis.ttl_s=1..inf step 1"]);
+    assert!(err.contains("must be finite"), "{err}");
+    assert!(!dir.path().join("sweep/sweep.csv").exists());
+}

@@ -198,8 +198,15 @@ pub(super) fn latency_ccdf(t: &Table) -> Result<Chart, PlotError> {
 }
 
 /// Who answered a run's reads: one bar, a part per layer, the shares in the legend.
-pub(super) fn served_share(t: &Table) -> Result<Chart, PlotError> {
+/// `None` when no layer answered a measured read (every share 0): no bar to draw.
+pub(super) fn served_share(t: &Table) -> Result<Option<Chart>, PlotError> {
     let (name, share) = (t.col("name")?, t.col("served_share")?);
+    if t.rows
+        .iter()
+        .all(|r| t.num(r, share) == 0.0 || t.num(r, share).is_nan())
+    {
+        return Ok(None);
+    }
     let parts = t
         .rows
         .iter()
@@ -208,7 +215,7 @@ pub(super) fn served_share(t: &Table) -> Result<Chart, PlotError> {
             (format!("{} {:.1}%", r[name], s * 100.0), vec![s])
         })
         .collect();
-    Ok(Chart {
+    Ok(Some(Chart {
         file: "served_share".into(),
         title: "Who answered the reads".into(),
         note: "each layer's share of the reads it answered, outermost first".into(),
@@ -218,7 +225,7 @@ pub(super) fn served_share(t: &Table) -> Result<Chart, PlotError> {
             x_label: "share of reads answered".into(),
             parts,
         },
-    })
+    }))
 }
 
 #[cfg(test)]
