@@ -305,3 +305,49 @@ fn the_real_binary_passes_every_control() {
         assert_eq!(o.statuses.len(), 2, "validate, then run");
     }
 }
+
+/// A case too big for the harness's memory limit is refused by tiersim's own estimate
+/// (exit 2, a pass), because every `validate` and `run` gets `--max-memory` below the
+/// limit: 5M browser caches (6.4 GB) under a 2 GB address space, 1 GB budget.
+#[test]
+fn a_case_too_big_for_the_limit_is_refused_by_the_estimate() {
+    let corpus = corpus();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(PathBuf::from(env!("CARGO_BIN_EXE_tiersim")), tmp.path(), 0);
+    let scenario = corpus
+        .scenarios
+        .iter()
+        .position(|s| s.name == "private_on_shared_cache.toml")
+        .unwrap();
+    let case = Case {
+        index: 1,
+        input: Input::Scenario {
+            scenario,
+            muts: vec![harness::scenario::Mutation::Override(
+                "workload.clients".into(),
+                "5000000".into(),
+            )],
+        },
+        cap: 1_000,
+        plot: false,
+        blocked_out: false,
+    };
+    let commands = harness::materialize(&case, &corpus, &cfg, tmp.path()).unwrap();
+    for c in &commands {
+        assert!(
+            c.args.contains(&format!("--max-memory={}", 1024u64 << 20)),
+            "{:?}",
+            c.args
+        );
+    }
+    let o = harness::execute(&case, &corpus, &cfg, &tmp.path().join("case")).unwrap();
+    assert!(o.failure.is_none(), "{o:?}");
+    assert_eq!(
+        o.statuses
+            .iter()
+            .map(|&(stage, status, _)| (stage, status))
+            .collect::<Vec<_>>(),
+        [(harness::Stage::Validate, harness::child::Status::Exited(2))],
+        "validate refuses it; run is not reached"
+    );
+}
