@@ -99,6 +99,9 @@ fn scenario() -> impl Strategy<Value = String> {
         "arc",
         "lirs",
         "s3fifo",
+        // The longest ghost lists allowed: the estimate counts them.
+        "s3fifo:ghost_ratio=4",
+        "2q:kout=4",
         "sieve",
         "wtinylfu",
         "gdsf",

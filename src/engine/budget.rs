@@ -28,6 +28,7 @@ use std::fmt;
 use crate::layer::stampede::Stampede;
 use crate::layer::{CachePlan, Topology};
 use crate::metrics::{Bucket, LatencyHistogram, MAX_ROWS, TimeSeries};
+use crate::policy::PolicySpec;
 use crate::scenario::Plan;
 use crate::store::cache::Cache;
 use crate::store::{Meta, StoreKind};
@@ -617,6 +618,14 @@ fn policy_bytes(c: &CachePlan, slots: u64, used: u64, seen: u64, s: &Sizes) -> u
         // A policy from code: what the built-in ones take at most, per slot.
         _ => (64, 0),
     };
+    // The figures above are at the default ghost lists (2Q's kout 0.5, S3-FIFO's 0.9);
+    // a longer list reserves 24 bytes per ghost more (27 with the measured margin).
+    let ghosts_over_default = match &c.policy {
+        PolicySpec::TwoQ(q) => q.kout - 0.5,
+        PolicySpec::S3Fifo(f) => f.ghost_ratio - 0.9,
+        _ => 0.0,
+    };
+    let per_slot = per_slot + (27.0 * ghosts_over_default.max(0.0)).ceil() as u64;
     // A cache sized in entries builds its policy for them; one sized in bytes for the
     // mean object, and lets it grow with the entries.
     let state = match c.capacity_bytes {

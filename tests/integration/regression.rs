@@ -660,3 +660,32 @@ fn sweep_jobs_are_bounded() {
     assert!(err.contains("must be finite"), "{err}");
     assert!(!dir.path().join("sweep/sweep.csv").exists());
 }
+
+/// Ghost lists up to 4 times the cache are allowed (see `ghost_lists_are_bounded`), and
+/// each ghost reserves 24 bytes: the estimate counts the ghosts above the default list
+/// (S3-FIFO 0.9, 2Q 0.5 of the cache), so it stays above what the run allocates.
+#[test]
+fn the_estimate_counts_long_ghost_lists() {
+    let capacity = 1_000_000u64;
+    let total = |policy: &str| {
+        let p = plan(
+            "app_tier",
+            &[
+                &format!("layers.redis.capacity={capacity}"),
+                &format!("layers.redis.policy={policy}"),
+            ],
+        );
+        Estimate::of(&p).total()
+    };
+    for (long, default, extra) in [
+        ("s3fifo:ghost_ratio=4", "s3fifo", 4.0 - 0.9),
+        ("2q:kout=4", "2q", 4.0 - 0.5),
+    ] {
+        let more = total(long) - total(default);
+        let ghosts = (24.0 * extra * capacity as f64) as u64;
+        assert!(
+            more >= ghosts,
+            "{long}: {more} more bytes, {ghosts} ghosts' worth"
+        );
+    }
+}
