@@ -145,12 +145,13 @@ fn main() {
         plan.caches[0].policy = policy;
         let report = tiersim::simulate(&plan);
         let app = &report.layers[0];
+        let hit_ratio = app.hit_ratio.expect("a cache layer");
         println!(
             "{:<6} {:>9} {:>9} {:>10.4}",
             app.policy.as_deref().unwrap_or("-"),
             app.requests,
             app.hits,
-            app.hit_ratio
+            hit_ratio
         );
         assert_eq!(
             app.hits + app.misses,
@@ -162,7 +163,7 @@ fn main() {
             u64::from(KEYS * PASSES),
             "the whole trace ran"
         );
-        ratios.push(app.hit_ratio);
+        ratios.push(hit_ratio);
     }
     let (lru, mru) = (ratios[0], ratios[1]);
     // LRU evicts each key just before the loop comes back to it.

@@ -84,13 +84,19 @@ pub struct LayerStats {
     pub hit_bytes: u64,
     /// Body bytes it sent outward: its answers and the responses it passed on.
     pub bytes_sent: u64,
+    /// Body bytes it received from the layer inward (or the origin): the responses to
+    /// its misses and its background refreshes, 304s (no body) left out.
+    pub bytes_fetched: u64,
 }
 
 /// Counters of the origin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OriginStats {
-    /// Read queries.
+    /// Read queries of clients' reads.
     pub reads: u64,
+    /// Read queries of background refreshes (`stale_while_revalidate`, `refresh_ahead`,
+    /// `xfetch`): load on the origin, but no client's read.
+    pub refreshes: u64,
     /// Write queries.
     pub writes: u64,
     /// Reads that arrived while another read of the same key was in flight: the herd.
@@ -176,6 +182,11 @@ impl LatencyHistogram {
         self.sum_ns += ns as u128;
     }
 
+    /// Samples recorded.
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
     /// Adds every sample of `other` (same bounds and precision).
     pub fn add(&mut self, other: &LatencyHistogram) {
         self.hist
@@ -236,7 +247,9 @@ pub struct CdfPoint {
 /// One bucket of the time series.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Bucket {
-    /// Bucket start, seconds of simulated time.
+    /// Bucket start, seconds of simulated time: the bucket's integer nanoseconds in
+    /// seconds, written with no more decimals than the bucket width has.
+    #[serde(serialize_with = "decimal_seconds")]
     pub t_s: f64,
     /// Requests that arrived.
     pub requests: u64,
@@ -261,6 +274,21 @@ pub struct Bucket {
     pub writes: u64,
     /// Requests that failed (a layer or the database down without fallback).
     pub failed: u64,
+    /// Times the origin reads of one key in flight reached `metrics.herd_threshold`
+    /// (the summary's `herd_events`, bucket by bucket).
+    pub herd_events: u64,
+}
+
+/// Writes seconds in plain decimal notation (Rust's shortest round-trip form, never an
+/// exponent): a time computed from integer nanoseconds reads back as that decimal.
+fn decimal_seconds<S: serde::Serializer>(t_s: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(t_s)
+}
+
+/// `ns` nanoseconds in seconds, the nearest double to the exact decimal (one correctly
+/// rounded division, where a product of rounded widths would add noise).
+fn ns_to_s(ns: u64) -> f64 {
+    ns as f64 / 1e9
 }
 
 /// Per-bucket counts, and the latency histograms of the current bucket: a request's
@@ -362,13 +390,15 @@ impl TimeSeries {
     }
 
     /// A measured query reached the origin at `t`, finding `queue` queries waiting;
-    /// `herd` if a read of the same key was already in flight.
+    /// `herd` if a read of the same key was already in flight, `herd_event` if this
+    /// read brought the key's reads in flight to the herd threshold.
     #[inline]
-    pub fn origin(&mut self, t: SimTime, queue: u64, herd: bool) {
+    pub fn origin(&mut self, t: SimTime, queue: u64, herd: bool, herd_event: bool) {
         let row = self.row(t);
         row.origin_requests += 1;
         row.origin_queue = row.origin_queue.max(queue);
         row.origin_herd += u64::from(herd);
+        row.herd_events += u64::from(herd_event);
     }
 
     /// A measured client write arrived at `t`.
@@ -478,19 +508,20 @@ impl TimeSeries {
     /// Where the series was cut, in seconds of simulated time (the end of the last row
     /// it keeps, [`MAX_ROWS`]), if events fell past it.
     pub fn cut_at_s(&self) -> Option<f64> {
-        self.cut.then(|| MAX_ROWS as f64 * self.width_s())
+        self.cut
+            .then(|| ns_to_s((MAX_ROWS as u64).saturating_mul(self.width)))
     }
 
     /// The rows from the first measured bucket, all buckets closed.
     pub fn finish(mut self) -> Vec<Bucket> {
         self.close_until(usize::MAX);
-        let width_s = self.width as f64 / 1e9;
+        let width_s = ns_to_s(self.width);
         let first = self.first.unwrap_or(self.rows.len());
         // In place: no second copy of the rows.
         self.rows.drain(..first);
         let mut rows = self.rows;
         for (i, r) in rows.iter_mut().enumerate() {
-            r.t_s = (first + i) as f64 * width_s;
+            r.t_s = ns_to_s((first + i) as u64 * self.width);
             r.origin_rps = r.origin_requests as f64 / width_s;
         }
         rows
@@ -498,7 +529,7 @@ impl TimeSeries {
 
     /// The bucket width in seconds.
     pub fn width_s(&self) -> f64 {
-        self.width as f64 / 1e9
+        ns_to_s(self.width)
     }
 }
 

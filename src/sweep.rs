@@ -173,7 +173,7 @@ pub struct Outcome {
 }
 
 const JOB_COLUMNS: [&str; 2] = ["replication", "seed"];
-const ROW_COLUMNS: [&str; 55] = [
+const ROW_COLUMNS: [&str; 56] = [
     "layer",
     "kind",
     "policy",
@@ -229,6 +229,7 @@ const ROW_COLUMNS: [&str; 55] = [
     "hit_bytes",
     "byte_hit_ratio",
     "bytes_sent",
+    "bytes_fetched",
 ];
 /// The first numeric column of `ROW_COLUMNS`: everything from here on is summarized.
 const FIRST_METRIC: usize = 4;
@@ -625,6 +626,11 @@ impl Sweep {
                 line.push(cols.first().map_or(0, Vec::len).to_string());
                 for col in cols {
                     let (mean, half) = mean_ci95(col);
+                    // A metric that does not apply to the layer (empty cells) stays empty.
+                    if mean.is_nan() {
+                        line.extend([String::new(), String::new()]);
+                        continue;
+                    }
                     line.push(mean.to_string());
                     line.push(half.map_or(String::new(), |h| h.to_string()));
                 }
@@ -672,7 +678,7 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 layer.requests.to_string(),
                 layer.hits.to_string(),
                 layer.misses.to_string(),
-                layer.hit_ratio.to_string(),
+                opt(layer.hit_ratio),
                 layer.served_share.to_string(),
                 layer.evictions.to_string(),
                 layer.expirations.to_string(),
@@ -718,11 +724,17 @@ fn rows(r: &Report) -> Vec<Vec<String>> {
                 layer.leaks.to_string(),
                 layer.request_bytes.to_string(),
                 layer.hit_bytes.to_string(),
-                layer.byte_hit_ratio.to_string(),
+                opt(layer.byte_hit_ratio),
                 layer.bytes_sent.to_string(),
+                layer.bytes_fetched.to_string(),
             ]
         })
         .collect()
+}
+
+/// A value that may not apply (a database's hit ratio): empty when it does not.
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| v.to_string())
 }
 
 fn csv_line(cells: &[String]) -> Vec<u8> {

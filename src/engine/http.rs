@@ -254,7 +254,7 @@ pub(super) fn origin_answers(r: &mut Request, now: SimTime) -> bool {
 
 /// Read `r`, answered by path position `at`, sent its body outward from there, or,
 /// answered 304, from the layer whose copy it validated: counts the bytes each layer
-/// (and the origin) sent.
+/// (and the origin) sent, and those each layer outside that one fetched from below.
 #[cold]
 pub(super) fn count_bytes(m: &mut Measured, r: &Request, at: usize) {
     let size = u64::from(r.size);
@@ -271,8 +271,9 @@ pub(super) fn count_bytes(m: &mut Measured, r: &Request, at: usize) {
     } else {
         top + 1
     };
-    for stats in &mut m.layers[r.from as usize..upto] {
+    for (j, stats) in (r.from as usize..upto).zip(&mut m.layers[r.from as usize..upto]) {
         stats.bytes_sent += size;
+        stats.bytes_fetched += if j < top { size } else { 0 };
     }
 }
 

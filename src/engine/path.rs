@@ -400,11 +400,12 @@ impl Engine<'_> {
             key,
             measured,
             write,
+            background,
             size,
             ..
         } = *r;
         // A read that finds another read of its key in flight is part of a herd.
-        let mut herd = false;
+        let (mut herd, mut herd_event) = (false, false);
         let origin = &mut self.meter.m.origin;
         if write {
             if measured {
@@ -416,13 +417,19 @@ impl Engine<'_> {
             }
             let n = self.db.read_arrived(key);
             herd = n > 1;
+            herd_event = n == self.plan.herd_threshold;
             if measured {
-                origin.reads += 1;
-                if W::FULL && self.http.active {
-                    origin.request_bytes += u64::from(size);
+                // A background refresh is load, not a client's read.
+                if W::FULL && background {
+                    origin.refreshes += 1;
+                } else {
+                    origin.reads += 1;
+                    if W::FULL && self.http.active {
+                        origin.request_bytes += u64::from(size);
+                    }
                 }
                 origin.herd_requests += u64::from(herd);
-                origin.herd_events += u64::from(n == self.plan.herd_threshold);
+                origin.herd_events += u64::from(herd_event);
                 origin.peak_key_concurrency = origin.peak_key_concurrency.max(n);
             }
         }
@@ -430,7 +437,7 @@ impl Engine<'_> {
         if measured {
             let queue = self.db.queue_len() as u64;
             self.meter.m.origin.peak_queue = self.meter.m.origin.peak_queue.max(queue);
-            self.meter.m.timeseries.origin(now, queue, herd);
+            self.meter.m.timeseries.origin(now, queue, herd, herd_event);
         }
         if let Some(service) = started {
             self.start_query(req, now, service);

@@ -27,17 +27,23 @@ pub struct LayerReport {
     pub kind: LayerKind,
     /// Eviction policy (cache layers).
     pub policy: Option<String>,
-    /// Capacity in entries (cache layers), per node.
+    /// Capacity in entries (cache layers sized in entries), per node.
     pub capacity: Option<u64>,
-    /// Reads that consulted the layer.
+    /// Reads that consulted the layer (at a cache layer inside a defended one, its
+    /// background refreshes too). The database's: the clients' reads that reached it.
     pub requests: u64,
-    /// Reads it answered. The database answers every read that reaches it.
+    /// Reads it answered from a fresh copy. The database answers every read that
+    /// reaches it.
     pub hits: u64,
     /// Reads it passed inward.
     pub misses: u64,
-    /// `hits / requests`, 0 when no request came.
-    pub hit_ratio: f64,
-    /// Share of all reads that this layer answered.
+    /// `hits / requests`, 0 when no request came; none for the database, which is not
+    /// a cache.
+    pub hit_ratio: Option<f64>,
+    /// Share of all reads that this layer answered: each read counts once, at the layer
+    /// whose copy answered it (a hit, a stale or stale-on-error answer, a `coalesce` or
+    /// `lock` waiter answered by the flight it waited for there), or at the database.
+    /// Background refreshes are no read. The shares sum to 1 less the reads that failed.
     pub served_share: f64,
     /// Entries evicted to make room.
     pub evictions: u64,
@@ -53,7 +59,8 @@ pub struct LayerReport {
     /// Reads answered with an expired copy (`stale_while_revalidate`); not counted in
     /// hits or misses.
     pub stale_served: u64,
-    /// Background refreshes started (`stale_while_revalidate`, `refresh_ahead`, `xfetch`).
+    /// Background refreshes started (`stale_while_revalidate`, `refresh_ahead`, `xfetch`);
+    /// the database's: the refresh queries it answered.
     pub refreshes: u64,
     /// Refreshes started while no other fetch of the key from this layer was in flight.
     pub refresh_cycles: u64,
@@ -96,19 +103,26 @@ pub struct LayerReport {
     pub request_bytes: u64,
     /// Bytes of those it answered.
     pub hit_bytes: u64,
-    /// `hit_bytes / request_bytes`.
-    pub byte_hit_ratio: f64,
-    /// Body bytes it sent outward (a `cdn`'s: CDN egress; the database's: origin egress).
+    /// `hit_bytes / request_bytes`; none for the database.
+    pub byte_hit_ratio: Option<f64>,
+    /// Body bytes it sent outward (a `cdn`'s: CDN egress; the database's: origin egress):
+    /// `request_bytes` less the bodies 304s spared.
     pub bytes_sent: u64,
+    /// Body bytes it fetched from the layer inward (or the origin): its inward traffic,
+    /// the misses' responses and its background refreshes; 0 for the database.
+    pub bytes_fetched: u64,
 }
 
 /// The origin's line of a report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OriginReport {
-    /// Queries, reads and writes.
+    /// Queries: reads, refreshes and writes.
     pub requests: u64,
-    /// Read queries.
+    /// Read queries of clients' reads.
     pub reads: u64,
+    /// Read queries of background refreshes (`stale_while_revalidate`, `refresh_ahead`,
+    /// `xfetch`): load, but no client's read.
+    pub refreshes: u64,
     /// Write queries.
     pub writes: u64,
     /// Queries per second over the measured arrival window.
@@ -236,12 +250,15 @@ fn ratio(a: u64, b: u64) -> f64 {
 impl Report {
     /// The report of a run of `plan` that measured `m`.
     pub fn new(plan: &Plan, m: Measured) -> Report {
+        // Every read is recorded once, in the histogram of the layer that answered it.
+        let share = |i: usize| ratio(m.served_latency[i].count(), m.reads);
         let mut layers: Vec<LayerReport> = plan
             .caches
             .iter()
             .zip(&m.layers)
             .zip(&m.served_latency)
-            .map(|((c, s), lat)| LayerReport {
+            .enumerate()
+            .map(|(i, ((c, s), lat))| LayerReport {
                 name: c.name.clone(),
                 kind: c.kind,
                 policy: Some(c.policy.name().to_owned()),
@@ -253,8 +270,8 @@ impl Report {
                 requests: s.requests,
                 hits: s.hits,
                 misses: s.misses,
-                hit_ratio: ratio(s.hits, s.requests),
-                served_share: ratio(s.hits, m.reads),
+                hit_ratio: Some(ratio(s.hits, s.requests)),
+                served_share: share(i),
                 evictions: s.evictions,
                 expirations: s.expirations,
                 stale_hits: s.stale_hits,
@@ -281,8 +298,9 @@ impl Report {
                 leaks: s.leaks,
                 request_bytes: s.request_bytes,
                 hit_bytes: s.hit_bytes,
-                byte_hit_ratio: ratio(s.hit_bytes, s.request_bytes),
+                byte_hit_ratio: Some(ratio(s.hit_bytes, s.request_bytes)),
                 bytes_sent: s.bytes_sent,
+                bytes_fetched: s.bytes_fetched,
             })
             .collect();
         for (l, &n) in layers.iter_mut().zip(&m.orphans_resident) {
@@ -300,15 +318,15 @@ impl Report {
             requests: o.reads,
             hits: o.reads,
             misses: 0,
-            hit_ratio: if o.reads > 0 { 1.0 } else { 0.0 },
-            served_share: ratio(o.reads, m.reads),
+            hit_ratio: None,
+            served_share: share(plan.caches.len()),
             evictions: 0,
             expirations: 0,
             stale_hits: 0,
             coalesced: 0,
             coalesced_wait_ms: 0.0,
             stale_served: 0,
-            refreshes: 0,
+            refreshes: o.refreshes,
             refresh_cycles: 0,
             lock_timeouts: 0,
             stale_on_error: 0,
@@ -324,8 +342,9 @@ impl Report {
             leaks: 0,
             request_bytes: o.request_bytes,
             hit_bytes: o.request_bytes,
-            byte_hit_ratio: if o.request_bytes > 0 { 1.0 } else { 0.0 },
+            byte_hit_ratio: None,
             bytes_sent: o.bytes_sent,
+            bytes_fetched: 0,
         });
         let timeseries_cut_at_s = m.timeseries.cut_at_s();
         let timeseries = m.timeseries.finish();
@@ -350,11 +369,12 @@ impl Report {
             duration_s: window_s,
             layers,
             origin: OriginReport {
-                requests: o.reads + o.writes,
+                requests: o.reads + o.refreshes + o.writes,
                 reads: o.reads,
+                refreshes: o.refreshes,
                 writes: o.writes,
                 mean_rps: if window_s > 0.0 {
-                    (o.reads + o.writes) as f64 / window_s
+                    (o.reads + o.refreshes + o.writes) as f64 / window_s
                 } else {
                     0.0
                 },
@@ -432,7 +452,7 @@ impl Report {
                 "layer",
                 "asked",
                 "byte hit ratio",
-                "sent",
+                "fetched",
                 "revalidated",
                 "304s",
                 "leaks",
@@ -444,8 +464,8 @@ impl Report {
             rows.push(vec![
                 l.name.clone(),
                 human_bytes(l.request_bytes),
-                format!("{:.4}", l.byte_hit_ratio),
-                human_bytes(l.bytes_sent),
+                fixed4(l.byte_hit_ratio),
+                fetched(l),
                 l.revalidations.to_string(),
                 l.not_modified.to_string(),
                 l.leaks.to_string(),
@@ -523,9 +543,9 @@ impl Report {
                 l.kind.as_str().to_owned(),
                 l.policy.clone().unwrap_or_else(|| "-".into()),
                 l.nodes.to_string(),
-                l.capacity.map_or("-".into(), |c| c.to_string()),
+                capacity(l),
                 l.requests.to_string(),
-                format!("{:.4}", l.hit_ratio),
+                fixed4(l.hit_ratio),
                 format!("{:.1}%", l.served_share * 100.0),
                 format!("{:.3}", l.served_p50_ms),
                 format!("{:.3}", l.served_p99_ms),
@@ -540,8 +560,11 @@ impl Report {
         let o = &self.origin;
         let _ = writeln!(
             out,
-            "origin: {} queries, {:.1}/s mean, {:.1}/s peak; queue mean {:.2}, peak {}, wait {:.3} ms; utilization {:.1}%; herd {} (peak {} on one key, {} herd events)",
+            "origin: {} queries ({} reads, {} refreshes, {} writes), {:.1}/s mean, {:.1}/s peak; queue mean {:.2}, peak {}, wait {:.3} ms; utilization {:.1}%; herd {} (peak {} on one key, {} herd events)",
             o.requests,
+            o.reads,
+            o.refreshes,
+            o.writes,
             o.mean_rps,
             o.peak_rps,
             o.mean_queue,
@@ -614,6 +637,29 @@ impl Report {
             );
         }
         out
+    }
+}
+
+/// A ratio to four decimals, `-` where there is none (the database).
+fn fixed4(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r:.4}"))
+}
+
+/// A layer's capacity per node: entries, or bytes for a layer sized in bytes.
+fn capacity(l: &LayerReport) -> String {
+    match (l.capacity, l.capacity_bytes) {
+        (Some(c), _) => c.to_string(),
+        (None, Some(b)) => human_bytes(b),
+        (None, None) => "-".into(),
+    }
+}
+
+/// The bytes a layer fetched from below, `-` for the database (nothing is below it).
+fn fetched(l: &LayerReport) -> String {
+    if l.kind == LayerKind::Database {
+        "-".into()
+    } else {
+        human_bytes(l.bytes_fetched)
     }
 }
 

@@ -18,6 +18,8 @@
 //!   checked before a run, the files' mode, error texts that say each cause once.
 //! - `regression`: issue 16's crashes, hangs and runaway memory on their reported
 //!   inputs; the memory estimate against the engine's own accounts.
+//! - `counters`: issue 16's counters that add up: served shares, refreshes, herd events
+//!   by bucket, the layer table's columns, bucket times without float noise.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 //! - `fuzz`: the fuzz harness (`fuzz/`) against fake binaries, and the real binary on its
@@ -25,6 +27,7 @@
 
 mod architecture;
 mod cli;
+mod counters;
 mod engine;
 mod faults;
 mod fuzz;

@@ -186,7 +186,7 @@ fn xfetch_starts_e_to_the_one_over_beta_recomputations_per_cycle() {
             want,
             0.05,
         );
-        assert_eq!(r.origin.reads, c.refreshes);
+        assert_eq!(r.origin.refreshes, c.refreshes);
     }
 }
 
@@ -211,7 +211,7 @@ fn stale_while_revalidate_never_makes_a_read_wait_on_the_origin() {
     outcomes_add_up(c);
     assert_eq!(c.misses, 0);
     assert!(c.stale_served > 0);
-    assert_eq!(r.origin.reads, c.refresh_cycles);
+    assert_eq!(r.origin.refreshes, c.refresh_cycles);
     assert_eq!(
         c.refreshes, c.refresh_cycles,
         "one revalidation per key at a time"
@@ -220,9 +220,9 @@ fn stale_while_revalidate_never_makes_a_read_wait_on_the_origin() {
     // revalidation), so cycles <= duration / (T + δ) + 1.
     let max_cycles = (r.duration_s / 0.11).ceil() as u64 + 1;
     assert!(
-        r.origin.reads <= max_cycles,
+        r.origin.refreshes <= max_cycles,
         "{} > {max_cycles}",
-        r.origin.reads
+        r.origin.refreshes
     );
     // Histograms keep three significant digits; a read that waited on the origin
     // would take at least δ = 10 ms.
@@ -246,7 +246,7 @@ fn refresh_ahead_refreshes_once_per_cycle_before_expiry() {
     outcomes_add_up(c);
     assert_eq!(c.misses, 0);
     assert_eq!(c.refreshes, c.refresh_cycles);
-    assert_eq!(r.origin.reads, c.refreshes);
+    assert_eq!(r.origin.refreshes, c.refreshes);
     // A cycle lasts T - 20 ms + (time to the first read in the window) + δ ~ 91 ms.
     let cycles = c.refresh_cycles as f64;
     let expected = r.duration_s / (0.1 - 0.02 + 0.001 + 0.01);
@@ -436,16 +436,16 @@ fn stale_while_revalidate_on_the_shipped_hot_key_scenario() {
     let c = cache(&r);
     outcomes_add_up(c);
     assert_eq!(c.misses, 0);
-    assert_eq!(r.origin.reads, c.refresh_cycles);
+    assert_eq!(r.origin.refreshes, c.refresh_cycles);
     assert_eq!(
         c.refreshes, c.refresh_cycles,
         "one revalidation per key at a time"
     );
     let max_cycles = (r.duration_s / 0.11).ceil() as u64 + 1;
     assert!(
-        r.origin.reads <= max_cycles,
+        r.origin.refreshes <= max_cycles,
         "{} > {max_cycles}",
-        r.origin.reads
+        r.origin.refreshes
     );
     assert_eq!(r.origin.peak_key_concurrency, 1);
     assert!(r.latency_ms.max < 0.301, "{}", r.latency_ms.max);

@@ -92,7 +92,7 @@ fn check(policy: &str, theory: impl Fn(&[f64], f64) -> f64, tolerance: f64) {
                 IRM_REQUESTS,
                 IRM_WARMUP,
             ));
-            let simulated = report.layers[0].hit_ratio;
+            let simulated = report.layers[0].hit_ratio.expect("a cache layer");
             let expected = theory(&q, capacity as f64);
             eprintln!(
                 "{policy} alpha {alpha} C {capacity}: simulated {simulated:.5} theory {expected:.5}"
@@ -143,7 +143,7 @@ fn in_cache_lfu_stays_below_perfect_lfu() {
         IRM_WARMUP,
     ));
     let top: f64 = q[..1_000].iter().sum();
-    let hit = report.layers[0].hit_ratio;
+    let hit = report.layers[0].hit_ratio.expect("a cache layer");
     assert!(
         hit < top - 0.01 && hit > 0.5 * top,
         "in-cache lfu {hit:.4}, perfect {top:.4}"
@@ -183,7 +183,7 @@ fn ttl_cache_matches_renewal_formula_with_and_without_jitter() {
                 "#
             ));
             let expected = lambda_t / (1.0 + lambda_t);
-            let simulated = report.layers[0].hit_ratio;
+            let simulated = report.layers[0].hit_ratio.expect("a cache layer");
             eprintln!(
                 "ttl lambda T {lambda_t} jitter {jitter}: simulated {simulated:.5} expected {expected:.5}"
             );

@@ -4,9 +4,6 @@ use super::PlotError;
 use super::chart::{Axis, Body, Chart, Draw, Note, Panel, Scale, Series, Shade, XAxis};
 use super::input::{Fault, Table};
 
-/// Herd requests in a bucket from which `origin_rps` marks it: a handful of duplicate
-/// fetches is normal under Zipf load; ten or more is the stampede the chart is about.
-const HERD_MARK: f64 = 10.0;
 /// Buckets drawn one to a point, up to this many; more are drawn several to a point, in
 /// about [`POINTS`] points.
 const MAX_POINTS: usize = 250;
@@ -29,12 +26,13 @@ fn seconds(s: f64) -> String {
 /// Origin requests/s over time. Buckets are drawn as they are up to [`MAX_POINTS`];
 /// beyond, `k` buckets make one point: the line is their mean and a band their range,
 /// so a short spike still shows at its height. Fault windows are shaded; buckets with a
-/// herd are marked along the top edge.
+/// herd event (the summary's `herd_events`, by bucket) are marked along the top edge;
+/// files of older versions, without the `herd_events` column, get no marks.
 pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError> {
     let (ts, origin, herd) = (
         t.col("t_s")?,
         t.col("origin_requests")?,
-        t.col("origin_herd")?,
+        t.opt("herd_events"),
     );
     let width = match t.rows.as_slice() {
         [a, b, ..] => t.num(b, ts) - t.num(a, ts),
@@ -62,7 +60,7 @@ pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError
                 (lo.min(v), hi.max(v))
             });
         band.push((x, lo, hi));
-        if chunk.iter().any(|r| t.num(r, herd) >= HERD_MARK) {
+        if herd.is_some_and(|h| chunk.iter().any(|r| t.num(r, h) > 0.0)) {
             herds.push(x);
         }
     }
@@ -93,7 +91,7 @@ pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError
     panel.series.push(series);
     panel.rug = (
         herds,
-        format!("a bucket with ≥ {HERD_MARK} herd requests (concurrent fetches of one key)"),
+        "a bucket with a herd event (metrics.herd_threshold reads of one key in flight at the origin)".to_owned(),
     );
     // Only the windows the series overlaps: a legend entry for a shade not drawn would
     // send the reader looking for it.
@@ -235,7 +233,7 @@ mod tests {
     fn timeseries(rows: usize, width: f64) -> Table {
         Table {
             path: "timeseries.csv".into(),
-            headers: ["t_s", "origin_requests", "origin_herd"]
+            headers: ["t_s", "origin_requests", "herd_events"]
                 .map(String::from)
                 .to_vec(),
             rows: (0..rows)
@@ -295,6 +293,52 @@ mod tests {
         assert!((s.points[0].1 - 15.0).abs() < 1e-9);
         let few = origin_rps(&timeseries(250, 1.0), &[]).unwrap();
         assert_eq!(few.note, "250 buckets of 1 s");
+    }
+
+    /// The buckets `origin_rps` marks, by their midpoints, for a run of a shipped
+    /// scenario; and the run's summary.
+    fn marked(name: &str) -> (Vec<f64>, Vec<f64>, u64) {
+        let set = ["requests=20000", "warmup_requests=1000"]
+            .map(|s| crate::scenario::Override::parse(s).unwrap());
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+        let (_, plan) = crate::scenario::load(&path, &set).unwrap();
+        let report = crate::simulate(&plan);
+        let dir = tempfile::tempdir().unwrap();
+        report.write(dir.path()).unwrap();
+        let t = Table::read(&dir.path().join("timeseries.csv"))
+            .unwrap()
+            .unwrap();
+        assert!(t.rows.len() <= MAX_POINTS, "one bucket to a point");
+        let chart = origin_rps(&t, &[]).unwrap();
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        let width = plan.bucket.as_secs_f64();
+        let with_events: Vec<f64> = report
+            .timeseries
+            .iter()
+            .filter(|b| b.herd_events > 0)
+            .map(|b| b.t_s + width / 2.0)
+            .collect();
+        let in_buckets = report.timeseries.iter().map(|b| b.herd_events).sum();
+        assert_eq!(in_buckets, report.origin.herd_events, "{name}");
+        (panels[0].rug.0.clone(), with_events, in_buckets)
+    }
+
+    /// Issue 16: the CDN outage's chart marked every bucket as a herd while its summary
+    /// said 0 herd events. The marks are now the buckets with herd events, whose sum is
+    /// the summary's count.
+    #[test]
+    fn the_chart_marks_exactly_the_buckets_with_herd_events() {
+        let (marks, buckets, events) = marked("cdn_outage");
+        assert_eq!((marks.len(), buckets.len(), events), (0, 0, 0));
+        let (marks, buckets, events) = marked("hot_key_stampede");
+        assert!(events > 10 && !marks.is_empty(), "{events} herd events");
+        assert_eq!(marks.len(), buckets.len());
+        for (m, b) in marks.iter().zip(&buckets) {
+            assert!((m - b).abs() < 1e-9, "{marks:?} vs {buckets:?}");
+        }
     }
 
     #[test]
