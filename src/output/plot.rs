@@ -80,7 +80,11 @@ pub enum PlotError {
 pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Vec<PathBuf>, PlotError> {
     let mut charts = Vec::new();
     if let Some(t) = Table::read(&dir.join("timeseries.csv"))? {
-        charts.push(run::origin_rps(&t, &input::faults(dir)?)?);
+        charts.push(run::origin_rps(
+            &t,
+            &input::faults(dir)?,
+            input::warmup_s(dir),
+        )?);
     }
     if let Some(t) = Table::read(&dir.join("latency.csv"))? {
         charts.push(run::latency_ccdf(&t)?);
