@@ -52,7 +52,8 @@ pub struct Measured {
     pub saved_bytes: u64,
     /// From the first measured arrival to the last arrival.
     pub window: SimTime,
-    /// The first measured arrival: where the measured window starts.
+    /// Where the measured window starts: the first measured arrival, or an automatic
+    /// warm-up's cut (the checkpoint's arrival).
     pub from: SimTime,
     /// The span the time series covers, from its first measured arrival (before an
     /// automatic warm-up's cut: its rows show the warm-up) to the last event.
