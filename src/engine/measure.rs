@@ -77,9 +77,9 @@ pub struct AutoWarmup {
     pub requests: u64,
 }
 
-/// Checkpoints over the first half of a run with an automatic warm-up: the cut falls
-/// on one of them, so it is exact to within 1/(2 × 16) of the run, and they cost 16
-/// copies of the histograms (counted in the memory estimate).
+/// Checkpoints over the first half of a run with an automatic warm-up, 1/32 of the
+/// run apart (and one past the half): the cut is rounded up to one of them, and the 17
+/// copies of the counters and histograms are counted in the memory estimate.
 pub const CHECKPOINTS: u64 = 16;
 
 /// A copy of the counters at a checkpoint.
