@@ -61,7 +61,7 @@ mod read_ahead;
 mod request;
 mod writes;
 
-pub use measure::Measured;
+pub use measure::{AutoWarmup, CHECKPOINTS, Measured};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -131,6 +131,9 @@ pub struct Engine<'p> {
     /// The time of the event being handled.
     clock: SimTime,
     meter: Meter,
+    /// The next arrival index at which the loop reports progress, reads the stop flag
+    /// or takes a warm-up checkpoint: one comparison per arrival for all three.
+    next_tick: u64,
 }
 
 impl<'p> Engine<'p> {
@@ -189,7 +192,12 @@ impl<'p> Engine<'p> {
             generated: 0,
             arrivals_done: false,
             clock: SimTime::ZERO,
-            meter: Meter::new(n, plan.bucket),
+            meter: Meter::new(
+                n,
+                plan.bucket,
+                plan.warmup_auto.then_some(plan.horizon.requests),
+            ),
+            next_tick: 0,
         }
     }
 
@@ -289,15 +297,9 @@ impl<'p> Engine<'p> {
         while let Some((now, event)) = self.events.pop() {
             if let Event::Arrival = event {
                 // Before the arrival and the clock's move, so a stop drops it whole.
-                if self.generated.is_multiple_of(PROGRESS_EVERY) {
-                    progress(Progress {
-                        generated: self.generated,
-                        total: self.plan.requests,
-                    });
-                    if stop.load(Ordering::Relaxed) {
-                        self.drain::<W>();
-                        return Ending::Stopped;
-                    }
+                if self.generated == self.next_tick && self.tick(now, progress, stop) {
+                    self.drain::<W>();
+                    return Ending::Stopped;
                 }
                 self.advance(now);
                 self.arrival::<W>(now);
@@ -307,6 +309,36 @@ impl<'p> Engine<'p> {
             }
         }
         Ending::Complete
+    }
+
+    /// Progress, the stop flag and warm-up checkpoints, due before arrival
+    /// `self.generated` at `now`; says whether to stop.
+    #[cold]
+    fn tick(
+        &mut self,
+        now: SimTime,
+        progress: &mut impl FnMut(Progress),
+        stop: &AtomicBool,
+    ) -> bool {
+        let n = self.generated;
+        if n.is_multiple_of(PROGRESS_EVERY) {
+            progress(Progress {
+                generated: n,
+                total: self.plan.requests,
+            });
+            if stop.load(Ordering::Relaxed) {
+                return true;
+            }
+        }
+        if self.meter.next_checkpoint() == Some(n) {
+            self.meter.checkpoint(&self.db, now, n);
+        }
+        let progress_due = (n / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
+        self.next_tick = self
+            .meter
+            .next_checkpoint()
+            .map_or(progress_due, |c| c.min(progress_due));
+        false
     }
 
     /// After a stop: the requests in flight (and write-back's pending writes) finish;

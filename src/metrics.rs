@@ -1,5 +1,6 @@
 //! What a run measures: per-layer counters, origin load, latency histograms and the
-//! time series. Only requests after the warm-up are recorded.
+//! time series. Only requests after the warm-up are recorded; [`steady`] finds where a
+//! warm-up ends (MSER-5) and whether the window after it still trends.
 //!
 //! It counts what the engine tells it: it knows no layers, policies or requests, and
 //! writes no file (that is [`crate::output`]'s).
@@ -11,6 +12,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::SimTime;
+
+pub mod steady;
 
 /// The longest latency a histogram tells apart (one hour); longer ones saturate.
 const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
@@ -27,7 +30,7 @@ pub const MAX_BUCKETS: u64 = 100_000;
 pub const MAX_ROWS: usize = 2 * MAX_BUCKETS as usize;
 
 /// Counters of one cache layer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LayerStats {
     /// Reads that consulted the layer.
     pub requests: u64,
@@ -90,7 +93,7 @@ pub struct LayerStats {
 }
 
 /// Counters of the origin.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OriginStats {
     /// Read queries of clients' reads.
     pub reads: u64,
@@ -123,6 +126,108 @@ pub struct OriginStats {
     pub request_bytes: u64,
     /// Body bytes sent: origin egress.
     pub bytes_sent: u64,
+}
+
+impl LayerStats {
+    /// What was counted since `before`, a copy taken earlier. Every field is named, so
+    /// a new counter does not compile until it says how it subtracts.
+    pub fn since(&self, before: &LayerStats) -> LayerStats {
+        let LayerStats {
+            requests,
+            hits,
+            misses,
+            evictions,
+            expirations,
+            stale_hits,
+            coalesced,
+            coalesced_wait_ns,
+            stale_served,
+            refreshes,
+            refresh_cycles,
+            lock_timeouts,
+            stale_on_error,
+            skipped,
+            failed,
+            orphaned,
+            purged,
+            negative_hits,
+            revalidations,
+            not_modified,
+            leaks,
+            request_bytes,
+            hit_bytes,
+            bytes_sent,
+            bytes_fetched,
+        } = *self;
+        LayerStats {
+            requests: requests - before.requests,
+            hits: hits - before.hits,
+            misses: misses - before.misses,
+            evictions: evictions - before.evictions,
+            expirations: expirations - before.expirations,
+            stale_hits: stale_hits - before.stale_hits,
+            coalesced: coalesced - before.coalesced,
+            coalesced_wait_ns: coalesced_wait_ns - before.coalesced_wait_ns,
+            stale_served: stale_served - before.stale_served,
+            refreshes: refreshes - before.refreshes,
+            refresh_cycles: refresh_cycles - before.refresh_cycles,
+            lock_timeouts: lock_timeouts - before.lock_timeouts,
+            stale_on_error: stale_on_error - before.stale_on_error,
+            skipped: skipped - before.skipped,
+            failed: failed - before.failed,
+            orphaned: orphaned - before.orphaned,
+            purged: purged - before.purged,
+            negative_hits: negative_hits - before.negative_hits,
+            revalidations: revalidations - before.revalidations,
+            not_modified: not_modified - before.not_modified,
+            leaks: leaks - before.leaks,
+            request_bytes: request_bytes - before.request_bytes,
+            hit_bytes: hit_bytes - before.hit_bytes,
+            bytes_sent: bytes_sent - before.bytes_sent,
+            bytes_fetched: bytes_fetched - before.bytes_fetched,
+        }
+    }
+}
+
+impl OriginStats {
+    /// What was counted since `before`, a copy taken earlier; the peaks are this
+    /// copy's (the caller keeps them per segment).
+    pub fn since(&self, before: &OriginStats) -> OriginStats {
+        let OriginStats {
+            reads,
+            refreshes,
+            writes,
+            herd_requests,
+            herd_events,
+            started,
+            wait_ns,
+            queue_area,
+            busy_area,
+            not_found,
+            not_modified,
+            request_bytes,
+            bytes_sent,
+            peak_queue,
+            peak_key_concurrency,
+        } = *self;
+        OriginStats {
+            reads: reads - before.reads,
+            refreshes: refreshes - before.refreshes,
+            writes: writes - before.writes,
+            herd_requests: herd_requests - before.herd_requests,
+            herd_events: herd_events - before.herd_events,
+            started: started - before.started,
+            wait_ns: wait_ns - before.wait_ns,
+            queue_area: queue_area - before.queue_area,
+            busy_area: busy_area - before.busy_area,
+            not_found: not_found - before.not_found,
+            not_modified: not_modified - before.not_modified,
+            request_bytes: request_bytes - before.request_bytes,
+            bytes_sent: bytes_sent - before.bytes_sent,
+            peak_queue,
+            peak_key_concurrency,
+        }
+    }
 }
 
 /// A latency histogram in nanoseconds, 3 significant digits, with an exact mean.
@@ -195,6 +300,15 @@ impl LatencyHistogram {
         self.sum_ns += other.sum_ns;
     }
 
+    /// Removes every sample of `earlier`, a copy of this histogram taken before: what
+    /// was recorded since.
+    pub fn subtract(&mut self, earlier: &LatencyHistogram) {
+        self.hist
+            .subtract(&earlier.hist)
+            .expect("an earlier copy holds no more than the histogram");
+        self.sum_ns -= earlier.sum_ns;
+    }
+
     /// The distribution as `(quantile, latency ms)` points: 200 even steps, then the
     /// tail to 99.999%, for a CDF chart.
     pub fn cdf(&self) -> Vec<CdfPoint> {
@@ -255,7 +369,8 @@ pub struct Bucket {
     pub requests: u64,
     /// Queries that reached the origin.
     pub origin_requests: u64,
-    /// Longest origin queue seen.
+    /// Longest origin queue (queries waiting for a connection) at any time in the
+    /// bucket, every query counted, warm-up's too.
     pub origin_queue: u64,
     /// Origin reads that found a read of the same key in flight (the herd).
     pub origin_herd: u64,
@@ -277,6 +392,12 @@ pub struct Bucket {
     /// Times the origin reads of one key in flight reached `metrics.herd_threshold`
     /// (the summary's `herd_events`, bucket by bucket).
     pub herd_events: u64,
+    /// Time-weighted mean origin queue over the part of the bucket inside the
+    /// measured window (every query counted, as `origin_queue`).
+    pub origin_queue_mean: f64,
+    /// The queue-length integral over the bucket, ns (not written: the mean is).
+    #[serde(skip)]
+    pub queue_area_ns: u128,
 }
 
 /// Writes seconds in plain decimal notation (Rust's shortest round-trip form, never an
@@ -389,16 +510,39 @@ impl TimeSeries {
         self.row(t).requests += 1;
     }
 
-    /// A measured query reached the origin at `t`, finding `queue` queries waiting;
-    /// `herd` if a read of the same key was already in flight, `herd_event` if this
-    /// read brought the key's reads in flight to the herd threshold.
+    /// A measured query reached the origin at `t`; `herd` if a read of the same key
+    /// was already in flight, `herd_event` if this read brought the key's reads in
+    /// flight to the herd threshold.
     #[inline]
-    pub fn origin(&mut self, t: SimTime, queue: u64, herd: bool, herd_event: bool) {
+    pub fn origin(&mut self, t: SimTime, herd: bool, herd_event: bool) {
         let row = self.row(t);
         row.origin_requests += 1;
-        row.origin_queue = row.origin_queue.max(queue);
         row.origin_herd += u64::from(herd);
         row.herd_events += u64::from(herd_event);
+    }
+
+    /// The origin queue held `len` queries from `from` to `to`: adds to each bucket's
+    /// integral and maximum. Time-weighted, so a queue that only drains still shows.
+    #[inline]
+    pub fn queue(&mut self, from: SimTime, to: SimTime, len: u64) {
+        if len > 0 && to > from {
+            self.queue_span(from.as_nanos(), to.as_nanos(), len);
+        }
+    }
+
+    #[cold]
+    fn queue_span(&mut self, mut from: u64, to: u64, len: u64) {
+        while from < to {
+            let i = (from / self.width) as usize;
+            let end = ((i as u64 + 1).saturating_mul(self.width)).min(to);
+            let row = self.row(SimTime::from_nanos(from));
+            row.queue_area_ns += (end - from) as u128 * len as u128;
+            row.origin_queue = row.origin_queue.max(len);
+            if i >= MAX_ROWS {
+                return;
+            }
+            from = end;
+        }
     }
 
     /// A measured client write arrived at `t`.
@@ -512,8 +656,15 @@ impl TimeSeries {
             .then(|| ns_to_s((MAX_ROWS as u64).saturating_mul(self.width)))
     }
 
-    /// The rows from the first measured bucket, all buckets closed.
-    pub fn finish(mut self) -> Vec<Bucket> {
+    /// `(index of the first row, rows)` so far: the counts, for the warm-up rule.
+    pub fn rows(&self) -> (usize, &[Bucket]) {
+        let first = self.first.unwrap_or(self.rows.len());
+        (first, &self.rows[first..])
+    }
+
+    /// The rows from the first measured bucket, all buckets closed; queue means over
+    /// each bucket's part of the window `[from, to]`.
+    pub fn finish(mut self, from: SimTime, to: SimTime) -> Vec<Bucket> {
         self.close_until(usize::MAX);
         let width_s = ns_to_s(self.width);
         let first = self.first.unwrap_or(self.rows.len());
@@ -523,6 +674,12 @@ impl TimeSeries {
         for (i, r) in rows.iter_mut().enumerate() {
             r.t_s = ns_to_s((first + i) as u64 * self.width);
             r.origin_rps = r.origin_requests as f64 / width_s;
+            let start = (first + i) as u64 * self.width;
+            let end = start.saturating_add(self.width).min(to.as_nanos());
+            let inside = end.saturating_sub(start.max(from.as_nanos()));
+            if inside > 0 {
+                r.origin_queue_mean = r.queue_area_ns as f64 / inside as f64;
+            }
         }
         rows
     }
@@ -553,7 +710,7 @@ mod tests {
         ts.close_before(ms(5.0));
         ts.completed(ms(5.2), ms(1.0));
         ts.close_before(ms(30.0));
-        let rows = ts.finish();
+        let rows = ts.finish(SimTime::ZERO, SimTime::from_nanos(u64::MAX));
         let at = |t: f64| rows.iter().find(|r| (r.t_s - t).abs() < 1e-9).unwrap();
         // Histograms of 2 significant digits: within 1%.
         let near = |got: f64, want: f64| (got / want - 1.0).abs() < 0.01;
@@ -573,7 +730,7 @@ mod tests {
         let past = SimTime::from_nanos(width.as_nanos() * (MAX_ROWS as u64 + 10));
         ts.completed(past, past);
         assert_eq!(ts.cut_at_s(), Some(MAX_ROWS as f64 * 1e-3));
-        let rows = ts.finish();
+        let rows = ts.finish(SimTime::ZERO, SimTime::from_nanos(u64::MAX));
         assert_eq!(rows.len(), 1, "nothing past the last row kept");
         assert_eq!(rows[0].requests, 1);
     }

@@ -55,9 +55,9 @@ pub struct Scenario {
     /// Stop generating requests after this many simulated seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
-    /// The first requests, left out of every metric.
+    /// The first requests, left out of every metric: a number, or `"auto"` (MSER-5).
     #[serde(default)]
-    pub warmup_requests: u64,
+    pub warmup_requests: Warmup,
     /// What the clients ask for.
     pub workload: WorkloadSpec,
     /// The path, outermost first, ending in one `database`.
@@ -75,6 +75,69 @@ pub struct Scenario {
 
 fn default_seed() -> u64 {
     1
+}
+
+/// `warmup_requests`: how many of the first requests are left out of the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Warmup {
+    /// This many.
+    Requests(u64),
+    /// As many as MSER-5 finds transient, on the origin-load and hit-ratio series
+    /// ([`crate::metrics::steady`]).
+    Auto,
+}
+
+impl Default for Warmup {
+    fn default() -> Self {
+        Warmup::Requests(0)
+    }
+}
+
+impl Serialize for Warmup {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Warmup::Requests(n) => s.serialize_u64(*n),
+            Warmup::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Warmup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Warmup;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of requests (0 or more) or \"auto\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Warmup, E> {
+                Ok(Warmup::Requests(n))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Warmup, E> {
+                u64::try_from(n)
+                    .map(Warmup::Requests)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Warmup, E> {
+                match s {
+                    "auto" => Ok(Warmup::Auto),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(s), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Warmup {
+    /// The fixed number of requests left out; 0 for `auto`, which measures every
+    /// request and cuts when the run ends.
+    pub fn fixed(self) -> u64 {
+        match self {
+            Warmup::Requests(n) => n,
+            Warmup::Auto => 0,
+        }
+    }
 }
 
 /// The `[metrics]` table.
@@ -107,8 +170,11 @@ pub struct Plan {
     pub requests: Option<u64>,
     /// Stop generating arrivals after this time, if set.
     pub duration: Option<SimTime>,
-    /// Requests left out of the metrics.
+    /// Requests left out of the metrics (0 with an automatic warm-up).
     pub warmup_requests: u64,
+    /// Whether the warm-up is automatic (`warmup_requests = "auto"`): every request is
+    /// measured and MSER-5 decides the cut when the run ends.
+    pub warmup_auto: bool,
     /// The workload.
     pub workload: WorkloadPlan,
     /// The cache layers, outermost first.
@@ -208,7 +274,7 @@ impl Scenario {
             ));
         }
         if let Some(n) = requests
-            && self.warmup_requests >= n
+            && self.warmup_requests.fixed() >= n
         {
             let of_trace = match trace_len {
                 Some(t) if t == n => " (the trace's length)",
@@ -218,7 +284,7 @@ impl Scenario {
                 "warmup_requests",
                 format!(
                     "is {}; must be below `requests` ({n}{of_trace})",
-                    self.warmup_requests
+                    self.warmup_requests.fixed()
                 ),
             ));
         }
@@ -310,7 +376,8 @@ impl Scenario {
             seed: self.seed,
             requests,
             duration,
-            warmup_requests: self.warmup_requests,
+            warmup_requests: self.warmup_requests.fixed(),
+            warmup_auto: self.warmup_requests == Warmup::Auto,
             workload,
             caches,
             database,

@@ -253,6 +253,19 @@ impl Estimate {
                 + TimeSeries::histogram_bytes()
                 + (plan.caches.len() as u64 + 3) * LatencyHistogram::heap_bytes(),
         });
+        if plan.warmup_auto {
+            let per = (plan.caches.len() as u64 + 2) * LatencyHistogram::heap_bytes()
+                + plan.caches.len() as u64 * size_of::<crate::metrics::LayerStats>() as u64
+                + size_of::<crate::metrics::OriginStats>() as u64;
+            parts.push(Part {
+                what: format!(
+                    "the automatic warm-up's {} checkpoints of the counters and histograms",
+                    crate::engine::CHECKPOINTS + 1
+                ),
+                key: "warmup_requests".into(),
+                bytes: (crate::engine::CHECKPOINTS + 1) * per,
+            });
+        }
         parts.push(Part {
             what: "the engine's fixed tables".into(),
             key: "-".into(),

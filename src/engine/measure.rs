@@ -1,6 +1,12 @@
 //! What a run measures: the counters and histograms of [`Measured`], and the
 //! bookkeeping that turns events into them (the measurement window, the origin's
-//! queue integrals, the age of stale reads).
+//! queue integrals, the age of stale reads, and the automatic warm-up's checkpoints).
+//!
+//! `warmup_requests = "auto"`: every request is measured, and at a bounded number of
+//! checkpoints over the run's first half ([`CHECKPOINTS`]) the counters and histograms
+//! are copied. When the run ends, MSER-5 ([`crate::metrics::steady`]) picks the
+//! truncation on the time series, rounded up to the next checkpoint, and every figure
+//! becomes the final counters minus that checkpoint's: exact from the checkpoint on.
 //!
 //! It counts what the walk tells it; it decides nothing about a request.
 
@@ -8,6 +14,7 @@ use rustc_hash::FxHashMap;
 
 use crate::SimTime;
 use crate::engine::database::Database;
+use crate::metrics::steady::{self, Truncation};
 use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
 
 /// Everything a run measures, raw: the caller turns it into a report
@@ -45,10 +52,64 @@ pub struct Measured {
     pub saved_bytes: u64,
     /// From the first measured arrival to the last arrival.
     pub window: SimTime,
+    /// Where the measured window starts: the first measured arrival, or an automatic
+    /// warm-up's cut (the checkpoint's arrival).
+    pub from: SimTime,
+    /// The span the time series covers, from its first measured arrival (before an
+    /// automatic warm-up's cut: its rows show the warm-up) to the last event.
+    pub series_span: (SimTime, SimTime),
+    /// The automatic warm-up's decision, when the scenario asked for one.
+    pub auto_warmup: Option<AutoWarmup>,
     /// From the first measured arrival to the last event.
     pub span: SimTime,
     /// Per-bucket counts over simulated time.
     pub timeseries: TimeSeries,
+}
+
+/// What the automatic warm-up decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoWarmup {
+    /// MSER-5's truncation, in time-series buckets (the later of the origin-load and
+    /// the hit-ratio series').
+    pub truncation: Truncation,
+    /// Requests left out: those that arrived before the checkpoint the truncation was
+    /// rounded up to.
+    pub requests: u64,
+}
+
+/// Checkpoints over the first half of a run with an automatic warm-up, 1/32 of the
+/// run apart (and one past the half): the cut is rounded up to one of them, and the 17
+/// copies of the counters and histograms are counted in the memory estimate.
+pub const CHECKPOINTS: u64 = 16;
+
+/// A copy of the counters at a checkpoint.
+#[derive(Debug)]
+struct Checkpoint {
+    /// The arrival it was taken at (before it was handled), and that arrival's index.
+    at: SimTime,
+    arrivals: u64,
+    layers: Vec<LayerStats>,
+    /// The origin's counters; its peaks are those of the segment ending here.
+    origin: OriginStats,
+    served_latency: Vec<LatencyHistogram>,
+    stale_age: LatencyHistogram,
+    /// `reads, writes, stale_reads, failed, lost_writes, flushes, flushed_writes,
+    /// saved_bytes`.
+    scalars: [u64; 8],
+}
+
+/// The counters of [`Measured`] that are plain sums, in [`Checkpoint::scalars`]' order.
+fn scalars(m: &Measured) -> [u64; 8] {
+    [
+        m.reads,
+        m.writes,
+        m.stale_reads,
+        m.failed,
+        m.lost_writes,
+        m.flushes,
+        m.flushed_writes,
+        m.saved_bytes,
+    ]
 }
 
 /// The measurements of a run in progress.
@@ -63,12 +124,16 @@ pub(super) struct Meter {
     /// When each version of a key was committed, by `key << 32 | version`, for the age
     /// of stale reads. Only writes add to it.
     commits: FxHashMap<u64, SimTime>,
+    /// Automatic warm-up: arrivals between checkpoints (0: no automatic warm-up).
+    checkpoint_every: u64,
+    checkpoints: Vec<Checkpoint>,
 }
 
 impl Meter {
     /// Nothing measured yet, for `layers` cache layers and time-series buckets of
-    /// `bucket`.
-    pub fn new(layers: usize, bucket: SimTime) -> Self {
+    /// `bucket`; with checkpoints for an automatic warm-up if `auto` is the run's
+    /// expected requests.
+    pub fn new(layers: usize, bucket: SimTime, auto: Option<f64>) -> Self {
         Meter {
             m: Measured {
                 layers: vec![LayerStats::default(); layers],
@@ -86,6 +151,9 @@ impl Meter {
                 orphans_resident: Vec::new(),
                 saved_bytes: 0,
                 window: SimTime::ZERO,
+                from: SimTime::ZERO,
+                series_span: (SimTime::ZERO, SimTime::ZERO),
+                auto_warmup: None,
                 span: SimTime::ZERO,
                 timeseries: TimeSeries::new(bucket),
             },
@@ -93,7 +161,36 @@ impl Meter {
             last_arrival: SimTime::ZERO,
             last_origin_change: SimTime::ZERO,
             commits: FxHashMap::default(),
+            checkpoint_every: auto
+                .map_or(0, |n| ((n / (2 * CHECKPOINTS) as f64).ceil() as u64).max(1)),
+            checkpoints: Vec::new(),
         }
+    }
+
+    /// The next arrival index a checkpoint is due at, if any is left (the one after
+    /// the half too, so a truncation at the half has one to round up to).
+    pub fn next_checkpoint(&self) -> Option<u64> {
+        let k = self.checkpoints.len() as u64 + 1;
+        (self.checkpoint_every > 0 && k <= CHECKPOINTS + 1).then(|| k * self.checkpoint_every)
+    }
+
+    /// Takes a checkpoint before arrival `arrivals` (its index), due at `now`.
+    #[cold]
+    pub fn checkpoint(&mut self, db: &Database, now: SimTime, arrivals: u64) {
+        self.account_origin(db, now);
+        let m = &mut self.m;
+        self.checkpoints.push(Checkpoint {
+            at: now,
+            arrivals,
+            layers: m.layers.clone(),
+            origin: m.origin,
+            served_latency: m.served_latency.clone(),
+            stale_age: m.stale_age.clone(),
+            scalars: scalars(m),
+        });
+        // Peaks restart: each checkpoint keeps its segment's.
+        m.origin.peak_queue = 0;
+        m.origin.peak_key_concurrency = 0;
     }
 
     /// Whether measurement has begun.
@@ -112,13 +209,20 @@ impl Meter {
         }
     }
 
-    /// Adds the time since the last change to the origin's queue and busy integrals.
+    /// Adds the time since the last change to the origin's queue and busy integrals,
+    /// the queue's peak and its time series. Every query counts, warm-up's too: these
+    /// are the origin's state over the measured window.
     #[inline]
     pub fn account_origin(&mut self, db: &Database, now: SimTime) {
         if self.from.is_some() {
+            let len = db.queue_len() as u64;
             let dt = (now - self.last_origin_change).as_nanos() as u128;
-            self.m.origin.queue_area += dt * db.queue_len() as u128;
+            self.m.origin.queue_area += dt * len as u128;
             self.m.origin.busy_area += dt * db.busy() as u128;
+            if dt > 0 {
+                self.m.origin.peak_queue = self.m.origin.peak_queue.max(len);
+            }
+            self.m.timeseries.queue(self.last_origin_change, now, len);
             self.last_origin_change = now;
         }
     }
@@ -158,13 +262,94 @@ impl Meter {
         }
     }
 
-    /// The run ended at `end`: the end-to-end latency, the window and the span.
+    /// The run ended at `end`: the automatic warm-up's cut, the end-to-end latency,
+    /// the window and the span.
     pub fn finish(mut self, end: SimTime) -> Measured {
+        self.m.series_span = (self.from.unwrap_or(SimTime::ZERO), end);
+        if self.checkpoint_every > 0 {
+            self.cut();
+        }
         for h in &self.m.served_latency {
             self.m.latency.add(h);
+        }
+        if let Some(from) = self.from {
+            self.m.from = from;
         }
         self.m.window = self.from.map_or(SimTime::ZERO, |t| self.last_arrival - t);
         self.m.span = self.from.map_or(SimTime::ZERO, |t| end - t);
         self.m
+    }
+
+    /// MSER-5 on the origin-load and hit-ratio series (buckets that lie wholly before
+    /// the last arrival), rounded up to a checkpoint; the counters become those since.
+    fn cut(&mut self) {
+        let width = self.m.timeseries.width_s();
+        let (first, rows) = self.m.timeseries.rows();
+        let full = ((self.last_arrival.as_secs_f64() / width) as usize).saturating_sub(first);
+        let rows = &rows[..full.min(rows.len())];
+        let load: Vec<f64> = rows.iter().map(|b| b.origin_requests as f64).collect();
+        // Queries per request: 1 − the hit ratio of the whole path (writes on both sides).
+        let hit: Vec<f64> = rows
+            .iter()
+            .map(|b| 1.0 - b.origin_requests as f64 / b.requests.max(1) as f64)
+            .collect();
+        let (a, b) = (steady::mser5(&load), steady::mser5(&hit));
+        let truncation = Truncation {
+            observations: a.observations.max(b.observations),
+            at_bound: a.at_bound || b.at_bound,
+        };
+        let at = SimTime::from_secs_f64((first + truncation.observations) as f64 * width);
+        let chosen = if truncation.observations == 0 {
+            None
+        } else {
+            // The first checkpoint at or after the truncation, else the last one.
+            let k = self.checkpoints.iter().position(|c| c.at >= at);
+            k.or(self.checkpoints.len().checked_sub(1))
+        };
+        let mut requests = 0;
+        if let Some(k) = chosen {
+            let c = &self.checkpoints[k];
+            let m = &mut self.m;
+            for (now, before) in m.layers.iter_mut().zip(&c.layers) {
+                *now = now.since(before);
+            }
+            let later = self.checkpoints[k + 1..].iter().map(|c| c.origin);
+            let (peak_queue, peak_key) = later.fold(
+                (m.origin.peak_queue, m.origin.peak_key_concurrency),
+                |(q, p), o| (q.max(o.peak_queue), p.max(o.peak_key_concurrency)),
+            );
+            m.origin = m.origin.since(&c.origin);
+            m.origin.peak_queue = peak_queue;
+            m.origin.peak_key_concurrency = peak_key;
+            for (now, before) in m.served_latency.iter_mut().zip(&c.served_latency) {
+                now.subtract(before);
+            }
+            m.stale_age.subtract(&c.stale_age);
+            let [reads, writes, stale, failed, lost, flushes, flushed, saved] = c.scalars;
+            m.reads -= reads;
+            m.writes -= writes;
+            m.stale_reads -= stale;
+            m.failed -= failed;
+            m.lost_writes -= lost;
+            m.flushes -= flushes;
+            m.flushed_writes -= flushed;
+            m.saved_bytes -= saved;
+            self.from = Some(c.at);
+            requests = c.arrivals;
+        } else {
+            // No cut: the peaks are the whole run's.
+            let m = &mut self.m;
+            for c in &self.checkpoints {
+                m.origin.peak_queue = m.origin.peak_queue.max(c.origin.peak_queue);
+                m.origin.peak_key_concurrency = m
+                    .origin
+                    .peak_key_concurrency
+                    .max(c.origin.peak_key_concurrency);
+            }
+        }
+        self.m.auto_warmup = Some(AutoWarmup {
+            truncation,
+            requests,
+        });
     }
 }

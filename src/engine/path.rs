@@ -435,9 +435,7 @@ impl Engine<'_> {
         }
         let started = self.db.arrive(req);
         if measured {
-            let queue = self.db.queue_len() as u64;
-            self.meter.m.origin.peak_queue = self.meter.m.origin.peak_queue.max(queue);
-            self.meter.m.timeseries.origin(now, queue, herd, herd_event);
+            self.meter.m.timeseries.origin(now, herd, herd_event);
         }
         if let Some(service) = started {
             self.start_query(req, now, service);

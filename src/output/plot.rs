@@ -111,7 +111,11 @@ pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Drawn, Pl
     let sweep = rows("sweep_summary.csv", "no point finished")?;
     let replay = rows("replay.csv", "no point")?;
     if let Some(t) = timeseries {
-        charts.push(run::origin_rps(&t, &input::faults(dir)?)?);
+        charts.push(run::origin_rps(
+            &t,
+            &input::faults(dir)?,
+            input::warmup_s(dir),
+        )?);
     }
     if let Some(t) = latency {
         charts.push(run::latency_ccdf(&t)?);

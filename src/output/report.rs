@@ -127,15 +127,16 @@ pub struct OriginReport {
     pub writes: u64,
     /// Queries per second over the measured arrival window.
     pub mean_rps: f64,
-    /// Queries per second in the busiest time-series bucket.
+    /// Queries per second in the busiest time-series bucket of the measured window.
     pub peak_rps: f64,
-    /// Most queries waiting for a connection at once.
+    /// Most queries waiting for a connection at once over the window (`span_s`), every
+    /// query counted: the warm-up's still waiting too.
     pub peak_queue: u64,
-    /// Time-averaged queries waiting.
+    /// Time-averaged queries waiting over the same window.
     pub mean_queue: f64,
-    /// Mean wait for a connection, ms.
+    /// Mean wait for a connection of the measured queries, ms.
     pub mean_queue_wait_ms: f64,
-    /// Time-averaged share of connections busy.
+    /// Time-averaged share of connections busy over the window (`span_s`).
     pub utilization: f64,
     /// Most reads of one key in flight at once.
     pub peak_key_concurrency: u32,
@@ -171,8 +172,28 @@ pub struct Report {
     pub writes: u64,
     /// Requests left out as warm-up.
     pub warmup_requests: u64,
-    /// Simulated seconds from the first to the last measured arrival.
+    /// Where the measured window starts, simulated seconds (the first measured
+    /// arrival): the warm-up lasted this long. Every figure but `timeseries.csv`'s
+    /// warm-up rows covers the window from here.
+    pub warmup_s: f64,
+    /// `warmup_requests = "auto"`: where MSER-5 truncated, seconds, before the cut
+    /// was rounded up to a checkpoint (`warmup_s`); absent for a fixed warm-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warmup_mser_s: Option<f64>,
+    /// Whether the measured window looks steady: its origin load and hit ratio show
+    /// no trend (see [`crate::metrics::steady`]) and, with an automatic warm-up, MSER-5
+    /// found a truncation before the run's half.
+    pub steady: bool,
+    /// Why not, when not steady.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steady_reason: Option<String>,
+    /// Simulated seconds from the first to the last measured arrival: the window of
+    /// the rates (`mean_rps`).
     pub duration_s: f64,
+    /// Simulated seconds from the first measured arrival to the run's last event (the
+    /// measured requests followed to their end): the window of the origin's time
+    /// averages (`mean_queue`, `utilization`) and of `peak_queue`.
+    pub span_s: f64,
     /// Cache layers then the database, outermost first.
     pub layers: Vec<LayerReport>,
     /// The origin's load.
@@ -241,6 +262,65 @@ fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{v:.3} {}", UNITS[unit])
     }
+}
+
+/// Why the measured window `[from_s, to_s]` is not steady, if it is not: its whole
+/// buckets' origin load and hit ratio (as the warm-up rule sees them) under the trend
+/// test, and an automatic warm-up's truncation on its bound.
+fn unsteady(
+    rows: &[Bucket],
+    bucket_s: f64,
+    from_s: f64,
+    to_s: f64,
+    auto: Option<crate::engine::AutoWarmup>,
+) -> Option<String> {
+    use crate::metrics::steady::{TREND_BATCHES, TREND_T, trend_t};
+    if auto.is_some_and(|a| a.truncation.at_bound) {
+        return Some(
+            "MSER-5's truncation fell on its bound (half the run): the run is too short to \
+             show a steady window; raise requests"
+                .to_owned(),
+        );
+    }
+    // Whole buckets inside the window, with a little slack for float rounding.
+    let eps = bucket_s * 1e-9;
+    let inside: Vec<&Bucket> = rows
+        .iter()
+        .filter(|b| b.t_s + eps >= from_s && b.t_s + bucket_s <= to_s + eps)
+        .collect();
+    let load: Vec<f64> = inside.iter().map(|b| b.origin_rps).collect();
+    let hit: Vec<f64> = inside
+        .iter()
+        .map(|b| 1.0 - b.origin_requests as f64 / b.requests.max(1) as f64)
+        .collect();
+    let (Some(tl), Some(th)) = (trend_t(&load), trend_t(&hit)) else {
+        return Some(format!(
+            "too short to test for a trend: {} whole buckets of {bucket_s} s in the measured \
+             window, at least {} needed",
+            inside.len(),
+            2 * TREND_BATCHES
+        ));
+    };
+    let halves = |v: &[f64]| {
+        let h = v.len() / 2;
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+        (mean(&v[..h]), mean(&v[h..]))
+    };
+    if tl.abs() > TREND_T {
+        let (a, b) = halves(&load);
+        return Some(format!(
+            "the measured window still trends: origin load {a:.1}/s in its first half, \
+             {b:.1}/s in its second (t = {tl:.1}, beyond ±{TREND_T}); raise requests or the warm-up"
+        ));
+    }
+    if th.abs() > TREND_T {
+        let (a, b) = halves(&hit);
+        return Some(format!(
+            "the measured window still trends: path hit ratio {a:.4} in its first half, \
+             {b:.4} in its second (t = {th:.1}, beyond ±{TREND_T}); raise requests or the warm-up"
+        ));
+    }
+    None
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -347,9 +427,21 @@ impl Report {
             bytes_fetched: 0,
         });
         let timeseries_cut_at_s = m.timeseries.cut_at_s();
-        let timeseries = m.timeseries.finish();
+        let timeseries = m.timeseries.finish(m.series_span.0, m.series_span.1);
         let bucket_s = plan.bucket.as_secs_f64();
         let window_s = m.window.as_secs_f64();
+        let from_s = m.from.as_secs_f64();
+        // The rows of the measured window: an automatic warm-up's rows start before it
+        // (and the bucket it cuts counts both sides), so only whole buckets after it.
+        let series_from_s = m.series_span.0.as_secs_f64();
+        let in_window = |b: &Bucket| series_from_s >= from_s || b.t_s + bucket_s * 1e-9 >= from_s;
+        let steady_reason = unsteady(
+            &timeseries,
+            bucket_s,
+            from_s,
+            from_s + window_s,
+            m.auto_warmup,
+        );
         let span_ns = m.span.as_nanos() as f64;
         let per_span = |area: u128| {
             if span_ns > 0.0 {
@@ -365,8 +457,15 @@ impl Report {
             requests: m.reads + m.writes,
             reads: m.reads,
             writes: m.writes,
-            warmup_requests: plan.warmup_requests,
+            warmup_requests: m.auto_warmup.map_or(plan.warmup_requests, |a| a.requests),
+            warmup_s: from_s,
+            warmup_mser_s: m.auto_warmup.map(|a| {
+                m.series_span.0.as_secs_f64() + a.truncation.observations as f64 * bucket_s
+            }),
+            steady: steady_reason.is_none(),
+            steady_reason,
             duration_s: window_s,
+            span_s: m.span.as_secs_f64(),
             layers,
             origin: OriginReport {
                 requests: o.reads + o.refreshes + o.writes,
@@ -380,6 +479,7 @@ impl Report {
                 },
                 peak_rps: timeseries
                     .iter()
+                    .filter(|b| in_window(b))
                     .map(|b| b.origin_requests)
                     .max()
                     .unwrap_or(0) as f64
@@ -503,6 +603,17 @@ impl Report {
             self.duration_s,
             self.warmup_requests
         );
+        if let Some(mser) = self.warmup_mser_s {
+            let _ = writeln!(
+                out,
+                "warm-up: auto (MSER-5 on origin load and hit ratio) truncates at {mser:.1} s; \
+                 measured from {:.1} s (the next checkpoint), {} requests left out",
+                self.warmup_s, self.warmup_requests
+            );
+        }
+        if let Some(why) = &self.steady_reason {
+            let _ = writeln!(out, "warning: not steady: {why}");
+        }
         if let (Some(b), Some(from)) = (self.bucket_s, self.bucket_coarsened_from_s) {
             let _ = writeln!(
                 out,

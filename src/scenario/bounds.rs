@@ -167,13 +167,13 @@ pub(super) fn horizon(
             ),
         ));
     }
-    if requests.is_none() && s.warmup_requests as f64 >= expected {
+    if requests.is_none() && s.warmup_requests.fixed() as f64 >= expected {
         return Err(Invalid::new(
             "warmup_requests",
             format!(
                 "is {}; must be below the requests the run is expected to make \
                  (workload.rate × duration_s = {expected:.0}), or nothing is measured",
-                s.warmup_requests
+                s.warmup_requests.fixed()
             ),
         ));
     }

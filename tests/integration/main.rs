@@ -39,6 +39,7 @@ mod plot;
 mod properties;
 mod regression;
 mod stampede;
+mod steady;
 mod store;
 mod support;
 mod sweep;

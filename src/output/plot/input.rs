@@ -76,6 +76,14 @@ pub(super) struct Fault {
 /// Where a run folder's fault windows are read from, first found first.
 pub(super) const FAULT_SOURCES: [&str; 3] = ["summary.json", "scenario.json", "scenario.toml"];
 
+/// Where the measured window of the run in `dir` starts (`summary.json`'s
+/// `warmup_s`), if its summary says; the time series' rows before it are warm-up.
+pub(super) fn warmup_s(dir: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
+    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    doc.get("warmup_s")?.as_f64()
+}
+
 /// The fault windows of the run whose outputs are in `dir`: `summary.json`'s `faults`
 /// if it has that key, else the `[[faults]]` of the scenario stored beside
 /// (`scenario.json` or `scenario.toml`); none when neither says.

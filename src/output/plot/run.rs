@@ -25,10 +25,15 @@ fn seconds(s: f64) -> String {
 
 /// Origin requests/s over time. Buckets are drawn as they are up to [`MAX_POINTS`];
 /// beyond, `k` buckets make one point: the line is their mean and a band their range,
-/// so a short spike still shows at its height. Fault windows are shaded; buckets with a
-/// herd event (the summary's `herd_events`, by bucket) are marked along the top edge;
-/// files of older versions, without the `herd_events` column, get no marks.
-pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError> {
+/// so a short spike still shows at its height. Fault windows are shaded, and the
+/// warm-up (rows before `warmup_s`, an automatic warm-up's); buckets with a herd event
+/// (the summary's `herd_events`, by bucket) are marked along the top edge; files of
+/// older versions, without the `herd_events` column, get no marks.
+pub(super) fn origin_rps(
+    t: &Table,
+    faults: &[Fault],
+    warmup_s: Option<f64>,
+) -> Result<Chart, PlotError> {
     let (ts, origin, herd) = (
         t.col("t_s")?,
         t.col("origin_requests")?,
@@ -104,6 +109,21 @@ pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError
         .filter(|f| f.start_s < last && f.start_s + f.duration_s > first)
         .map(shade)
         .collect();
+    if let Some(w) = warmup_s.filter(|&w| w > first) {
+        panel.shades.insert(
+            0,
+            Shade {
+                from: first,
+                to: w.min(last),
+                label: format!(
+                    "warm-up ({} s to {} s): left out of every figure but this chart",
+                    seconds(first),
+                    seconds(w)
+                ),
+                tag: "warm-up".into(),
+            },
+        );
+    }
     Ok(Chart {
         file: "origin_rps".into(),
         title: "Origin load over time".into(),
@@ -262,7 +282,7 @@ mod tests {
     fn only_windows_within_the_series_are_shaded() {
         let t = timeseries(60, 1.0);
         let faults = [fault(10.0, 5.0), fault(59.5, 10.0), fault(100.0, 5.0)];
-        let chart = origin_rps(&t, &faults).unwrap();
+        let chart = origin_rps(&t, &faults, None).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
@@ -274,9 +294,32 @@ mod tests {
         );
     }
 
+    /// An automatic warm-up's rows are shaded up to where the measured window starts;
+    /// a warm-up before the first row (a fixed one: its rows are not written) is not.
+    #[test]
+    fn the_warm_up_is_shaded() {
+        let t = timeseries(60, 1.0);
+        let chart = origin_rps(&t, &[fault(30.0, 5.0)], Some(12.5)).unwrap();
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        let shaded: Vec<(f64, f64)> = panels[0].shades.iter().map(|s| (s.from, s.to)).collect();
+        assert_eq!(shaded, [(0.0, 12.5), (30.0, 35.0)]);
+        assert!(
+            panels[0].shades[0]
+                .label
+                .starts_with("warm-up (0 s to 12.5 s)")
+        );
+        let chart = origin_rps(&t, &[], Some(0.0)).unwrap();
+        let Body::Panels { panels, .. } = chart.body else {
+            panic!("a line chart")
+        };
+        assert!(panels[0].shades.is_empty());
+    }
+
     #[test]
     fn many_fine_buckets_are_drawn_several_to_a_point_with_their_range() {
-        let chart = origin_rps(&timeseries(600, 0.1), &[]).unwrap();
+        let chart = origin_rps(&timeseries(600, 0.1), &[], None).unwrap();
         assert!(
             chart.note.contains("600 buckets of 0.1 s, 4 to a point"),
             "{}",
@@ -291,7 +334,7 @@ mod tests {
         // of the 0.4 s they cover.
         assert_eq!(s.band[0], (0.2, 0.0, 30.0));
         assert!((s.points[0].1 - 15.0).abs() < 1e-9);
-        let few = origin_rps(&timeseries(250, 1.0), &[]).unwrap();
+        let few = origin_rps(&timeseries(250, 1.0), &[], None).unwrap();
         assert_eq!(few.note, "250 buckets of 1 s");
     }
 
@@ -310,7 +353,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(t.rows.len() <= MAX_POINTS, "one bucket to a point");
-        let chart = origin_rps(&t, &[]).unwrap();
+        let chart = origin_rps(&t, &[], None).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
