@@ -304,3 +304,129 @@ fn label(points: &[Point], reps: usize, job: usize) -> String {
     };
     format!("{point} replication {}", job % reps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Override, Source};
+    use crate::sweep::shard::Shard;
+    use crate::sweep::{Axis, Sweep};
+
+    /// A small sweep of the app tier: 3 points x 2 replications, 2,000 requests a job.
+    fn sweep(seed: u64) -> Sweep {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/app_tier.toml");
+        let set = ["requests=2000", "warmup_requests=200"]
+            .iter()
+            .map(|s| Override::parse(s).unwrap())
+            .collect();
+        let grid = vec![Axis::parse("layers.redis.ttl_s=5,30,60").unwrap()];
+        Sweep::new(Source::read(&path).unwrap(), set, grid, Some(2), Some(seed)).unwrap()
+    }
+
+    fn shards(s: &Sweep, root: &Path, n: u32) -> Vec<PathBuf> {
+        (0..n)
+            .map(|k| {
+                let dir = root.join(format!("s{k}"));
+                let shard = Shard { index: k, count: n };
+                s.run_shard(&dir, 1, false, Some((shard, "here")), &|| {})
+                    .unwrap();
+                dir
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shards_merge_into_the_local_sweeps_bytes() {
+        let root = tempfile::tempdir().unwrap();
+        let s = sweep(1);
+        s.run(&root.path().join("local"), 2, false, &|| {}).unwrap();
+        let dirs = shards(&s, root.path(), 4);
+        let merged = merge(&dirs, &root.path().join("m")).unwrap();
+        assert_eq!(merged.jobs, 6);
+        assert_eq!(merged.nodes, ["here"]);
+        for f in ["sweep.csv", "sweep_summary.csv", "sweep.json"] {
+            assert_eq!(
+                std::fs::read(root.path().join("local").join(f)).unwrap(),
+                std::fs::read(root.path().join("m").join(f)).unwrap(),
+                "{f}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_shards_are_named_and_nothing_is_written() {
+        let root = tempfile::tempdir().unwrap();
+        let s = sweep(1);
+        let dirs = shards(&s, root.path(), 3);
+        let out = root.path().join("m");
+        let e = merge(&[dirs[0].clone(), dirs[2].clone()], &out).unwrap_err();
+        assert!(!e.is_bad_input());
+        assert!(
+            e.to_string()
+                .starts_with("2 of 6 jobs are missing, from shard 1 of 3"),
+            "{e}"
+        );
+        assert!(!out.exists(), "a failed merge writes nothing");
+        // An unfinished shard (no manifest) counts as missing, and is named.
+        std::fs::remove_file(dirs[1].join(shard::MANIFEST)).unwrap();
+        let e = merge(&dirs, &out).unwrap_err();
+        assert!(e.to_string().contains("s1 did not finish"), "{e}");
+        // Rerun once the shard finished: the merge completes.
+        s.run_shard(
+            &dirs[1],
+            1,
+            true,
+            Some((Shard { index: 1, count: 3 }, "here")),
+            &|| {},
+        )
+        .unwrap();
+        assert_eq!(merge(&dirs, &out).unwrap().jobs, 6);
+    }
+
+    #[test]
+    fn duplicates_and_foreign_folders_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let s = sweep(1);
+        let dirs = shards(&s, root.path(), 2);
+        let out = root.path().join("m");
+        // The same shard twice.
+        let e = merge(&[dirs[0].clone(), dirs[0].clone()], &out).unwrap_err();
+        assert!(
+            e.is_bad_input() && e.to_string().contains("give each shard's folder once"),
+            "{e}"
+        );
+        // A job in two folders: shard 0 of 2 and the whole sweep as shard 0 of 1 differ
+        // in count, so the count is named first.
+        let whole = root.path().join("whole");
+        s.run_shard(
+            &whole,
+            1,
+            false,
+            Some((Shard { index: 0, count: 1 }, "here")),
+            &|| {},
+        )
+        .unwrap();
+        let e = merge(&[dirs[0].clone(), whole.clone()], &out).unwrap_err();
+        assert!(e.to_string().contains("it is shard 0 of 1"), "{e}");
+        // The same job's rows under another shard's name (a folder copied by hand).
+        let copy = root.path().join("copy");
+        std::fs::create_dir(&copy).unwrap();
+        for f in ["sweep.csv", "sweep.json"] {
+            std::fs::copy(dirs[0].join(f), copy.join(f)).unwrap();
+        }
+        let mut m = Manifest::read(&dirs[1]).unwrap().unwrap();
+        m.node = "copy".into();
+        m.write(&copy).unwrap();
+        let e = merge(&[dirs[0].clone(), copy], &out).unwrap_err();
+        assert!(matches!(e, MergeError::Duplicate { .. }), "{e}");
+        assert!(e.to_string().contains("replication"), "{e}");
+        // Another seed is another sweep.
+        let other = shards(&sweep(2), &root.path().join("other"), 2);
+        let e = merge(&[dirs[0].clone(), other[1].clone()], &out).unwrap_err();
+        assert!(
+            e.is_bad_input() && e.to_string().contains("seed 2 there, 1 now"),
+            "{e}"
+        );
+        assert!(!out.exists());
+    }
+}

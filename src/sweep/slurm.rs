@@ -595,7 +595,7 @@ mod tests {
             },
         );
         assert!(text.contains(
-            "exec /bin/tiersim sweep '/s/a b.toml' --grid k=1,2 --shard-from-env SLURM_ARRAY_TASK_ID/12 --quiet --out '/o u t/shards/shard-'\"$SLURM_ARRAY_TASK_ID\""
+            "exec /bin/tiersim sweep '/s/a b.toml' --grid 'k=1,2' --shard-from-env SLURM_ARRAY_TASK_ID/12 --quiet --out '/o u t/shards/shard-'\"$SLURM_ARRAY_TASK_ID\""
         ), "{text}");
     }
 }
