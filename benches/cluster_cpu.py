@@ -2,9 +2,10 @@
 """Total CPU (user + sys of every process) of a sweep run locally against the same sweep
 run as N shards and merged (issue 19's budget: at most 1.05 times).
 
-    python3 benches/cluster_cpu.py [TIERSIM] [SHARDS] [REPEATS]
+    python3 benches/cluster_cpu.py [TIERSIM] [SHARDS] [REPEATS] [REQUESTS] [REPLICATIONS]
 
-TIERSIM defaults to target/release/tiersim, SHARDS to 12, REPEATS to 3. Each shard runs
+TIERSIM defaults to target/release/tiersim, SHARDS to 12, REPEATS to 3, REQUESTS (per
+job) to 1,000,000, REPLICATIONS to 2; the grid is 12 points of the app tier. Each shard runs
 as its own process with --jobs 1, as a Slurm array task with one CPU does; the local
 sweep runs with --jobs 1 too, so both count the same simulations. Repeats alternate the
 two and the median of each is reported.
@@ -20,11 +21,13 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 tiersim = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "target/release/tiersim")
 shards = int(sys.argv[2]) if len(sys.argv) > 2 else 12
 repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+requests = int(sys.argv[4]) if len(sys.argv) > 4 else 1_000_000
+replications = sys.argv[5] if len(sys.argv) > 5 else "2"
 sweep = [tiersim, "sweep", os.path.join(root, "scenarios/app_tier.toml"),
          "--grid", "layers.redis.ttl_s=5,30,300",
          "--grid", "layers.l1.policy=lru,fifo,lfu,s3fifo",
-         "--replications", "2", "--set", "requests=100000",
-         "--set", "warmup_requests=10000", "--jobs", "1", "-q"]
+         "--replications", replications, "--set", f"requests={requests}",
+         "--set", f"warmup_requests={requests // 10}", "--jobs", "1", "-q"]
 
 
 def cpu(commands):

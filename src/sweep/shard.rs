@@ -204,7 +204,7 @@ mod tests {
         for (i, p) in a.iter().enumerate() {
             let j = find(&b, p);
             for r in 0..3 {
-                assert_eq!(sa[i * 3 + r], sb[j * 3 + r as usize], "{}", p.label());
+                assert_eq!(sa[i * 3 + r], sb[j * 3 + r], "{}", p.label());
             }
         }
     }
