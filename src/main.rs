@@ -8,12 +8,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiersim::engine::budget::{self, Estimate, parse_size};
 use tiersim::output::plot::{ImageFormat, PlotError, plot_dir};
 use tiersim::scenario::{Override, Plan, Scenario, Source};
+use tiersim::sweep::shard::Shard;
 use tiersim::sweep::{Axis, Sweep, SweepError};
 
 #[global_allocator]
@@ -61,6 +63,43 @@ impl RunOptions {
     }
 }
 
+/// Where and how much of a sweep runs: one shard of it, or all of it on a cluster.
+#[derive(Args)]
+struct ClusterOptions {
+    /// Run only shard K of N (from 0), e.g. 3/12; `tiersim merge` joins the shards.
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["shard_from_env", "backend"])]
+    shard: Option<String>,
+    /// --shard with K read from the environment variable VAR, e.g.
+    /// SLURM_ARRAY_TASK_ID/12, JOB_COMPLETION_INDEX/12, AWS_BATCH_JOB_ARRAY_INDEX/12.
+    #[arg(long, value_name = "VAR/N", conflicts_with = "backend")]
+    shard_from_env: Option<String>,
+    /// Where the jobs run: here, or as a Slurm job array and a merge job.
+    #[arg(long, value_enum, default_value_t = Backend::Local)]
+    backend: Backend,
+    /// slurm: shards (array tasks) [default on --resume: the earlier submission's]
+    #[arg(long, value_name = "N")]
+    shards: Option<u32>,
+    /// slurm: the partition to submit to.
+    #[arg(long, value_name = "P")]
+    partition: Option<String>,
+    /// slurm: each job's time limit, e.g. 30:00 or 1-00:00:00.
+    #[arg(long, value_name = "T")]
+    time: Option<String>,
+    /// slurm: one more sbatch argument for both jobs, e.g. --sbatch-arg=--cpus-per-task=4
+    /// (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    sbatch_args: Vec<String>,
+}
+
+/// `--backend`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    /// On this machine, on --jobs threads.
+    Local,
+    /// A Slurm job array of --shards shards, then a merge job.
+    Slurm,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one scenario and print a summary; without SCENARIO, the built-in quickstart.
@@ -93,7 +132,18 @@ enum Command {
         #[arg(long)]
         resume: bool,
         #[command(flatten)]
+        cluster: ClusterOptions,
+        #[command(flatten)]
         options: RunOptions,
+    },
+    /// Join the folders of a sharded sweep into one sweep.csv and sweep_summary.csv.
+    Merge {
+        /// Shard folders (`sweep --shard K/N --out DIR`), all shards of one sweep.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Draw charts from the files that run, sweep or replay wrote.
     Plot {
@@ -295,8 +345,21 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             jobs,
             out,
             resume,
+            cluster,
             options,
         } => {
+            if cluster.backend == Backend::Slurm {
+                return sweep_on_slurm(
+                    &scenario,
+                    &grid,
+                    replications,
+                    out,
+                    resume,
+                    &cluster,
+                    &options,
+                );
+            }
+            let shard = shard_of(&cluster)?;
             let overrides = parse_overrides(&options.set)?;
             let axes = grid
                 .iter()
@@ -318,20 +381,40 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             check_sweep_memory(&source, &overrides, &sweep, jobs, options.max_memory)?;
             let bar = progress_bar(
-                Some(sweep.jobs() as u64),
+                Some(sweep.shard_jobs(shard) as u64),
                 "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
                 options.quiet,
             );
-            let outcome = sweep.run(&out, jobs, resume, &|| bar.inc(1)).map_err(|e| {
-                // A folder that cannot be resumed is the user's input to fix, not a
-                // failed run.
-                if matches!(e, SweepError::Resume { .. }) {
-                    bad_input(e)
-                } else {
-                    Failure::from(e)
-                }
-            })?;
+            let node = node_name();
+            let outcome = sweep
+                .run_shard(
+                    &out,
+                    jobs,
+                    resume,
+                    shard.map(|s| (s, node.as_str())),
+                    &|| bar.inc(1),
+                )
+                .map_err(|e| {
+                    // A folder that cannot be resumed is the user's input to fix, not a
+                    // failed run.
+                    if matches!(e, SweepError::Resume { .. }) {
+                        bad_input(e)
+                    } else {
+                        Failure::from(e)
+                    }
+                })?;
             bar.finish_and_clear();
+            if let Some(s) = shard {
+                say(&format!(
+                    "shard {} of {}: {} runs, {} kept from an earlier run; wrote {} (`tiersim merge` joins the shards)\n",
+                    s.index,
+                    s.count,
+                    outcome.ran,
+                    outcome.resumed,
+                    out.display()
+                ));
+                return Ok(0);
+            }
             say(&format!(
                 "{} points x {} replications: {} runs, {} kept from an earlier run; wrote {}\n",
                 sweep.points.len(),
@@ -343,6 +426,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             options.draw_if_asked(&out)?;
             Ok(0)
         }
+        Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Plot { dir, out, format } => {
             if !dir.is_dir() {
                 return Err(bad_input(anyhow::anyhow!(
@@ -673,4 +757,167 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     print!("{}", tiersim::replay::table(&results, args.skip_bad));
     println!("wrote {}", out.join("replay.csv").display());
     Ok(())
+}
+
+/// The shard `--shard` or `--shard-from-env` asks for, if any.
+fn shard_of(cluster: &ClusterOptions) -> Result<Option<Shard>, Failure> {
+    let bad = |m: String| bad_input(anyhow::anyhow!(m));
+    if let Some(s) = &cluster.shard {
+        return s.parse().map(Some).map_err(|e| bad(format!("--shard {e}")));
+    }
+    let Some(spec) = &cluster.shard_from_env else {
+        return Ok(None);
+    };
+    let (var, n) = spec.split_once('/').ok_or_else(|| {
+        bad(format!(
+            "--shard-from-env `{spec}` is not VAR/N (e.g. SLURM_ARRAY_TASK_ID/12)"
+        ))
+    })?;
+    let k = std::env::var(var).map_err(|_| {
+        bad(format!(
+            "--shard-from-env {spec}: the environment variable {var} is not set (the batch system sets it in each task)"
+        ))
+    })?;
+    format!("{}/{n}", k.trim())
+        .parse()
+        .map(Some)
+        .map_err(|e| bad(format!("--shard-from-env {spec} ({var}={k}): {e}")))
+}
+
+/// The machine a shard runs on, for its manifest: Slurm's node name, else the host name.
+fn node_name() -> String {
+    std::env::var("SLURMD_NODENAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Result<u8, Failure> {
+    let merged = tiersim::sweep::merge::merge(dirs, out).map_err(|e| {
+        if e.is_bad_input() {
+            bad_input(e)
+        } else {
+            Failure::from(e)
+        }
+    })?;
+    say(&format!(
+        "merged {} jobs from {} shards (nodes: {}); wrote {}\n",
+        merged.jobs,
+        merged.shards,
+        merged.nodes.join(", "),
+        out.display()
+    ));
+    Ok(0)
+}
+
+/// `sweep --backend slurm`: checks the sweep here, then submits it and waits.
+fn sweep_on_slurm(
+    scenario: &Path,
+    grid: &[String],
+    replications: Option<u32>,
+    out: Option<PathBuf>,
+    resume: bool,
+    cluster: &ClusterOptions,
+    options: &RunOptions,
+) -> Result<u8, Failure> {
+    use tiersim::sweep::slurm;
+    let bad = |m: String| bad_input(anyhow::anyhow!(m));
+    let overrides = parse_overrides(&options.set)?;
+    let axes = grid
+        .iter()
+        .map(|g| Axis::parse(g))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad_input)?;
+    let source = Source::read(scenario).map_err(bad_input)?;
+    let sweep =
+        Sweep::new(source, overrides, axes, replications, options.seed).map_err(bad_input)?;
+    let out = out.unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sweep.name)));
+    let earlier = if resume {
+        slurm::earlier_shards(&out)
+    } else {
+        None
+    };
+    let shards = cluster.shards.or(earlier).ok_or_else(|| {
+        bad(
+            "--backend slurm needs --shards N (how many array tasks to split the sweep into)"
+                .into(),
+        )
+    })?;
+    if shards == 0 {
+        return Err(bad("--shards must be at least 1".into()));
+    }
+    let abs = |p: &Path| std::path::absolute(p).map_err(|e| bad(format!("{}: {e}", p.display())));
+    // The command every shard runs, by absolute paths: compute nodes start elsewhere.
+    let mut args = vec!["sweep".to_owned(), abs(scenario)?.display().to_string()];
+    for g in grid {
+        args.extend(["--grid".to_owned(), g.clone()]);
+    }
+    if let Some(r) = replications {
+        args.extend(["--replications".to_owned(), r.to_string()]);
+    }
+    if let Some(seed) = options.seed {
+        args.extend(["--seed".to_owned(), seed.to_string()]);
+    }
+    for s in &options.set {
+        args.extend(["--set".to_owned(), s.clone()]);
+    }
+    if let Some(m) = options.max_memory {
+        args.extend(["--max-memory".to_owned(), m.to_string()]);
+    }
+    let command = slurm::ShardCommand {
+        program: std::env::current_exe()?,
+        args,
+    };
+    let opts = slurm::Options {
+        shards,
+        partition: cluster.partition.clone(),
+        time: cluster.time.clone(),
+        sbatch_args: cluster.sbatch_args.clone(),
+        resume,
+        poll: Duration::from_secs(1),
+    };
+    let quiet = options.quiet;
+    let outcome = slurm::run(&sweep, &out, &command, &opts, &mut |p| {
+        if !quiet {
+            eprintln!(
+                "shards: {} done, {} running, {} pending (of {} submitted)",
+                p.done, p.running, p.pending, p.submitted
+            );
+        }
+    })
+    .map_err(|e| {
+        if e.is_bad_input() {
+            bad_input(e)
+        } else {
+            Failure::from(e)
+        }
+    })?;
+    let submitted = if outcome.submitted.is_empty() {
+        "no shard left to submit: merged here".to_owned()
+    } else {
+        format!(
+            "submitted {} of {shards} shards ({}) as job {} and merge job {}",
+            outcome.submitted.len(),
+            outcome
+                .submitted
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            outcome.array_job.as_deref().unwrap_or("-"),
+            outcome.merge_job.as_deref().unwrap_or("-")
+        )
+    };
+    say(&format!(
+        "{} points x {} replications on slurm: {submitted}; nodes {}; wrote {}\n",
+        sweep.points.len(),
+        sweep.replications,
+        outcome.merged.nodes.join(", "),
+        out.display()
+    ));
+    options.draw_if_asked(&out)?;
+    Ok(0)
 }

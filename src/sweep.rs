@@ -26,6 +26,9 @@ use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 pub mod fingerprint;
+pub mod merge;
+pub mod shard;
+pub mod slurm;
 
 use crate::base::rng::mix64;
 use crate::output::report::{OutputError, Report, write_atomic};
@@ -33,6 +36,7 @@ use crate::scenario::grid::AxisError;
 pub use crate::scenario::grid::{Axis, GridValues, SweepSpec};
 use crate::scenario::{Override, ScenarioError, Source};
 use fingerprint::Fingerprint;
+use shard::{Manifest, Shard};
 
 /// Why a sweep could not be set up or finished.
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +147,25 @@ impl Point {
         }
         mix64(h ^ mix64(0x5EED_0000 + replication as u64))
     }
+}
+
+/// The grid points of `axes` (key, values), in cartesian order: the last axis varies
+/// fastest.
+fn points_of<'a>(axes: impl IntoIterator<Item = (&'a String, &'a Vec<Value>)>) -> Vec<Point> {
+    let mut points = vec![Point { coords: Vec::new() }];
+    for (key, values) in axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut coords = p.coords.clone();
+                    coords.push((key.clone(), v.clone()));
+                    Point { coords }
+                })
+            })
+            .collect();
+    }
+    points
 }
 
 /// A validated sweep, ready to run.
@@ -307,19 +330,7 @@ impl Sweep {
                 ),
             });
         }
-        let mut points = vec![Point { coords: Vec::new() }];
-        for axis in &axes {
-            points = points
-                .into_iter()
-                .flat_map(|p| {
-                    axis.values.iter().map(move |v| {
-                        let mut coords = p.coords.clone();
-                        coords.push((axis.key.clone(), v.clone()));
-                        Point { coords }
-                    })
-                })
-                .collect();
-        }
+        let points = points_of(axes.iter().map(|a| (&a.key, &a.values)));
         let mut layer_names = None;
         for point in &points {
             let mut overrides = base.clone();
@@ -380,17 +391,24 @@ impl Sweep {
         self.points.len() * self.replications as usize
     }
 
+    /// Jobs that `shard` runs (all of them without one).
+    pub fn shard_jobs(&self, shard: Option<Shard>) -> usize {
+        match shard {
+            None => self.jobs(),
+            Some(s) => shard::assign(&self.points, self.replications, s.count)
+                .into_iter()
+                .filter(|&k| k == s.index)
+                .count(),
+        }
+    }
+
+    /// The layers of every job, in row order.
+    pub fn layer_names(&self) -> &[String] {
+        &self.layer_names
+    }
+
     fn header(&self) -> Vec<String> {
-        self.axes
-            .iter()
-            .map(|a| a.key.clone())
-            .chain(
-                JOB_COLUMNS
-                    .iter()
-                    .chain(&ROW_COLUMNS)
-                    .map(|s| s.to_string()),
-            )
-            .collect()
+        header(self.axes.iter().map(|a| a.key.clone()))
     }
 
     /// Runs every job not already in `dir/sweep.csv` (with `resume`) on `threads`
@@ -400,6 +418,21 @@ impl Sweep {
         dir: &Path,
         threads: usize,
         resume: bool,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Outcome, SweepError> {
+        self.run_shard(dir, threads, resume, None, tick)
+    }
+
+    /// [`Sweep::run`], or with `shard` (`Some((shard, node))`) only that shard's jobs:
+    /// then no summary, and the [`shard::MANIFEST`] naming `node` is written last, once
+    /// all of the shard's jobs are in `sweep.csv`. Either way `sweep.csv` ends in grid
+    /// order (point, then replication), whatever order the jobs finished in.
+    pub fn run_shard(
+        &self,
+        dir: &Path,
+        threads: usize,
+        resume: bool,
+        shard: Option<(Shard, &str)>,
         tick: &(dyn Fn() + Sync),
     ) -> Result<Outcome, SweepError> {
         let io = |path: &Path| {
@@ -414,8 +447,32 @@ impl Sweep {
         if resume {
             self.check_fingerprint(dir, &csv_path, &fingerprint)?;
         }
+        // Written again at the end: until then the folder is not a finished shard.
+        match std::fs::remove_file(dir.join(shard::MANIFEST)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(dir)(e))?,
+            _ => {}
+        }
+        let mine: Vec<bool> = match shard {
+            None => vec![true; self.jobs()],
+            Some((s, _)) => shard::assign(&self.points, self.replications, s.count)
+                .into_iter()
+                .map(|k| k == s.index)
+                .collect(),
+        };
+        let index: HashMap<Vec<String>, usize> = self
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.cells(), i))
+            .collect();
+        let r = self.replications as usize;
+        let ours = |cells: &[String], rep: u32| {
+            index
+                .get(cells)
+                .is_some_and(|&p| (rep as usize) < r && mine[p * r + rep as usize])
+        };
         let done = if resume {
-            self.recover(&csv_path, &header)?
+            self.recover(&csv_path, &header, &ours)?
         } else {
             // A new sweep replaces whatever another one left here, whole: its rows and
             // its fingerprint, so the folder never mixes two configurations.
@@ -426,6 +483,7 @@ impl Sweep {
         };
         let todo: Vec<(usize, u32)> = (0..self.points.len())
             .flat_map(|p| (0..self.replications).map(move |r| (p, r)))
+            .filter(|&(p, r)| mine[p * self.replications as usize + r as usize])
             .filter(|&(p, r)| !done.contains_key(&(self.points[p].cells(), r)))
             .collect();
         let file = OpenOptions::new()
@@ -450,7 +508,24 @@ impl Sweep {
                     Ok(())
                 })
         })?;
-        self.write_summary(dir, &csv_path)?;
+        drop(file);
+        let rows = read_rows(&csv_path, &header)?;
+        let rows = in_grid_order(rows, self.axes.len(), &self.points);
+        write_rows(&csv_path, &header, &rows)?;
+        match shard {
+            None => {
+                let keys: Vec<String> = self.axes.iter().map(|a| a.key.clone()).collect();
+                let text = summary(&keys, &self.points, &self.layer_names, &rows);
+                write_atomic(&dir.join("sweep_summary.csv"), &text)?;
+            }
+            Some((s, node)) => Manifest {
+                shard: s,
+                jobs: mine.iter().filter(|&&m| m).count(),
+                layers: self.layer_names.clone(),
+                node: node.to_owned(),
+            }
+            .write(dir)?,
+        }
         Ok(Outcome {
             ran: todo.len(),
             resumed: done.len(),
@@ -517,6 +592,7 @@ impl Sweep {
         &self,
         path: &Path,
         header: &[String],
+        ours: &dyn Fn(&[String], u32) -> bool,
     ) -> Result<HashMap<(Vec<String>, u32), usize>, SweepError> {
         let resume_err = |message: String| SweepError::Resume {
             path: path.to_owned(),
@@ -566,7 +642,8 @@ impl Sweep {
         let mut done = HashMap::new();
         for key in order {
             let records = &jobs[&key];
-            if records.len() == layers {
+            // Another shard's job (a folder reused with another K/N) is dropped too.
+            if records.len() == layers && ours(&key.0, key.1) {
                 for r in records {
                     out.extend(csv_line(&r.iter().map(str::to_owned).collect::<Vec<_>>()));
                 }
@@ -576,70 +653,138 @@ impl Sweep {
         write_atomic(path, &out)?;
         Ok(done)
     }
+}
 
-    fn write_summary(&self, dir: &Path, csv_path: &Path) -> Result<(), SweepError> {
-        let bad = |e: csv::Error| SweepError::Resume {
-            path: csv_path.to_owned(),
-            message: e.to_string(),
-        };
-        let mut reader = csv::Reader::from_path(csv_path).map_err(bad)?;
-        let n_axes = self.axes.len();
-        let first_metric = n_axes + JOB_COLUMNS.len() + FIRST_METRIC;
-        // (point cells, layer) -> per metric, the replications' values.
-        let mut groups: HashMap<(Vec<String>, String), Vec<Vec<f64>>> = HashMap::new();
-        for record in reader.records() {
-            let record = record.map_err(bad)?;
-            let coords: Vec<String> = record.iter().take(n_axes).map(str::to_owned).collect();
-            let layer = record
-                .get(n_axes + JOB_COLUMNS.len())
-                .unwrap_or_default()
-                .to_owned();
-            let values: Vec<f64> = record
-                .iter()
-                .skip(first_metric)
-                .map(|v| v.parse().unwrap_or(f64::NAN))
-                .collect();
-            let g = groups.entry((coords, layer)).or_default();
-            if g.is_empty() {
-                g.resize(values.len(), Vec::new());
-            }
-            for (col, v) in g.iter_mut().zip(values) {
-                col.push(v);
-            }
-        }
-        let metrics = &ROW_COLUMNS[FIRST_METRIC..];
-        let mut header: Vec<String> = self.axes.iter().map(|a| a.key.clone()).collect();
-        header.push("layer".into());
-        header.push("replications".into());
-        for m in metrics {
-            header.push(format!("{m}_mean"));
-            header.push(format!("{m}_ci95"));
-        }
-        let mut out = csv_line(&header);
-        for point in &self.points {
-            for layer in &self.layer_names {
-                let Some(cols) = groups.get(&(point.cells(), layer.clone())) else {
-                    continue;
-                };
-                let mut line = point.cells();
-                line.push(layer.clone());
-                line.push(cols.first().map_or(0, Vec::len).to_string());
-                for col in cols {
-                    let (mean, half) = mean_ci95(col);
-                    // A metric that does not apply to the layer (empty cells) stays empty.
-                    if mean.is_nan() {
-                        line.extend([String::new(), String::new()]);
-                        continue;
-                    }
-                    line.push(mean.to_string());
-                    line.push(half.map_or(String::new(), |h| h.to_string()));
-                }
-                out.extend(csv_line(&line));
-            }
-        }
-        write_atomic(&dir.join("sweep_summary.csv"), &out)?;
-        Ok(())
+/// The columns of `sweep.csv` for axes `keys`.
+fn header(keys: impl Iterator<Item = String>) -> Vec<String> {
+    keys.chain(
+        JOB_COLUMNS
+            .iter()
+            .chain(&ROW_COLUMNS)
+            .map(|s| s.to_string()),
+    )
+    .collect()
+}
+
+/// The rows of the `sweep.csv` at `path`, whose columns must be `header`.
+fn read_rows(path: &Path, header: &[String]) -> Result<Vec<csv::StringRecord>, SweepError> {
+    let bad = |message: String| SweepError::Resume {
+        path: path.to_owned(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let found = reader.headers().map_err(|e| bad(e.to_string()))?;
+    if found.iter().ne(header.iter().map(String::as_str)) {
+        return Err(bad(
+            "its columns differ from this sweep's (another grid?)".into()
+        ));
     }
+    reader
+        .records()
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// `rows` sorted by point (grid order), then replication; a job's rows keep their order.
+fn in_grid_order(
+    mut rows: Vec<csv::StringRecord>,
+    n_axes: usize,
+    points: &[Point],
+) -> Vec<csv::StringRecord> {
+    let index: HashMap<Vec<String>, usize> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.cells(), i))
+        .collect();
+    let key = |r: &csv::StringRecord| {
+        let cells: Vec<String> = r.iter().take(n_axes).map(str::to_owned).collect();
+        let point = index.get(&cells).copied().unwrap_or(usize::MAX);
+        let replication: u64 = r
+            .get(n_axes)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(u64::MAX);
+        (point, replication)
+    };
+    rows.sort_by_cached_key(key);
+    rows
+}
+
+/// Writes `header` and `rows` to `path` (a temp file, then a rename).
+fn write_rows(
+    path: &Path,
+    header: &[String],
+    rows: &[csv::StringRecord],
+) -> Result<(), OutputError> {
+    let mut out = csv_line(header);
+    for r in rows {
+        out.extend(csv_line(&r.iter().map(str::to_owned).collect::<Vec<_>>()));
+    }
+    write_atomic(path, &out)
+}
+
+/// `sweep_summary.csv` from rows in grid order: per point (grid order) and layer
+/// (`layers` order), every metric's mean over the replications and its 95% CI.
+fn summary(
+    keys: &[String],
+    points: &[Point],
+    layers: &[String],
+    rows: &[csv::StringRecord],
+) -> Vec<u8> {
+    let n_axes = keys.len();
+    let first_metric = n_axes + JOB_COLUMNS.len() + FIRST_METRIC;
+    // (point cells, layer) -> per metric, the replications' values, in replication
+    // order (the rows are in grid order), so the sums are the same on every machine.
+    let mut groups: HashMap<(Vec<String>, String), Vec<Vec<f64>>> = HashMap::new();
+    for record in rows {
+        let coords: Vec<String> = record.iter().take(n_axes).map(str::to_owned).collect();
+        let layer = record
+            .get(n_axes + JOB_COLUMNS.len())
+            .unwrap_or_default()
+            .to_owned();
+        let values: Vec<f64> = record
+            .iter()
+            .skip(first_metric)
+            .map(|v| v.parse().unwrap_or(f64::NAN))
+            .collect();
+        let g = groups.entry((coords, layer)).or_default();
+        if g.is_empty() {
+            g.resize(values.len(), Vec::new());
+        }
+        for (col, v) in g.iter_mut().zip(values) {
+            col.push(v);
+        }
+    }
+    let metrics = &ROW_COLUMNS[FIRST_METRIC..];
+    let mut header: Vec<String> = keys.to_vec();
+    header.push("layer".into());
+    header.push("replications".into());
+    for m in metrics {
+        header.push(format!("{m}_mean"));
+        header.push(format!("{m}_ci95"));
+    }
+    let mut out = csv_line(&header);
+    for point in points {
+        for layer in layers {
+            let Some(cols) = groups.get(&(point.cells(), layer.clone())) else {
+                continue;
+            };
+            let mut line = point.cells();
+            line.push(layer.clone());
+            line.push(cols.first().map_or(0, Vec::len).to_string());
+            for col in cols {
+                let (mean, half) = mean_ci95(col);
+                // A metric that does not apply to the layer (empty cells) stays empty.
+                if mean.is_nan() {
+                    line.extend([String::new(), String::new()]);
+                    continue;
+                }
+                line.push(mean.to_string());
+                line.push(half.map_or(String::new(), |h| h.to_string()));
+            }
+            out.extend(csv_line(&line));
+        }
+    }
+    out
 }
 
 /// The mean of `xs` and the half-width of its 95% confidence interval from Student's t

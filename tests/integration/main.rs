@@ -3,6 +3,8 @@
 //! - `theory`: the simulator against closed-form results of caching and queueing theory.
 //! - `architecture`: the top-level modules import each other in no circle.
 //! - `cli`: the real `tiersim` binary, run in temporary folders.
+//! - `cluster`: sweeps split into shards and merged; `--backend slurm` against a real
+//!   Slurm cluster on loopback (ignored by `cargo test`; `.ci/run` runs it).
 //! - `engine`: invariants of whole runs (flow conservation, the herd, stops).
 //! - `properties`: proptest invariants of the cache store.
 //! - `stampede`: stampede defences, herd events and synchronized expiry against their models.
@@ -27,6 +29,7 @@
 
 mod architecture;
 mod cli;
+mod cluster;
 mod counters;
 mod engine;
 mod faults;
