@@ -132,14 +132,7 @@ fn oracle_record(id: u64, next: i64) -> Vec<u8> {
 #[test]
 fn an_empty_trace_is_bad_input_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    for format in [
-        "csv",
-        "oracle_general",
-        "arc_lis",
-        "lirs",
-        "twitter",
-        "webcachesim",
-    ] {
+    for &format in tiersim::trace::Format::NAMES {
         for name in ["empty", "empty.gz", "empty.zst"] {
             let path = dir.path().join(format!("{format}-{name}"));
             std::fs::write(&path, encode(name, b"")).unwrap();
@@ -541,20 +534,21 @@ mod shared_traces {
     fn replay_writes_a_sane_csv() {
         let trace = cloud_physics();
         let out = tempfile::tempdir().unwrap();
-        let o = command()
-            .arg("replay")
-            .arg(&trace)
-            .args([
+        let o = replay(
+            &trace,
+            &[
                 "--format",
                 "oracle_general",
                 "--policy",
                 "lru,s3fifo,belady",
-            ])
-            .args(["--size", "100,1000,10000", "--jobs", "2", "--out"])
-            .arg(out.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                "--size",
+                "100,1000,10000",
+                "--jobs",
+                "2",
+            ],
+            out.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
         let csv = std::fs::read_to_string(out.path().join("replay.csv")).unwrap();
         let mut lines = csv.lines();
         assert_eq!(
@@ -592,15 +586,21 @@ mod shared_traces {
     fn bytes_unit_is_reported() {
         let trace = cloud_physics();
         let out = tempfile::tempdir().unwrap();
-        let o = command()
-            .arg("replay")
-            .arg(&trace)
-            .args(["--format", "oracle_general", "--policy", "gdsf,lru"])
-            .args(["--size", "1000000", "--size-unit", "bytes", "--out"])
-            .arg(out.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = replay(
+            &trace,
+            &[
+                "--format",
+                "oracle_general",
+                "--policy",
+                "gdsf,lru",
+                "--size",
+                "1000000",
+                "--size-unit",
+                "bytes",
+            ],
+            out.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
         let csv = std::fs::read_to_string(out.path().join("replay.csv")).unwrap();
         assert!(csv.contains("gdsf,1000000,bytes,113872,"), "{csv}");
     }
