@@ -75,12 +75,22 @@ impl Fields {
     /// Fields separated by `delimiter`, quoted as RFC 4180 quotes them (`""` for a quote
     /// inside a quoted field).
     pub(crate) fn new(delimiter: u8) -> Self {
-        Fields {
+        let mut fields = Fields {
             parser: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             delimiter,
             bytes: Vec::new(),
             spans: Vec::with_capacity(16),
-        }
+        };
+        fields.restart();
+        fields
+    }
+
+    /// Sets the parser back to the start of a record, past its first read: it strips a
+    /// UTF-8 byte order mark from its first input only, and a line keeps its bytes.
+    fn restart(&mut self) {
+        self.parser.reset();
+        // An empty line: read, skipped, the parser is where it was.
+        let _ = self.parser.read_field(LINE_END, &mut [0]);
     }
 
     /// Splits `line` (without its line ending). A record does not continue on the next
@@ -130,7 +140,7 @@ impl Fields {
                     if line.get(raw_start) == Some(&b'"')
                         && !well_quoted(&line[raw_start..raw_end], &self.bytes[start..out])
                     {
-                        self.parser.reset();
+                        self.restart();
                         return Err(format!(
                             "field {} has text after its closing quote",
                             self.spans.len()
@@ -142,7 +152,7 @@ impl Fields {
                     (raw_start, start) = (pos, out);
                 }
                 csv_core::ReadFieldResult::InputEmpty if at_end => {
-                    self.parser.reset();
+                    self.restart();
                     return Err(format!(
                         "field {} opens a quote that the line does not close",
                         self.spans.len() + 1
@@ -512,5 +522,11 @@ mod tests {
         // The parser starts afresh after an error.
         f.split(b"\"c\",4").unwrap();
         assert_eq!(fields(&f), ["c", "4"]);
+        // A byte order mark is a line's bytes, here as in lines without quotes.
+        for line in [&b"\xef\xbb\xbf\"d\",5"[..], b"\xef\xbb\xbfd,5"] {
+            let mut f = Fields::new(b',');
+            f.split(line).unwrap();
+            assert_eq!(f.get(0).unwrap(), &line[..line.len() - 2]);
+        }
     }
 }
