@@ -46,7 +46,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tiersim::policy::PolicySpec;
-use tiersim::replay::{SizeUnit, replay};
+use tiersim::replay::ReplayJob;
 
 #[path = "common/bench_trace.rs"]
 mod bench_trace;
@@ -64,8 +64,9 @@ fn bench(c: &mut Criterion) {
     ] {
         let spec = PolicySpec::from_name(policy).unwrap();
         for size in [OBJECTS / 1000, OBJECTS / 100, OBJECTS / 10] {
-            g.bench_with_input(BenchmarkId::new(policy, size), &size, |b, &size| {
-                b.iter(|| replay(&src, &spec, size, SizeUnit::Entries, 1).unwrap())
+            let job = ReplayJob::new(src.clone(), spec.clone(), size);
+            g.bench_with_input(BenchmarkId::new(policy, size), &job, |b, job| {
+                b.iter(|| job.run().unwrap())
             });
         }
     }

@@ -20,7 +20,7 @@ use std::io::Write;
 
 use tiersim::base::rng::mix64;
 use tiersim::policy::PolicySpec;
-use tiersim::replay::{ReplayResult, SizeUnit, replay};
+use tiersim::replay::{ReplayJob, ReplayResult};
 use tiersim::trace::{CsvColumns, Format, TraceSource};
 use tiersim::workload::AliasTable;
 
@@ -73,7 +73,11 @@ fn main() {
         let policy = PolicySpec::from_name(name).unwrap();
         let row = sizes
             .iter()
-            .map(|&size| replay(&source, &policy, size, SizeUnit::Entries, 1).unwrap())
+            .map(|&size| {
+                ReplayJob::new(source.clone(), policy.clone(), size)
+                    .run()
+                    .unwrap()
+            })
             .collect();
         results.push(row);
     }

@@ -668,7 +668,7 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     use indicatif::ParallelProgressIterator;
     use rayon::prelude::*;
     use tiersim::policy::PolicySpec;
-    use tiersim::replay::SizeUnit;
+    use tiersim::replay::{ReplayJob, SizeUnit};
     use tiersim::trace::{CsvColumns, Format, TraceSource};
 
     let format: Format = args.format.parse().map_err(bad_input)?;
@@ -730,9 +730,17 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
         Path::new("results").join(format!("replay-{}", name.unwrap_or_default()))
     });
 
-    let grid: Vec<(PolicySpec, u64)> = policies
+    let grid: Vec<ReplayJob> = policies
         .iter()
-        .flat_map(|p| args.size.iter().map(move |&s| (p.clone(), s)))
+        .flat_map(|p| {
+            let source = &source;
+            args.size.iter().map(move |&s| {
+                ReplayJob::new(source.clone(), p.clone(), s)
+                    .unit(unit)
+                    .seed(args.seed)
+                    .skip_bad(args.skip_bad)
+            })
+        })
         .collect();
     let bar = progress_bar(
         Some(grid.len() as u64),
@@ -745,9 +753,7 @@ fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let results = pool.install(|| {
         grid.par_iter()
             .progress_with(bar.clone())
-            .map(|(p, s)| {
-                tiersim::replay::replay_skipping(&source, p, *s, unit, args.seed, args.skip_bad)
-            })
+            .map(ReplayJob::run)
             .collect::<Result<Vec<_>, _>>()
     });
     bar.finish_and_clear();

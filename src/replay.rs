@@ -394,7 +394,7 @@ pub struct ReplayResult {
     /// `miss_bytes / bytes`.
     pub byte_miss_ratio: f64,
     /// Bad records of the trace skipped within the budget
-    /// ([`replay_skipping`]); the same for every point of one trace.
+    /// ([`ReplayJob::skip_bad`]); the same for every point of one trace.
     pub bad_records_skipped: u64,
     /// The first of them: the file, the record and what was wrong. Not in `replay.csv`.
     #[serde(skip)]
@@ -424,18 +424,12 @@ impl Tally {
         }
     }
 
-    fn result(
-        self,
-        policy: &PolicySpec,
-        size: u64,
-        unit: SizeUnit,
-        skipped: Skipped,
-    ) -> ReplayResult {
+    fn result(self, job: &ReplayJob, skipped: Skipped) -> ReplayResult {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         ReplayResult {
-            policy: policy.to_string(),
-            size,
-            size_unit: unit,
+            policy: job.policy.to_string(),
+            size: job.size,
+            size_unit: job.unit,
             requests: self.requests,
             misses: self.misses,
             miss_ratio: ratio(self.misses, self.requests),
@@ -448,108 +442,150 @@ impl Tally {
     }
 }
 
-/// Replays `source` through one cache of `size` `unit`s run by `policy`; a bad record of
-/// the trace is an error.
+/// One replay: a trace through one cache of one policy and size; one point of
+/// `tiersim replay`'s grid.
 ///
-/// Streams the trace, except for policies that need the future (belady): those read it
-/// once into memory (8 bytes and an op per request) to compute each request's next access
-/// in a backward pass, then replay it; TTLs are ignored there.
-pub fn replay(
-    source: &TraceSource,
-    policy: &PolicySpec,
-    size: u64,
-    unit: SizeUnit,
-    seed: u64,
-) -> Result<ReplayResult, TraceError> {
-    replay_skipping(source, policy, size, unit, seed, 0)
+/// [`new`](Self::new) takes what every replay names; the rest have defaults that the
+/// builder methods change: [`SizeUnit::Entries`], seed 1 (as `--seed`'s), no bad record
+/// skipped.
+///
+/// ```no_run
+/// use tiersim::policy::PolicySpec;
+/// use tiersim::replay::{ReplayJob, SizeUnit};
+/// use tiersim::trace::{CsvColumns, Format, TraceSource};
+///
+/// let source = TraceSource {
+///     path: "trace.oracleGeneral.bin".into(),
+///     format: Format::OracleGeneral,
+///     csv: CsvColumns::default(),
+/// };
+/// let lru = PolicySpec::from_name("lru").unwrap();
+/// let result = ReplayJob::new(source, lru, 1 << 20)
+///     .unit(SizeUnit::Bytes)
+///     .skip_bad(10)
+///     .run()
+///     .unwrap();
+/// println!("miss ratio {}", result.miss_ratio);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReplayJob {
+    /// The trace.
+    pub source: TraceSource,
+    /// The cache's policy.
+    pub policy: PolicySpec,
+    /// The cache's size, in [`unit`](Self::unit)s.
+    pub size: u64,
+    /// What `size` counts.
+    pub unit: SizeUnit,
+    /// The seed of a policy with internal randomness.
+    pub seed: u64,
+    /// How many bad records of the trace may be skipped (one more is an error).
+    pub skip_bad: u64,
 }
 
-/// As [`replay`], skipping up to `skip_bad` bad records of the trace (one more is an
-/// error); the result counts them.
-pub fn replay_skipping(
-    source: &TraceSource,
-    policy: &PolicySpec,
-    size: u64,
-    unit: SizeUnit,
-    seed: u64,
-    skip_bad: u64,
-) -> Result<ReplayResult, TraceError> {
-    if policy.needs_future() {
-        return replay_offline(source, policy, size, unit, seed, skip_bad);
-    }
-    replay_online(source, policy, size, unit, seed, skip_bad).map(|(r, _)| r)
-}
-
-/// As [`replay`] (online policies only), also returning the heap bytes the policy's state
-/// holds at the end ([`Policy::heap_bytes`]), for `benches/tools/replay_memory.rs`.
-pub fn replay_accounted(
-    source: &TraceSource,
-    policy: &PolicySpec,
-    size: u64,
-    unit: SizeUnit,
-    seed: u64,
-) -> Result<(ReplayResult, Option<usize>), TraceError> {
-    replay_online(source, policy, size, unit, seed, 0)
-}
-
-fn replay_online(
-    source: &TraceSource,
-    policy: &PolicySpec,
-    size: u64,
-    unit: SizeUnit,
-    seed: u64,
-    skip_bad: u64,
-) -> Result<(ReplayResult, Option<usize>), TraceError> {
-    let mut reader = source.open_skipping(skip_bad)?;
-    // A trace has at most as many ids as records; most have far fewer, so the ahead
-    // sizing stops at a million and the table grows past that.
-    let ids = source.records_hint().unwrap_or(0).min(IDS_AHEAD_MAX) as usize;
-    let mut cache = ReplayCache::with_ids(policy, size, unit, seed, ids);
-    let tally = cache.run(reader.as_mut())?;
-    let result = tally.result(policy, size, unit, reader.skipped());
-    Ok((result, cache.policy.heap_bytes()))
-}
-
-fn replay_offline(
-    source: &TraceSource,
-    policy: &PolicySpec,
-    size: u64,
-    unit: SizeUnit,
-    seed: u64,
-    skip_bad: u64,
-) -> Result<ReplayResult, TraceError> {
-    let mut reader = source.open_skipping(skip_bad)?;
-    let mut ids = KeyMap::default();
-    let (mut keys, mut sizes, mut ops) = (Vec::new(), Vec::new(), Vec::new());
-    let mut req = Request::default();
-    while reader.read(&mut req)? {
-        keys.push(ids.key(req.id)?);
-        sizes.push(req.size);
-        ops.push(req.op);
-    }
-    let mut next = vec![u64::MAX; keys.len()];
-    let mut last = vec![u64::MAX; ids.len()];
-    for i in (0..keys.len()).rev() {
-        next[i] = last[keys[i] as usize];
-        if ops[i] != Op::Delete {
-            last[keys[i] as usize] = i as u64;
+impl ReplayJob {
+    /// A replay of `source` through a cache of `size` entries run by `policy`, seed 1,
+    /// no bad record skipped.
+    pub fn new(source: TraceSource, policy: PolicySpec, size: u64) -> Self {
+        ReplayJob {
+            source,
+            policy,
+            size,
+            unit: SizeUnit::Entries,
+            seed: 1,
+            skip_bad: 0,
         }
     }
-    let mut cache = ReplayCache::new(policy, size, unit, seed);
-    let mut tally = Tally::default();
-    for i in 0..keys.len() {
-        // Dense keys serve as the ids: the cache maps them again, in the same order.
-        let r = Request {
-            time: i as u64,
-            id: keys[i] as u64,
-            size: sizes[i],
-            op: ops[i],
-            ttl: 0,
-        };
-        let outcome = cache.access(&r, next[i])?;
-        tally.add(outcome, sizes[i]);
+
+    /// The same job with sizes counted in `unit`.
+    pub fn unit(mut self, unit: SizeUnit) -> Self {
+        self.unit = unit;
+        self
     }
-    Ok(tally.result(policy, size, unit, reader.skipped()))
+
+    /// The same job with policies seeded by `seed`.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The same job skipping up to `skip_bad` bad records of the trace (one more is an
+    /// error); the result counts them.
+    pub fn skip_bad(mut self, skip_bad: u64) -> Self {
+        self.skip_bad = skip_bad;
+        self
+    }
+
+    /// Runs the replay; a bad record beyond the [`skip_bad`](Self::skip_bad) budget is
+    /// an error.
+    ///
+    /// Streams the trace, except for policies that need the future (belady): those read
+    /// it once into memory (8 bytes and an op per request) to compute each request's next
+    /// access in a backward pass, then replay it; TTLs are ignored there.
+    pub fn run(&self) -> Result<ReplayResult, TraceError> {
+        if self.policy.needs_future() {
+            return self.run_offline();
+        }
+        self.run_online().map(|(r, _)| r)
+    }
+
+    /// As [`run`](Self::run) (online policies only), also returning the heap bytes the
+    /// policy's state holds at the end ([`Policy::heap_bytes`]), for
+    /// `benches/tools/replay_memory.rs`.
+    pub fn run_accounted(&self) -> Result<(ReplayResult, Option<usize>), TraceError> {
+        self.run_online()
+    }
+
+    /// An empty cache for this job, with room for `ids` trace ids before its table grows.
+    fn cache(&self, ids: usize) -> ReplayCache {
+        ReplayCache::with_ids(&self.policy, self.size, self.unit, self.seed, ids)
+    }
+
+    fn run_online(&self) -> Result<(ReplayResult, Option<usize>), TraceError> {
+        let mut reader = self.source.open_skipping(self.skip_bad)?;
+        // A trace has at most as many ids as records; most have far fewer, so the ahead
+        // sizing stops at a million and the table grows past that.
+        let ids = self.source.records_hint().unwrap_or(0).min(IDS_AHEAD_MAX) as usize;
+        let mut cache = self.cache(ids);
+        let tally = cache.run(reader.as_mut())?;
+        let result = tally.result(self, reader.skipped());
+        Ok((result, cache.policy.heap_bytes()))
+    }
+
+    fn run_offline(&self) -> Result<ReplayResult, TraceError> {
+        let mut reader = self.source.open_skipping(self.skip_bad)?;
+        let mut ids = KeyMap::default();
+        let (mut keys, mut sizes, mut ops) = (Vec::new(), Vec::new(), Vec::new());
+        let mut req = Request::default();
+        while reader.read(&mut req)? {
+            keys.push(ids.key(req.id)?);
+            sizes.push(req.size);
+            ops.push(req.op);
+        }
+        let mut next = vec![u64::MAX; keys.len()];
+        let mut last = vec![u64::MAX; ids.len()];
+        for i in (0..keys.len()).rev() {
+            next[i] = last[keys[i] as usize];
+            if ops[i] != Op::Delete {
+                last[keys[i] as usize] = i as u64;
+            }
+        }
+        let mut cache = self.cache(0);
+        let mut tally = Tally::default();
+        for i in 0..keys.len() {
+            // Dense keys serve as the ids: the cache maps them again, in the same order.
+            let r = Request {
+                time: i as u64,
+                id: keys[i] as u64,
+                size: sizes[i],
+                op: ops[i],
+                ttl: 0,
+            };
+            let outcome = cache.access(&r, next[i])?;
+            tally.add(outcome, sizes[i]);
+        }
+        Ok(tally.result(self, reader.skipped()))
+    }
 }
 
 /// `replay.csv`'s bytes: a header and one row per result.

@@ -607,6 +607,22 @@ impl Lines {
         Ok(Some(&self.line))
     }
 
+    /// What `parse` makes of the next line that holds a record (it returns `None` for
+    /// one that holds none: skipped), or `None` at the end; its error names the line.
+    pub(crate) fn next_parsed<T>(
+        &mut self,
+        mut parse: impl FnMut(&[u8]) -> Result<Option<T>, String>,
+    ) -> Result<Option<T>, TraceError> {
+        loop {
+            let Some(line) = self.next_line()? else {
+                return Ok(None);
+            };
+            if let Some(record) = parse(line).map_err(|m| self.error(m))? {
+                return Ok(Some(record));
+            }
+        }
+    }
+
     /// The number of the line last read, from 1.
     pub(crate) fn number(&self) -> u64 {
         self.number

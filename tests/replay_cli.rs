@@ -5,18 +5,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 #[path = "common/shared_traces.rs"]
 mod shared;
 
-fn tiersim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tiersim"))
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{assert_bad_input, command, repo, text};
 
 /// The trace shipped in `traces/` (`traces/README.md`).
 fn shipped() -> PathBuf {
@@ -25,7 +21,7 @@ fn shipped() -> PathBuf {
 
 /// Runs `tiersim replay TRACE ARGS... --out OUT --quiet`.
 fn replay(trace: &Path, args: &[&str], out: &Path) -> Output {
-    tiersim()
+    command()
         .arg("replay")
         .arg(trace)
         .args(args)
@@ -36,38 +32,13 @@ fn replay(trace: &Path, args: &[&str], out: &Path) -> Output {
         .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Asserts a run exited 2 with every phrase in its error and no panic.
-fn assert_bad_input(o: &Output, phrases: &[&str]) {
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    for p in phrases {
-        assert!(err.contains(p), "{p:?} missing in: {err}");
-    }
-}
-
 /// `replay.csv`'s rows as maps from column name to value.
 fn rows(out: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(out.join("replay.csv")).unwrap();
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
+    cli::csv_rows(&out.join("replay.csv"))
 }
 
 fn fails_with(args: &[&str], needle: &str) {
-    let o = tiersim().args(args).output().unwrap();
+    let o = command().args(args).output().unwrap();
     assert_bad_input(&o, &[needle]);
 }
 
@@ -122,7 +93,7 @@ fn bad_input_exits_2_with_a_clear_message() {
 #[test]
 fn scenarios_reject_belady() {
     let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/app_tier.toml");
-    let o = tiersim()
+    let o = command()
         .arg("validate")
         .arg(&scenario)
         .args(["--set", "layers.redis.policy=belady"])
@@ -161,14 +132,7 @@ fn oracle_record(id: u64, next: i64) -> Vec<u8> {
 #[test]
 fn an_empty_trace_is_bad_input_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    for format in [
-        "csv",
-        "oracle_general",
-        "arc_lis",
-        "lirs",
-        "twitter",
-        "webcachesim",
-    ] {
+    for &format in tiersim::trace::Format::NAMES {
         for name in ["empty", "empty.gz", "empty.zst"] {
             let path = dir.path().join(format!("{format}-{name}"));
             std::fs::write(&path, encode(name, b"")).unwrap();
@@ -542,7 +506,7 @@ fn the_readme_replay_example_runs_on_the_shipped_trace() {
         "the example uses the shipped trace: {block}"
     );
     let out = tempfile::tempdir().unwrap();
-    let o = tiersim()
+    let o = command()
         .args(&words[1..])
         .arg("--out")
         .arg(out.path())
@@ -570,20 +534,21 @@ mod shared_traces {
     fn replay_writes_a_sane_csv() {
         let trace = cloud_physics();
         let out = tempfile::tempdir().unwrap();
-        let o = tiersim()
-            .arg("replay")
-            .arg(&trace)
-            .args([
+        let o = replay(
+            &trace,
+            &[
                 "--format",
                 "oracle_general",
                 "--policy",
                 "lru,s3fifo,belady",
-            ])
-            .args(["--size", "100,1000,10000", "--jobs", "2", "--out"])
-            .arg(out.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                "--size",
+                "100,1000,10000",
+                "--jobs",
+                "2",
+            ],
+            out.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
         let csv = std::fs::read_to_string(out.path().join("replay.csv")).unwrap();
         let mut lines = csv.lines();
         assert_eq!(
@@ -621,15 +586,21 @@ mod shared_traces {
     fn bytes_unit_is_reported() {
         let trace = cloud_physics();
         let out = tempfile::tempdir().unwrap();
-        let o = tiersim()
-            .arg("replay")
-            .arg(&trace)
-            .args(["--format", "oracle_general", "--policy", "gdsf,lru"])
-            .args(["--size", "1000000", "--size-unit", "bytes", "--out"])
-            .arg(out.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = replay(
+            &trace,
+            &[
+                "--format",
+                "oracle_general",
+                "--policy",
+                "gdsf,lru",
+                "--size",
+                "1000000",
+                "--size-unit",
+                "bytes",
+            ],
+            out.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
         let csv = std::fs::read_to_string(out.path().join("replay.csv")).unwrap();
         assert!(csv.contains("gdsf,1000000,bytes,113872,"), "{csv}");
     }

@@ -6,15 +6,19 @@
 //! runs them where the folder exists); the others use the trace shipped in `traces/` or
 //! generate theirs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tiersim::policy::PolicySpec;
-use tiersim::replay::{KeyMap, SizeUnit, replay};
+use tiersim::replay::{KeyMap, ReplayJob, SizeUnit};
 use tiersim::scenario::{Format as ScenarioFormat, Source};
 use tiersim::trace::{Format, Request, TraceSource};
 
 #[path = "common/shared_traces.rs"]
 mod shared;
+
+#[path = "common/cli.rs"]
+mod cli;
+use cli::repo;
 
 /// The trace shipped in `traces/`: what `generate_zipf_oracle(path, SHIPPED_REQUESTS,
 /// SHIPPED_OBJECTS, SHIPPED_ALPHA, SHIPPED_SEED)` writes (`traces/README.md`).
@@ -23,10 +27,6 @@ const SHIPPED_REQUESTS: u64 = 10_000;
 const SHIPPED_OBJECTS: u64 = 2_000;
 const SHIPPED_ALPHA: f64 = 0.9;
 const SHIPPED_SEED: u64 = 42;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn shipped() -> TraceSource {
     TraceSource {
@@ -50,14 +50,9 @@ fn counts(src: &TraceSource) -> (u64, usize) {
 }
 
 fn hit_ratio_percent(src: &TraceSource, policy: &str, size: u64) -> f64 {
-    let r = replay(
-        src,
-        &PolicySpec::from_name(policy).unwrap(),
-        size,
-        SizeUnit::Entries,
-        1,
-    )
-    .unwrap();
+    let r = ReplayJob::new(src.clone(), PolicySpec::from_name(policy).unwrap(), size)
+        .run()
+        .unwrap();
     100.0 * (1.0 - r.miss_ratio)
 }
 
@@ -134,7 +129,7 @@ fn trace_workload_drives_a_layer_like_replay() {
     assert_eq!(plan.workload.keys, 1_630, "the trace's distinct objects");
     let report = tiersim::simulate(&plan);
     let lru = PolicySpec::from_name("lru").unwrap();
-    let replayed = replay(&src, &lru, 100, SizeUnit::Entries, 1).unwrap();
+    let replayed = ReplayJob::new(src.clone(), lru.clone(), 100).run().unwrap();
     assert_eq!(report.layers[0].requests, replayed.requests);
     assert_eq!(report.layers[0].hits, replayed.requests - replayed.misses);
 }
@@ -171,7 +166,10 @@ fn lirs_libcachesim_variant_misses_as_libcachesim_on_zipf() {
             (32 << 20, SizeUnit::Bytes),
         ];
         for ((size, unit), want) in sizes.into_iter().zip(misses) {
-            let r = replay(&src, &lirs, size, unit, 1).unwrap();
+            let r = ReplayJob::new(src.clone(), lirs.clone(), size)
+                .unit(unit)
+                .run()
+                .unwrap();
             assert_eq!(r.misses, want, "Zipf({alpha}) at {size} {unit:?}");
         }
     }
@@ -335,14 +333,9 @@ mod shared_traces {
         // in a detail the paper does not state. We keep the pseudo-code reading and pin
         // its exact count, so a regression shows as a changed count, not as drift inside
         // a tolerance.
-        let arc_result = replay(
-            &src,
-            &PolicySpec::from_name("arc").unwrap(),
-            1000,
-            SizeUnit::Entries,
-            1,
-        )
-        .unwrap();
+        let arc_result = ReplayJob::new(src.clone(), PolicySpec::from_name("arc").unwrap(), 1000)
+            .run()
+            .unwrap();
         assert_eq!(arc_result.requests - arc_result.misses, 356_015, "ARC hits");
         let arc = hit_ratio_percent(&src, "arc", 1000);
         assert!(
@@ -400,7 +393,9 @@ mod shared_traces {
             let src = lirs_trace(name);
             let lirs = PolicySpec::from_name("lirs").unwrap();
             for (size, want) in SIZES.into_iter().zip(misses) {
-                let r = replay(&src, &lirs, size, SizeUnit::Entries, 1).unwrap();
+                let r = ReplayJob::new(src.clone(), lirs.clone(), size)
+                    .run()
+                    .unwrap();
                 assert_eq!(r.misses, want, "{name} at {size}");
             }
         }
@@ -419,14 +414,9 @@ mod shared_traces {
         assert_eq!(plan.requests, Some(914_145), "the trace's length");
         assert_eq!(plan.workload.keys, 186_880, "the trace's distinct pages");
         let report = tiersim::simulate(&plan);
-        let replayed = replay(
-            &src,
-            &PolicySpec::from_name("lru").unwrap(),
-            1000,
-            SizeUnit::Entries,
-            1,
-        )
-        .unwrap();
+        let replayed = ReplayJob::new(src.clone(), PolicySpec::from_name("lru").unwrap(), 1000)
+            .run()
+            .unwrap();
         assert_eq!(report.layers[0].requests, replayed.requests);
         assert_eq!(report.layers[0].hits, replayed.requests - replayed.misses);
         // 914,145 requests 1 µs apart.
@@ -487,7 +477,10 @@ mod shared_traces {
             let row = row.unwrap();
             let policy: PolicySpec = row.policy.parse().unwrap();
             let unit: SizeUnit = row.size_unit.parse().unwrap();
-            let r = replay(&src, &policy, row.size, unit, 1).unwrap();
+            let r = ReplayJob::new(src.clone(), policy.clone(), row.size)
+                .unit(unit)
+                .run()
+                .unwrap();
             let miss_bytes = row.miss_bytes.map(|_| r.miss_bytes);
             let same =
                 (r.requests, r.misses, miss_bytes) == (row.requests, row.misses, row.miss_bytes);
@@ -545,7 +538,10 @@ mod shared_traces {
                 (4096, SizeUnit::Bytes),
                 (65536, SizeUnit::Bytes),
             ] {
-                let r = replay(&src, &policy, size, unit, 1).unwrap();
+                let r = ReplayJob::new(src.clone(), policy.clone(), size)
+                    .unit(unit)
+                    .run()
+                    .unwrap();
                 assert_eq!(r.requests, 113_872, "{name} {size}");
                 assert!(r.misses <= r.requests, "{name} {size}");
             }
@@ -560,7 +556,8 @@ mod shared_traces {
         let mut src = cloud_physics();
         src.format = Format::Csv;
         let lru = PolicySpec::from_name("lru").unwrap();
-        let e = replay(&src, &lru, 10, SizeUnit::Entries, 1)
+        let e = ReplayJob::new(src.clone(), lru.clone(), 10)
+            .run()
             .unwrap_err()
             .to_string();
         for phrase in ["cloudPhysicsIO.oracleGeneral.bin: line 1", "is not text"] {

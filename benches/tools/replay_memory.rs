@@ -20,7 +20,7 @@
 //! on this trace is in `docs/performance.md` ("policy").
 
 use tiersim::policy::PolicySpec;
-use tiersim::replay::{SizeUnit, replay_accounted};
+use tiersim::replay::ReplayJob;
 
 #[path = "../common/bench_trace.rs"]
 mod bench_trace;
@@ -52,7 +52,9 @@ fn main() {
             .unwrap();
         std::process::exit(status.code().unwrap_or(1));
     }
-    let (r, policy_bytes) = replay_accounted(&src, &policy, size, SizeUnit::Entries, 1).unwrap();
+    let (r, policy_bytes) = ReplayJob::new(src, policy.clone(), size)
+        .run_accounted()
+        .unwrap();
     let policy_bytes = match policy_bytes {
         Some(b) => format!("{b} ({:.1} per object)", b as f64 / size as f64),
         None => "-".to_owned(),

@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use tiersim::policy::PolicySpec;
-use tiersim::replay::{SizeUnit, replay};
+use tiersim::replay::ReplayJob;
 
 #[path = "../common/bench_trace.rs"]
 mod bench_trace;
@@ -46,12 +46,13 @@ fn main() {
     for policy in policies.split(',') {
         let spec: PolicySpec = policy.parse().expect("a policy");
         for &size in &sizes {
+            let job = ReplayJob::new(src.clone(), spec.clone(), size);
             let mut rates = Vec::new();
             let mut cpu_rates = Vec::new();
             let mut misses = 0;
             for _ in 0..repeats {
                 let (t, c) = (Instant::now(), cpu_ns());
-                let r = replay(&src, &spec, size, SizeUnit::Entries, 1).unwrap();
+                let r = job.run().unwrap();
                 rates.push(r.requests as f64 / t.elapsed().as_secs_f64() / 1e6);
                 cpu_rates.push(r.requests as f64 / ((cpu_ns() - c) as f64 / 1e9) / 1e6);
                 misses = r.misses;

@@ -66,14 +66,12 @@ fn parse(line: &[u8]) -> Result<Option<(u64, u64)>, String> {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        while self.remaining == 0 {
-            let Some(line) = self.lines.next_line()? else {
+        if self.remaining == 0 {
+            let Some((start, n)) = self.lines.next_parsed(parse)? else {
                 return Ok(false);
             };
-            if let Some((start, n)) = parse(line).map_err(|m| self.lines.error(m))? {
-                self.next_block = start;
-                self.remaining = n;
-            }
+            self.next_block = start;
+            self.remaining = n;
         }
         *req = Request {
             time: self.time,

@@ -2,8 +2,8 @@
 //! reused buffer (no allocation per request).
 //!
 //! Columns are numbered from 1, as libCacheSim's `csv` reader numbers them. A field may
-//! be quoted (`"a,b"`, with `""` for a quote inside), but a record does not continue on
-//! the next line. A key that is not an unsigned integer is hashed (SipHash with fixed
+//! be quoted (`"a,b"`, with `""` for a quote inside; the `csv` crate's parser,
+//! `csv_core`, unquotes it), but a record does not continue on the next line. A key that is not an unsigned integer is hashed (SipHash with fixed
 //! keys, so runs repeat). Blank lines are skipped.
 //!
 //! A first line whose key is text when the second line's key is a number is taken for a
@@ -55,87 +55,135 @@ pub(crate) fn key_id(field: &[u8]) -> (u64, bool) {
     (h.finish(), false)
 }
 
-/// The fields of one line, unquoted into one reused buffer.
-#[derive(Debug, Default)]
+/// The fields of one line, unquoted by the `csv` crate's parser (`csv_core`) into one
+/// reused buffer.
+#[derive(Debug)]
 pub(crate) struct Fields {
+    parser: csv_core::Reader,
+    delimiter: u8,
+    /// The fields' bytes.
     bytes: Vec<u8>,
-    ranges: Vec<Range<usize>>,
+    /// Where each field starts and ends in `bytes`.
+    spans: Vec<Range<usize>>,
 }
 
+/// The end of a line, fed to the parser after the line: a field still open after it is
+/// in quotes.
+const LINE_END: &[u8] = b"\n";
+
 impl Fields {
-    /// Splits `line` at `delimiter`. A field that starts with `"` runs to the closing
-    /// quote, `""` inside standing for one quote (RFC 4180, within one line).
-    pub(crate) fn split(&mut self, line: &[u8], delimiter: u8) -> Result<(), String> {
-        self.bytes.clear();
-        self.ranges.clear();
-        if !line.contains(&b'"') {
-            // Most lines: one copy, then the delimiters' positions.
-            self.bytes.extend_from_slice(line);
-            let mut start = 0;
-            for (i, &b) in line.iter().enumerate() {
-                if b == delimiter {
-                    self.ranges.push(start..i);
-                    start = i + 1;
-                }
-            }
-            self.ranges.push(start..line.len());
-            return Ok(());
+    /// Fields separated by `delimiter`, quoted as RFC 4180 quotes them (`""` for a quote
+    /// inside a quoted field).
+    pub(crate) fn new(delimiter: u8) -> Self {
+        let mut fields = Fields {
+            parser: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            delimiter,
+            bytes: Vec::new(),
+            spans: Vec::with_capacity(16),
+        };
+        fields.restart();
+        fields
+    }
+
+    /// Sets the parser back to the start of a record, past its first read: it strips a
+    /// UTF-8 byte order mark from its first input only, and a line keeps its bytes.
+    fn restart(&mut self) {
+        self.parser.reset();
+        // An empty line: read, skipped, the parser is where it was.
+        let _ = self.parser.read_field(LINE_END, &mut [0]);
+    }
+
+    /// Splits `line` (without its line ending). A record does not continue on the next
+    /// line: a quote the line does not close is an error, and so is text after a closing
+    /// quote, which the parser would read leniently.
+    pub(crate) fn split(&mut self, line: &[u8]) -> Result<(), String> {
+        self.spans.clear();
+        if line.contains(&b'"') {
+            return self.split_quoted(line);
         }
-        let mut i = 0;
+        // Without quotes a field is what lies between delimiters, as the parser would
+        // find a byte at a time, slower (docs/performance.md, "CSV traces").
+        self.bytes.clear();
+        self.bytes.extend_from_slice(line);
+        let mut start = 0;
+        for field in line.split(|&b| b == self.delimiter) {
+            self.spans.push(start..start + field.len());
+            start += field.len() + 1;
+        }
+        Ok(())
+    }
+
+    /// [`split`](Self::split) for a line with quotes, by the parser, field by field to
+    /// check each quoted field's text.
+    #[cold]
+    fn split_quoted(&mut self, line: &[u8]) -> Result<(), String> {
+        // Unquoting never lengthens a field; one more byte for the line end.
+        self.bytes.clear();
+        self.bytes.resize(line.len() + 1, 0);
+        // Where the current field starts: in `line`, and in `bytes`.
+        let (mut raw_start, mut start) = (0, 0);
+        let (mut pos, mut out) = (0, 0);
         loop {
-            let start = self.bytes.len();
-            if line.get(i) == Some(&b'"') {
-                i += 1;
-                loop {
-                    let Some(q) = line[i..].iter().position(|&b| b == b'"') else {
-                        return Err(format!(
-                            "field {} opens a quote that the line does not close",
-                            self.ranges.len() + 1
-                        ));
-                    };
-                    self.bytes.extend_from_slice(&line[i..i + q]);
-                    i += q + 1;
-                    if line.get(i) != Some(&b'"') {
-                        break;
-                    }
-                    self.bytes.push(b'"');
-                    i += 1;
-                }
-                self.ranges.push(start..self.bytes.len());
-                match line.get(i) {
-                    None => return Ok(()),
-                    Some(&d) if d == delimiter => i += 1,
-                    Some(_) => {
+            let input = if pos < line.len() {
+                &line[pos..]
+            } else {
+                LINE_END
+            };
+            let (result, nin, nout) = self.parser.read_field(input, &mut self.bytes[out..]);
+            let at_end = pos >= line.len();
+            pos += nin;
+            out += nout;
+            match result {
+                csv_core::ReadFieldResult::Field { record_end } => {
+                    let raw_end = if record_end { line.len() } else { pos - 1 };
+                    self.spans.push(start..out);
+                    if line.get(raw_start) == Some(&b'"')
+                        && !well_quoted(&line[raw_start..raw_end], &self.bytes[start..out])
+                    {
+                        self.restart();
                         return Err(format!(
                             "field {} has text after its closing quote",
-                            self.ranges.len()
+                            self.spans.len()
                         ));
                     }
+                    if record_end {
+                        return Ok(());
+                    }
+                    (raw_start, start) = (pos, out);
                 }
-            } else {
-                let end = line[i..]
-                    .iter()
-                    .position(|&b| b == delimiter)
-                    .map_or(line.len(), |j| i + j);
-                self.bytes.extend_from_slice(&line[i..end]);
-                self.ranges.push(start..self.bytes.len());
-                if end == line.len() {
-                    return Ok(());
+                csv_core::ReadFieldResult::InputEmpty if at_end => {
+                    self.restart();
+                    return Err(format!(
+                        "field {} opens a quote that the line does not close",
+                        self.spans.len() + 1
+                    ));
                 }
-                i = end + 1;
+                csv_core::ReadFieldResult::InputEmpty => {}
+                // The buffer holds the whole line unquoted, and a line is not the end.
+                csv_core::ReadFieldResult::OutputFull | csv_core::ReadFieldResult::End => {
+                    unreachable!("csv_core: {result:?} within one line")
+                }
             }
         }
     }
 
     /// How many fields.
     pub(crate) fn len(&self) -> usize {
-        self.ranges.len()
+        self.spans.len()
     }
 
     /// Field `i`, from 0.
     pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
-        self.ranges.get(i).map(|r| &self.bytes[r.clone()])
+        self.spans.get(i).map(|r| &self.bytes[r.clone()])
     }
+}
+
+/// Whether the quoted field `raw` (from its opening quote) is its unquoted `value` in
+/// quotes and nothing more: it ends in the closing quote, and only the doubled quotes
+/// inside add to its length (text after a closing quote would have no quote doubled).
+fn well_quoted(raw: &[u8], value: &[u8]) -> bool {
+    let quotes = value.iter().filter(|&&b| b == b'"').count();
+    raw.len() >= 2 && raw.ends_with(b"\"") && raw.len() == value.len() + quotes + 2
 }
 
 /// Reads configurable CSV.
@@ -171,7 +219,7 @@ impl Reader {
         }
         Ok(Reader {
             lines: Lines::new(input, path, expectation(columns)),
-            fields: Fields::default(),
+            fields: Fields::new(columns.delimiter),
             columns: columns.clone(),
             records: 0,
             header_due: columns.header,
@@ -192,7 +240,7 @@ impl Reader {
                 continue;
             }
             self.records += 1;
-            let split = self.fields.split(line, self.columns.delimiter);
+            let split = self.fields.split(line);
             split.map_err(|m| self.lines.error(m))?;
             return self.parse().map(Some).map_err(|m| self.lines.error(m));
         }
@@ -420,5 +468,65 @@ mod tests {
         );
         let e1 = got[1].as_ref().unwrap_err();
         assert!(e1.contains("line 2: column 1 (key) is empty"), "{e1}");
+    }
+    /// A line without quotes is split at its delimiters without the parser: the fields
+    /// must be those the parser finds, on random non-empty lines (a blank line is skipped
+    /// before splitting) of digits, letters, blanks, tabs, empty fields and delimiters at
+    /// either end.
+    #[test]
+    fn lines_without_quotes_split_as_the_parser_splits_them() {
+        let alphabet = b"0123456789ab ,\t;";
+        let mut x = 7u64;
+        for delimiter in [b',', b'\t', b';'] {
+            let (mut fast, mut parsed) = (Fields::new(delimiter), Fields::new(delimiter));
+            for _ in 0..2_000 {
+                x = crate::base::rng::mix64(x);
+                let line: Vec<u8> = (0..1 + x % 24)
+                    .map(|i| alphabet[((x >> (2 * i)) % alphabet.len() as u64) as usize])
+                    .collect();
+                fast.split(&line).unwrap();
+                parsed.spans.clear();
+                parsed.split_quoted(&line).unwrap();
+                let fields = |f: &Fields| -> Vec<Vec<u8>> {
+                    (0..f.len()).map(|i| f.get(i).unwrap().to_vec()).collect()
+                };
+                assert_eq!(
+                    fields(&fast),
+                    fields(&parsed),
+                    "{:?}",
+                    String::from_utf8_lossy(&line)
+                );
+            }
+        }
+    }
+
+    /// Quoted fields the parser reads leniently are bad records, named by field; well
+    /// quoted ones, empty or with doubled quotes, before a delimiter or the end, read.
+    #[test]
+    fn quoted_fields_are_checked_field_by_field() {
+        let mut f = Fields::new(b',');
+        let fields = |f: &Fields| -> Vec<String> {
+            (0..f.len())
+                .map(|i| String::from_utf8_lossy(f.get(i).unwrap()).into_owned())
+                .collect()
+        };
+        f.split(b"a,\"b\",").unwrap();
+        assert_eq!(fields(&f), ["a", "b", ""]);
+        f.split(b"\"\",\"x\"\"\",\"\"\"\"").unwrap();
+        assert_eq!(fields(&f), ["", "x\"", "\""]);
+        f.split(b"1,\"a\"b\"").unwrap_err();
+        let e = f.split(b"1,\"a\"b\",2").unwrap_err();
+        assert_eq!(e, "field 2 has text after its closing quote");
+        let e = f.split(b"1,2,\"a\"\"").unwrap_err();
+        assert_eq!(e, "field 3 opens a quote that the line does not close");
+        // The parser starts afresh after an error.
+        f.split(b"\"c\",4").unwrap();
+        assert_eq!(fields(&f), ["c", "4"]);
+        // A byte order mark is a line's bytes, here as in lines without quotes.
+        for line in [&b"\xef\xbb\xbf\"d\",5"[..], b"\xef\xbb\xbfd,5"] {
+            let mut f = Fields::new(b',');
+            f.split(line).unwrap();
+            assert_eq!(f.get(0).unwrap(), &line[..line.len() - 2]);
+        }
     }
 }

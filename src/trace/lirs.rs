@@ -29,24 +29,24 @@ impl Reader {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(false);
-            };
+        let id = self.lines.next_parsed(|line| {
             let line = line.trim_ascii();
             if line.is_empty() || line.contains(&b'*') {
-                continue;
+                return Ok(None);
             }
-            let id = parse_field::<u64>(Some(line), "id").map_err(|m| self.lines.error(m))?;
-            *req = Request {
-                time: self.time,
-                id,
-                size: 1,
-                op: Op::Read,
-                ttl: 0,
-            };
-            self.time += 1;
-            return Ok(true);
-        }
+            parse_field::<u64>(Some(line), "id").map(Some)
+        })?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        *req = Request {
+            time: self.time,
+            id,
+            size: 1,
+            op: Op::Read,
+            ttl: 0,
+        };
+        self.time += 1;
+        Ok(true)
     }
 }

@@ -27,43 +27,42 @@ impl Reader {
     pub fn new(input: Input, path: PathBuf) -> Self {
         Reader {
             lines: Lines::new(input, path, EXPECT),
-            fields: Fields::default(),
+            fields: Fields::new(b','),
         }
     }
+}
 
-    fn number(&self, i: usize, name: &str) -> Result<u64, String> {
-        let f = self.fields.get(i).unwrap_or_default();
-        parse_uint(f).ok_or_else(|| {
-            format!(
-                "{name} is `{}`, not an unsigned integer (or too large)",
-                String::from_utf8_lossy(f)
-            )
-        })
-    }
+/// Field `i` as an unsigned integer, named `name` in the error.
+fn number(f: &Fields, i: usize, name: &str) -> Result<u64, String> {
+    let f = f.get(i).unwrap_or_default();
+    parse_uint(f).ok_or_else(|| {
+        format!(
+            "{name} is `{}`, not an unsigned integer (or too large)",
+            String::from_utf8_lossy(f)
+        )
+    })
+}
 
-    fn parse(&self) -> Result<Request, String> {
-        let f = &self.fields;
-        if f.len() < 7 {
-            return Err(format!("{} fields, not 7", f.len()));
-        }
-        let name = f.get(5).unwrap_or_default();
-        let op = op(name)
-            .ok_or_else(|| format!("unknown operation `{}`", String::from_utf8_lossy(name)))?;
-        let key = f.get(1).unwrap_or_default();
-        if key.is_empty() {
-            return Err("the key is empty".into());
-        }
-        let size = self
-            .number(2, "key size")?
-            .saturating_add(self.number(3, "value size")?);
-        Ok(Request {
-            time: self.number(0, "timestamp")?,
-            id: key_id(key).0,
-            size: size.min(u32::MAX as u64) as u32,
-            op,
-            ttl: self.number(6, "ttl")?,
-        })
+/// A line's request, from its fields.
+fn parse(f: &Fields) -> Result<Request, String> {
+    if f.len() < 7 {
+        return Err(format!("{} fields, not 7", f.len()));
     }
+    let name = f.get(5).unwrap_or_default();
+    let op =
+        op(name).ok_or_else(|| format!("unknown operation `{}`", String::from_utf8_lossy(name)))?;
+    let key = f.get(1).unwrap_or_default();
+    if key.is_empty() {
+        return Err("the key is empty".into());
+    }
+    let size = number(f, 2, "key size")?.saturating_add(number(f, 3, "value size")?);
+    Ok(Request {
+        time: number(f, 0, "timestamp")?,
+        id: key_id(key).0,
+        size: size.min(u32::MAX as u64) as u32,
+        op,
+        ttl: number(f, 6, "ttl")?,
+    })
 }
 
 /// The cache operation a Twitter op name stands for.
@@ -80,18 +79,15 @@ fn op(name: &[u8]) -> Option<Op> {
 
 impl TraceReader for Reader {
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(false);
-            };
+        let fields = &mut self.fields;
+        let r = self.lines.next_parsed(|line| {
             if line.is_empty() {
-                continue;
+                return Ok(None);
             }
-            let split = self.fields.split(line, b',');
-            split.map_err(|m| self.lines.error(m))?;
-            *req = self.parse().map_err(|m| self.lines.error(m))?;
-            return Ok(true);
-        }
+            fields.split(line)?;
+            parse(fields).map(Some)
+        })?;
+        Ok(r.map(|r| *req = r).is_some())
     }
 }
 

@@ -43,14 +43,6 @@ fn parse(line: &[u8]) -> Result<Option<Request>, String> {
 impl TraceReader for Reader {
     #[inline]
     fn read(&mut self, req: &mut Request) -> Result<bool, TraceError> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(false);
-            };
-            if let Some(r) = parse(line).map_err(|m| self.lines.error(m))? {
-                *req = r;
-                return Ok(true);
-            }
-        }
+        Ok(self.lines.next_parsed(parse)?.map(|r| *req = r).is_some())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::support::{repo, stderr, stdout, tiersim};
+use crate::support::{repo, stderr, stdout, tiersim, tiersim_ok};
 
 const SMALL: [&str; 4] = ["--set", "requests=30000", "--set", "warmup_requests=3000"];
 
@@ -112,8 +112,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_differs() {
     for (sub, seed) in [("a", "5"), ("b", "5"), ("c", "6")] {
         let mut args = vec!["run", "--out", sub, "-q", "--seed", seed];
         args.extend(SMALL);
-        let out = tiersim(dir.path(), &args);
-        assert!(out.status.success(), "{}", stderr(&out));
+        tiersim_ok(dir.path(), &args);
     }
     assert_eq!(read("a"), read("b"));
     assert_ne!(read("a"), read("c"));
@@ -154,11 +153,10 @@ fn run_scenario_files_in_toml_and_json_with_default_output_folder() {
         ]
     });
     fs::write(dir.path().join("s.json"), json.to_string()).unwrap();
-    let out = tiersim(dir.path(), &["run", "s.json", "-q"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    tiersim_ok(dir.path(), &["run", "s.json", "-q"]);
     assert!(dir.path().join("results/from-json/summary.json").exists());
 
-    let out = tiersim(
+    tiersim_ok(
         dir.path(),
         &[
             "run",
@@ -172,7 +170,6 @@ fn run_scenario_files_in_toml_and_json_with_default_output_folder() {
             "warmup_requests=0",
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("q/layers.csv").exists());
 }
 

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::support::{repo, stderr, tiersim};
+use crate::support::{repo, stderr, tiersim, tiersim_ok};
 
 /// Decodes a PNG, checks its size, and that it is not blank: a chart has a white
 /// background, dark axes and coloured marks, so many distinct colours.
@@ -218,15 +218,10 @@ fn shades(svg: &Svg) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn run_ok(dir: &Path, args: &[&str]) {
-    let out = tiersim(dir, args);
-    assert!(out.status.success(), "{}", stderr(&out));
-}
-
 #[test]
 fn run_plot_draws_load_latency_tail_and_who_answered() {
     let dir = tempfile::tempdir().unwrap();
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &[
             "run",
@@ -285,7 +280,7 @@ fn run_plot_draws_load_latency_tail_and_who_answered() {
 fn the_hot_key_latency_chart_shows_its_tail_with_percentiles() {
     let dir = tempfile::tempdir().unwrap();
     let s = repo().join("scenarios/hot_key_stampede.toml");
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &["run", s.to_str().unwrap(), "-q", "--plot", "--out", "h"],
     );
@@ -333,11 +328,11 @@ fn fault_windows_are_shaded_from_the_scenario_beside() {
     let scenario = fs::read_to_string(repo().join("scenarios/hot_key_stampede.toml")).unwrap()
         + "\n[[faults]]\nlayer = \"redis\"\nstart_s = 20\nduration_s = 10\nfallback = true\n";
     fs::write(dir.path().join("s.toml"), &scenario).unwrap();
-    run_ok(dir.path(), &["run", "s.toml", "-q", "--out", "f"]);
+    tiersim_ok(dir.path(), &["run", "s.toml", "-q", "--out", "f"]);
     let f = dir.path().join("f");
 
     // `run` leaves the scenario as run beside its outputs (scenario.json): shaded.
-    run_ok(dir.path(), &["plot", "f", "--format", "svg"]);
+    tiersim_ok(dir.path(), &["plot", "f", "--format", "svg"]);
     let svg = Svg::read(&f.join("origin_rps.svg"));
     assert_eq!(
         shades(&svg).len(),
@@ -346,12 +341,12 @@ fn fault_windows_are_shaded_from_the_scenario_beside() {
     );
     // Without a scenario beside, nothing says where the fault was: no shade.
     fs::remove_file(f.join("scenario.json")).unwrap();
-    run_ok(dir.path(), &["plot", "f", "--format", "svg"]);
+    tiersim_ok(dir.path(), &["plot", "f", "--format", "svg"]);
     let svg = Svg::read(&f.join("origin_rps.svg"));
     assert_eq!(shades(&svg), []);
 
     fs::write(f.join("scenario.toml"), &scenario).unwrap();
-    run_ok(dir.path(), &["plot", "f", "--format", "svg"]);
+    tiersim_ok(dir.path(), &["plot", "f", "--format", "svg"]);
     let svg = Svg::read(&f.join("origin_rps.svg"));
     check_svg_text(&svg);
     let shades = shades(&svg);
@@ -372,7 +367,7 @@ fn fault_windows_are_shaded_from_the_scenario_beside() {
 fn sweep_charts_have_labelled_axes_markers_and_legends_outside() {
     let dir = tempfile::tempdir().unwrap();
     let q = repo().join("scenarios/app_tier.toml");
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &[
             "sweep",
@@ -390,7 +385,7 @@ fn sweep_charts_have_labelled_axes_markers_and_legends_outside() {
             "warmup_requests=2000",
         ],
     );
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &["plot", "s", "--out", "charts", "--format", "svg"],
     );
@@ -442,7 +437,7 @@ fn sweep_charts_have_labelled_axes_markers_and_legends_outside() {
 fn a_categorical_sweep_draws_points_at_its_categories_with_intervals() {
     let dir = tempfile::tempdir().unwrap();
     let s = repo().join("scenarios/hot_key_stampede.toml");
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &[
             "sweep",
@@ -524,7 +519,7 @@ fn a_categorical_sweep_draws_points_at_its_categories_with_intervals() {
 fn replications_draw_confidence_bands() {
     let dir = tempfile::tempdir().unwrap();
     let q = repo().join("scenarios/app_tier.toml");
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &[
             "sweep",
@@ -561,7 +556,7 @@ fn replications_draw_confidence_bands() {
 fn who_answered_keeps_every_grid_point() {
     let dir = tempfile::tempdir().unwrap();
     let s = repo().join("scenarios/hot_key_stampede.toml");
-    run_ok(
+    tiersim_ok(
         dir.path(),
         &[
             "sweep",
@@ -601,7 +596,7 @@ fn replay_draws_the_miss_ratio_curve() {
          fifo,10,entries,100,85,0.85,100,85,0.85\nfifo,100,entries,100,45,0.45,100,45,0.45\n",
     )
     .unwrap();
-    run_ok(dir.path(), &["plot", "rp"]);
+    tiersim_ok(dir.path(), &["plot", "rp"]);
     check_png(&dir.path().join("rp/miss_ratio_curve.png"));
     let svg = Svg::read(&dir.path().join("rp/miss_ratio_curve.svg"));
     check_svg_text(&svg);

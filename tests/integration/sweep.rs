@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tiersim::scenario::{Format, Source};
 use tiersim::sweep::Sweep;
 
-use crate::support::{repo, stderr, tiersim};
+use crate::support::{repo, stderr, tiersim, tiersim_ok};
 
 fn sorted_lines(path: &std::path::Path) -> Vec<String> {
     let text = fs::read_to_string(path).unwrap();
@@ -51,8 +51,7 @@ fn sweep_args<'a>(out: &'a str, jobs: &'a str, extra: &[&'a str]) -> Vec<&'a str
 fn jobs_one_and_two_give_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
     for (out, jobs) in [("one", "1"), ("two", "2")] {
-        let o = tiersim(dir.path(), &sweep_args(out, jobs, &[]));
-        assert!(o.status.success(), "{}", stderr(&o));
+        tiersim_ok(dir.path(), &sweep_args(out, jobs, &[]));
     }
     let one = sorted_lines(&dir.path().join("one/sweep.csv"));
     assert_eq!(one, sorted_lines(&dir.path().join("two/sweep.csv")));
@@ -68,8 +67,7 @@ fn jobs_one_and_two_give_the_same_rows() {
 #[test]
 fn an_interrupted_sweep_resumes_to_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let full = tiersim(dir.path(), &sweep_args("full", "1", &[]));
-    assert!(full.status.success(), "{}", stderr(&full));
+    tiersim_ok(dir.path(), &sweep_args("full", "1", &[]));
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_tiersim"))
         .args(sweep_args("cut", "1", &[]))
@@ -101,8 +99,7 @@ fn an_interrupted_sweep_resumes_to_the_same_rows() {
             "the interrupt left the sweep unfinished"
         );
     }
-    let resumed = tiersim(dir.path(), &sweep_args("cut", "2", &["--resume"]));
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    tiersim_ok(dir.path(), &sweep_args("cut", "2", &["--resume"]));
     assert_eq!(
         sorted_lines(&csv),
         sorted_lines(&dir.path().join("full/sweep.csv"))
@@ -116,8 +113,7 @@ fn an_interrupted_sweep_resumes_to_the_same_rows() {
 #[test]
 fn resume_drops_a_torn_last_job() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tiersim(dir.path(), &sweep_args("s", "2", &[]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    tiersim_ok(dir.path(), &sweep_args("s", "2", &[]));
     let csv = dir.path().join("s/sweep.csv");
     let expected = sorted_lines(&csv);
     // Cut the file in the middle of the last job's second row.
@@ -129,8 +125,7 @@ fn resume_drops_a_torn_last_job() {
         &keep[keep.len() - 2][..20]
     );
     fs::write(&csv, torn).unwrap();
-    let o = tiersim(dir.path(), &sweep_args("s", "2", &["--resume"]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tiersim_ok(dir.path(), &sweep_args("s", "2", &["--resume"]));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("1 runs, 11 kept"),
         "{}",
@@ -245,7 +240,7 @@ fn confidence_intervals_cover_the_che_value() {
 fn sweep_rows_carry_nodes_and_served_latency() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = repo().join("scenarios/quickstart.toml");
-    let o = tiersim(
+    tiersim_ok(
         dir.path(),
         &[
             "sweep",
@@ -261,7 +256,6 @@ fn sweep_rows_carry_nodes_and_served_latency() {
             "layers.redis.shards=1,4",
         ],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let mut reader = csv::Reader::from_path(dir.path().join("out/sweep.csv")).unwrap();
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -285,8 +279,7 @@ fn sweep_rows_carry_nodes_and_served_latency() {
 #[test]
 fn resume_refuses_a_folder_another_configuration_wrote() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tiersim(dir.path(), &sweep_args("s", "2", &[]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    tiersim_ok(dir.path(), &sweep_args("s", "2", &[]));
     let csv = dir.path().join("s/sweep.csv");
     let before = fs::read(&csv).unwrap();
     for (change, what) in [
@@ -309,8 +302,7 @@ fn resume_refuses_a_folder_another_configuration_wrote() {
         assert_eq!(fs::read(&csv).unwrap(), before, "{what}: rows untouched");
     }
     // The same sweep resumes, with nothing left to run.
-    let o = tiersim(dir.path(), &sweep_args("s", "2", &["--resume"]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tiersim_ok(dir.path(), &sweep_args("s", "2", &["--resume"]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("0 runs, 12 kept"), "{out}");
 }
@@ -320,12 +312,10 @@ fn resume_refuses_a_folder_another_configuration_wrote() {
 #[test]
 fn a_new_sweep_replaces_another_ones_rows_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tiersim(dir.path(), &sweep_args("s", "2", &[]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    tiersim_ok(dir.path(), &sweep_args("s", "2", &[]));
     let mut args = sweep_args("s", "2", &[]);
     args.extend(["--seed", "5"]);
-    let o = tiersim(dir.path(), &args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    tiersim_ok(dir.path(), &args);
     let rows = sorted_lines(&dir.path().join("s/sweep.csv"));
     assert_eq!(rows.len(), 6 * 2 * 3 + 1, "only the new sweep's rows");
     fs::remove_file(dir.path().join("s/sweep.json")).unwrap();
