@@ -23,6 +23,10 @@
 //! for the key (a late `xfetch` recomputation, an outer layer's refresh) do not end it:
 //! they would measure δ from someone else's start.
 //!
+//! `window_s` defaults to a fifth of the layer's `ttl_s` (required without one), so every
+//! mode runs on its defaults and a sweep over `mode` needs no per-mode keys; a key of
+//! another mode is refused.
+//!
 //! `none` costs nothing: a run without a defence keeps no state for one.
 
 use serde::{Deserialize, Serialize};
@@ -53,18 +57,21 @@ pub enum StampedeSpec {
     },
     /// Serve an expired copy for `window_s` after its expiry, refreshing it behind.
     StaleWhileRevalidate {
-        /// Seconds after expiry during which the expired copy is served.
-        window_s: f64,
+        /// Seconds after expiry during which the expired copy is served; a fifth of the layer's `ttl_s` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_s: Option<f64>,
     },
     /// Serve a copy expired less than `window_s` ago when the path inward fails.
     StaleIfError {
-        /// Seconds after expiry during which the expired copy may answer a failure.
-        window_s: f64,
+        /// Seconds after expiry during which the expired copy may answer a failure; a fifth of the layer's `ttl_s` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_s: Option<f64>,
     },
     /// Refresh in the background when a copy is read within `window_s` of its expiry.
     RefreshAhead {
-        /// Seconds before expiry from which a read triggers a refresh.
-        window_s: f64,
+        /// Seconds before expiry from which a read triggers a refresh; a fifth of the layer's `ttl_s` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_s: Option<f64>,
     },
     /// Probabilistic early recomputation (Vattani, Chierichetti, Lowenstein 2015).
     Xfetch {
@@ -129,9 +136,25 @@ pub enum Stampede {
     },
 }
 
+/// `window_s`, when absent, is the layer's `ttl_s` divided by this.
+pub const DEFAULT_WINDOW_TTL_DIVISOR: f64 = 5.0;
+
 impl StampedeSpec {
-    /// Checks the parameters; errors name the key under `stampede`.
-    pub fn resolve(&self) -> Result<Stampede, Invalid> {
+    /// Checks the parameters, given the layer's `ttl_s` (validated) for the default
+    /// `window_s`; errors name the key under `stampede`.
+    pub fn resolve(&self, ttl_s: Option<f64>) -> Result<Stampede, Invalid> {
+        let mode = self.mode();
+        let window = |w: Option<f64>| match (w, ttl_s) {
+            (Some(w), _) => Ok(w),
+            (None, Some(t)) => Ok(t / DEFAULT_WINDOW_TTL_DIVISOR),
+            (None, None) => Err(Invalid::new(
+                "window_s",
+                format!(
+                    "is missing; mode `{mode}` needs a window in seconds, which defaults to \
+                     a fifth of the layer's ttl_s, and this layer has no ttl_s"
+                ),
+            )),
+        };
         let positive = |key: &str, v: f64, unit: &str| {
             if v.is_finite() && v > 0.0 {
                 Ok(v)
@@ -175,18 +198,31 @@ impl StampedeSpec {
                 lock
             }
             StampedeSpec::StaleWhileRevalidate { window_s } => Stampede::StaleWhileRevalidate {
-                window: secs("window_s", window_s)?,
+                window: secs("window_s", window(window_s)?)?,
             },
             StampedeSpec::StaleIfError { window_s } => Stampede::StaleIfError {
-                window: secs("window_s", window_s)?,
+                window: secs("window_s", window(window_s)?)?,
             },
             StampedeSpec::RefreshAhead { window_s } => Stampede::RefreshAhead {
-                window: secs("window_s", window_s)?,
+                window: secs("window_s", window(window_s)?)?,
             },
             StampedeSpec::Xfetch { beta } => Stampede::Xfetch {
                 beta: positive("beta", beta, "units")?,
             },
         })
+    }
+
+    /// The mode's name, as the file spells it.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            StampedeSpec::None => "none",
+            StampedeSpec::Coalesce {} => "coalesce",
+            StampedeSpec::Lock { .. } => "lock",
+            StampedeSpec::StaleWhileRevalidate { .. } => "stale_while_revalidate",
+            StampedeSpec::StaleIfError { .. } => "stale_if_error",
+            StampedeSpec::RefreshAhead { .. } => "refresh_ahead",
+            StampedeSpec::Xfetch { .. } => "xfetch",
+        }
     }
 
     /// Whether this is `none`.
@@ -202,12 +238,28 @@ mod tests {
     #[test]
     fn specs_parse_with_defaults_and_reject_bad_values() {
         let s: StampedeSpec = toml::from_str(r#"mode = "xfetch""#).unwrap();
-        assert_eq!(s.resolve().unwrap(), Stampede::Xfetch { beta: 1.0 });
+        assert_eq!(s.resolve(None).unwrap(), Stampede::Xfetch { beta: 1.0 });
         let s: StampedeSpec = toml::from_str(r#"mode = "lock""#).unwrap();
-        assert!(matches!(s.resolve().unwrap(), Stampede::Lock { .. }));
+        assert!(matches!(s.resolve(None).unwrap(), Stampede::Lock { .. }));
         let bad: Result<StampedeSpec, _> = toml::from_str("mode = \"coalesce\"\nwindow_s = 1");
         assert!(bad.is_err(), "unknown keys are rejected");
-        let s = StampedeSpec::StaleWhileRevalidate { window_s: -1.0 };
-        assert_eq!(s.resolve().unwrap_err().key.to_string(), "window_s");
+        let s = StampedeSpec::StaleWhileRevalidate {
+            window_s: Some(-1.0),
+        };
+        assert_eq!(s.resolve(None).unwrap_err().key.to_string(), "window_s");
+    }
+
+    #[test]
+    fn a_window_defaults_to_a_fifth_of_the_ttl() {
+        let s: StampedeSpec = toml::from_str(r#"mode = "refresh_ahead""#).unwrap();
+        assert_eq!(
+            s.resolve(Some(0.1)).unwrap(),
+            Stampede::RefreshAhead {
+                window: SimTime::from_secs_f64(0.02)
+            }
+        );
+        let e = s.resolve(None).unwrap_err();
+        assert_eq!(e.key.to_string(), "window_s");
+        assert!(e.message.contains("ttl_s"), "{}", e.message);
     }
 }

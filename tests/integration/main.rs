@@ -18,6 +18,8 @@
 //!   checked before a run, the files' mode, error texts that say each cause once.
 //! - `regression`: issue 16's crashes, hangs and runaway memory on their reported
 //!   inputs; the memory estimate against the engine's own accounts.
+//! - `lessons`: every scenario header's suggested variants and the README's commands
+//!   show the direction they claim; immutable classes are never rewritten.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 
@@ -27,6 +29,7 @@ mod engine;
 mod faults;
 mod golden;
 mod http;
+mod lessons;
 mod outputs;
 mod path;
 mod plot;
