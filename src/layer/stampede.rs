@@ -34,9 +34,15 @@ use serde::{Deserialize, Serialize};
 use crate::SimTime;
 use crate::base::Invalid;
 
-/// A layer's `stampede` table, as written.
+/// A layer's `stampede` table, as written. It reads through [`RawStampede`], so a key
+/// of another mode is refused by name, saying which modes take it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "mode",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "RawStampede"
+)]
 pub enum StampedeSpec {
     /// Every concurrent miss goes inward.
     #[default]
@@ -79,6 +85,82 @@ pub enum StampedeSpec {
         #[serde(default = "default_beta")]
         beta: f64,
     },
+}
+
+/// The `stampede` table with every mode's keys, each optional: what the file holds
+/// before the mode decides which keys apply.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStampede {
+    mode: Mode,
+    lock_ttl_ms: Option<f64>,
+    poll_ms: Option<f64>,
+    wait_timeout_ms: Option<f64>,
+    window_s: Option<f64>,
+    beta: Option<f64>,
+}
+
+/// The modes, as the file names them.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Mode {
+    None,
+    Coalesce,
+    Lock,
+    StaleWhileRevalidate,
+    StaleIfError,
+    RefreshAhead,
+    Xfetch,
+}
+
+impl TryFrom<RawStampede> for StampedeSpec {
+    type Error = String;
+
+    fn try_from(r: RawStampede) -> Result<Self, String> {
+        let spec = match r.mode {
+            Mode::None => StampedeSpec::None,
+            Mode::Coalesce => StampedeSpec::Coalesce {},
+            Mode::Lock => StampedeSpec::Lock {
+                lock_ttl_ms: r.lock_ttl_ms.unwrap_or_else(default_lock_ttl_ms),
+                poll_ms: r.poll_ms.unwrap_or_else(default_poll_ms),
+                wait_timeout_ms: r.wait_timeout_ms.unwrap_or_else(default_wait_timeout_ms),
+            },
+            Mode::StaleWhileRevalidate => StampedeSpec::StaleWhileRevalidate {
+                window_s: r.window_s,
+            },
+            Mode::StaleIfError => StampedeSpec::StaleIfError {
+                window_s: r.window_s,
+            },
+            Mode::RefreshAhead => StampedeSpec::RefreshAhead {
+                window_s: r.window_s,
+            },
+            Mode::Xfetch => StampedeSpec::Xfetch {
+                beta: r.beta.unwrap_or_else(default_beta),
+            },
+        };
+        let mode = spec.mode();
+        let window = "stale_while_revalidate, stale_if_error and refresh_ahead";
+        for (key, set, modes) in [
+            ("lock_ttl_ms", r.lock_ttl_ms.is_some(), "lock"),
+            ("poll_ms", r.poll_ms.is_some(), "lock"),
+            ("wait_timeout_ms", r.wait_timeout_ms.is_some(), "lock"),
+            ("window_s", r.window_s.is_some(), window),
+            ("beta", r.beta.is_some(), "xfetch"),
+        ] {
+            if set && !modes.contains(mode) {
+                return Err(format!(
+                    "`{key}` is set, but mode `{mode}` does not use it (only {modes} do{}); \
+                     remove it, or pick one of those modes",
+                    if modes == "lock" || modes == "xfetch" {
+                        "es"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        Ok(spec)
+    }
 }
 
 /// The most polls of one `lock` waiter, `wait_timeout_ms / poll_ms`: polling a
@@ -241,8 +323,34 @@ mod tests {
         assert_eq!(s.resolve(None).unwrap(), Stampede::Xfetch { beta: 1.0 });
         let s: StampedeSpec = toml::from_str(r#"mode = "lock""#).unwrap();
         assert!(matches!(s.resolve(None).unwrap(), Stampede::Lock { .. }));
-        let bad: Result<StampedeSpec, _> = toml::from_str("mode = \"coalesce\"\nwindow_s = 1");
-        assert!(bad.is_err(), "unknown keys are rejected");
+        for (table, key, modes) in [
+            (
+                "mode = \"coalesce\"\nwindow_s = 1",
+                "window_s",
+                "refresh_ahead do)",
+            ),
+            (
+                "mode = \"none\"\nwindow_s = 1",
+                "window_s",
+                "refresh_ahead do)",
+            ),
+            (
+                "mode = \"xfetch\"\npoll_ms = 1",
+                "poll_ms",
+                "only lock does)",
+            ),
+            ("mode = \"lock\"\nbeta = 1", "beta", "only xfetch does)"),
+        ] {
+            let e = toml::from_str::<StampedeSpec>(table)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("`{key}` is set, but mode")) && e.contains(modes),
+                "{e}"
+            );
+        }
+        let typo = toml::from_str::<StampedeSpec>("mode = \"lock\"\npoll = 1").unwrap_err();
+        assert!(typo.to_string().contains("unknown field `poll`"), "{typo}");
         let s = StampedeSpec::StaleWhileRevalidate {
             window_s: Some(-1.0),
         };
