@@ -672,3 +672,73 @@ fn classes_write_at_their_own_ratio() {
         "{e}"
     );
 }
+
+/// The README's sweep of the application tier, and what the README reads from it: with
+/// 30 s Redis stops improving at 100k entries; with 300 s it still gains from 100k to
+/// 316k; at 31,623 entries LRU beats FIFO, and with 300 s LFU beats both; the L1 is
+/// unaffected. Each point is one run of about 300,000 measured reads at its own seed:
+/// a hit ratio's binomial standard error is at most sqrt(0.25 / 100,000) = 0.0016 at
+/// Redis (which sees over 100,000 of them), so every margin below (0.01) is over six
+/// of them, and the L1's spread (0.005 around its mean) over five.
+#[test]
+fn the_readme_sweep_of_the_app_tier_shows_what_it_says() {
+    let (dir, command) = readme_command("tiersim sweep scenarios/app_tier.toml", 0);
+    let mut args: Vec<&str> = command[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != "--plot")
+        .map(|a| a.trim_matches('"'))
+        .collect();
+    // The README quotes the range axis for the shell: one argument.
+    let range = args
+        .iter()
+        .position(|a| a.starts_with("layers.redis.capacity="))
+        .unwrap();
+    let joined = args[range..range + 3].join(" ");
+    args.splice(range..range + 3, [joined.as_str()]);
+    args.extend(["--out", "sweep", "-q"]);
+    let out = tiersim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    let text = fs::read_to_string(dir.path().join("sweep/sweep_summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (cap, ttl, policy, layer, hit) = (
+        col("layers.redis.capacity"),
+        col("layers.redis.ttl_s"),
+        col("layers.redis.policy"),
+        col("layer"),
+        col("hit_ratio_mean"),
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let at = |l: &str, c: &str, t: &str, p: &str| -> f64 {
+        rows.iter()
+            .find(|r| r[layer] == l && r[cap] == c && r[ttl] == t && r[policy] == p)
+            .unwrap_or_else(|| panic!("no row {l} {c} {t} {p}"))[hit]
+            .parse()
+            .unwrap()
+    };
+    for p in ["lru", "fifo", "lfu"] {
+        let flat = at("redis", "1000000", "30", p) - at("redis", "100000", "30", p);
+        assert!(flat.abs() < 0.01, "{p}, 30 s: 100k -> 1M moves by {flat}");
+        let gain = at("redis", "316228", "300", p) - at("redis", "100000", "300", p);
+        assert!(gain > 0.01, "{p}, 300 s: 100k -> 316k gains {gain}");
+    }
+    for t in ["30", "300"] {
+        let (lru, fifo) = (
+            at("redis", "31623", t, "lru"),
+            at("redis", "31623", t, "fifo"),
+        );
+        assert!(lru > fifo + 0.01, "{t} s: lru {lru}, fifo {fifo}");
+    }
+    let lfu = at("redis", "31623", "300", "lfu");
+    assert!(lfu > at("redis", "31623", "300", "lru") + 0.01, "{lfu}");
+    let l1: Vec<f64> = rows
+        .iter()
+        .filter(|r| r[layer] == "l1")
+        .map(|r| r[hit].parse().unwrap())
+        .collect();
+    assert_eq!(l1.len(), 30);
+    let m = mean(&l1);
+    assert!(l1.iter().all(|h| (h - m).abs() < 0.005), "{l1:?}");
+}
