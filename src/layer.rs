@@ -471,7 +471,8 @@ impl LayerSpec {
             ));
         }
         let stampede = self.stampede.as_ref().map_or(Ok(Stampede::None), |s| {
-            s.resolve().map_err(|e| e.under("stampede"))
+            s.resolve(ttl.map(|t| t.as_secs_f64()))
+                .map_err(|e| e.under("stampede"))
         })?;
         let sync_expiry = match &self.sync_expiry {
             None => None,

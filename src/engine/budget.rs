@@ -486,7 +486,7 @@ impl Sizes {
         let writes = if w.trace.is_some() {
             requests
         } else {
-            requests * w.write_ratio
+            requests * w.max_write_ratio()
         };
         let rate = if w.trace.is_some() && w.timed {
             if h.arrivals_s > 0.0 {

@@ -89,6 +89,11 @@ pub struct ClassSpec {
     /// `no-cache`: a stored copy is revalidated (ETag) on every use.
     #[serde(default)]
     pub no_cache: bool,
+    /// Fraction of the class's requests that write; the workload's `write_ratio` when
+    /// absent, 0 for an `immutable` class (a new version is a new key, never a rewrite),
+    /// which refuses any other value. Resolved by [`crate::workload::WorkloadSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_ratio: Option<f64>,
 }
 
 /// An object-size distribution in bytes, as written in a scenario:
@@ -312,6 +317,7 @@ impl Content {
     /// let class = |name: &str, key_share, request_share| ClassSpec {
     ///     name: name.into(), key_share, request_share, size: None, max_age_s: Some(60.0),
     ///     s_maxage_s: None, private: false, no_store: false, immutable: false, no_cache: false,
+    ///     write_ratio: None,
     /// };
     /// let c = Content::resolve(&[class("img", 0.25, 0.5), class("page", 0.75, 0.5)], 100).unwrap();
     /// assert_eq!((c.classes[1].first_key, c.classes[1].keys), (25, 75));

@@ -23,6 +23,10 @@
 //! for the key (a late `xfetch` recomputation, an outer layer's refresh) do not end it:
 //! they would measure δ from someone else's start.
 //!
+//! `window_s` defaults to a fifth of the layer's `ttl_s` (required without one), so every
+//! mode runs on its defaults and a sweep over `mode` needs no per-mode keys; a key of
+//! another mode is refused.
+//!
 //! `none` costs nothing: a run without a defence keeps no state for one.
 
 use serde::{Deserialize, Serialize};
@@ -30,9 +34,15 @@ use serde::{Deserialize, Serialize};
 use crate::SimTime;
 use crate::base::Invalid;
 
-/// A layer's `stampede` table, as written.
+/// A layer's `stampede` table, as written. It reads through [`RawStampede`], so a key
+/// of another mode is refused by name, saying which modes take it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "mode",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "RawStampede"
+)]
 pub enum StampedeSpec {
     /// Every concurrent miss goes inward.
     #[default]
@@ -53,18 +63,21 @@ pub enum StampedeSpec {
     },
     /// Serve an expired copy for `window_s` after its expiry, refreshing it behind.
     StaleWhileRevalidate {
-        /// Seconds after expiry during which the expired copy is served.
-        window_s: f64,
+        /// Seconds after expiry during which the expired copy is served; a fifth of the layer's `ttl_s` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_s: Option<f64>,
     },
     /// Serve a copy expired less than `window_s` ago when the path inward fails.
     StaleIfError {
-        /// Seconds after expiry during which the expired copy may answer a failure.
-        window_s: f64,
+        /// Seconds after expiry during which the expired copy may answer a failure; a fifth of the layer's `ttl_s` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_s: Option<f64>,
     },
     /// Refresh in the background when a copy is read within `window_s` of its expiry.
     RefreshAhead {
-        /// Seconds before expiry from which a read triggers a refresh.
-        window_s: f64,
+        /// Seconds before expiry from which a read triggers a refresh; a fifth of the layer's `ttl_s` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_s: Option<f64>,
     },
     /// Probabilistic early recomputation (Vattani, Chierichetti, Lowenstein 2015).
     Xfetch {
@@ -72,6 +85,82 @@ pub enum StampedeSpec {
         #[serde(default = "default_beta")]
         beta: f64,
     },
+}
+
+/// The `stampede` table with every mode's keys, each optional: what the file holds
+/// before the mode decides which keys apply.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStampede {
+    mode: Mode,
+    lock_ttl_ms: Option<f64>,
+    poll_ms: Option<f64>,
+    wait_timeout_ms: Option<f64>,
+    window_s: Option<f64>,
+    beta: Option<f64>,
+}
+
+/// The modes, as the file names them.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Mode {
+    None,
+    Coalesce,
+    Lock,
+    StaleWhileRevalidate,
+    StaleIfError,
+    RefreshAhead,
+    Xfetch,
+}
+
+impl TryFrom<RawStampede> for StampedeSpec {
+    type Error = String;
+
+    fn try_from(r: RawStampede) -> Result<Self, String> {
+        let spec = match r.mode {
+            Mode::None => StampedeSpec::None,
+            Mode::Coalesce => StampedeSpec::Coalesce {},
+            Mode::Lock => StampedeSpec::Lock {
+                lock_ttl_ms: r.lock_ttl_ms.unwrap_or_else(default_lock_ttl_ms),
+                poll_ms: r.poll_ms.unwrap_or_else(default_poll_ms),
+                wait_timeout_ms: r.wait_timeout_ms.unwrap_or_else(default_wait_timeout_ms),
+            },
+            Mode::StaleWhileRevalidate => StampedeSpec::StaleWhileRevalidate {
+                window_s: r.window_s,
+            },
+            Mode::StaleIfError => StampedeSpec::StaleIfError {
+                window_s: r.window_s,
+            },
+            Mode::RefreshAhead => StampedeSpec::RefreshAhead {
+                window_s: r.window_s,
+            },
+            Mode::Xfetch => StampedeSpec::Xfetch {
+                beta: r.beta.unwrap_or_else(default_beta),
+            },
+        };
+        let mode = spec.mode();
+        let window = "stale_while_revalidate, stale_if_error and refresh_ahead";
+        for (key, set, modes) in [
+            ("lock_ttl_ms", r.lock_ttl_ms.is_some(), "lock"),
+            ("poll_ms", r.poll_ms.is_some(), "lock"),
+            ("wait_timeout_ms", r.wait_timeout_ms.is_some(), "lock"),
+            ("window_s", r.window_s.is_some(), window),
+            ("beta", r.beta.is_some(), "xfetch"),
+        ] {
+            if set && !modes.contains(mode) {
+                return Err(format!(
+                    "`{key}` is set, but mode `{mode}` does not use it (only {modes} do{}); \
+                     remove it, or pick one of those modes",
+                    if modes == "lock" || modes == "xfetch" {
+                        "es"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        Ok(spec)
+    }
 }
 
 /// The most polls of one `lock` waiter, `wait_timeout_ms / poll_ms`: polling a
@@ -129,9 +218,25 @@ pub enum Stampede {
     },
 }
 
+/// `window_s`, when absent, is the layer's `ttl_s` divided by this.
+pub const DEFAULT_WINDOW_TTL_DIVISOR: f64 = 5.0;
+
 impl StampedeSpec {
-    /// Checks the parameters; errors name the key under `stampede`.
-    pub fn resolve(&self) -> Result<Stampede, Invalid> {
+    /// Checks the parameters, given the layer's `ttl_s` (validated) for the default
+    /// `window_s`; errors name the key under `stampede`.
+    pub fn resolve(&self, ttl_s: Option<f64>) -> Result<Stampede, Invalid> {
+        let mode = self.mode();
+        let window = |w: Option<f64>| match (w, ttl_s) {
+            (Some(w), _) => Ok(w),
+            (None, Some(t)) => Ok(t / DEFAULT_WINDOW_TTL_DIVISOR),
+            (None, None) => Err(Invalid::new(
+                "window_s",
+                format!(
+                    "is missing; mode `{mode}` needs a window in seconds, which defaults to \
+                     a fifth of the layer's ttl_s, and this layer has no ttl_s"
+                ),
+            )),
+        };
         let positive = |key: &str, v: f64, unit: &str| {
             if v.is_finite() && v > 0.0 {
                 Ok(v)
@@ -175,18 +280,31 @@ impl StampedeSpec {
                 lock
             }
             StampedeSpec::StaleWhileRevalidate { window_s } => Stampede::StaleWhileRevalidate {
-                window: secs("window_s", window_s)?,
+                window: secs("window_s", window(window_s)?)?,
             },
             StampedeSpec::StaleIfError { window_s } => Stampede::StaleIfError {
-                window: secs("window_s", window_s)?,
+                window: secs("window_s", window(window_s)?)?,
             },
             StampedeSpec::RefreshAhead { window_s } => Stampede::RefreshAhead {
-                window: secs("window_s", window_s)?,
+                window: secs("window_s", window(window_s)?)?,
             },
             StampedeSpec::Xfetch { beta } => Stampede::Xfetch {
                 beta: positive("beta", beta, "units")?,
             },
         })
+    }
+
+    /// The mode's name, as the file spells it.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            StampedeSpec::None => "none",
+            StampedeSpec::Coalesce {} => "coalesce",
+            StampedeSpec::Lock { .. } => "lock",
+            StampedeSpec::StaleWhileRevalidate { .. } => "stale_while_revalidate",
+            StampedeSpec::StaleIfError { .. } => "stale_if_error",
+            StampedeSpec::RefreshAhead { .. } => "refresh_ahead",
+            StampedeSpec::Xfetch { .. } => "xfetch",
+        }
     }
 
     /// Whether this is `none`.
@@ -202,12 +320,54 @@ mod tests {
     #[test]
     fn specs_parse_with_defaults_and_reject_bad_values() {
         let s: StampedeSpec = toml::from_str(r#"mode = "xfetch""#).unwrap();
-        assert_eq!(s.resolve().unwrap(), Stampede::Xfetch { beta: 1.0 });
+        assert_eq!(s.resolve(None).unwrap(), Stampede::Xfetch { beta: 1.0 });
         let s: StampedeSpec = toml::from_str(r#"mode = "lock""#).unwrap();
-        assert!(matches!(s.resolve().unwrap(), Stampede::Lock { .. }));
-        let bad: Result<StampedeSpec, _> = toml::from_str("mode = \"coalesce\"\nwindow_s = 1");
-        assert!(bad.is_err(), "unknown keys are rejected");
-        let s = StampedeSpec::StaleWhileRevalidate { window_s: -1.0 };
-        assert_eq!(s.resolve().unwrap_err().key.to_string(), "window_s");
+        assert!(matches!(s.resolve(None).unwrap(), Stampede::Lock { .. }));
+        for (table, key, modes) in [
+            (
+                "mode = \"coalesce\"\nwindow_s = 1",
+                "window_s",
+                "refresh_ahead do)",
+            ),
+            (
+                "mode = \"none\"\nwindow_s = 1",
+                "window_s",
+                "refresh_ahead do)",
+            ),
+            (
+                "mode = \"xfetch\"\npoll_ms = 1",
+                "poll_ms",
+                "only lock does)",
+            ),
+            ("mode = \"lock\"\nbeta = 1", "beta", "only xfetch does)"),
+        ] {
+            let e = toml::from_str::<StampedeSpec>(table)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("`{key}` is set, but mode")) && e.contains(modes),
+                "{e}"
+            );
+        }
+        let typo = toml::from_str::<StampedeSpec>("mode = \"lock\"\npoll = 1").unwrap_err();
+        assert!(typo.to_string().contains("unknown field `poll`"), "{typo}");
+        let s = StampedeSpec::StaleWhileRevalidate {
+            window_s: Some(-1.0),
+        };
+        assert_eq!(s.resolve(None).unwrap_err().key.to_string(), "window_s");
+    }
+
+    #[test]
+    fn a_window_defaults_to_a_fifth_of_the_ttl() {
+        let s: StampedeSpec = toml::from_str(r#"mode = "refresh_ahead""#).unwrap();
+        assert_eq!(
+            s.resolve(Some(0.1)).unwrap(),
+            Stampede::RefreshAhead {
+                window: SimTime::from_secs_f64(0.02)
+            }
+        );
+        let e = s.resolve(None).unwrap_err();
+        assert_eq!(e.key.to_string(), "window_s");
+        assert!(e.message.contains("ttl_s"), "{}", e.message);
     }
 }

@@ -50,6 +50,9 @@ pub struct Workload {
     keys: KeySampler,
     gap: Exp<f64>,
     write_ratio: f64,
+    /// Per class, the first key after it and its write ratio; empty when every key
+    /// writes at `write_ratio`.
+    class_writes: Box<[(u32, f64)]>,
     missing_ratio: f64,
     reload_ratio: f64,
     rng: SimRng,
@@ -69,7 +72,7 @@ impl Workload {
     /// ```
     /// use tiersim::base::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
-    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, class_write_ratios: vec![], missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
     /// assert!(w.next_op().key < 10);
     /// assert!(w.next_gap().as_nanos() > 0);
@@ -100,6 +103,13 @@ impl Workload {
             keys,
             gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
             write_ratio: plan.write_ratio,
+            class_writes: plan
+                .content
+                .classes
+                .iter()
+                .zip(&plan.class_write_ratios)
+                .map(|(c, &r)| (c.first_key + c.keys, r))
+                .collect(),
             missing_ratio: plan.missing_ratio,
             reload_ratio: plan.reload_ratio,
             key_rng: SimRng::seed_from_u64(rng.next_u64()),
@@ -157,6 +167,15 @@ impl Workload {
         SimTime::from_nanos_f64(self.gap.sample(&mut self.rng))
     }
 
+    /// The write ratio of `key`'s class (classes own contiguous key ranges, in order).
+    #[inline]
+    fn class_write_ratio(&self, key: u32) -> f64 {
+        self.class_writes
+            .iter()
+            .find(|&&(end, _)| key < end)
+            .map_or(self.write_ratio, |&(_, r)| r)
+    }
+
     /// The next request's key and kind.
     #[inline]
     pub fn next_op(&mut self) -> Op {
@@ -168,7 +187,12 @@ impl Workload {
         }
         let key = self.batch[self.next];
         self.next += 1;
-        let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
+        let ratio = if self.class_writes.is_empty() {
+            self.write_ratio
+        } else {
+            self.class_write_ratio(key)
+        };
+        let write = ratio > 0.0 && self.rng.random::<f64>() < ratio;
         // Drawn only when enabled, so runs without missing keys keep their streams.
         let missing =
             !write && self.missing_ratio > 0.0 && self.rng.random::<f64>() < self.missing_ratio;
@@ -194,6 +218,7 @@ mod tests {
             popularity,
             rate: 1.0,
             write_ratio: 0.0,
+            class_write_ratios: vec![],
             missing_ratio: 0.0,
             trace: None,
             timed: false,
@@ -228,6 +253,7 @@ mod tests {
             popularity: PopularitySpec::Uniform,
             rate: 250.0,
             write_ratio: 0.5,
+            class_write_ratios: vec![],
             missing_ratio: 0.0,
             trace: None,
             timed: false,

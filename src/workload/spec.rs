@@ -252,8 +252,12 @@ pub struct WorkloadPlan {
     pub popularity: PopularitySpec,
     /// Arrivals per second (with a trace: used only if `timed` is false).
     pub rate: f64,
-    /// Fraction of writes (unused with a trace).
+    /// Fraction of writes (unused with a trace); with classes, of the classes that do
+    /// not set their own.
     pub write_ratio: f64,
+    /// Each class's fraction of writes, in class order; empty when every class writes at
+    /// `write_ratio` (or there are no classes).
+    pub class_write_ratios: Vec<f64>,
     /// Fraction of reads for keys that do not exist.
     pub missing_ratio: f64,
     /// The trace that supplies the requests, if any; see [`crate::workload`].
@@ -264,6 +268,16 @@ pub struct WorkloadPlan {
     pub content: crate::layer::http::Content,
     /// Fraction of reads that are reloads.
     pub reload_ratio: f64,
+}
+
+impl WorkloadPlan {
+    /// The largest fraction of requests any class writes: an upper bound of the run's
+    /// share of writes.
+    pub fn max_write_ratio(&self) -> f64 {
+        self.class_write_ratios
+            .iter()
+            .fold(self.write_ratio, |m, &r| m.max(r))
+    }
 }
 
 impl WorkloadSpec {
@@ -324,6 +338,7 @@ impl WorkloadSpec {
             ));
         }
         let content = crate::layer::http::Content::resolve(&self.classes, keys as u32)?;
+        let class_write_ratios = self.class_write_ratios()?;
         if content.is_active() && keys > ALIAS_TABLE_MAX_KEYS as u64 {
             return Err(Invalid::new(
                 "keys",
@@ -351,12 +366,44 @@ impl WorkloadSpec {
             popularity,
             rate,
             write_ratio: self.write_ratio,
+            class_write_ratios,
             missing_ratio: self.missing_ratio,
             trace: None,
             timed: false,
             content,
             reload_ratio: self.reload_ratio,
         })
+    }
+
+    /// Each class's write ratio (see [`crate::layer::http::ClassSpec::write_ratio`]), or
+    /// none when they all equal `write_ratio`, so such runs draw as before.
+    fn class_write_ratios(&self) -> Result<Vec<f64>, Invalid> {
+        let mut ratios = Vec::with_capacity(self.classes.len());
+        for (i, c) in self.classes.iter().enumerate() {
+            let at = |message: String| Invalid::new("write_ratio", message).at(i).under("classes");
+            let ratio = match c.write_ratio {
+                Some(r) if !(0.0..=1.0).contains(&r) => {
+                    return Err(at(format!("is {r}; must be between 0 and 1")));
+                }
+                Some(r) if c.immutable && r > 0.0 => {
+                    return Err(at(format!(
+                        "is {r}, but class `{}` is immutable: its content never changes \
+                         under its key (a new version is a new key), so it takes no writes; \
+                         remove `write_ratio` or `immutable`",
+                        c.name
+                    )));
+                }
+                Some(r) => r,
+                // Immutable content is never rewritten in place.
+                None if c.immutable => 0.0,
+                None => self.write_ratio,
+            };
+            ratios.push(ratio);
+        }
+        if ratios.iter().all(|&r| r == self.write_ratio) {
+            ratios.clear();
+        }
+        Ok(ratios)
     }
 
     fn resolve_trace(&self, trace: &TraceSpec) -> Result<WorkloadPlan, Invalid> {
@@ -405,6 +452,7 @@ impl WorkloadSpec {
             popularity: PopularitySpec::Uniform,
             rate: self.rate.unwrap_or(1.0),
             write_ratio: 0.0,
+            class_write_ratios: Vec::new(),
             missing_ratio: 0.0,
             trace: Some(Arc::new(plan)),
             timed: self.rate.is_none(),

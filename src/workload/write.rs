@@ -14,6 +14,10 @@
 //! | `write_back` | is accepted by the innermost cache layer (the write-back layer) at once, and every cache layer stores the new version as for `write_through`; the database gets it later: the layer flushes its dirty keys every `flush_interval_s` (default 1 s), or as soon as `flush_batch` (default 1,000) writes are pending, one write query per dirty key (several writes to one key flush as one). A read that reaches the database before the flush reads the older, durable version. A crash of the layer (a fault, see [`crate::scenario::fault`]) loses the accepted, unflushed writes: `lost_writes` |
 //! | `write_around` | commits at the database; caches are left alone (default `ttl_only`), copies go stale until they expire |
 //!
+//! `flush_interval_s` and `flush_batch` are checked whatever the strategy and used only
+//! by `write_back` (and `tags` only by `tag_purge`), so one file serves a `--set` or a
+//! sweep over the strategy.
+//!
 //! `invalidation`, for the copies the strategy does not store:
 //!
 //! | scope | at a layer, when a write to key k reaches it |
@@ -123,66 +127,56 @@ impl WritePlan {
     pub fn resolve(k: &WriteKeys, caches: usize) -> Result<WritePlan, Invalid> {
         let mut plan = WritePlan::new(k.strategy, k.invalidation);
         let back = k.strategy == WriteStrategy::WriteBack;
-        for (key, set) in [
-            ("flush_interval_s", k.flush_interval_s.is_some()),
-            ("flush_batch", k.flush_batch.is_some()),
-        ] {
-            if set && !back {
-                return Err(Invalid::new(
-                    key,
-                    "applies only to write_strategy = \"write_back\"",
-                ));
-            }
-        }
         if back && caches == 0 {
             return Err(Invalid::new(
                 "write_strategy",
                 "is write_back, but the path has no cache layer to write back from",
             ));
         }
-        if let Some(wb) = &mut plan.write_back {
-            if let Some(s) = k.flush_interval_s {
-                if !(s.is_finite() && s > 0.0) {
-                    return Err(Invalid::new(
-                        "flush_interval_s",
-                        format!("is {s}; must be a finite number of seconds > 0"),
-                    ));
-                }
-                // Below the clock's resolution the interval rounds to 0 ns, and the
-                // flush timer would fire forever at one instant.
-                if s < 1e-9 {
-                    return Err(Invalid::new(
-                        "flush_interval_s",
-                        format!(
-                            "is {s}; must be at least 0.000000001 seconds (1 ns, the \
-                             simulated clock's resolution)"
-                        ),
-                    ));
-                }
-                wb.flush_interval = SimTime::from_secs_f64(s);
-            }
-            if let Some(b) = k.flush_batch {
-                if b == 0 {
-                    return Err(Invalid::new(
-                        "flush_batch",
-                        "is 0; must be at least 1 pending write",
-                    ));
-                }
-                wb.flush_batch = b;
-            }
-        }
-        match (plan.invalidation, k.tags) {
-            (Invalidation::TagPurge, Some(0)) => {
-                return Err(Invalid::new("tags", "is 0; must be at least 1"));
-            }
-            (Invalidation::TagPurge, t) => plan.tags = t.unwrap_or(1),
-            (_, Some(_)) => {
+        // The write-back tuning is checked whatever the strategy, and applies only to
+        // `write_back`: a `--set` or `--grid` over the strategy keeps one file.
+        let mut write_back = WriteBack {
+            flush_interval: SimTime::from_secs_f64(1.0),
+            flush_batch: 1000,
+        };
+        if let Some(s) = k.flush_interval_s {
+            if !(s.is_finite() && s > 0.0) {
                 return Err(Invalid::new(
-                    "tags",
-                    "applies only to invalidation = \"tag_purge\"",
+                    "flush_interval_s",
+                    format!("is {s}; must be a finite number of seconds > 0"),
                 ));
             }
-            (_, None) => {}
+            // Below the clock's resolution the interval rounds to 0 ns, and the
+            // flush timer would fire forever at one instant.
+            if s < 1e-9 {
+                return Err(Invalid::new(
+                    "flush_interval_s",
+                    format!(
+                        "is {s}; must be at least 0.000000001 seconds (1 ns, the \
+                         simulated clock's resolution)"
+                    ),
+                ));
+            }
+            write_back.flush_interval = SimTime::from_secs_f64(s);
+        }
+        if let Some(b) = k.flush_batch {
+            if b == 0 {
+                return Err(Invalid::new(
+                    "flush_batch",
+                    "is 0; must be at least 1 pending write",
+                ));
+            }
+            write_back.flush_batch = b;
+        }
+        if back {
+            plan.write_back = Some(write_back);
+        }
+        // Likewise `tags`: checked always, used by `tag_purge` only.
+        if k.tags == Some(0) {
+            return Err(Invalid::new("tags", "is 0; must be at least 1"));
+        }
+        if plan.invalidation == Invalidation::TagPurge {
+            plan.tags = k.tags.unwrap_or(1);
         }
         Ok(plan)
     }
@@ -259,8 +253,13 @@ mod tests {
         };
         let err =
             |k: WriteKeys, caches| WritePlan::resolve(&k, caches).unwrap_err().key.to_string();
+        // Write-back and tag keys are checked whatever the strategy, used only by theirs.
+        let ignored =
+            WritePlan::resolve(&keys(WriteStrategy::CacheAside, None, Some(4), Some(5)), 1)
+                .unwrap();
+        assert_eq!(ignored, WritePlan::new(WriteStrategy::CacheAside, None));
         assert_eq!(
-            err(keys(WriteStrategy::CacheAside, None, None, Some(5)), 1),
+            err(keys(WriteStrategy::CacheAside, None, None, Some(0)), 1),
             "flush_batch"
         );
         assert_eq!(
@@ -272,7 +271,7 @@ mod tests {
             "write_strategy"
         );
         assert_eq!(
-            err(keys(WriteStrategy::CacheAside, None, Some(4), None), 1),
+            err(keys(WriteStrategy::CacheAside, None, Some(0), None), 1),
             "tags"
         );
         let tagged = keys(

@@ -22,6 +22,8 @@
 //!   inputs; the memory estimate against the engine's own accounts.
 //! - `counters`: issue 16's counters that add up: served shares, refreshes, herd events
 //!   by bucket, the layer table's columns, bucket times without float noise.
+//! - `lessons`: every scenario header's suggested variants and the README's commands
+//!   show the direction they claim; immutable classes are never rewritten.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 //! - `fuzz`: the fuzz harness (`fuzz/`) against fake binaries, and the real binary on its
@@ -36,6 +38,7 @@ mod faults;
 mod fuzz;
 mod golden;
 mod http;
+mod lessons;
 mod outputs;
 mod path;
 mod plot;
