@@ -416,7 +416,9 @@ impl LayerSpec {
                 }
             }
         }
-        if topology != Topology::Single
+        // One PoP with round trips is still one node: the defence sees every read.
+        let several = topology == Topology::PerClient || topology.nodes(1) > 1;
+        if several
             && self
                 .stampede
                 .as_ref()

@@ -689,3 +689,38 @@ fn the_estimate_counts_long_ghost_lists() {
         );
     }
 }
+
+/// A single-PoP CDN with a round trip was refused a stampede defence as "a layer of
+/// several nodes (1)": one PoP is one node, and the defence sees all its reads. Two
+/// PoPs are still refused, naming the key to change.
+#[test]
+fn a_single_pop_cdn_takes_a_stampede_defence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "private_on_shared_cache",
+        &[
+            "requests=20000",
+            "warmup_requests=2000",
+            "layers.cdn.stampede.mode=coalesce",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(dir.path());
+    let cdn = &s["layers"][1];
+    assert_eq!(cdn["name"], "cdn");
+    let shares: f64 = s["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["served_share"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-12, "shares add to {shares}");
+    let two = run(
+        dir.path(),
+        "private_on_shared_cache",
+        &["layers.cdn.pops=2", "layers.cdn.stampede.mode=coalesce"],
+    );
+    let err = refused(&two, "layers.cdn.stampede");
+    assert!(err.contains("pops = 1"), "{err}");
+}
