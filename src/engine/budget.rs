@@ -176,6 +176,13 @@ impl Estimate {
             bytes: database_bytes(&s),
         });
         let w = &plan.workload;
+        if let Some(p) = &w.profile {
+            parts.push(Part {
+                what: "the rate profile's pieces".into(),
+                key: "workload.rate".into(),
+                bytes: p.bytes(),
+            });
+        }
         if w.trace.is_none() {
             let n = u64::from(w.keys);
             let table = if w.content.is_active() {
@@ -197,6 +204,13 @@ impl Estimate {
                     what: format!("popularity: the alias table over {n} keys"),
                     key: "workload.keys".into(),
                     bytes: table,
+                });
+            }
+            if w.drift.is_some() {
+                parts.push(Part {
+                    what: format!("popularity drift: the rank-to-key permutation of {n} keys"),
+                    key: "workload.drift".into(),
+                    bytes: 4 * n,
                 });
             }
             if w.content.is_active() {
@@ -482,6 +496,8 @@ impl Sizes {
                 requests
             }
         } else {
+            // With a profile, its peak: the in-flight count and backlog at the busiest
+            // moment bound the others.
             w.rate
         };
         // Little's law over the path's mean times, doubled for bursts; an origin that

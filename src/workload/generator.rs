@@ -15,6 +15,8 @@ use rand_xoshiro::rand_core::SeedableRng;
 use crate::SimTime;
 use crate::base::rng::SimRng;
 use crate::workload::alias::{ALIAS_TABLE_MAX_KEYS, AliasTable, ZipfTables};
+use crate::workload::drift::Drift;
+use crate::workload::profile::Arrivals;
 use crate::workload::spec::{PopularitySpec, WorkloadPlan};
 use crate::workload::trace_feed::TraceFeed;
 
@@ -61,6 +63,41 @@ pub struct Workload {
     next: usize,
     /// The trace that replaces the generator, if the plan has one.
     trace: Option<Box<TraceFeed>>,
+    /// Arrivals of a rate profile, if the plan has one.
+    profile: Option<Box<ProfileFeed>>,
+    /// Whether gaps come from the trace's timestamps or a profile, not `gap`: one
+    /// branch for the constant rate.
+    special_gaps: bool,
+    /// The drifting ranking, if the plan has one.
+    drift: Option<Box<DriftFeed>>,
+}
+
+/// A profile's arrivals as gaps: the absolute times are drawn, so rounding to
+/// nanoseconds never accumulates.
+#[derive(Clone, Debug)]
+struct ProfileFeed {
+    arrivals: Arrivals,
+    last: SimTime,
+}
+
+impl ProfileFeed {
+    fn gap(&mut self, rng: &mut SimRng) -> SimTime {
+        let at = SimTime::from_secs_f64(self.arrivals.next(rng));
+        let gap = SimTime::from_nanos(at.as_nanos().saturating_sub(self.last.as_nanos()));
+        self.last = at;
+        gap
+    }
+}
+
+/// The drift, and the ranks of the keys drawn ahead: a batch is mapped to keys when it
+/// is drawn (so read-ahead sees the right keys) and again at use if an event came
+/// between.
+#[derive(Clone, Debug)]
+struct DriftFeed {
+    drift: Drift,
+    ranks: [u32; KEY_BATCH],
+    /// [`Drift::epoch`] when the batch was mapped.
+    mapped_at: u64,
 }
 
 impl Workload {
@@ -69,9 +106,9 @@ impl Workload {
     /// ```
     /// use tiersim::base::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
-    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, profile: None, drift: None, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
-    /// assert!(w.next_op().key < 10);
+    /// assert!(w.next_op(tiersim::SimTime::ZERO).key < 10);
     /// assert!(w.next_gap().as_nanos() > 0);
     /// ```
     pub fn new(plan: &WorkloadPlan, mut rng: SimRng) -> Self {
@@ -96,17 +133,45 @@ impl Workload {
                 KeySampler::Rejection(Zipf::new(plan.keys as f64, alpha).expect("validated alpha"))
             }
         };
+        let key_rng = SimRng::seed_from_u64(rng.next_u64());
+        // Split off only when present, so runs without drift keep their streams.
+        let drift = plan.drift.as_ref().map(|d| {
+            Box::new(DriftFeed {
+                drift: Drift::new(d, plan.keys, SimRng::seed_from_u64(rng.next_u64())),
+                ranks: [0; KEY_BATCH],
+                mapped_at: 0,
+            })
+        });
+        let timed = trace.as_ref().is_some_and(|t| t.timed);
+        let profile = plan.profile.as_ref().filter(|_| !timed).map(|p| {
+            Box::new(ProfileFeed {
+                arrivals: Arrivals::new(Arc::clone(p)),
+                last: SimTime::ZERO,
+            })
+        });
         Workload {
             keys,
             gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
             write_ratio: plan.write_ratio,
             missing_ratio: plan.missing_ratio,
             reload_ratio: plan.reload_ratio,
-            key_rng: SimRng::seed_from_u64(rng.next_u64()),
+            key_rng,
             rng,
             batch: [0; KEY_BATCH],
             next: KEY_BATCH,
+            special_gaps: timed || profile.is_some(),
             trace,
+            profile,
+            drift,
+        }
+    }
+
+    /// When the first request arrives: at 0, or with a profile, its first arrival
+    /// (drawn, so the process is exactly the profile's from time 0).
+    pub fn first_arrival(&mut self) -> SimTime {
+        match &mut self.profile {
+            Some(p) => p.gap(&mut self.rng),
+            None => SimTime::ZERO,
         }
     }
 
@@ -137,6 +202,13 @@ impl Workload {
             }
         }
         self.next = 0;
+        if let Some(d) = &mut self.drift {
+            d.ranks = self.batch;
+            for k in &mut self.batch {
+                *k = d.drift.key(*k);
+            }
+            d.mapped_at = d.drift.epoch;
+        }
     }
 
     /// If the last [`next_op`](Self::next_op) drew a new batch of keys, the batch (its
@@ -149,24 +221,43 @@ impl Workload {
     /// The time to the next arrival.
     #[inline]
     pub fn next_gap(&mut self) -> SimTime {
+        if self.special_gaps {
+            return self.special_gap();
+        }
+        SimTime::from_nanos_f64(self.gap.sample(&mut self.rng))
+    }
+
+    /// A gap from the trace's timestamps or the profile.
+    fn special_gap(&mut self) -> SimTime {
         if let Some(t) = &mut self.trace
             && t.timed
         {
             return t.gap();
         }
-        SimTime::from_nanos_f64(self.gap.sample(&mut self.rng))
+        let p = self.profile.as_mut().expect("a profile gives the gaps");
+        p.gap(&mut self.rng)
     }
 
-    /// The next request's key and kind.
+    /// The key and kind of the request arriving at `now` (which a drifting popularity
+    /// needs).
     #[inline]
-    pub fn next_op(&mut self) -> Op {
+    pub fn next_op(&mut self, now: SimTime) -> Op {
         if let Some(t) = &mut self.trace {
             return t.next_op();
+        }
+        if let Some(d) = &mut self.drift {
+            d.drift.advance(now);
         }
         if self.next == KEY_BATCH {
             self.refill();
         }
-        let key = self.batch[self.next];
+        let mut key = self.batch[self.next];
+        if let Some(d) = &self.drift
+            && d.mapped_at != d.drift.epoch
+        {
+            // The ranking changed since the batch was mapped.
+            key = d.drift.key(d.ranks[self.next]);
+        }
         self.next += 1;
         let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
         // Drawn only when enabled, so runs without missing keys keep their streams.
@@ -193,6 +284,8 @@ mod tests {
             keys,
             popularity,
             rate: 1.0,
+            profile: None,
+            drift: None,
             write_ratio: 0.0,
             missing_ratio: 0.0,
             trace: None,
@@ -203,7 +296,7 @@ mod tests {
         let mut w = Workload::new(&plan, stream(3, Stream::Workload));
         let mut counts = vec![0u32; keys as usize];
         for _ in 0..n {
-            counts[w.next_op().key as usize] += 1;
+            counts[w.next_op(SimTime::ZERO).key as usize] += 1;
         }
         counts.into_iter().map(|c| c as f64 / n as f64).collect()
     }
@@ -227,6 +320,8 @@ mod tests {
             keys: 1,
             popularity: PopularitySpec::Uniform,
             rate: 250.0,
+            profile: None,
+            drift: None,
             write_ratio: 0.5,
             missing_ratio: 0.0,
             trace: None,
@@ -239,7 +334,7 @@ mod tests {
         let (mut total, mut writes) = (0u64, 0);
         for _ in 0..n {
             total += w.next_gap().as_nanos();
-            writes += w.next_op().write as u32;
+            writes += w.next_op(SimTime::ZERO).write as u32;
         }
         // Exponential gaps: relative standard error 1/sqrt(n) = 0.3%; allow 1.5%.
         let mean_s = total as f64 / n as f64 / 1e9;

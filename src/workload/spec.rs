@@ -15,6 +15,8 @@ use crate::base::Invalid;
 use crate::trace::ids::IdTable;
 use crate::trace::{Format, Request, TraceSource};
 use crate::workload::alias::ALIAS_TABLE_MAX_KEYS;
+use crate::workload::drift::{DriftPlan, DriftSpec};
+use crate::workload::profile::{Profile, RateSpec};
 
 /// The most keys a workload may have: keys are `u32` and one value is reserved.
 pub const MAX_KEYS: u64 = u32::MAX as u64 - 1;
@@ -29,10 +31,14 @@ pub struct WorkloadSpec {
     /// Key popularity; defaults to Zipf with alpha 0.9. Not allowed with `trace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub popularity: Option<PopularitySpec>,
-    /// Mean arrivals per second (Poisson); required, unless `trace` is set (then it
-    /// replaces the trace's timestamps).
+    /// Arrivals per second (Poisson): a number, or a profile that changes over time
+    /// ([`crate::workload::profile`]); required, unless `trace` is set (then it replaces
+    /// the trace's timestamps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<f64>,
+    pub rate: Option<RateSpec>,
+    /// Popularity that drifts over the run ([`crate::workload::drift`]); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSpec>,
     /// Fraction of requests that are writes (0 with `trace`: its operations decide).
     #[serde(default)]
     pub write_ratio: f64,
@@ -250,8 +256,14 @@ pub struct WorkloadPlan {
     pub keys: u32,
     /// Key popularity (unused with a trace).
     pub popularity: PopularitySpec,
-    /// Arrivals per second (with a trace: used only if `timed` is false).
+    /// Arrivals per second (with a trace: used only if `timed` is false); with a
+    /// `profile`, its peak.
     pub rate: f64,
+    /// The rate over time, when `workload.rate` is a profile; arrivals are then drawn
+    /// by thinning ([`crate::workload::profile`]).
+    pub profile: Option<Arc<Profile>>,
+    /// Popularity drift, if any ([`crate::workload::drift`]).
+    pub drift: Option<Arc<DriftPlan>>,
     /// Fraction of writes (unused with a trace).
     pub write_ratio: f64,
     /// Fraction of reads for keys that do not exist.
@@ -285,13 +297,14 @@ impl WorkloadSpec {
                 format!("is {keys}; must be between 1 and {MAX_KEYS}"),
             ));
         }
-        let rate = self.rate.ok_or_else(|| {
+        let rate = self.rate.as_ref().ok_or_else(|| {
             Invalid::new(
                 "rate",
-                "is missing; give the mean requests per second (Poisson arrivals)",
+                "is missing; give the mean requests per second (Poisson arrivals), or a \
+                 profile such as { profile = \"daily\", mean = 5000, peak_to_trough = 3 }",
             )
         })?;
-        check_rate(rate)?;
+        let (rate, profile) = resolve_rate(rate)?;
         if !(0.0..=1.0).contains(&self.write_ratio) {
             return Err(Invalid::new(
                 "write_ratio",
@@ -346,10 +359,25 @@ impl WorkloadSpec {
                  (add [[workload.classes]])",
             ));
         }
+        let drift = match &self.drift {
+            None => None,
+            Some(_) if content.is_active() => {
+                return Err(Invalid::new(
+                    "drift",
+                    "cannot be combined with classes yet: classes own fixed key ranges by \
+                     popularity, which a drifting ranking would mix",
+                ));
+            }
+            Some(d) => Some(Arc::new(
+                d.resolve(keys as u32).map_err(|e| e.under("drift"))?,
+            )),
+        };
         Ok(WorkloadPlan {
             keys: keys as u32,
             popularity,
             rate,
+            profile,
+            drift,
             write_ratio: self.write_ratio,
             missing_ratio: self.missing_ratio,
             trace: None,
@@ -396,14 +424,20 @@ impl WorkloadSpec {
                 "requests have no classes to reload",
             ));
         }
-        if let Some(rate) = self.rate {
-            check_rate(rate)?;
+        if self.drift.is_some() {
+            return Err(decided("drift", "ids decide which keys are asked for"));
         }
+        let (rate, profile) = match &self.rate {
+            Some(r) => resolve_rate(r)?,
+            None => (1.0, None),
+        };
         let plan = trace.resolve().map_err(|e| e.under("trace"))?;
         Ok(WorkloadPlan {
             keys: plan.ids.len() as u32,
             popularity: PopularitySpec::Uniform,
-            rate: self.rate.unwrap_or(1.0),
+            rate,
+            profile,
+            drift: None,
             write_ratio: 0.0,
             missing_ratio: 0.0,
             trace: Some(Arc::new(plan)),
@@ -411,6 +445,17 @@ impl WorkloadSpec {
             content: crate::layer::http::Content::default(),
             reload_ratio: 0.0,
         })
+    }
+}
+
+/// A rate as the plan holds it: a number, or a profile and its peak.
+fn resolve_rate(rate: &RateSpec) -> Result<(f64, Option<Arc<Profile>>), Invalid> {
+    match rate {
+        RateSpec::Constant(r) => check_rate(*r).map(|()| (*r, None)),
+        RateSpec::Profile(p) => {
+            let profile = Profile::resolve(p).map_err(|e| e.under("rate"))?;
+            Ok((profile.peak(), Some(Arc::new(profile))))
+        }
     }
 }
 
