@@ -371,3 +371,28 @@ fn wrong_profiles_are_refused_with_the_key_and_what_is_allowed() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn a_run_with_a_profile_charts_its_offered_load_and_a_constant_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, rate) in [
+        (
+            "profiled",
+            r#"{ profile = "steps", steps = [[0, 500], [2, 1500]] }"#,
+        ),
+        ("constant", "1000"),
+    ] {
+        fs::write(dir.path().join("s.toml"), scenario(rate, 4.0, "")).unwrap();
+        let out = tiersim(
+            dir.path(),
+            &["run", "s.toml", "--out", name, "--plot", "--quiet"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let svg = fs::read_to_string(dir.path().join(name).join("origin_rps.svg")).unwrap();
+        assert_eq!(
+            svg.contains("offered"),
+            name == "profiled",
+            "{name}: the offered-load line is drawn only with a profile"
+        );
+    }
+}

@@ -29,13 +29,21 @@ fn seconds(s: f64) -> String {
 /// Origin requests/s over time. Buckets are drawn as they are up to [`MAX_POINTS`];
 /// beyond, `k` buckets make one point: the line is their mean and a band their range,
 /// so a short spike still shows at its height. Fault windows are shaded; buckets with a
-/// herd are marked along the top edge.
-pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError> {
+/// herd are marked along the top edge. With `offered` (a run with a rate profile), the
+/// offered load, the measured arrivals per second, is a second line: what the origin
+/// load answers to.
+pub(super) fn origin_rps(t: &Table, faults: &[Fault], offered: bool) -> Result<Chart, PlotError> {
     let (ts, origin, herd) = (
         t.col("t_s")?,
         t.col("origin_requests")?,
         t.col("origin_herd")?,
     );
+    // Only looked up when drawn, so an older file without it still plots.
+    let arrivals = if offered {
+        Some(t.col("requests")?)
+    } else {
+        None
+    };
     let width = match t.rows.as_slice() {
         [a, b, ..] => t.num(b, ts) - t.num(a, ts),
         _ => 1.0,
@@ -51,7 +59,15 @@ pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError
         t.rows.len().div_ceil(POINTS)
     };
     let (mut line, mut band, mut herds) = (Vec::new(), Vec::new(), Vec::new());
+    let mut offered_line = Vec::new();
     for chunk in t.rows.chunks(k) {
+        if let Some(arrivals) = arrivals {
+            let sum: f64 = chunk.iter().map(|r| t.num(r, arrivals)).sum();
+            offered_line.push((
+                t.num(&chunk[0], ts) + width * chunk.len() as f64 / 2.0,
+                sum / (width * chunk.len() as f64),
+            ));
+        }
         let rps: Vec<f64> = chunk.iter().map(|r| t.num(r, origin) / width).collect();
         let x = t.num(&chunk[0], ts) + width * chunk.len() as f64 / 2.0;
         let mean = rps.iter().sum::<f64>() / rps.len() as f64;
@@ -90,6 +106,14 @@ pub(super) fn origin_rps(t: &Table, faults: &[Fault]) -> Result<Chart, PlotError
         series.band_label = format!("range of the {bucket} s buckets");
     }
     let mut panel = Panel::new("", "origin requests per second", Axis::linear());
+    if offered {
+        panel.y_label = "requests per second".into();
+        panel.series.push(Series::new(
+            "offered load: arrivals/s (after the warm-up)",
+            1,
+            offered_line,
+        ));
+    }
     panel.series.push(series);
     panel.rug = (
         herds,
@@ -264,7 +288,7 @@ mod tests {
     fn only_windows_within_the_series_are_shaded() {
         let t = timeseries(60, 1.0);
         let faults = [fault(10.0, 5.0), fault(59.5, 10.0), fault(100.0, 5.0)];
-        let chart = origin_rps(&t, &faults).unwrap();
+        let chart = origin_rps(&t, &faults, false).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
@@ -278,7 +302,7 @@ mod tests {
 
     #[test]
     fn many_fine_buckets_are_drawn_several_to_a_point_with_their_range() {
-        let chart = origin_rps(&timeseries(600, 0.1), &[]).unwrap();
+        let chart = origin_rps(&timeseries(600, 0.1), &[], false).unwrap();
         assert!(
             chart.note.contains("600 buckets of 0.1 s, 4 to a point"),
             "{}",
@@ -293,7 +317,7 @@ mod tests {
         // of the 0.4 s they cover.
         assert_eq!(s.band[0], (0.2, 0.0, 30.0));
         assert!((s.points[0].1 - 15.0).abs() < 1e-9);
-        let few = origin_rps(&timeseries(250, 1.0), &[]).unwrap();
+        let few = origin_rps(&timeseries(250, 1.0), &[], false).unwrap();
         assert_eq!(few.note, "250 buckets of 1 s");
     }
 
