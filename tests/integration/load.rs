@@ -396,3 +396,32 @@ fn a_run_with_a_profile_charts_its_offered_load_and_a_constant_one_does_not() {
         );
     }
 }
+
+#[test]
+fn the_expected_horizon_of_a_profile_is_its_integral() {
+    // 100/s for 50 s makes 5,000 requests; the other 5,000 at 1,000/s take 5 s more.
+    // A daily cycle's day holds mean × period requests whatever its shape.
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"{ profile = "steps", steps = [[0, 100], [50, 1000]] }"#,
+            "requests = 10000",
+            "10000 requests over 55 s",
+        ),
+        (
+            r#"{ profile = "daily", mean = 50, peak_to_trough = 3, phase_s = 3600 }"#,
+            "duration_s = 86400",
+            "4320000 requests over 86400 s",
+        ),
+    ];
+    for (rate, stop, expected) in cases {
+        let toml = scenario(rate, 1.0, "").replace("duration_s = 1", stop);
+        fs::write(dir.path().join("s.toml"), toml).unwrap();
+        let out = tiersim(dir.path(), &["validate", "s.toml"]);
+        let text = crate::support::stdout(&out);
+        assert!(
+            text.contains(expected),
+            "{rate}: `{expected}` missing from {text}"
+        );
+    }
+}
