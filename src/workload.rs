@@ -33,6 +33,7 @@
 //! | the second pass over a trace that drives a run | `trace_feed` |
 //! | write strategies and invalidation | [`write`](mod@write) |
 //! | `workload.rate` as a profile over time, and arrivals drawn by thinning | [`profile`] |
+//! | classes' own rates (`workload.class_rates`), merged with the workload's stream | [`generator`] |
 //! | popularity that drifts: hot-set shifts and churn of the top ranks | [`drift`] |
 //!
 //! Keys are drawn a batch ahead so that their memory reads overlap

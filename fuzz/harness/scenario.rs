@@ -535,6 +535,7 @@ fn catalogue(path: &[Step]) -> &'static [(&'static str, Shape)] {
             ("popularity", Popularity),
             ("rate", Rate),
             ("drift", Drift),
+            ("class_rates", Text),
             ("write_ratio", Ratio),
             ("write_strategy", Strategy),
             ("invalidation", Invalidation),

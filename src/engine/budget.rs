@@ -176,11 +176,13 @@ impl Estimate {
             bytes: database_bytes(&s),
         });
         let w = &plan.workload;
-        if let Some(p) = &w.profile {
+        let pieces = w.profile.iter().chain(w.class_rates.iter().map(|c| &c.1));
+        let pieces: u64 = pieces.map(|p| p.bytes()).sum();
+        if pieces > 0 {
             parts.push(Part {
-                what: "the rate profile's pieces".into(),
+                what: "the rate profiles' pieces".into(),
                 key: "workload.rate".into(),
-                bytes: p.bytes(),
+                bytes: pieces,
             });
         }
         if w.trace.is_none() {
@@ -498,7 +500,7 @@ impl Sizes {
         } else {
             // With a profile, its peak: the in-flight count and backlog at the busiest
             // moment bound the others.
-            w.rate
+            w.peak_rate()
         };
         // Little's law over the path's mean times, doubled for bursts; an origin that
         // cannot keep up with every request holds the excess in its queue.

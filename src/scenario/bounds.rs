@@ -125,18 +125,12 @@ pub(super) fn horizon(
         Some(t) if workload.timed => (t.span_s, "workload.trace.time_unit_s"),
         // With a profile, the time by which ∫λ reaches the requests.
         _ => (
-            requests.map_or(f64::INFINITY, |n| match &workload.profile {
-                Some(p) => p.time_for(n as f64),
-                None => n as f64 / workload.rate,
-            }),
+            requests.map_or(f64::INFINITY, |n| workload.time_for(n as f64)),
             "workload.rate",
         ),
     };
     // The requests expected by `duration`: rate × duration, or ∫λ over it.
-    let arriving = |duration: f64| match &workload.profile {
-        Some(p) => p.integral(0.0, duration),
-        None => workload.rate * duration,
-    };
+    let arriving = |duration: f64| workload.expected_arrivals(duration);
     if duration.is_infinite() && pace_s > MAX_SIMULATED_S {
         let (what, remedy) = if pace_key == "workload.rate" {
             (
@@ -218,9 +212,9 @@ pub(super) fn horizon(
 
 /// The rate for a message: the number, or a profile's peak.
 fn rate_in_words(w: &WorkloadPlan) -> String {
-    match w.profile {
-        Some(_) => format!("a profile peaking at {}", w.rate),
-        None => w.rate.to_string(),
+    match (&w.profile, w.class_rates.is_empty()) {
+        (None, true) => w.rate.to_string(),
+        _ => format!("a profile peaking at {}", w.peak_rate()),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::SimTime;
 use crate::base::rng::SimRng;
 use crate::workload::alias::{ALIAS_TABLE_MAX_KEYS, AliasTable, ZipfTables};
 use crate::workload::drift::Drift;
-use crate::workload::profile::Arrivals;
+use crate::workload::profile::{Arrivals, Profile};
 use crate::workload::spec::{PopularitySpec, WorkloadPlan};
 use crate::workload::trace_feed::TraceFeed;
 
@@ -63,29 +63,105 @@ pub struct Workload {
     next: usize,
     /// The trace that replaces the generator, if the plan has one.
     trace: Option<Box<TraceFeed>>,
-    /// Arrivals of a rate profile, if the plan has one.
-    profile: Option<Box<ProfileFeed>>,
-    /// Whether gaps come from the trace's timestamps or a profile, not `gap`: one
+    /// Arrivals of a rate profile or of classes' own rates, if the plan has them.
+    streams: Option<Box<Streams>>,
+    /// Whether gaps come from the trace's timestamps or the streams, not `gap`: one
     /// branch for the constant rate.
     special_gaps: bool,
+    /// Whether ops come from a trace, a class's stream or a drifting ranking: one
+    /// branch for a plain run.
+    special_ops: bool,
     /// The drifting ranking, if the plan has one.
     drift: Option<Box<DriftFeed>>,
 }
 
-/// A profile's arrivals as gaps: the absolute times are drawn, so rounding to
-/// nanoseconds never accumulates.
+/// Arrivals drawn as absolute times, so rounding to nanoseconds never accumulates:
+/// the workload's profile, and the classes' own rates, each a stream of its own,
+/// merged in time order (ties to the earlier stream).
 #[derive(Clone, Debug)]
-struct ProfileFeed {
-    arrivals: Arrivals,
+struct Streams {
+    streams: Vec<ArrivalStream>,
+    /// The stream of the request whose op is drawn next.
+    current: usize,
+    /// The stream of the arrival after it.
+    upcoming: usize,
     last: SimTime,
 }
 
-impl ProfileFeed {
+#[derive(Clone, Debug)]
+struct ArrivalStream {
+    arrivals: Arrivals,
+    /// Its next arrival, seconds.
+    next: f64,
+    /// A class's own stream: the class's first key and the sampler of its ranks; `None`
+    /// for the workload's stream, whose keys come from the batch.
+    class: Option<(u32, KeySampler)>,
+}
+
+impl Streams {
+    /// The stream whose arrival comes first.
+    fn earliest(&self) -> usize {
+        let mut best = 0;
+        for (i, s) in self.streams.iter().enumerate() {
+            if s.next < self.streams[best].next {
+                best = i;
+            }
+        }
+        best
+    }
+
+    /// The first arrival: every stream's first draw, the earliest taken.
+    fn first(&mut self, rng: &mut SimRng) -> SimTime {
+        for s in &mut self.streams {
+            s.next = s.arrivals.next(rng);
+        }
+        self.upcoming = self.earliest();
+        self.last = SimTime::from_secs_f64(self.streams[self.upcoming].next);
+        self.last
+    }
+
+    /// The gap to the arrival after the upcoming one, which becomes current.
     fn gap(&mut self, rng: &mut SimRng) -> SimTime {
-        let at = SimTime::from_secs_f64(self.arrivals.next(rng));
+        self.current = self.upcoming;
+        let s = &mut self.streams[self.current];
+        s.next = s.arrivals.next(rng);
+        self.upcoming = self.earliest();
+        let at = SimTime::from_secs_f64(self.streams[self.upcoming].next);
         let gap = SimTime::from_nanos(at.as_nanos().saturating_sub(self.last.as_nanos()));
         self.last = at;
         gap
+    }
+
+    /// The key of the current request, if a class's own stream brought it.
+    fn class_key(&self, rng: &mut SimRng) -> Option<u32> {
+        let (first, sampler) = self.streams[self.current].class.as_ref()?;
+        Some(first + sampler.sample(rng))
+    }
+}
+
+impl KeySampler {
+    /// One rank.
+    fn sample(&self, rng: &mut SimRng) -> u32 {
+        match self {
+            KeySampler::Uniform(d) => d.sample(rng),
+            KeySampler::Alias(t) => t.sample(rng.next_u64()),
+            KeySampler::Rejection(d) => d.sample(rng) as u32 - 1,
+        }
+    }
+
+    /// Ranks `0..keys` by `popularity`.
+    fn of(popularity: PopularitySpec, keys: u32) -> KeySampler {
+        match popularity {
+            PopularitySpec::Uniform | PopularitySpec::Zipf { alpha: 0.0 } => {
+                KeySampler::Uniform(Uniform::new(0, keys).expect("keys >= 1"))
+            }
+            PopularitySpec::Zipf { alpha } if keys <= ALIAS_TABLE_MAX_KEYS => {
+                KeySampler::Alias(ZipfTables::shared().get(keys, alpha))
+            }
+            PopularitySpec::Zipf { alpha } => {
+                KeySampler::Rejection(Zipf::new(keys as f64, alpha).expect("validated alpha"))
+            }
+        }
     }
 }
 
@@ -106,7 +182,7 @@ impl Workload {
     /// ```
     /// use tiersim::base::rng::{stream, Stream};
     /// use tiersim::workload::{PopularitySpec, Workload, WorkloadPlan};
-    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, profile: None, drift: None, write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
+    /// let plan = WorkloadPlan { keys: 10, popularity: PopularitySpec::Zipf { alpha: 1.2 }, rate: 100.0, profile: None, drift: None, class_rates: vec![], write_ratio: 0.0, missing_ratio: 0.0, trace: None, timed: false, content: Default::default(), reload_ratio: 0.0 };
     /// let mut w = Workload::new(&plan, stream(1, Stream::Workload));
     /// assert!(w.next_op(tiersim::SimTime::ZERO).key < 10);
     /// assert!(w.next_gap().as_nanos() > 0);
@@ -143,12 +219,30 @@ impl Workload {
             })
         });
         let timed = trace.as_ref().is_some_and(|t| t.timed);
-        let profile = plan.profile.as_ref().filter(|_| !timed).map(|p| {
-            Box::new(ProfileFeed {
-                arrivals: Arrivals::new(Arc::clone(p)),
-                last: SimTime::ZERO,
-            })
-        });
+        let streams =
+            (!timed && (plan.profile.is_some() || !plan.class_rates.is_empty())).then(|| {
+                let main = plan
+                    .profile
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(Profile::constant(plan.rate)));
+                let stream = |profile: &Arc<Profile>, class| ArrivalStream {
+                    arrivals: Arrivals::new(Arc::clone(profile)),
+                    next: 0.0,
+                    class,
+                };
+                let mut streams = vec![stream(&main, None)];
+                for (c, profile) in &plan.class_rates {
+                    let class = &plan.content.classes[usize::from(*c)];
+                    let sampler = KeySampler::of(plan.popularity, class.keys);
+                    streams.push(stream(profile, Some((class.first_key, sampler))));
+                }
+                Box::new(Streams {
+                    streams,
+                    current: 0,
+                    upcoming: 0,
+                    last: SimTime::ZERO,
+                })
+            });
         Workload {
             keys,
             gap: Exp::new(plan.rate / 1e9).expect("validated rate"),
@@ -159,9 +253,10 @@ impl Workload {
             rng,
             batch: [0; KEY_BATCH],
             next: KEY_BATCH,
-            special_gaps: timed || profile.is_some(),
+            special_gaps: timed || streams.is_some(),
+            special_ops: trace.is_some() || streams.is_some() || drift.is_some(),
             trace,
-            profile,
+            streams,
             drift,
         }
     }
@@ -169,8 +264,8 @@ impl Workload {
     /// When the first request arrives: at 0, or with a profile, its first arrival
     /// (drawn, so the process is exactly the profile's from time 0).
     pub fn first_arrival(&mut self) -> SimTime {
-        match &mut self.profile {
-            Some(p) => p.gap(&mut self.rng),
+        match &mut self.streams {
+            Some(s) => s.first(&mut self.rng),
             None => SimTime::ZERO,
         }
     }
@@ -234,16 +329,37 @@ impl Workload {
         {
             return t.gap();
         }
-        let p = self.profile.as_mut().expect("a profile gives the gaps");
-        p.gap(&mut self.rng)
+        let s = self.streams.as_mut().expect("streams give the gaps");
+        s.gap(&mut self.rng)
     }
 
     /// The key and kind of the request arriving at `now` (which a drifting popularity
     /// needs).
     #[inline]
     pub fn next_op(&mut self, now: SimTime) -> Op {
+        if self.special_ops {
+            return self.special_op(now);
+        }
+        if self.next == KEY_BATCH {
+            self.refill();
+        }
+        let key = self.batch[self.next];
+        self.next += 1;
+        self.op_for(key)
+    }
+
+    /// [`next_op`](Self::next_op) from a trace, a class's own stream, or through the
+    /// drifting ranking.
+    fn special_op(&mut self, now: SimTime) -> Op {
         if let Some(t) = &mut self.trace {
             return t.next_op();
+        }
+        if let Some(key) = self
+            .streams
+            .as_ref()
+            .and_then(|s| s.class_key(&mut self.key_rng))
+        {
+            return self.op_for(key);
         }
         if let Some(d) = &mut self.drift {
             d.drift.advance(now);
@@ -259,6 +375,12 @@ impl Workload {
             key = d.drift.key(d.ranks[self.next]);
         }
         self.next += 1;
+        self.op_for(key)
+    }
+
+    /// The request for `key`: whether it writes, misses or reloads.
+    #[inline(always)]
+    fn op_for(&mut self, key: u32) -> Op {
         let write = self.write_ratio > 0.0 && self.rng.random::<f64>() < self.write_ratio;
         // Drawn only when enabled, so runs without missing keys keep their streams.
         let missing =
@@ -286,6 +408,7 @@ mod tests {
             rate: 1.0,
             profile: None,
             drift: None,
+            class_rates: vec![],
             write_ratio: 0.0,
             missing_ratio: 0.0,
             trace: None,
@@ -322,6 +445,7 @@ mod tests {
             rate: 250.0,
             profile: None,
             drift: None,
+            class_rates: vec![],
             write_ratio: 0.5,
             missing_ratio: 0.0,
             trace: None,

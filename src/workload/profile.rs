@@ -379,6 +379,11 @@ impl Profile {
             .min(self.pieces.len() - 1)
     }
 
+    /// A constant rate `r` as a profile (for a stream merged with others).
+    pub fn constant(r: f64) -> Profile {
+        Profile::from_points(&[[0.0, r]], Interpolate::Steps)
+    }
+
     /// Checks `spec` and cuts it into pieces.
     pub fn resolve(spec: &ProfileSpec) -> Result<Profile, Invalid> {
         match spec {

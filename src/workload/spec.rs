@@ -36,6 +36,10 @@ pub struct WorkloadSpec {
     /// the trace's timestamps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<RateSpec>,
+    /// Classes' own rates, by class name: a class's requests are its `request_share` of
+    /// `rate`, plus its own rate (a number or a profile) as a Poisson stream of its own.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub class_rates: std::collections::BTreeMap<String, RateSpec>,
     /// Popularity that drifts over the run ([`crate::workload::drift`]); none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftSpec>,
@@ -264,6 +268,9 @@ pub struct WorkloadPlan {
     pub profile: Option<Arc<Profile>>,
     /// Popularity drift, if any ([`crate::workload::drift`]).
     pub drift: Option<Arc<DriftPlan>>,
+    /// Classes' own arrival streams, added to `rate`'s: (class index, its rate as a
+    /// profile), in class order.
+    pub class_rates: Vec<(u8, Arc<Profile>)>,
     /// Fraction of writes (unused with a trace).
     pub write_ratio: f64,
     /// Fraction of reads for keys that do not exist.
@@ -276,6 +283,52 @@ pub struct WorkloadPlan {
     pub content: crate::layer::http::Content,
     /// Fraction of reads that are reloads.
     pub reload_ratio: f64,
+}
+
+impl WorkloadPlan {
+    /// The arrivals expected in the first `duration_s` seconds: `rate × duration`, or
+    /// the integral of the profile, plus the classes' own rates.
+    pub fn expected_arrivals(&self, duration_s: f64) -> f64 {
+        let main = match &self.profile {
+            Some(p) => p.integral(0.0, duration_s),
+            None => self.rate * duration_s,
+        };
+        main + self
+            .class_rates
+            .iter()
+            .map(|(_, p)| p.integral(0.0, duration_s))
+            .sum::<f64>()
+    }
+
+    /// When `n` arrivals are expected: the `t` with [`expected_arrivals`](Self::expected_arrivals)`(t) = n`.
+    pub fn time_for(&self, n: f64) -> f64 {
+        if self.class_rates.is_empty() {
+            return match &self.profile {
+                Some(p) => p.time_for(n),
+                None => n / self.rate,
+            };
+        }
+        // The sum is increasing: double an upper end, then bisect.
+        let mut hi = 1.0;
+        while self.expected_arrivals(hi) < n && hi < f64::MAX / 4.0 {
+            hi *= 2.0;
+        }
+        let mut lo = 0.0;
+        for _ in 0..200 {
+            let mid = (lo + hi) / 2.0;
+            if self.expected_arrivals(mid) < n {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    }
+
+    /// The highest total rate: `rate` (a profile's peak) plus the classes' peaks.
+    pub fn peak_rate(&self) -> f64 {
+        self.rate + self.class_rates.iter().map(|(_, p)| p.peak()).sum::<f64>()
+    }
 }
 
 impl WorkloadSpec {
@@ -359,6 +412,33 @@ impl WorkloadSpec {
                  (add [[workload.classes]])",
             ));
         }
+        let mut class_rates = Vec::new();
+        for (name, r) in &self.class_rates {
+            let Some(i) = content.classes.iter().position(|c| &c.name == name) else {
+                return Err(Invalid::new(
+                    &format!("class_rates.{name}"),
+                    format!(
+                        "names no class; give a rate to one of [[workload.classes]]'s names \
+                         ({})",
+                        content
+                            .classes
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            };
+            let key = format!("class_rates.{name}");
+            let profile = match r {
+                RateSpec::Constant(x) => check_rate(*x)
+                    .map(|()| Profile::constant(*x))
+                    .map_err(|e| Invalid::new(&key, e.message))?,
+                RateSpec::Profile(p) => Profile::resolve(p).map_err(|e| e.under(&key))?,
+            };
+            class_rates.push((i as u8, Arc::new(profile)));
+        }
+        class_rates.sort_by_key(|c| c.0);
         let drift = match &self.drift {
             None => None,
             Some(_) if content.is_active() => {
@@ -378,6 +458,7 @@ impl WorkloadSpec {
             rate,
             profile,
             drift,
+            class_rates,
             write_ratio: self.write_ratio,
             missing_ratio: self.missing_ratio,
             trace: None,
@@ -427,6 +508,9 @@ impl WorkloadSpec {
         if self.drift.is_some() {
             return Err(decided("drift", "ids decide which keys are asked for"));
         }
+        if !self.class_rates.is_empty() {
+            return Err(decided("class_rates", "requests have no classes"));
+        }
         let (rate, profile) = match &self.rate {
             Some(r) => resolve_rate(r)?,
             None => (1.0, None),
@@ -438,6 +522,7 @@ impl WorkloadSpec {
             rate,
             profile,
             drift: None,
+            class_rates: Vec::new(),
             write_ratio: 0.0,
             missing_ratio: 0.0,
             trace: Some(Arc::new(plan)),

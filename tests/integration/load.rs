@@ -425,3 +425,58 @@ fn the_expected_horizon_of_a_profile_is_its_integral() {
         );
     }
 }
+
+#[test]
+fn a_class_rate_adds_its_own_stream_to_its_share() {
+    // `news` gets its 0.1 share of the workload's 1,000/s plus its own steps, 500/s then
+    // 3,000/s from 30 s; `pages` its 0.9 share only. Per 1 s bucket and class, the
+    // arrivals are Poisson of mean 100 + own(t) and 900: chi-square over the 2 × 60
+    // buckets (120 degrees of freedom; every mean ≥ 600), critical value at p = 0.001.
+    let classes = r#"
+class_rates = { news = { profile = "steps", steps = [[0, 500], [30, 3000]] } }
+[[workload.classes]]
+name = "pages"
+key_share = 0.5
+request_share = 0.9
+[[workload.classes]]
+name = "news"
+key_share = 0.5
+request_share = 0.1
+"#;
+    let arrivals = keys_over_time(&scenario("1000", 60.0, classes));
+    let mut counts = [[0u32; 2]; 60];
+    for &(t, k) in &arrivals {
+        if t < 60.0 {
+            counts[t as usize][usize::from(k >= 500)] += 1;
+        }
+    }
+    let mut chi2 = 0.0;
+    for (b, [pages, news]) in counts.iter().enumerate() {
+        let own = if b < 30 { 500.0 } else { 3000.0 };
+        for (observed, expected) in [(pages, 900.0), (news, 100.0 + own)] {
+            chi2 += (f64::from(*observed) - expected).powi(2) / expected;
+        }
+    }
+    assert!(chi2 < chi2_critical(120), "chi-square {chi2:.1}");
+    // And the run's horizon counts both: 1,000 × 60 + 500 × 30 + 3,000 × 30.
+    let plan = plan(&scenario("1000", 60.0, classes));
+    assert!(
+        (plan.horizon.requests - 165_000.0).abs() < 1e-6,
+        "{}",
+        plan.horizon.requests
+    );
+}
+
+#[test]
+fn a_class_rate_for_no_class_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "class_rates = { blog = 10 }\n[[workload.classes]]\nname = \"pages\"\nkey_share = 1\nrequest_share = 1\n";
+    fs::write(dir.path().join("s.toml"), scenario("1000", 10.0, extra)).unwrap();
+    let out = tiersim(dir.path(), &["validate", "s.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("workload.class_rates.blog") && err.contains("pages"),
+        "{err}"
+    );
+}
