@@ -73,6 +73,9 @@ pub struct Workload {
     special_ops: bool,
     /// The drifting ranking, if the plan has one.
     drift: Option<Box<DriftFeed>>,
+    /// Whether the last op came from a class's own stream, not the batch (so the batch
+    /// is not read ahead twice).
+    class_op: bool,
 }
 
 /// Arrivals drawn as absolute times, so rounding to nanoseconds never accumulates:
@@ -258,6 +261,7 @@ impl Workload {
             trace,
             streams,
             drift,
+            class_op: false,
         }
     }
 
@@ -310,7 +314,7 @@ impl Workload {
     /// key first): for reading the keys' state ahead.
     #[inline]
     pub fn upcoming_keys(&self) -> Option<&[u32; KEY_BATCH]> {
-        (self.next == 1 && self.trace.is_none()).then_some(&self.batch)
+        (self.next == 1 && self.trace.is_none() && !self.class_op).then_some(&self.batch)
     }
 
     /// The time to the next arrival.
@@ -323,6 +327,8 @@ impl Workload {
     }
 
     /// A gap from the trace's timestamps or the profile.
+    #[cold]
+    #[inline(never)]
     fn special_gap(&mut self) -> SimTime {
         if let Some(t) = &mut self.trace
             && t.timed
@@ -350,15 +356,18 @@ impl Workload {
 
     /// [`next_op`](Self::next_op) from a trace, a class's own stream, or through the
     /// drifting ranking.
+    #[cold]
+    #[inline(never)]
     fn special_op(&mut self, now: SimTime) -> Op {
         if let Some(t) = &mut self.trace {
             return t.next_op();
         }
-        if let Some(key) = self
+        let class_key = self
             .streams
             .as_ref()
-            .and_then(|s| s.class_key(&mut self.key_rng))
-        {
+            .and_then(|s| s.class_key(&mut self.key_rng));
+        self.class_op = class_key.is_some();
+        if let Some(key) = class_key {
             return self.op_for(key);
         }
         if let Some(d) = &mut self.drift {
