@@ -208,11 +208,14 @@ impl Estimate {
                     bytes: table,
                 });
             }
-            if w.drift.is_some() {
+            if let Some(d) = &w.drift {
+                // A churn's draw of distinct ranks may hold an index as long as the
+                // ranks it draws from, for the moment of the event.
+                let churn = if d.churn.is_some() { 4 * n } else { 0 };
                 parts.push(Part {
                     what: format!("popularity drift: the rank-to-key permutation of {n} keys"),
                     key: "workload.drift".into(),
-                    bytes: 4 * n,
+                    bytes: 4 * n + churn,
                 });
             }
             if w.content.is_active() {
