@@ -267,8 +267,12 @@ impl<'p> Engine<'p> {
         if let Some(every) = self.writes.flush_interval() {
             self.events.push(every, Event::Flush);
         }
-        self.events
-            .push_lane(ARRIVAL_LANE, SimTime::ZERO, Event::Arrival);
+        let first = self.workload.first_arrival();
+        if self.plan.duration.is_none_or(|d| first <= d) {
+            self.events.push_lane(ARRIVAL_LANE, first, Event::Arrival);
+        } else {
+            self.arrivals_done = true;
+        }
         // The one choice of the walk's instantiation.
         let ending = if self.full {
             self.event_loop::<Full>(&mut progress, stop)

@@ -1,7 +1,9 @@
 //! The workload: which key each request asks for, when it arrives, and whether it writes.
 //!
-//! Arrivals are Poisson at `rate`; keys follow Zipf(alpha) over `keys` ranks (key 0 is
-//! the most popular) or are uniform. Requests are generated lazily, one at a time, so a
+//! Arrivals are Poisson at `rate`, a number or a profile over time (then a
+//! non-homogeneous Poisson process, [`profile`]); keys follow Zipf(alpha) over `keys`
+//! ranks (key 0 is the most popular) or are uniform, and the ranking may drift over the
+//! run ([`drift`]). Requests are generated lazily, one at a time, so a
 //! run of any length holds one pending arrival.
 //!
 //! Or the requests come from a trace (`trace = { path, format }`), so a real workload
@@ -30,6 +32,9 @@
 //! | the runtime generator: [`Workload`], [`Op`], keys drawn [`KEY_BATCH`] ahead | [`generator`] |
 //! | the second pass over a trace that drives a run | `trace_feed` |
 //! | write strategies and invalidation | [`write`](mod@write) |
+//! | `workload.rate` as a profile over time, and arrivals drawn by thinning | [`profile`] |
+//! | classes' own rates (`workload.class_rates`), merged with the workload's stream | [`generator`] |
+//! | popularity that drifts: hot-set shifts and churn of the top ranks | [`drift`] |
 //!
 //! Keys are drawn a batch ahead so that their memory reads overlap
 //! (`docs/performance.md`, "workload").
@@ -38,7 +43,9 @@
 //! does not know the caches, the engine or the scenario file that holds its table.
 
 pub mod alias;
+pub mod drift;
 pub mod generator;
+pub mod profile;
 pub mod spec;
 mod trace_feed;
 pub mod write;

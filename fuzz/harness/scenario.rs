@@ -502,6 +502,8 @@ enum Shape {
     Fault,
     Sweep,
     Grid,
+    Rate,
+    Drift,
 }
 
 use Shape::*;
@@ -531,7 +533,9 @@ fn catalogue(path: &[Step]) -> &'static [(&'static str, Shape)] {
         ["workload"] => &[
             ("keys", Count),
             ("popularity", Popularity),
-            ("rate", Seconds),
+            ("rate", Rate),
+            ("drift", Drift),
+            ("class_rates", Text),
             ("write_ratio", Ratio),
             ("write_strategy", Strategy),
             ("invalidation", Invalidation),
@@ -545,6 +549,24 @@ fn catalogue(path: &[Step]) -> &'static [(&'static str, Shape)] {
             ("reload_ratio", Ratio),
         ],
         ["workload", "popularity"] => &[("dist", Dist), ("alpha", Ratio)],
+        ["workload", "rate"] => &[
+            ("mean", Seconds),
+            ("period_s", Seconds),
+            ("peak_to_trough", Ratio),
+            ("phase_s", Seconds),
+            ("base", Seconds),
+            ("start_s", Seconds),
+            ("peak", Ratio),
+            ("rise_s", Seconds),
+            ("decay_s", Seconds),
+            ("steps", Text),
+            ("points", Text),
+            ("path", Text),
+        ],
+        ["workload", "drift"] => &[("shifts", Text), ("churn", Text)],
+        ["workload", "drift", "churn"] => {
+            &[("interval_s", Seconds), ("top", Count), ("share", Ratio)]
+        }
         ["workload", "trace"] => &[("path", Text), ("format", Format), ("time_unit_s", Seconds)],
         ["workload", "classes", "*"] => &[
             ("name", Name),
@@ -1525,6 +1547,74 @@ fn value_for(g: &mut Gen, shape: Shape, tree: &Value, ext: f64) -> Val {
                 pairs.push(("node", value_for(g, Count, tree, ext)));
             }
             Val::Toml(Value::Array(vec![plain(table(pairs))]))
+        }
+        // A number as before, or a profile of each kind with plausible or extreme values.
+        Rate if g.chance(0.6) => number(g, &seconds, ext, false),
+        Rate => {
+            let n = |g: &mut Gen| number(g, &[0.0, 1.0, 3.0, 100.0, 5000.0, -1.0], ext, false);
+            let kind = Val::Toml(Value::String(
+                g.pick(&["steps", "ramp", "daily", "flash_crowd", "csv", "wave"])
+                    .to_string(),
+            ));
+            let points = |g: &mut Gen| {
+                let rows = g.below(4);
+                let pts = (0..rows)
+                    .map(|i| {
+                        let t = if i == 0 && g.chance(0.8) {
+                            0.0
+                        } else {
+                            g.pick(&[0.0, 1.0, 10.0, -1.0, 1e300])
+                        };
+                        Value::Array(vec![
+                            Value::Float(t),
+                            Value::Float(g.pick(&[0.0, 10.0, 1e4, -5.0, 1e12])),
+                        ])
+                    })
+                    .collect();
+                Val::Toml(Value::Array(pts))
+            };
+            match plain(kind.clone()).as_str() {
+                Some("steps") => table(vec![("profile", kind), ("steps", points(g))]),
+                Some("ramp") => table(vec![("profile", kind), ("points", points(g))]),
+                Some("daily") => table(vec![
+                    ("profile", kind),
+                    ("mean", n(g)),
+                    ("period_s", n(g)),
+                    ("peak_to_trough", n(g)),
+                ]),
+                Some("flash_crowd") => table(vec![
+                    ("profile", kind),
+                    ("base", n(g)),
+                    ("start_s", n(g)),
+                    ("peak", n(g)),
+                    ("rise_s", n(g)),
+                    ("decay_s", n(g)),
+                ]),
+                Some("csv") => table(vec![
+                    ("profile", kind),
+                    ("path", Val::Toml(Value::String("no_such_rate.csv".into()))),
+                ]),
+                _ => table(vec![("profile", kind), ("mean", n(g))]),
+            }
+        }
+        Drift => {
+            let shift = table(vec![
+                ("at_s", value_for(g, Seconds, tree, ext)),
+                ("rank", value_for(g, Count, tree, ext)),
+            ]);
+            let churn = table(vec![
+                ("interval_s", value_for(g, Seconds, tree, ext)),
+                ("top", value_for(g, Count, tree, ext)),
+                ("share", value_for(g, Ratio, tree, ext)),
+            ]);
+            let mut pairs = Vec::new();
+            if g.chance(0.6) {
+                pairs.push(("shifts", Val::Toml(Value::Array(vec![plain(shift)]))));
+            }
+            if g.chance(0.6) {
+                pairs.push(("churn", churn));
+            }
+            table(pairs)
         }
         Sweep => {
             let mut grid = Table::new();

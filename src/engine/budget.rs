@@ -176,6 +176,15 @@ impl Estimate {
             bytes: database_bytes(&s),
         });
         let w = &plan.workload;
+        let pieces = w.profile.iter().chain(w.class_rates.iter().map(|c| &c.1));
+        let pieces: u64 = pieces.map(|p| p.bytes()).sum();
+        if pieces > 0 {
+            parts.push(Part {
+                what: "the rate profiles' pieces".into(),
+                key: "workload.rate".into(),
+                bytes: pieces,
+            });
+        }
         if w.trace.is_none() {
             let n = u64::from(w.keys);
             let table = if w.content.is_active() {
@@ -197,6 +206,16 @@ impl Estimate {
                     what: format!("popularity: the alias table over {n} keys"),
                     key: "workload.keys".into(),
                     bytes: table,
+                });
+            }
+            if let Some(d) = &w.drift {
+                // A churn's draw of distinct ranks may hold an index as long as the
+                // ranks it draws from, for the moment of the event.
+                let churn = if d.churn.is_some() { 4 * n } else { 0 };
+                parts.push(Part {
+                    what: format!("popularity drift: the rank-to-key permutation of {n} keys"),
+                    key: "workload.drift".into(),
+                    bytes: 4 * n + churn,
                 });
             }
             if w.content.is_active() {
@@ -495,7 +514,9 @@ impl Sizes {
                 requests
             }
         } else {
-            w.rate
+            // With a profile, its peak: the in-flight count and backlog at the busiest
+            // moment bound the others.
+            w.peak_rate()
         };
         // Little's law over the path's mean times, doubled for bursts; an origin that
         // cannot keep up with every request holds the excess in its queue.

@@ -69,7 +69,7 @@ impl Engine<'_> {
         self.meter.arrival(now, measured);
         // Draw the gap before the key so the arrival times do not depend on the mix.
         let gap = self.workload.next_gap();
-        let op = self.workload.next_op();
+        let op = self.workload.next_op(now);
         if let Some(keys) = self.workload.upcoming_keys() {
             self.clients.draw();
             self.ahead.batch(

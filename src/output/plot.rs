@@ -10,7 +10,7 @@
 //!
 //! | input file | charts |
 //! |---|---|
-//! | `timeseries.csv` | `origin_rps`: origin requests/s over time, herd buckets marked, fault windows shaded |
+//! | `timeseries.csv` | `origin_rps`: origin requests/s over time, herd buckets marked, fault windows shaded; with a rate profile, the offered load (arrivals/s) beside it |
 //! | `latency.csv` | `latency_ccdf`: the share of reads slower than x, log axes, percentiles marked |
 //! | `layers.csv` | `served_share`: who answered, one bar |
 //! | `sweep_summary.csv` | `sweep_hit_ratio` (a panel per cache layer), `sweep_latency` (a panel per percentile), `sweep_served_share` (a bar per grid point) |
@@ -111,10 +111,12 @@ pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Drawn, Pl
     let sweep = rows("sweep_summary.csv", "no point finished")?;
     let replay = rows("replay.csv", "no point")?;
     if let Some(t) = timeseries {
+        let offered = input::rate_profile(dir);
         charts.push(run::origin_rps(
             &t,
             &input::faults(dir)?,
             input::warmup_s(dir),
+            offered,
         )?);
     }
     if let Some(t) = latency {

@@ -3,14 +3,15 @@
 //!
 //! | bound | why |
 //! |---|---|
-//! | at most [`MAX_REQUESTS`] requests, given or expected (`rate × duration_s`) | about a day of the whole path at 1M requests/s; longer studies are sweeps of shorter runs |
-//! | the expected arrivals last at most [`MAX_SIMULATED_S`] (10 years): `requests / rate`, `duration_s`, a trace's timestamps | no cache question needs more (TTLs, outages and daily cycles are minutes to weeks), and simulated time must stay far from its 584-year end |
+//! | at most [`MAX_REQUESTS`] requests, given or expected (`rate × duration_s`, or a profile's ∫λ over `duration_s`) | about a day of the whole path at 1M requests/s; longer studies are sweeps of shorter runs |
+//! | the expected arrivals last at most [`MAX_SIMULATED_S`] (10 years): `requests / rate` (with a profile, the time by which ∫λ reaches `requests`), `duration_s`, a trace's timestamps | no cache question needs more (TTLs, outages and daily cycles are minutes to weeks), and simulated time must stay far from its 584-year end |
 //! | a latency's mean (any distribution; a Pareto needs shape > 1), a CDN round trip, a propagation delay, a lock's TTL and wait: at most the expected run, or [`MIN_LATENCY_LIMIT_S`] for a shorter run | a request slower than the whole run models nothing; a minute is longer than any real call waits before it times out |
 //! | `workload.flush_interval_s`: at least 1 ns and at least `span / (10 × requests)` | below the clock's resolution it rounds to 0 and the timer fires forever; flushes outnumbering requests ten to one model nothing and only cost events |
 //! | `metrics.bucket_s`: 1 µs to 10 years, coarsened (never refused) when the run would need more than [`MAX_BUCKETS`] rows | [`MAX_BUCKETS`] says why |
 //! | `sync_expiry.at_s`: at most the expected arrivals | a warm-up after the last request fills nothing a request reads |
 //! | `warmup_requests`: fewer than the expected requests | otherwise nothing is measured |
 //! | a fault's `start_s` and `duration_s`: at most 10 years | as for the run |
+//! | `workload.drift.shifts[].at_s`: at most 10 years; `workload.drift.churn.interval_s`: the keys it moves over the run at most [`MAX_FLUSHES_PER_REQUEST`] per request | each churn moves `round(share × top)` keys: more moves than requests model nothing and only cost time |
 //!
 //! Bounds that need no horizon sit with their keys: a lock's `poll_ms`
 //! ([`crate::layer::stampede`]), a `browser` arena, node counts.
@@ -40,10 +41,12 @@ pub const MAX_FLUSHES_PER_REQUEST: f64 = 10.0;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Horizon {
     /// Requests the run is expected to make: exact when `requests` stops it, else
-    /// `rate × duration_s` (a trace's length with its timestamps).
+    /// `rate × duration_s`, a profile's ∫λ over `duration_s` (a trace's length with its
+    /// timestamps).
     pub requests: f64,
-    /// Simulated seconds over which they arrive: `requests / rate`, `duration_s`, or a
-    /// trace's timestamps, whichever stops the run first.
+    /// Simulated seconds over which they arrive: `requests / rate` (with a profile, when
+    /// ∫λ reaches `requests`), `duration_s`, or a trace's timestamps, whichever stops the
+    /// run first.
     pub arrivals_s: f64,
     /// The expected end of the run: the arrivals, then the slowest hop of each layer and
     /// of the database (the largest of their draws, [`LatencySpec::expected_max_ms`](crate::layer::latency::LatencySpec::expected_max_ms)).
@@ -120,17 +123,20 @@ pub(super) fn horizon(
     // How long the arrivals last with no `duration_s`, and which key sets it.
     let (pace_s, pace_key) = match &workload.trace {
         Some(t) if workload.timed => (t.span_s, "workload.trace.time_unit_s"),
+        // With a profile, the time by which ∫λ reaches the requests.
         _ => (
-            requests.map_or(f64::INFINITY, |n| n as f64 / workload.rate),
+            requests.map_or(f64::INFINITY, |n| workload.time_for(n as f64)),
             "workload.rate",
         ),
     };
+    // The requests expected by `duration`: rate × duration, or ∫λ over it.
+    let arriving = |duration: f64| workload.expected_arrivals(duration);
     if duration.is_infinite() && pace_s > MAX_SIMULATED_S {
         let (what, remedy) = if pace_key == "workload.rate" {
             (
                 format!(
                     "is {}: {} requests would take {} to arrive",
-                    workload.rate,
+                    rate_in_words(workload),
                     requests.unwrap_or(0),
                     seconds(pace_s)
                 ),
@@ -153,8 +159,8 @@ pub(super) fn horizon(
     let arrivals_s = duration.min(pace_s);
     let expected = match (&workload.trace, requests) {
         (Some(_), Some(n)) if workload.timed => n as f64,
-        (_, Some(n)) => (n as f64).min(workload.rate * duration),
-        (_, None) => workload.rate * duration,
+        (_, Some(n)) => (n as f64).min(arriving(duration)),
+        (_, None) => arriving(duration),
     };
     if expected > MAX_REQUESTS as f64 {
         return Err(Invalid::new(
@@ -163,7 +169,7 @@ pub(super) fn horizon(
                 "is {duration}: at workload.rate = {} the run would make {expected:.3e} \
                  requests; at most {MAX_REQUESTS} (about a day of simulation at a million \
                  requests per second)",
-                workload.rate
+                rate_in_words(workload)
             ),
         ));
     }
@@ -172,7 +178,7 @@ pub(super) fn horizon(
             "warmup_requests",
             format!(
                 "is {}; must be below the requests the run is expected to make \
-                 (workload.rate × duration_s = {expected:.0}), or nothing is measured",
+                 (∫ workload.rate over duration_s = {expected:.0}), or nothing is measured",
                 s.warmup_requests.fixed()
             ),
         ));
@@ -202,6 +208,14 @@ pub(super) fn horizon(
         hops_max_s: hops_max_ms / 1e3,
         service_mean_s: service_mean_ms / 1e3,
     })
+}
+
+/// The rate for a message: the number, or a profile's peak.
+fn rate_in_words(w: &WorkloadPlan) -> String {
+    match (&w.profile, w.class_rates.is_empty()) {
+        (None, true) => w.rate.to_string(),
+        _ => format!("a profile peaking at {}", w.peak_rate()),
+    }
 }
 
 /// Checks every key bounded by the run's horizon `h` (the module's table); errors name
@@ -239,6 +253,9 @@ pub(super) fn check(s: &Scenario, h: &Horizon, caches: &[CachePlan]) -> Result<(
             ));
         }
     }
+    if let Some(d) = &s.workload.drift {
+        check_drift(d, h)?;
+    }
     let bucket_s = s.metrics.bucket_s;
     if bucket_s > MAX_SIMULATED_S {
         return Err(Invalid::new(
@@ -256,6 +273,39 @@ pub(super) fn check(s: &Scenario, h: &Horizon, caches: &[CachePlan]) -> Result<(
                 .at(i)
                 .under("faults"));
             }
+        }
+    }
+    Ok(())
+}
+
+/// `workload.drift`'s times, bounded by the run's horizon.
+fn check_drift(d: &crate::workload::drift::DriftSpec, h: &Horizon) -> Result<(), Invalid> {
+    for (i, shift) in d.shifts.iter().enumerate() {
+        if shift.at_s > MAX_SIMULATED_S {
+            return Err(Invalid::new(
+                "at_s",
+                format!(
+                    "is {}; at most {MAX_SIMULATED_S} seconds (10 simulated years)",
+                    shift.at_s
+                ),
+            )
+            .at(i)
+            .under("workload.drift.shifts"));
+        }
+    }
+    if let Some(c) = d.churn {
+        let moved = (c.share * c.top as f64).round().max(1.0);
+        let least = h.arrivals_s * moved / (MAX_FLUSHES_PER_REQUEST * h.requests.max(1.0));
+        if c.interval_s < least {
+            return Err(Invalid::new(
+                "workload.drift.churn.interval_s",
+                format!(
+                    "is {}; must be at least {least:.3e} s here: churning {moved:.0} keys                      every interval over {} would move more than {MAX_FLUSHES_PER_REQUEST}                      keys per request ({:.0} requests)",
+                    c.interval_s,
+                    seconds(h.arrivals_s),
+                    h.requests
+                ),
+            ));
         }
     }
     Ok(())

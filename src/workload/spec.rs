@@ -15,6 +15,8 @@ use crate::base::Invalid;
 use crate::trace::ids::IdTable;
 use crate::trace::{Format, Request, TraceSource};
 use crate::workload::alias::ALIAS_TABLE_MAX_KEYS;
+use crate::workload::drift::{DriftPlan, DriftSpec};
+use crate::workload::profile::{Profile, RateSpec};
 
 /// The most keys a workload may have: keys are `u32` and one value is reserved.
 pub const MAX_KEYS: u64 = u32::MAX as u64 - 1;
@@ -29,10 +31,18 @@ pub struct WorkloadSpec {
     /// Key popularity; defaults to Zipf with alpha 0.9. Not allowed with `trace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub popularity: Option<PopularitySpec>,
-    /// Mean arrivals per second (Poisson); required, unless `trace` is set (then it
-    /// replaces the trace's timestamps).
+    /// Arrivals per second (Poisson): a number, or a profile that changes over time
+    /// ([`crate::workload::profile`]); required, unless `trace` is set (then it replaces
+    /// the trace's timestamps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<f64>,
+    pub rate: Option<RateSpec>,
+    /// Classes' own rates, by class name: a class's requests are its `request_share` of
+    /// `rate`, plus its own rate (a number or a profile) as a Poisson stream of its own.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub class_rates: std::collections::BTreeMap<String, RateSpec>,
+    /// Popularity that drifts over the run ([`crate::workload::drift`]); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSpec>,
     /// Fraction of requests that are writes (0 with `trace`: its operations decide).
     #[serde(default)]
     pub write_ratio: f64,
@@ -250,8 +260,17 @@ pub struct WorkloadPlan {
     pub keys: u32,
     /// Key popularity (unused with a trace).
     pub popularity: PopularitySpec,
-    /// Arrivals per second (with a trace: used only if `timed` is false).
+    /// Arrivals per second (with a trace: used only if `timed` is false); with a
+    /// `profile`, its peak.
     pub rate: f64,
+    /// The rate over time, when `workload.rate` is a profile; arrivals are then drawn
+    /// by thinning ([`crate::workload::profile`]).
+    pub profile: Option<Arc<Profile>>,
+    /// Popularity drift, if any ([`crate::workload::drift`]).
+    pub drift: Option<Arc<DriftPlan>>,
+    /// Classes' own arrival streams, added to `rate`'s: (class index, its rate as a
+    /// profile), in class order.
+    pub class_rates: Vec<(u8, Arc<Profile>)>,
     /// Fraction of writes (unused with a trace); with classes, of the classes that do
     /// not set their own.
     pub write_ratio: f64,
@@ -278,6 +297,50 @@ impl WorkloadPlan {
             .iter()
             .fold(self.write_ratio, |m, &r| m.max(r))
     }
+
+    /// The arrivals expected in the first `duration_s` seconds: `rate × duration`, or
+    /// the integral of the profile, plus the classes' own rates.
+    pub fn expected_arrivals(&self, duration_s: f64) -> f64 {
+        let main = match &self.profile {
+            Some(p) => p.integral(0.0, duration_s),
+            None => self.rate * duration_s,
+        };
+        main + self
+            .class_rates
+            .iter()
+            .map(|(_, p)| p.integral(0.0, duration_s))
+            .sum::<f64>()
+    }
+
+    /// When `n` arrivals are expected: the `t` with [`expected_arrivals`](Self::expected_arrivals)`(t) = n`.
+    pub fn time_for(&self, n: f64) -> f64 {
+        if self.class_rates.is_empty() {
+            return match &self.profile {
+                Some(p) => p.time_for(n),
+                None => n / self.rate,
+            };
+        }
+        // The sum is increasing: double an upper end, then bisect.
+        let mut hi = 1.0;
+        while self.expected_arrivals(hi) < n && hi < f64::MAX / 4.0 {
+            hi *= 2.0;
+        }
+        let mut lo = 0.0;
+        for _ in 0..200 {
+            let mid = (lo + hi) / 2.0;
+            if self.expected_arrivals(mid) < n {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    }
+
+    /// The highest total rate: `rate` (a profile's peak) plus the classes' peaks.
+    pub fn peak_rate(&self) -> f64 {
+        self.rate + self.class_rates.iter().map(|(_, p)| p.peak()).sum::<f64>()
+    }
 }
 
 impl WorkloadSpec {
@@ -299,13 +362,14 @@ impl WorkloadSpec {
                 format!("is {keys}; must be between 1 and {MAX_KEYS}"),
             ));
         }
-        let rate = self.rate.ok_or_else(|| {
+        let rate = self.rate.as_ref().ok_or_else(|| {
             Invalid::new(
                 "rate",
-                "is missing; give the mean requests per second (Poisson arrivals)",
+                "is missing; give the mean requests per second (Poisson arrivals), or a \
+                 profile such as { profile = \"daily\", mean = 5000, peak_to_trough = 3 }",
             )
         })?;
-        check_rate(rate)?;
+        let (rate, profile) = resolve_rate(rate)?;
         if !(0.0..=1.0).contains(&self.write_ratio) {
             return Err(Invalid::new(
                 "write_ratio",
@@ -361,10 +425,53 @@ impl WorkloadSpec {
                  (add [[workload.classes]])",
             ));
         }
+        let mut class_rates = Vec::new();
+        for (name, r) in &self.class_rates {
+            let Some(i) = content.classes.iter().position(|c| &c.name == name) else {
+                return Err(Invalid::new(
+                    &format!("class_rates.{name}"),
+                    format!(
+                        "names no class; give a rate to one of [[workload.classes]]'s names \
+                         ({})",
+                        content
+                            .classes
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            };
+            let key = format!("class_rates.{name}");
+            let profile = match r {
+                RateSpec::Constant(x) => check_rate(*x)
+                    .map(|()| Profile::constant(*x))
+                    .map_err(|e| Invalid::new(&key, e.message))?,
+                RateSpec::Profile(p) => Profile::resolve(p).map_err(|e| e.under(&key))?,
+            };
+            class_rates.push((i as u8, Arc::new(profile)));
+        }
+        class_rates.sort_by_key(|c| c.0);
+        let drift = match &self.drift {
+            None => None,
+            Some(_) if content.is_active() => {
+                return Err(Invalid::new(
+                    "drift",
+                    "cannot be combined with classes yet: classes own fixed key ranges by \
+                     popularity, which a drifting ranking would mix",
+                ));
+            }
+            Some(d) => Some(Arc::new(
+                d.resolve(keys as u32).map_err(|e| e.under("drift"))?,
+            )),
+        };
         Ok(WorkloadPlan {
             keys: keys as u32,
             popularity,
             rate,
+            profile,
+            drift,
+            class_rates,
             write_ratio: self.write_ratio,
             class_write_ratios,
             missing_ratio: self.missing_ratio,
@@ -443,14 +550,24 @@ impl WorkloadSpec {
                 "requests have no classes to reload",
             ));
         }
-        if let Some(rate) = self.rate {
-            check_rate(rate)?;
+        if self.drift.is_some() {
+            return Err(decided("drift", "ids decide which keys are asked for"));
         }
+        if !self.class_rates.is_empty() {
+            return Err(decided("class_rates", "requests have no classes"));
+        }
+        let (rate, profile) = match &self.rate {
+            Some(r) => resolve_rate(r)?,
+            None => (1.0, None),
+        };
         let plan = trace.resolve().map_err(|e| e.under("trace"))?;
         Ok(WorkloadPlan {
             keys: plan.ids.len() as u32,
             popularity: PopularitySpec::Uniform,
-            rate: self.rate.unwrap_or(1.0),
+            rate,
+            profile,
+            drift: None,
+            class_rates: Vec::new(),
             write_ratio: 0.0,
             class_write_ratios: Vec::new(),
             missing_ratio: 0.0,
@@ -459,6 +576,17 @@ impl WorkloadSpec {
             content: crate::layer::http::Content::default(),
             reload_ratio: 0.0,
         })
+    }
+}
+
+/// A rate as the plan holds it: a number, or a profile and its peak.
+fn resolve_rate(rate: &RateSpec) -> Result<(f64, Option<Arc<Profile>>), Invalid> {
+    match rate {
+        RateSpec::Constant(r) => check_rate(*r).map(|()| (*r, None)),
+        RateSpec::Profile(p) => {
+            let profile = Profile::resolve(p).map_err(|e| e.under("rate"))?;
+            Ok((profile.peak(), Some(Arc::new(profile))))
+        }
     }
 }
 

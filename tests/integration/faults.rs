@@ -257,7 +257,7 @@ fn routed(plan: &Plan) -> Vec<Arrival> {
     let (mut t, mut out) = (SimTime::ZERO, Vec::new());
     loop {
         let gap = w.next_gap();
-        let op = w.next_op();
+        let op = w.next_op(t);
         out.push(Arrival {
             t,
             shard: ring.shard(op.key),

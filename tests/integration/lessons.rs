@@ -392,6 +392,7 @@ macro_rules! lessons {
 lessons! {
     app_tier: "app_tier.toml",
     cdn_outage: "cdn_outage.toml",
+    flash_crowd: "flash_crowd.toml",
     hot_key_stampede: "hot_key_stampede.toml",
     layered_ttls: "layered_ttls.toml",
     private_on_shared_cache: "private_on_shared_cache.toml",

@@ -13,6 +13,8 @@
 //! - `plot`: every chart kind renders and is labelled.
 //! - `http`: content classes: private content and leaks, no-cache and 304s, immutable,
 //!   the Age along the path, byte capacities.
+//! - `load`: rate profiles' arrivals against ∫λ (chi-square), hot-set shifts and churn,
+//!   LFU against LRU under churn, and the profile keys' errors.
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
@@ -39,6 +41,7 @@ mod fuzz;
 mod golden;
 mod http;
 mod lessons;
+mod load;
 mod outputs;
 mod path;
 mod plot;

@@ -118,6 +118,26 @@ pub(super) fn faults(dir: &Path) -> Result<Vec<Fault>, PlotError> {
     Ok(Vec::new())
 }
 
+/// Whether the run whose outputs are in `dir` had a rate profile: its stored scenario
+/// (`scenario.json` or `scenario.toml`) has a table as `workload.rate`. A folder
+/// without one, or with one that does not parse, says no: the chart then draws the
+/// origin's load alone, as before.
+pub(super) fn rate_profile(dir: &Path) -> bool {
+    let stored = |name: &str| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(dir.join(name)).ok()?;
+        if name.ends_with(".toml") {
+            serde_json::to_value(toml::from_str::<toml::Table>(&text).ok()?).ok()
+        } else {
+            serde_json::from_str(&text).ok()
+        }
+    };
+    ["scenario.json", "scenario.toml"]
+        .iter()
+        .find_map(|n| stored(n))
+        .and_then(|doc| doc.get("workload")?.get("rate").map(|r| r.is_object()))
+        .unwrap_or(false)
+}
+
 fn fault(f: &serde_json::Value) -> Result<Fault, String> {
     let number = |key: &str| {
         f.get(key)

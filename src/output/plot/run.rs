@@ -28,17 +28,26 @@ fn seconds(s: f64) -> String {
 /// so a short spike still shows at its height. Fault windows are shaded, and the
 /// warm-up (rows before `warmup_s`, an automatic warm-up's); buckets with a herd event
 /// (the summary's `herd_events`, by bucket) are marked along the top edge; files of
-/// older versions, without the `herd_events` column, get no marks.
+/// older versions, without the `herd_events` column, get no marks. With `offered` (a
+/// run with a rate profile), the offered load, the measured arrivals per second, is a
+/// second line: what the origin load answers to.
 pub(super) fn origin_rps(
     t: &Table,
     faults: &[Fault],
     warmup_s: Option<f64>,
+    offered: bool,
 ) -> Result<Chart, PlotError> {
     let (ts, origin, herd) = (
         t.col("t_s")?,
         t.col("origin_requests")?,
         t.opt("herd_events"),
     );
+    // Only looked up when drawn, so an older file without it still plots.
+    let arrivals = if offered {
+        Some(t.col("requests")?)
+    } else {
+        None
+    };
     let width = match t.rows.as_slice() {
         [a, b, ..] => t.num(b, ts) - t.num(a, ts),
         _ => 1.0,
@@ -54,7 +63,15 @@ pub(super) fn origin_rps(
         t.rows.len().div_ceil(POINTS)
     };
     let (mut line, mut band, mut herds) = (Vec::new(), Vec::new(), Vec::new());
+    let mut offered_line = Vec::new();
     for chunk in t.rows.chunks(k) {
+        if let Some(arrivals) = arrivals {
+            let sum: f64 = chunk.iter().map(|r| t.num(r, arrivals)).sum();
+            offered_line.push((
+                t.num(&chunk[0], ts) + width * chunk.len() as f64 / 2.0,
+                sum / (width * chunk.len() as f64),
+            ));
+        }
         let rps: Vec<f64> = chunk.iter().map(|r| t.num(r, origin) / width).collect();
         let x = t.num(&chunk[0], ts) + width * chunk.len() as f64 / 2.0;
         let mean = rps.iter().sum::<f64>() / rps.len() as f64;
@@ -93,6 +110,14 @@ pub(super) fn origin_rps(
         series.band_label = format!("range of the {bucket} s buckets");
     }
     let mut panel = Panel::new("", "origin requests per second", Axis::linear());
+    if offered {
+        panel.y_label = "requests per second".into();
+        panel.series.push(Series::new(
+            "offered load: arrivals/s (after the warm-up)",
+            1,
+            offered_line,
+        ));
+    }
     panel.series.push(series);
     panel.rug = (
         herds,
@@ -282,7 +307,7 @@ mod tests {
     fn only_windows_within_the_series_are_shaded() {
         let t = timeseries(60, 1.0);
         let faults = [fault(10.0, 5.0), fault(59.5, 10.0), fault(100.0, 5.0)];
-        let chart = origin_rps(&t, &faults, None).unwrap();
+        let chart = origin_rps(&t, &faults, None, false).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
@@ -299,7 +324,7 @@ mod tests {
     #[test]
     fn the_warm_up_is_shaded() {
         let t = timeseries(60, 1.0);
-        let chart = origin_rps(&t, &[fault(30.0, 5.0)], Some(12.5)).unwrap();
+        let chart = origin_rps(&t, &[fault(30.0, 5.0)], Some(12.5), false).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
@@ -310,7 +335,7 @@ mod tests {
                 .label
                 .starts_with("warm-up (0 s to 12.5 s)")
         );
-        let chart = origin_rps(&t, &[], Some(0.0)).unwrap();
+        let chart = origin_rps(&t, &[], Some(0.0), false).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
@@ -319,7 +344,7 @@ mod tests {
 
     #[test]
     fn many_fine_buckets_are_drawn_several_to_a_point_with_their_range() {
-        let chart = origin_rps(&timeseries(600, 0.1), &[], None).unwrap();
+        let chart = origin_rps(&timeseries(600, 0.1), &[], None, false).unwrap();
         assert!(
             chart.note.contains("600 buckets of 0.1 s, 4 to a point"),
             "{}",
@@ -334,7 +359,7 @@ mod tests {
         // of the 0.4 s they cover.
         assert_eq!(s.band[0], (0.2, 0.0, 30.0));
         assert!((s.points[0].1 - 15.0).abs() < 1e-9);
-        let few = origin_rps(&timeseries(250, 1.0), &[], None).unwrap();
+        let few = origin_rps(&timeseries(250, 1.0), &[], None, false).unwrap();
         assert_eq!(few.note, "250 buckets of 1 s");
     }
 
@@ -353,7 +378,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(t.rows.len() <= MAX_POINTS, "one bucket to a point");
-        let chart = origin_rps(&t, &[], None).unwrap();
+        let chart = origin_rps(&t, &[], None, false).unwrap();
         let Body::Panels { panels, .. } = chart.body else {
             panic!("a line chart")
         };
