@@ -168,20 +168,38 @@ fn cell(text: &str) -> String {
     }
 }
 
-fn table(out: &mut String, id: &str, caption: &str, header: &[String], rows: &[Vec<String>]) {
+/// A table; `round` shows numbers to four significant figures (measurements), else as
+/// written (settings).
+fn table(
+    out: &mut String,
+    id: &str,
+    caption: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+    round: bool,
+) {
     let _ = write!(
         out,
         r#"<table id="{id}"><caption>{}</caption><thead><tr>"#,
         escape(caption)
     );
     for h in header {
-        let _ = write!(out, r#"<th scope="col">{}</th>"#, escape(h));
+        // Field names break only after an underscore.
+        let _ = write!(
+            out,
+            r#"<th scope="col">{}</th>"#,
+            escape(h).replace('_', "_<wbr>")
+        );
     }
     out.push_str("</tr></thead><tbody>\n");
     for r in rows {
         out.push_str("<tr>");
         for c in r {
-            out.push_str(&cell(c));
+            if round {
+                out.push_str(&cell(c));
+            } else {
+                let _ = write!(out, "<td>{}</td>", escape(c));
+            }
         }
         out.push_str("</tr>\n");
     }
@@ -272,9 +290,14 @@ fn warnings(summary: &Value) -> Vec<String> {
 /// scalars, and one line per layer.
 fn settings(scenario: &Value) -> Vec<(String, String)> {
     let mut rows = Vec::new();
+    // Settings as written in the file, not rounded like measurements.
+    let raw = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
     let scalar = |v: &Value| match v {
         Value::Object(_) | Value::Array(_) => None,
-        v => Some(number(v)),
+        v => Some(raw(v)),
     };
     if let Some(obj) = scenario.as_object() {
         for (k, v) in obj {
@@ -288,10 +311,7 @@ fn settings(scenario: &Value) -> Vec<(String, String)> {
             match (scalar(v), v) {
                 (Some(s), _) => rows.push((format!("workload.{k}"), s)),
                 (None, Value::Object(o)) if k == "popularity" => {
-                    let s: Vec<String> = o
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", number(v)))
-                        .collect();
+                    let s: Vec<String> = o.iter().map(|(k, v)| format!("{k}={}", raw(v))).collect();
                     rows.push((format!("workload.{k}"), s.join(", ")));
                 }
                 _ => {}
@@ -300,7 +320,7 @@ fn settings(scenario: &Value) -> Vec<(String, String)> {
     }
     if let Some(layers) = scenario.get("layers").and_then(Value::as_array) {
         for l in layers {
-            let name = l.get("name").map(number).unwrap_or_default();
+            let name = l.get("name").map(raw).unwrap_or_default();
             let mut parts = Vec::new();
             for (k, v) in l.as_object().into_iter().flatten() {
                 if k == "name" {
@@ -310,11 +330,18 @@ fn settings(scenario: &Value) -> Vec<(String, String)> {
                     Value::Object(o) if k == "policy" => {
                         parts.push(format!(
                             "policy={}",
-                            o.get("name").map(number).unwrap_or_default()
+                            o.get("name").map(raw).unwrap_or_default()
                         ));
                     }
-                    Value::Object(_) | Value::Array(_) => {}
-                    v => parts.push(format!("{k}={}", number(v))),
+                    Value::Object(o) => {
+                        let inner: Vec<String> = o
+                            .iter()
+                            .filter_map(|(k, v)| scalar(v).map(|v| format!("{k}={v}")))
+                            .collect();
+                        parts.push(format!("{k}=({})", inner.join(", ")));
+                    }
+                    Value::Array(_) => {}
+                    v => parts.push(format!("{k}={}", raw(v))),
                 }
             }
             rows.push((format!("layers.{name}"), parts.join(", ")));
@@ -412,9 +439,9 @@ h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #ccc; }
 .meta { color: #555; margin: 0 0 1rem; }
 pre { background: #f5f5f5; padding: .6rem .8rem; white-space: pre-wrap; overflow-wrap: anywhere; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
-th, td { border-bottom: 1px solid #ddd; padding: .2rem .6rem; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #ddd; padding: .2rem .45rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.fails { color: #8a4b00; }
@@ -423,7 +450,6 @@ td.fails { color: #8a4b00; }
 .warnings li { margin: .25rem 0; }
 figure { margin: 1rem 0 2rem; break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
-figcaption { color: #444; font-size: .9rem; }
 @media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; }
   .wide { overflow: visible; } table { font-size: 8pt; } }
 ";
@@ -518,6 +544,7 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
             "Key settings (scenario.json, as run)",
             &["key".into(), "value".into()],
             &rows,
+            false,
         );
     } else if header.is_empty() {
         out.push_str("<p>The folder holds no scenario.json.</p>\n");
@@ -545,6 +572,7 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
             "Per layer (layers.csv has every column)",
             &head,
             &rows,
+            true,
         );
         out.push_str("</div>\n");
         if let Some(s) = &summary {
@@ -569,6 +597,7 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
                 "Origin and latency (summary.json)",
                 &["figure".into(), "value".into()],
                 &rows,
+                true,
             );
         }
         out.push_str("</section>\n");
@@ -590,7 +619,7 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
                 "<section id=\"{id}\"><h2>{}</h2><div class=\"wide\">\n",
                 escape(title)
             );
-            table(&mut out, &format!("{id}-table"), title, head, rows);
+            table(&mut out, &format!("{id}-table"), title, head, rows, true);
             out.push_str("</div></section>\n");
         }
     }
@@ -600,17 +629,12 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
         out.push_str("<p>No chart: the files hold no measurement.</p>\n");
     }
     for (n, c) in charts.charts.iter().enumerate() {
+        // The chart draws its own title and note; its <title> carries them as text.
         let _ = writeln!(
             out,
-            "<figure id=\"chart-{}\">{}<figcaption>{}{}</figcaption></figure>",
+            "<figure id=\"chart-{}\">{}</figure>",
             escape(&c.file),
             inline_svg(c, n),
-            escape(&c.title),
-            if c.note.is_empty() {
-                String::new()
-            } else {
-                format!(" — {}", escape(&c.note))
-            },
         );
     }
     out.push_str("</section>\n");
