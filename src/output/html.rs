@@ -90,8 +90,11 @@ pub fn header_comment(text: &str) -> String {
     lines.join("\n").trim_end().to_owned()
 }
 
+/// A CSV file's header and rows.
+type Rows = (Vec<String>, Vec<Vec<String>>);
+
 /// A CSV file as a header and rows, or `None` when it is absent.
-fn csv(path: &Path) -> Result<Option<(Vec<String>, Vec<Vec<String>>)>, HtmlError> {
+fn csv(path: &Path) -> Result<Option<Rows>, HtmlError> {
     if !path.is_file() {
         return Ok(None);
     }
@@ -614,9 +617,9 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
         ("replay", "Replay (replay.csv)", &replay),
     ] {
         if let Some((head, rows)) = t {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<section id=\"{id}\"><h2>{}</h2><div class=\"wide\">\n",
+                "<section id=\"{id}\"><h2>{}</h2><div class=\"wide\">",
                 escape(title)
             );
             table(&mut out, &format!("{id}-table"), title, head, rows, true);
@@ -720,8 +723,15 @@ mod tests {
             shell_word("layers.redis.ttl_s=10,100"),
             "layers.redis.ttl_s=10,100"
         );
-        assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), "\"it's\"");
-        assert_eq!(shell_word(""), "''");
+        // Every other word reads back as itself in a shell.
+        for word in ["a b", "it's", "", "$HOME", "x;rm -rf /", "é"] {
+            let quoted = shell_word(word);
+            assert_ne!(quoted, word);
+            assert_eq!(
+                shlex::split(&quoted),
+                Some(vec![word.to_owned()]),
+                "{quoted}"
+            );
+        }
     }
 }
