@@ -53,7 +53,8 @@ impl HtmlError {
 /// the command that produced the folder.
 #[derive(Debug, Default, Clone)]
 pub struct Context {
-    /// The scenario file as the user wrote it; its leading `#` comment is shown.
+    /// The scenario file as the user wrote it; its leading `#` comment is shown (absent:
+    /// `scenario.toml` in the folder, if there is one).
     pub source: Option<PathBuf>,
     /// The command that reproduces the folder, when known (`run --report` knows its own).
     pub command: Option<String>,
@@ -465,7 +466,14 @@ pub fn render(dir: &Path, ctx: &Context) -> Result<String, HtmlError> {
     let layers = csv(&dir.join("layers.csv"))?;
     let sweep = csv(&dir.join("sweep_summary.csv"))?;
     let replay = csv(&dir.join("replay.csv"))?;
-    let header = match &ctx.source {
+    // A scenario.toml beside the outputs (as README's Charts suggests) stands in for a
+    // file the command was not given.
+    let beside = dir.join("scenario.toml");
+    let source = ctx
+        .source
+        .clone()
+        .or_else(|| beside.is_file().then_some(beside));
+    let header = match &source {
         Some(p) => header_comment(&std::fs::read_to_string(p).map_err(|e| HtmlError::Input {
             path: p.clone(),
             message: e.to_string(),

@@ -189,6 +189,12 @@ fn report_renders_the_theory_block_and_every_warning_of_a_fixture() {
         summary[k] = v.clone();
     }
     fs::write(&summary_path, serde_json::to_vec_pretty(&summary).unwrap()).unwrap();
+    // The scenario file beside the outputs gives the header comment.
+    fs::copy(
+        dir.path().join("lesson.toml"),
+        dir.path().join("r/scenario.toml"),
+    )
+    .unwrap();
     let out = tiersim_ok(dir.path(), &["report", "r", "--out", "fixture.html"]);
     assert!(crate::support::stdout(&out).contains("fixture.html"));
     let page = fs::read_to_string(dir.path().join("fixture.html")).unwrap();
@@ -225,6 +231,8 @@ fn report_renders_the_theory_block_and_every_warning_of_a_fixture() {
             "no warning `{phrase}` in {warnings}"
         );
     }
+    assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert!(page.contains("quickstart: the built-in default scenario"));
     // Without the command line, the page reproduces a run from its stored scenario.
     assert!(page.contains("tiersim run r/scenario.json --out r"));
 }
