@@ -47,6 +47,9 @@ struct RunOptions {
     /// Also draw the charts into the output folder.
     #[arg(long)]
     plot: bool,
+    /// Also write a one-file HTML report, report.html, into the output folder.
+    #[arg(long)]
+    report: bool,
     /// Memory the run may take (a sweep: all its parallel jobs), e.g. 4GiB or 500MB
     /// [default: what the system has available]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -58,6 +61,18 @@ impl RunOptions {
     fn draw_if_asked(&self, out: &Path) -> Result<(), Failure> {
         if self.plot {
             draw(out, out, ImageFormat::Both)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `out/report.html` if `--report` asks for it; `source` is the scenario file.
+    fn report_if_asked(&self, out: &Path, source: Option<&Path>) -> Result<(), Failure> {
+        if self.report {
+            let ctx = tiersim::output::html::Context {
+                source: source.map(Path::to_owned),
+                command: Some(this_command()),
+            };
+            write_report(out, &out.join("report.html"), &ctx)?;
         }
         Ok(())
     }
@@ -155,6 +170,18 @@ enum Command {
         /// Image formats.
         #[arg(long, value_enum, default_value_t = ImageFormat::Both)]
         format: ImageFormat,
+    },
+    /// Write a one-file HTML report (tables, inline charts, warnings, the command) of
+    /// the files that run, sweep or replay wrote.
+    Report {
+        /// A folder holding run, sweep or replay output.
+        dir: PathBuf,
+        /// The report file [default: DIR/report.html]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The scenario file, to show its header comment.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Replay a trace through one cache per (policy, size) and report miss ratios.
     Replay(ReplayArgs),
@@ -327,15 +354,16 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                     "interrupted: the run stopped early; {} holds what was measured, marked \"complete\": false",
                     out.display()
                 );
-                if options.plot {
+                if options.plot || options.report {
                     eprintln!(
-                        "no charts drawn; `tiersim plot {}` draws them",
+                        "no charts or report drawn; `tiersim plot {0}` and `tiersim report {0}` draw them",
                         out.display()
                     );
                 }
                 return Ok(INTERRUPTED);
             }
             options.draw_if_asked(&out)?;
+            options.report_if_asked(&out, scenario.as_deref())?;
             Ok(0)
         }
         Command::Sweep {
@@ -424,6 +452,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 out.display()
             ));
             options.draw_if_asked(&out)?;
+            options.report_if_asked(&out, Some(&scenario))?;
             Ok(0)
         }
         Command::Merge { dirs, out } => merge(&dirs, &out),
@@ -438,6 +467,21 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             // `draw` says which failures are bad input (2) and which a failed run (1),
             // as for `run --plot`.
             draw(&dir, &out, format)?;
+            Ok(0)
+        }
+        Command::Report { dir, out, scenario } => {
+            if !dir.is_dir() {
+                return Err(bad_input(anyhow::anyhow!(
+                    "{} is not a folder",
+                    dir.display()
+                )));
+            }
+            let out = out.unwrap_or_else(|| dir.join("report.html"));
+            let ctx = tiersim::output::html::Context {
+                source: scenario,
+                command: None,
+            };
+            write_report(&dir, &out, &ctx)?;
             Ok(0)
         }
         Command::Replay(args) => replay(args).map(|()| 0),
@@ -476,6 +520,33 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
 fn say(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Writes the HTML report of `dir` to `out`; bad or missing input is exit code 2.
+fn write_report(
+    dir: &Path,
+    out: &Path,
+    ctx: &tiersim::output::html::Context,
+) -> Result<(), Failure> {
+    tiersim::output::html::write(dir, out, ctx).map_err(|e| {
+        if e.is_bad_input() {
+            bad_input(e)
+        } else {
+            Failure::from(e)
+        }
+    })?;
+    say(&format!("wrote {}\n", out.display()));
+    Ok(())
+}
+
+/// This process's command line, quoted for a shell, with the program called `tiersim`.
+fn this_command() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| tiersim::output::html::shell_word(a))
+        .collect();
+    format!("tiersim {}", quoted.join(" "))
 }
 
 fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {

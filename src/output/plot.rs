@@ -86,10 +86,32 @@ pub struct Drawn {
     pub left_out: Vec<String>,
 }
 
-/// Draws every chart the files in `dir` support into `out`. A file with no rows (a run
-/// that measured nothing) draws no chart and is listed in [`Drawn::left_out`]; when no
-/// chart is left, nothing is written and `files` is empty.
-pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Drawn, PlotError> {
+/// A chart drawn as an SVG document in memory, for a page that inlines it
+/// ([`crate::output::html`]).
+#[derive(Debug, Clone)]
+pub struct SvgChart {
+    /// The chart's file stem (`origin_rps`), which names it in a page.
+    pub file: String,
+    /// Its title.
+    pub title: String,
+    /// The note under its title (how to read it), possibly empty.
+    pub note: String,
+    /// The SVG document, its text drawn as glyph paths.
+    pub svg: String,
+}
+
+/// What [`svg_charts`] drew, and what it left out.
+#[derive(Debug, Default)]
+pub struct SvgCharts {
+    /// The charts, in the order [`plot_dir`] writes them.
+    pub charts: Vec<SvgChart>,
+    /// As [`Drawn::left_out`].
+    pub left_out: Vec<String>,
+}
+
+/// Every chart the files in `dir` support, and the notes on inputs with nothing to draw;
+/// [`PlotError::Nothing`] when the folder holds no output at all.
+fn charts_of(dir: &Path) -> Result<(Vec<chart::Chart>, Vec<String>), PlotError> {
     let mut charts = Vec::new();
     let (mut found, mut left_out) = (false, Vec::new());
     // A table with rows, else a note: an empty chart would look like a measurement.
@@ -137,6 +159,32 @@ pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Drawn, Pl
     if !found {
         return Err(PlotError::Nothing(dir.to_owned()));
     }
+    Ok((charts, left_out))
+}
+
+/// Draws every chart the files in `dir` support as SVG documents in memory, exactly as
+/// [`plot_dir`] would write them, for a page that inlines them.
+pub fn svg_charts(dir: &Path) -> Result<SvgCharts, PlotError> {
+    let (charts, left_out) = charts_of(dir)?;
+    let charts = charts
+        .iter()
+        .map(|c| {
+            Ok(SvgChart {
+                file: c.file.clone(),
+                title: c.title.clone(),
+                note: c.note.clone(),
+                svg: c.svg(&dir.join(format!("{}.svg", c.file)))?,
+            })
+        })
+        .collect::<Result<_, PlotError>>()?;
+    Ok(SvgCharts { charts, left_out })
+}
+
+/// Draws every chart the files in `dir` support into `out`. A file with no rows (a run
+/// that measured nothing) draws no chart and is listed in [`Drawn::left_out`]; when no
+/// chart is left, nothing is written and `files` is empty.
+pub fn plot_dir(dir: &Path, out: &Path, format: ImageFormat) -> Result<Drawn, PlotError> {
+    let (charts, left_out) = charts_of(dir)?;
     if charts.is_empty() {
         return Ok(Drawn {
             files: Vec::new(),

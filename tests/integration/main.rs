@@ -26,6 +26,9 @@
 //!   by bucket, the layer table's columns, bucket times without float noise.
 //! - `lessons`: every scenario header's suggested variants and the README's commands
 //!   show the direction they claim; immutable classes are never rewritten.
+//! - `report`: the one-file HTML report: self-contained, escaped, every chart, the
+//!   theory block and warnings of a fixture; headless Chromium loads it (ignored by
+//!   `cargo test`; `.ci/run` runs it).
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 //! - `fuzz`: the fuzz harness (`fuzz/`) against fake binaries, and the real binary on its
@@ -47,6 +50,7 @@ mod path;
 mod plot;
 mod properties;
 mod regression;
+mod report;
 mod stampede;
 mod steady;
 mod store;

@@ -128,23 +128,30 @@ impl Chart {
         }
         if format != ImageFormat::Png {
             let path = dir.join(format!("{}.svg", self.file));
-            let draw_err = |message: String| PlotError::Draw {
-                path: path.clone(),
-                message,
-            };
-            let mut svg = String::new();
-            let runs = Recorded::default();
-            {
-                let root = Glyphs::record(SVGBackend::with_string(&mut svg, size), &runs)
-                    .into_drawing_area();
-                self.draw(&root).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            text::embed_text(&mut svg, &runs);
+            let svg = self.svg(&path)?;
             write_atomic(&path, svg.as_bytes())?;
             written.push(path);
         }
         Ok(written)
+    }
+
+    /// The chart as an SVG document; `path` names it in an error.
+    pub(super) fn svg(&self, path: &Path) -> Result<String, PlotError> {
+        register_font();
+        let draw_err = |message: String| PlotError::Draw {
+            path: path.to_owned(),
+            message,
+        };
+        let mut svg = String::new();
+        let runs = Recorded::default();
+        {
+            let root = Glyphs::record(SVGBackend::with_string(&mut svg, self.size()), &runs)
+                .into_drawing_area();
+            self.draw(&root).map_err(|e| draw_err(e.to_string()))?;
+            root.present().map_err(|e| draw_err(e.to_string()))?;
+        }
+        text::embed_text(&mut svg, &runs);
+        Ok(svg)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result2<DB> {
