@@ -13,6 +13,8 @@
 //! - `plot`: every chart kind renders and is labelled.
 //! - `http`: content classes: private content and leaks, no-cache and 304s, immutable,
 //!   the Age along the path, byte capacities.
+//! - `lab`: `tiersim lab` over HTTP on loopback; its page in headless Chromium via
+//!   WebDriver (ignored by `cargo test`; `.ci/run` runs it).
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
@@ -38,6 +40,7 @@ mod faults;
 mod fuzz;
 mod golden;
 mod http;
+mod lab;
 mod lessons;
 mod outputs;
 mod path;
