@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn controls_of_the_app_tier() {
-        let lab = Lab::new(Source::app_tier(), None, 1000).unwrap();
+        let lab = Lab::new(Source::app_tier(), None, 150_000).unwrap();
         let keys: Vec<String> = lab.controls().iter().map(|c| c.key.clone()).collect();
         for k in [
             "layers.l1.ttl_s",
@@ -416,10 +416,10 @@ mod tests {
 
     #[test]
     fn more_requests_than_the_cap_are_refused() {
-        let lab = Lab::new(Source::app_tier(), None, 1000).unwrap();
-        let e = lab.overrides(&["requests=1001".into()]).unwrap_err();
+        let lab = Lab::new(Source::app_tier(), None, 150_000).unwrap();
+        let e = lab.overrides(&["requests=150001".into()]).unwrap_err();
         assert_eq!(e.status, 400);
-        assert!(e.message.contains("at most 1000"), "{}", e.message);
-        assert!(lab.overrides(&["requests=999".into()]).is_ok());
+        assert!(e.message.contains("at most 150000"), "{}", e.message);
+        assert!(lab.overrides(&["requests=149999".into()]).is_ok());
     }
 }

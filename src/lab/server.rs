@@ -238,6 +238,13 @@ fn run(shared: &Shared, mut request: Request) {
         shared.slots.give();
         result
     };
+    drop(lock);
+    // Forget the clients with no run waiting or in flight, so the map stays small.
+    shared
+        .clients
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|_, l| Arc::strong_count(l) > 1);
     match result {
         Ok(Ok(value)) => send_json(request, 200, &value),
         Ok(Err(refused)) => error(request, refused.status, &refused.message),
