@@ -35,6 +35,7 @@
 //! | charts from those files, PNG and SVG | [`output::plot`] |
 //! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
 //! | replay a trace through one cache per (policy, size): `replay.csv` | [`replay`] |
+//! | the live lab page: controls, short runs, its HTTP server (`tiersim lab`) | [`lab`] |
 //! | memory hints for speed: software prefetch, huge pages for large blocks | [`mem::prefetch`], [`mem::hugepages`] |
 //!
 //! ```
@@ -55,6 +56,7 @@
 
 pub mod base;
 pub mod engine;
+pub mod lab;
 pub mod layer;
 pub mod mem;
 pub mod metrics;

@@ -160,6 +160,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Serve the live lab page on 127.0.0.1: sliders for a scenario's keys, each change
+    /// rerunning the engine on a short run.
+    Lab {
+        /// A scenario file (.toml or .json) [default: the built-in quickstart]
+        scenario: Option<PathBuf>,
+        /// Port to listen on; 0 picks a free one (the URL is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; only this machine can connect unless another is given.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Requests per run, at most (a run asking for more is refused).
+        #[arg(long, value_name = "N", default_value_t = tiersim::lab::DEFAULT_MAX_REQUESTS)]
+        max_requests: u64,
+    },
     /// Draw charts from the files that run, sweep or replay wrote.
     Plot {
         /// A folder holding run, sweep or replay output.
@@ -324,6 +339,16 @@ fn stop_on_ctrl_c() {
 /// Runs `command`; the exit code when it did not fail.
 fn dispatch(command: Command) -> Result<u8, Failure> {
     match command {
+        Command::Lab {
+            scenario,
+            port,
+            bind,
+            max_requests,
+        } => lab(
+            scenario.as_deref(),
+            std::net::SocketAddr::new(bind, port),
+            max_requests,
+        ),
         Command::Run {
             scenario,
             out,
@@ -566,6 +591,42 @@ fn draw(dir: &Path, out: &Path, format: ImageFormat) -> Result<(), Failure> {
         eprintln!("nothing to draw in {}", dir.display());
     }
     Ok(())
+}
+
+/// Serves the lab page until Ctrl-C.
+fn lab(
+    scenario: Option<&Path>,
+    addr: std::net::SocketAddr,
+    max_requests: u64,
+) -> Result<u8, Failure> {
+    use std::io::Write;
+    use tiersim::lab::{Lab, server::LabServer};
+    if max_requests == 0 {
+        return Err(bad_input(anyhow::anyhow!(
+            "--max-requests 0: a lab run needs at least 1 request"
+        )));
+    }
+    let source = match scenario {
+        Some(p) => Source::read(p).map_err(bad_input)?,
+        None => Source::quickstart(),
+    };
+    let arg = scenario.map(|p| p.display().to_string());
+    let lab =
+        Lab::new(source, arg, max_requests).map_err(|r| bad_input(anyhow::anyhow!(r.message)))?;
+    let name = lab.name();
+    let server = LabServer::bind(lab, addr)?;
+    let url = match server.addr() {
+        Some(a) => format!("http://{a}/"),
+        None => format!("http://{addr}/"),
+    };
+    let mut out = std::io::stdout();
+    // Tests and scripts read the URL from this first line.
+    let _ = writeln!(out, "tiersim lab: {name} at {url} (Ctrl-C stops)");
+    let _ = out.flush();
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    server.serve(&STOP);
+    eprintln!("tiersim lab: stopped");
+    Ok(0)
 }
 
 fn parse_overrides(set: &[String]) -> Result<Vec<Override>, Failure> {

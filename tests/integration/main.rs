@@ -13,6 +13,8 @@
 //! - `plot`: every chart kind renders and is labelled.
 //! - `http`: content classes: private content and leaks, no-cache and 304s, immutable,
 //!   the Age along the path, byte capacities.
+//! - `lab`: `tiersim lab` over HTTP on loopback; its page in headless Chromium via
+//!   WebDriver (ignored by `cargo test`; `.ci/run` runs it).
 //! - `load`: rate profiles' arrivals against ∫λ (chi-square), hot-set shifts and churn,
 //!   LFU against LRU under churn, and the profile keys' errors.
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
@@ -43,6 +45,7 @@ mod faults;
 mod fuzz;
 mod golden;
 mod http;
+mod lab;
 mod lessons;
 mod load;
 mod outputs;
