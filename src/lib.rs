@@ -64,6 +64,7 @@ pub mod replay;
 pub mod scenario;
 pub mod store;
 pub mod sweep;
+pub mod theory;
 pub mod trace;
 pub mod workload;
 
