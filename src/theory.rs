@@ -34,6 +34,10 @@ use crate::workload::write::WriteStrategy;
 /// (Palm–Khintchine), that of a few is not.
 pub const MIN_KEYS_FOR_POISSON: u32 = 1_000;
 
+/// The most keys the per-key formulas evaluate: each takes about 60 bytes of
+/// transient vectors a key per layer, so this bounds them near 250 MB.
+pub const MAX_KEYS: u32 = 1 << 22;
+
 /// Model name of Che's approximation.
 const CHE: &str = "Che approximation (LRU, independent reference model)";
 /// Model name of the FIFO/RANDOM approximation.
@@ -180,6 +184,12 @@ fn workload_fails(plan: &Plan) -> Option<String> {
             "the requests come from a trace: there is no popularity law to give the independent reference model"
                 .to_owned(),
         );
+    }
+    if w.keys > MAX_KEYS {
+        return Some(format!(
+            "its {} keys exceed the {MAX_KEYS} that the per-key formulas evaluate here (`workload.keys`)",
+            w.keys
+        ));
     }
     if w.max_write_ratio() > 0.0 {
         return Some(

@@ -581,6 +581,31 @@ fn each_broken_assumption_is_named() {
     }
 }
 
+/// A key space too large for the per-key formulas is refused in a sentence, before
+/// any per-key vector is allocated (100M keys would take about 6 GB of them).
+#[test]
+fn too_many_keys_for_the_formulas_are_named_not_allocated() {
+    let (_, rows) = run_with_theory(
+        r#"
+        name = "huge"
+        requests = 1000
+        warmup_requests = 0
+        [workload]
+        keys = 100_000_000
+        rate = 100.0
+        [[layers]]
+        name = "cache"
+        kind = "redis"
+        capacity = 100
+        [[layers]]
+        name = "db"
+        kind = "database"
+        "#,
+    );
+    let why = find(&rows, "cache", "hit_ratio").fails.as_deref().unwrap();
+    assert!(why.contains("100000000 keys exceed the 4194304"), "{why}");
+}
+
 /// `tiersim theory` on a shipped scenario where a model applies: the hot key's Redis
 /// layer is a TTL cache of one key (predicted 100/101), and the simulated ratio falls
 /// short by the herd of misses during each 10 ms refetch; the database's queries, the
