@@ -55,6 +55,8 @@ enum Model {
     Lfu,
     /// A TTL with room for every key: mean TTL, seconds, and its jitter.
     Ttl(f64, f64),
+    /// A TTL (mean, jitter) and a capacity that both bind, under this eviction.
+    Both(f64, f64, che::Eviction),
 }
 
 /// How a layer's nodes share the keys.
@@ -305,12 +307,17 @@ fn layer(
     let capacity = f64::from(c.capacity);
     let model = match c.ttl {
         Some(t) if u64::from(c.capacity) >= most_keys => Model::Ttl(t.as_secs_f64(), c.jitter),
-        Some(_) => {
-            return Err(format!(
-                "both its TTL and its capacity bind ({} entries per node for up to {most_keys} keys); the formulas here take one or the other",
-                c.capacity
-            ));
-        }
+        Some(t) => match c.policy.name() {
+            "lru" => Model::Both(t.as_secs_f64(), c.jitter, che::Eviction::Lru),
+            "fifo" => Model::Both(t.as_secs_f64(), c.jitter, che::Eviction::Fifo),
+            "random" => Model::Both(t.as_secs_f64(), c.jitter, che::Eviction::Random),
+            other => {
+                return Err(format!(
+                    "both its TTL and its capacity bind ({} entries per node for up to {most_keys} keys), and policy `{other}` has no closed form with a TTL (lru, fifo and random have)",
+                    c.capacity
+                ));
+            }
+        },
         None => match c.policy.name() {
             "lru" => Model::Lru,
             "fifo" | "random" => Model::Fifo,
@@ -343,6 +350,18 @@ fn layer(
                 .iter()
                 .map(|&r| ttl::hit_without_reset(r, t))
                 .collect(),
+            Model::Both(t, jitter, eviction) => {
+                // Four quadrature points of a jittered TTL: midpoints of U(-1, 1)'s quarters.
+                let ttls: Vec<f64> = if jitter == 0.0 {
+                    vec![t]
+                } else {
+                    [-0.75, -0.25, 0.25, 0.75]
+                        .iter()
+                        .map(|u| t * (1.0 + jitter * u))
+                        .collect()
+                };
+                che::ttl_hit_probabilities(rates, capacity, &ttls, eviction)
+            }
         })
     };
     let mut served = vec![0.0; input.rates.len()];
@@ -396,6 +415,8 @@ fn layer(
         (Model::Fifo, _) => FIFO.to_owned(),
         (Model::Lfu, _) => LFU.to_owned(),
         (Model::Ttl(..), None) => TTL.to_owned(),
+        (Model::Both(_, _, che::Eviction::Lru), _) => "Che approximation with a TTL from the fill: a copy leaves after T_C idle or T after its fill, the idle time taken as T_C plus an exponential".to_owned(),
+        (Model::Both(..), _) => "FIFO/RANDOM approximation with a TTL from the fill: a copy leaves at its eviction time or T after its fill, whichever first".to_owned(),
         (Model::Ttl(..), Some(edge)) => format!(
             "two-tier TTL: the misses of `{}` as a renewal process (Jung et al. 2003; Berger et al. 2014)",
             edge.name

@@ -71,22 +71,13 @@ pub fn lru_hit_probabilities(q: &[f64], capacity: f64) -> Vec<f64> {
 
 /// Each key's hit probability in a FIFO or RANDOM cache.
 pub fn fifo_hit_probabilities(q: &[f64], capacity: f64) -> Vec<f64> {
-    if capacity >= live(q) as f64 {
-        return q
+    match fifo_characteristic_time(q, capacity) {
+        Some(t) => q.iter().map(|&qi| qi * t / (1.0 + qi * t)).collect(),
+        None => q
             .iter()
             .map(|&qi| if qi > 0.0 { 1.0 } else { 0.0 })
-            .collect();
+            .collect(),
     }
-    let t = solve_concave(
-        |t| {
-            q.iter().fold((0.0, 0.0), |(v, d), &qi| {
-                let x = qi * t;
-                (v + x / (1.0 + x), d + qi / ((1.0 + x) * (1.0 + x)))
-            })
-        },
-        capacity,
-    );
-    q.iter().map(|&qi| qi * t / (1.0 + qi * t)).collect()
 }
 
 /// Each key's hit probability under perfect LFU: 1 for the `capacity` keys of highest
@@ -139,6 +130,92 @@ pub fn perfect_lfu(q: &[f64], capacity: f64) -> f64 {
     hit_ratio(q, &perfect_lfu_hit_probabilities(q, capacity))
 }
 
+/// Which eviction a capacity-bound cache with a TTL uses, for [`ttl_hit_probabilities`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eviction {
+    /// A copy leaves after `T_C` without a request (LRU).
+    Lru,
+    /// A copy leaves `T_C` after its fill (FIFO).
+    Fifo,
+    /// A copy leaves after an exponential time of mean `T_C` (RANDOM).
+    Random,
+}
+
+/// Mean time a copy stays, filled at a request of a key with Poisson rate `r`, evicted
+/// by `eviction` with characteristic time `t_c` or at its TTL `ttl`, whichever first.
+///
+/// For LRU the idle eviction time `τ` (the first gap of `t_c` without a request) is
+/// taken as `t_c` plus an exponential of the same mean, `(e^{r t_c} - 1)/r - t_c`: exact
+/// as `r t_c -> 0` (no request in the gap), and as `r t_c` grows the sum of a geometric
+/// number of shorter gaps tends to an exponential (Rényi's theorem); exact too when the
+/// TTL is at most `t_c` (the copy always lives `T`) or unbounded (Che).
+fn stay(eviction: Eviction, r: f64, t_c: f64, ttl: f64) -> f64 {
+    match eviction {
+        Eviction::Fifo => ttl.min(t_c),
+        Eviction::Random => t_c * -(-ttl / t_c).exp_m1(),
+        Eviction::Lru if ttl <= t_c => ttl,
+        Eviction::Lru => {
+            let rest = ttl - t_c;
+            let m = (r * t_c).exp_m1() / r - t_c;
+            if m <= 0.0 {
+                t_c
+            } else if !m.is_finite() || m > 1e12 * rest {
+                ttl
+            } else {
+                t_c + m * -(-rest / m).exp_m1()
+            }
+        }
+    }
+}
+
+/// FIFO's (and RANDOM's) characteristic time; `None` when the cache holds every key.
+pub fn fifo_characteristic_time(q: &[f64], capacity: f64) -> Option<f64> {
+    (capacity < live(q) as f64).then(|| {
+        solve_concave(
+            |t| {
+                q.iter().fold((0.0, 0.0), |(v, d), &qi| {
+                    let x = qi * t;
+                    (v + x / (1.0 + x), d + qi / ((1.0 + x) * (1.0 + x)))
+                })
+            },
+            capacity,
+        )
+    })
+}
+
+/// Each key's hit probability in a cache of `capacity` entries evicting by `eviction`
+/// whose copies also expire a TTL after their fill, the TTL drawn evenly from `ttls`
+/// (one value, or quadrature points of a jittered TTL).
+///
+/// Expiry is lazy, as in tiersim: an expired copy keeps its slot until it is evicted
+/// or looked up (then refilled), so the slots follow the eviction alone and the
+/// characteristic time `T_C` is the capacity-bound model's. A copy serves hits for
+/// `S`, the mean of the shorter of its eviction time and its TTL, then the next
+/// request misses: the hit probability is `r S / (1 + r S)` (Jung et al. 2003's
+/// renewal argument, by Wald's identity on the Poisson requests).
+pub fn ttl_hit_probabilities(
+    q: &[f64],
+    capacity: f64,
+    ttls: &[f64],
+    eviction: Eviction,
+) -> Vec<f64> {
+    let t_c = match eviction {
+        Eviction::Lru => lru_characteristic_time(q, capacity),
+        Eviction::Fifo | Eviction::Random => fifo_characteristic_time(q, capacity),
+    }
+    .unwrap_or(f64::INFINITY);
+    q.iter()
+        .map(|&r| {
+            if r <= 0.0 {
+                return 0.0;
+            }
+            let s =
+                ttls.iter().map(|&t| stay(eviction, r, t_c, t)).sum::<f64>() / ttls.len() as f64;
+            r * s / (1.0 + r * s)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +254,24 @@ mod tests {
             perfect_lfu(&q, 100.0),
         );
         assert!(fifo < lru && lru < lfu, "{fifo} {lru} {lfu}");
+    }
+
+    #[test]
+    fn a_ttl_cache_tends_to_its_limits() {
+        let q = zipf(10_000, 0.8);
+        for e in [Eviction::Lru, Eviction::Fifo] {
+            // A TTL far beyond the eviction time: the capacity-bound result.
+            let long = hit_ratio(&q, &ttl_hit_probabilities(&q, 100.0, &[1e12], e));
+            let plain = if e == Eviction::Lru {
+                che_lru(&q, 100.0)
+            } else {
+                fifo_random(&q, 100.0)
+            };
+            assert!((long - plain).abs() < 1e-6, "{e:?}: {long} vs {plain}");
+            // Room for every key: the TTL formula.
+            let roomy = ttl_hit_probabilities(&q, 20_000.0, &[5.0], e);
+            assert!((roomy[0] - q[0] * 5.0 / (1.0 + q[0] * 5.0)).abs() < 1e-12);
+        }
     }
 
     #[test]

@@ -412,6 +412,57 @@ fn lru_behind_lru_is_che_on_the_first_caches_misses() {
     );
 }
 
+/// LRU and FIFO whose TTL and capacity both bind (100,000 Zipf 0.8 keys at 1,000/s,
+/// 1,000 entries, TTL 5 s for LRU and 1 s for FIFO, whose eviction time is shorter,
+/// ±10% jitter): `theory` takes the capacity's characteristic time (expired copies keep
+/// their slot until evicted: lazy expiry) and each copy serving hits until its
+/// eviction or its TTL, whichever first; for LRU the idle eviction time is itself
+/// approximated (see `theory::che`). Sampling: 1M measured requests, standard error
+/// under 0.0015 (as for the shards above). Measured at this seed: LRU +0.0007, FIFO
+/// +0.0012 (simulated less predicted); 0.006 is the shards' budget.
+#[test]
+fn lru_and_fifo_with_a_binding_ttl_match_the_combined_model() {
+    for (policy, ttl) in [("lru", 5.0), ("fifo", 1.0)] {
+        let (report, rows) = run_with_theory(&format!(
+            r#"
+            name = "lru-ttl"
+            seed = 21
+            requests = 1_100_000
+            warmup_requests = 100_000
+            [workload]
+            keys = 100_000
+            popularity = {{ dist = "zipf", alpha = 0.8 }}
+            rate = 1000.0
+            [[layers]]
+            name = "cache"
+            kind = "redis"
+            capacity = 1_000
+            policy = "{policy}"
+            ttl_s = {ttl}
+            jitter = 0.1
+            [[layers]]
+            name = "db"
+            kind = "database"
+            latency = {{ dist = "constant", ms = 0 }}
+            "#
+        ));
+        let row = find(&rows, "cache", "hit_ratio");
+        assert!(
+            row.model.as_deref().unwrap().contains("with a TTL"),
+            "{row:?}"
+        );
+        let (simulated, predicted) = (report.layers[0].hit_ratio.unwrap(), row.predicted.unwrap());
+        let l = &report.layers[0];
+        eprintln!(
+            "{policy} + TTL: simulated {simulated:.5}, theory {predicted:.5}; {} expirations, {} evictions",
+            l.expirations, l.evictions
+        );
+        // Both bind: copies expire and copies are evicted.
+        assert!(l.expirations > 1_000 && l.evictions > 10_000, "{l:?}");
+        assert!((simulated - predicted).abs() < 0.006, "{row:?}");
+    }
+}
+
 /// The two-tier TTL result through `theory`: 100 uniform keys at 1 request/s each, an
 /// edge (one PoP) with TTL 10 s and a shield with TTL 60 s. Each key's shield hit ratio
 /// is M(60)/(1 + M(60)) = 0.8325 (the issue's figure, `path.rs`), so is the layer's.
@@ -559,7 +610,11 @@ fn each_broken_assumption_is_named() {
     for (layer, workload, phrase) in [
         ("", "write_ratio = 0.1", "writes invalidate copies"),
         ("policy = \"arc\"", "", "policy `arc` has no closed form"),
-        ("ttl_s = 5", "", "both its TTL and its capacity bind"),
+        (
+            "policy = \"perfect_lfu\"\nttl_s = 5",
+            "",
+            "no closed form with a TTL",
+        ),
         (
             "stampede = { mode = \"coalesce\" }",
             "",
