@@ -296,6 +296,9 @@ pub struct DatabasePlan {
     pub connections: u32,
     /// Service time of one query.
     pub service: Latency,
+    /// The service time's distribution as the scenario gives it (its parameters, for
+    /// analysis: `theory`'s queueing models read its mean and variance).
+    pub service_spec: LatencySpec,
 }
 
 /// A validated layer.
@@ -344,6 +347,7 @@ impl LayerSpec {
                 name: self.name.clone(),
                 connections,
                 service: latency,
+                service_spec: self.latency.clone().unwrap_or_default(),
             }));
         }
         if self.connections.is_some() {

@@ -31,6 +31,7 @@
 //! | the origin's connection pool and queue | [`engine::database`] |
 //! | counters, histograms, the time series | [`metrics`] |
 //! | `summary.json`, `layers.csv`, `timeseries.csv`, the terminal table | [`output::report`] |
+//! | closed-form models beside the simulation (Che, TTL, Erlang C), or the assumption that fails | [`theory`] |
 //! | a grid of runs in parallel, with replications and confidence intervals | [`sweep`] |
 //! | charts from those files, PNG and SVG | [`output::plot`] |
 //! | read trace files (csv, oracle_general, arc_lis, lirs, twitter, webcachesim; gz/zst) | [`trace`] |
@@ -66,6 +67,7 @@ pub mod replay;
 pub mod scenario;
 pub mod store;
 pub mod sweep;
+pub mod theory;
 pub mod trace;
 pub mod workload;
 

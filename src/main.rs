@@ -124,8 +124,34 @@ enum Command {
         /// Output folder [default: results/<scenario name>]
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Add the closed-form models beside the simulated figures: a `theory` block in
+        /// summary.json and a table (see `tiersim theory`).
+        #[arg(long)]
+        theory: bool,
         #[command(flatten)]
         options: RunOptions,
+    },
+    /// Run a scenario and print each layer's closed-form model beside the simulation,
+    /// or the assumption that fails.
+    Theory {
+        /// A scenario file (.toml or .json).
+        scenario: PathBuf,
+        /// Also write the run's files, summary.json with its `theory` block, here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Memory the run may take, e.g. 4GiB or 500MB [default: what the system has
+        /// available]
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
     },
     /// Run a scenario over a grid of settings in parallel; write sweep.csv and sweep_summary.csv.
     Sweep {
@@ -352,6 +378,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
         Command::Run {
             scenario,
             out,
+            theory,
             options,
         } => {
             let (mut resolved, mut plan) = load(scenario.as_deref(), &options.set)?;
@@ -364,9 +391,15 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             stop_on_ctrl_c();
             // Before simulating, so a folder that cannot be written costs no run.
             tiersim::output::report::check_writable(&out)?;
-            let report = run_with_progress(&plan, options.quiet);
+            let mut report = run_with_progress(&plan, options.quiet);
+            if theory {
+                report.theory = Some(tiersim::theory::compare(&plan, &report));
+            }
             // The table first: if writing fails after all, the run is not lost.
             say(&report.table());
+            if let Some(rows) = &report.theory {
+                say(&format!("\ntheory\n{}", tiersim::theory::table(rows)));
+            }
             report.write(&out)?;
             // The scenario as run (after --set), beside its outputs: charts read the
             // fault windows from it, and it is what reproduces the run.
@@ -390,6 +423,42 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             options.draw_if_asked(&out)?;
             options.report_if_asked(&out, scenario.as_deref())?;
             Ok(0)
+        }
+        Command::Theory {
+            scenario,
+            out,
+            seed,
+            set,
+            quiet,
+            max_memory,
+        } => {
+            let (mut resolved, mut plan) = load(Some(&scenario), &set)?;
+            if let Some(seed) = seed {
+                plan.seed = seed;
+                resolved.seed = seed;
+            }
+            check_memory(&plan, max_memory, 1, !quiet)?;
+            if let Some(out) = &out {
+                tiersim::output::report::check_writable(out)?;
+            }
+            stop_on_ctrl_c();
+            let mut report = run_with_progress(&plan, quiet);
+            let rows = tiersim::theory::compare(&plan, &report);
+            if !report.complete {
+                say(
+                    "stopped before the end: the simulated figures cover the requests that arrived before the stop\n",
+                );
+            }
+            say(&tiersim::theory::table(&rows));
+            report.theory = Some(rows);
+            if let Some(out) = &out {
+                report.write(out)?;
+                let mut text = serde_json::to_vec_pretty(&resolved).expect("scenarios serialize");
+                text.push(b'\n');
+                tiersim::output::report::write_atomic(&out.join("scenario.json"), &text)?;
+                say(&format!("wrote {}\n", out.display()));
+            }
+            Ok(if report.complete { 0 } else { INTERRUPTED })
         }
         Command::Sweep {
             scenario,

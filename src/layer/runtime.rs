@@ -64,7 +64,7 @@ impl Layer {
             objects,
             seed: crate::base::rng::mix64(seed ^ crate::base::rng::mix64(0xC0FFEE + index as u64)),
         });
-        let salt = crate::base::rng::mix64(seed ^ 0x5348_4945_4c44 ^ index as u64);
+        let salt = crate::layer::topology::hash_salt(seed, index);
         let route = match &plan.topology {
             Topology::Single => Route::Single,
             Topology::PerClient => Route::Client,

@@ -47,6 +47,12 @@ pub fn key_hash(key: u32, salt: u64, n: u32) -> u32 {
     bucket(mix64(u64::from(key) ^ salt), n)
 }
 
+/// The salt of layer `index`'s key hash in a run seeded `seed` (shield and proxy
+/// `nodes`, the `key_hash` balancer): what [`key_hash`] takes to name a key's node.
+pub fn hash_salt(seed: u64, index: usize) -> u64 {
+    mix64(seed ^ 0x5348_4945_4c44 ^ index as u64)
+}
+
 /// How `in_process`'s load balancer spreads requests over the app instances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

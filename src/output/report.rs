@@ -154,6 +154,25 @@ pub struct OriginReport {
     pub bytes_sent: u64,
 }
 
+/// One row of `summary.json`'s `theory` block: a model's prediction for one quantity
+/// of one layer beside the simulated value, or the assumption that fails.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TheoryRow {
+    /// A layer's name from the scenario (the database's too).
+    pub layer: String,
+    /// The quantity: a `summary.json` field of that layer or of the origin
+    /// (`hit_ratio`, `mean_queue_wait_ms`, ...).
+    pub quantity: String,
+    /// The model and its assumptions; none when `fails` is set.
+    pub model: Option<String>,
+    /// The model's value; none when `fails` is set.
+    pub predicted: Option<f64>,
+    /// The simulated value.
+    pub simulated: f64,
+    /// One sentence naming the assumption that fails, when no model applies.
+    pub fails: Option<String>,
+}
+
 /// What a run measured. Serializes as `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
@@ -240,6 +259,10 @@ pub struct Report {
     /// (every other figure covers the whole run); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeseries_cut_at_s: Option<f64>,
+    /// The closed-form models beside the simulation, one row per layer and quantity
+    /// (`run --theory`, `tiersim theory`; filled by `crate::theory`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<Vec<TheoryRow>>,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -523,6 +546,7 @@ impl Report {
             bucket_s: plan.bucket_coarsened_from.map(|_| bucket_s),
             bucket_coarsened_from_s: plan.bucket_coarsened_from.map(|b| b.as_secs_f64()),
             timeseries_cut_at_s,
+            theory: None,
             timeseries,
         }
     }

@@ -1,22 +1,9 @@
 //! The whole path: edge and shield against the two-tier TTL model, a shield in front of
 //! many PoPs, and how load balancers, rings and browsers place copies.
 
-use statrs::distribution::{ContinuousCDF, Gamma};
+use tiersim::theory::ttl::two_tier_hit;
 
 use crate::support::{buckets, run};
-
-/// The renewal function of an edge's miss stream, whose inter-miss time is
-/// `T_e + Exp(lambda)`: `M(t) = sum_{k >= 1, k T_e <= t} P(Gamma(k, lambda) <= t - k T_e)`.
-fn renewal(t: f64, t_e: f64, lambda: f64) -> f64 {
-    let mut m = 0.0;
-    let mut k = 1u32;
-    while f64::from(k) * t_e <= t {
-        let gamma = Gamma::new(f64::from(k), lambda).unwrap();
-        m += gamma.cdf(t - f64::from(k) * t_e);
-        k += 1;
-    }
-    m
-}
 
 /// One key at Poisson rate `lambda` through an edge (a one-PoP CDN) with TTL `t_e` and
 /// a shield with TTL `t_s`, every latency zero: the shield's (hits, requests).
@@ -59,8 +46,7 @@ fn two_tier(lambda: f64, t_e: f64, t_s: f64, requests: u64) -> (u64, u64) {
 #[test]
 fn shield_hit_ratio_matches_the_two_tier_renewal_model() {
     for (lambda, t_e, t_s, figure) in [(1.0, 10.0, 60.0, 0.8325), (5.0, 1.0, 10.0, 0.8869)] {
-        let m = renewal(t_s, t_e, lambda);
-        let model = m / (1.0 + m);
+        let model = two_tier_hit(lambda, t_e, t_s).expect("few renewals");
         assert!(
             (model - figure).abs() < 0.0001,
             "the renewal model gives {model:.4}, the issue {figure}"
