@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::engine::budget::Estimate;
+use crate::policy::PolicySpec;
 use crate::scenario::{Override, Source};
 
 /// Requests per lab run unless `--max-requests` says otherwise.
@@ -36,26 +37,6 @@ const STAMPEDE_MODES: [&str; 7] = [
 
 /// Write strategies, as a scenario file spells them.
 const WRITE_STRATEGIES: [&str; 4] = ["cache_aside", "write_through", "write_back", "write_around"];
-
-/// Eviction policies offered by the page (those that need no parameters and no
-/// knowledge of the future).
-const POLICIES: [&str; 15] = [
-    "lru",
-    "fifo",
-    "lfu",
-    "perfect_lfu",
-    "random",
-    "clock",
-    "slru",
-    "2q",
-    "arc",
-    "lirs",
-    "s3fifo",
-    "sieve",
-    "wtinylfu",
-    "gdsf",
-    "lfuda",
-];
 
 /// One control of the page: a `--set` key and the values it may take.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -149,6 +130,16 @@ fn range(key: String, label: String, values: Vec<f64>, current: f64) -> Control 
         values: values.into_iter().map(num).collect(),
         value: num(current),
     }
+}
+
+/// Eviction policies offered by the page: every policy a scenario names, but those that
+/// need to know the future (they run only in replay).
+fn online_policies() -> Vec<&'static str> {
+    PolicySpec::NAMES
+        .iter()
+        .copied()
+        .filter(|n| PolicySpec::from_name(n).is_some_and(|p| !p.needs_future()))
+        .collect()
 }
 
 fn select(key: String, label: String, values: &[&str], current: &str) -> Control {
@@ -260,7 +251,7 @@ impl Lab {
             out.push(select(
                 key("policy"),
                 format!("{name} policy"),
-                &POLICIES,
+                &online_policies(),
                 &policy,
             ));
             let mode = layer["stampede"]["mode"].as_str().unwrap_or("none");

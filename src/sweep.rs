@@ -787,6 +787,26 @@ fn summary(
     out
 }
 
+/// Reads the JSON file `path` of a sweep folder (`what` names it in errors): `None`
+/// when there is no such file.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Option<T>, String> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    serde_json::from_slice(&text)
+        .map(Some)
+        .map_err(|e| format!("{} is not {what}: {e}", path.display()))
+}
+
+/// Writes `value` as pretty JSON to `path` (a temp file, then a rename).
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), OutputError> {
+    let mut text = serde_json::to_vec_pretty(value).expect("sweep records serialize");
+    text.push(b'\n');
+    write_atomic(path, &text)
+}
+
 /// The mean of `xs` and the half-width of its 95% confidence interval from Student's t
 /// with n - 1 degrees of freedom (none for a single value).
 ///

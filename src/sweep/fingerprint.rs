@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::output::report::{OutputError, write_atomic};
+use crate::output::report::OutputError;
 
 /// The file in a sweep folder that holds its fingerprint.
 pub const FILE: &str = "sweep.json";
@@ -73,22 +73,12 @@ impl Fingerprint {
 
     /// Reads the fingerprint in `dir`, if the folder has one.
     pub fn read(dir: &Path) -> Result<Option<Fingerprint>, String> {
-        let path = dir.join(FILE);
-        let text = match std::fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
-        serde_json::from_slice(&text)
-            .map(Some)
-            .map_err(|e| format!("{} is not a sweep fingerprint: {e}", path.display()))
+        super::read_json(&dir.join(FILE), "a sweep fingerprint")
     }
 
     /// Writes it into `dir` (a temp file, then a rename).
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        let mut text = serde_json::to_vec_pretty(self).expect("fingerprints serialize");
-        text.push(b'\n');
-        write_atomic(&dir.join(FILE), &text)
+        super::write_json(&dir.join(FILE), self)
     }
 }
 

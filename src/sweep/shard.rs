@@ -14,7 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::Point;
-use crate::output::report::{OutputError, write_atomic};
+use crate::output::report::OutputError;
 
 /// The file a shard writes last, into its folder, when all its jobs are in `sweep.csv`.
 pub const MANIFEST: &str = "shard.json";
@@ -104,22 +104,12 @@ pub struct Manifest {
 impl Manifest {
     /// Reads the manifest in `dir`, if there is one.
     pub fn read(dir: &Path) -> Result<Option<Manifest>, String> {
-        let path = dir.join(MANIFEST);
-        let text = match std::fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
-        serde_json::from_slice(&text)
-            .map(Some)
-            .map_err(|e| format!("{} is not a shard manifest: {e}", path.display()))
+        super::read_json(&dir.join(MANIFEST), "a shard manifest")
     }
 
     /// Writes it into `dir` (a temp file, then a rename).
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        let mut text = serde_json::to_vec_pretty(self).expect("manifests serialize");
-        text.push(b'\n');
-        write_atomic(&dir.join(MANIFEST), &text)
+        super::write_json(&dir.join(MANIFEST), self)
     }
 }
 
