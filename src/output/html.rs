@@ -60,22 +60,8 @@ pub struct Context {
     pub command: Option<String>,
 }
 
-/// Escapes `text` for HTML element content and double-quoted attribute values: the five
-/// characters that can open markup, an entity or close an attribute.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML (one function for the page and the SVG charts in it).
+pub use super::escape;
 
 /// The leading comment of a TOML scenario file: its first lines that start with `#`,
 /// without the `#`; empty for a file with none (a JSON scenario).

@@ -351,20 +351,6 @@ fn glyph_path(face: &FontRef<'static>, id: GlyphId) -> Option<String> {
     Some(d)
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Writes the recorded runs into `svg` (as plotters left it, ending in `</svg>`): each
 /// glyph used once in `<defs>`, each run a `<g>` of `<use>`s on top of the drawing.
 pub(super) fn embed_text(svg: &mut String, runs: &Recorded) {
@@ -393,7 +379,7 @@ pub(super) fn embed_text(svg: &mut String, runs: &Recorded) {
         let _ = write!(
             out,
             r##"<g aria-label="{}" fill="#{:02X}{:02X}{:02X}"{} transform="translate({} {}) rotate({}) translate({} {}) scale({})">"##,
-            escape(&r.text),
+            crate::output::escape(&r.text),
             rgb.0,
             rgb.1,
             rgb.2,
