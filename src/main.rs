@@ -33,8 +33,9 @@ struct Cli {
 }
 
 /// Options that `run` and `sweep` share.
+/// The flags of every command that simulates a scenario.
 #[derive(Args)]
-struct RunOptions {
+struct ScenarioOptions {
     /// Override the scenario's seed (a sweep derives each job's seed from it).
     #[arg(long)]
     seed: Option<u64>,
@@ -44,16 +45,22 @@ struct RunOptions {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Memory the run may take (a sweep: all its parallel jobs), e.g. 4GiB or 500MB
+    /// [default: what the system has available]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
+}
+
+#[derive(Args)]
+struct RunOptions {
+    #[command(flatten)]
+    scenario: ScenarioOptions,
     /// Also draw the charts into the output folder.
     #[arg(long)]
     plot: bool,
     /// Also write a one-file HTML report, report.html, into the output folder.
     #[arg(long)]
     report: bool,
-    /// Memory the run may take (a sweep: all its parallel jobs), e.g. 4GiB or 500MB
-    /// [default: what the system has available]
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    max_memory: Option<u64>,
 }
 
 impl RunOptions {
@@ -139,19 +146,8 @@ enum Command {
         /// Also write the run's files, summary.json with its `theory` block, here.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario key, e.g. layers.redis.ttl_s=60 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Memory the run may take, e.g. 4GiB or 500MB [default: what the system has
-        /// available]
-        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-        max_memory: Option<u64>,
+        #[command(flatten)]
+        options: ScenarioOptions,
     },
     /// Run a scenario over a grid of settings in parallel; write sweep.csv and sweep_summary.csv.
     Sweep {
@@ -381,17 +377,22 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             theory,
             options,
         } => {
-            let (mut resolved, mut plan) = load(scenario.as_deref(), &options.set)?;
-            if let Some(seed) = options.seed {
+            let (mut resolved, mut plan) = load(scenario.as_deref(), &options.scenario.set)?;
+            if let Some(seed) = options.scenario.seed {
                 plan.seed = seed;
                 resolved.seed = seed;
             }
-            check_memory(&plan, options.max_memory, 1, !options.quiet)?;
+            check_memory(
+                &plan,
+                options.scenario.max_memory,
+                1,
+                !options.scenario.quiet,
+            )?;
             let out = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
             stop_on_ctrl_c();
             // Before simulating, so a folder that cannot be written costs no run.
             tiersim::output::report::check_writable(&out)?;
-            let mut report = run_with_progress(&plan, options.quiet);
+            let mut report = run_with_progress(&plan, options.scenario.quiet);
             if theory {
                 report.theory = Some(tiersim::theory::compare(&plan, &report));
             }
@@ -427,10 +428,13 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
         Command::Theory {
             scenario,
             out,
-            seed,
-            set,
-            quiet,
-            max_memory,
+            options:
+                ScenarioOptions {
+                    seed,
+                    set,
+                    quiet,
+                    max_memory,
+                },
         } => {
             let (mut resolved, mut plan) = load(Some(&scenario), &set)?;
             if let Some(seed) = seed {
@@ -482,7 +486,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 );
             }
             let shard = shard_of(&cluster)?;
-            let overrides = parse_overrides(&options.set)?;
+            let overrides = parse_overrides(&options.scenario.set)?;
             let axes = grid
                 .iter()
                 .map(|g| Axis::parse(g))
@@ -494,18 +498,24 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 overrides.clone(),
                 axes,
                 replications,
-                options.seed,
+                options.scenario.seed,
             )
             .map_err(bad_input)?;
             let name = &sweep.name;
             let out = out.unwrap_or_else(|| Path::new("results").join(format!("{name}-sweep")));
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            check_sweep_memory(&source, &overrides, &sweep, jobs, options.max_memory)?;
+            check_sweep_memory(
+                &source,
+                &overrides,
+                &sweep,
+                jobs,
+                options.scenario.max_memory,
+            )?;
             let bar = progress_bar(
                 Some(sweep.shard_jobs(shard) as u64),
                 "{spinner} {bar:40} {pos}/{len} runs  {per_sec}  eta {eta}",
-                options.quiet,
+                options.scenario.quiet,
             );
             let node = node_name();
             let outcome = sweep
@@ -1032,15 +1042,15 @@ fn sweep_on_slurm(
 ) -> Result<u8, Failure> {
     use tiersim::sweep::slurm;
     let bad = |m: String| bad_input(anyhow::anyhow!(m));
-    let overrides = parse_overrides(&options.set)?;
+    let overrides = parse_overrides(&options.scenario.set)?;
     let axes = grid
         .iter()
         .map(|g| Axis::parse(g))
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad_input)?;
     let source = Source::read(scenario).map_err(bad_input)?;
-    let sweep =
-        Sweep::new(source, overrides, axes, replications, options.seed).map_err(bad_input)?;
+    let sweep = Sweep::new(source, overrides, axes, replications, options.scenario.seed)
+        .map_err(bad_input)?;
     let out = out.unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sweep.name)));
     let earlier = if resume {
         slurm::earlier_shards(&out)
@@ -1065,13 +1075,13 @@ fn sweep_on_slurm(
     if let Some(r) = replications {
         args.extend(["--replications".to_owned(), r.to_string()]);
     }
-    if let Some(seed) = options.seed {
+    if let Some(seed) = options.scenario.seed {
         args.extend(["--seed".to_owned(), seed.to_string()]);
     }
-    for s in &options.set {
+    for s in &options.scenario.set {
         args.extend(["--set".to_owned(), s.clone()]);
     }
-    if let Some(m) = options.max_memory {
+    if let Some(m) = options.scenario.max_memory {
         args.extend(["--max-memory".to_owned(), m.to_string()]);
     }
     let command = slurm::ShardCommand {
@@ -1086,7 +1096,7 @@ fn sweep_on_slurm(
         resume,
         poll: Duration::from_secs(1),
     };
-    let quiet = options.quiet;
+    let quiet = options.scenario.quiet;
     let outcome = slurm::run(&sweep, &out, &command, &opts, &mut |p| {
         if !quiet {
             eprintln!(
