@@ -363,6 +363,133 @@ fn lessons_hold(file: &str) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The scenario files of `scenarios/<dir>`, as `<dir><file>`, sorted.
+fn tomls(dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = fs::read_dir(repo().join("scenarios").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".toml"))
+        .map(|f| format!("{dir}{f}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The header lines of a lesson that a teacher reads, in this order; each must be there.
+const LESSON_FIELDS: &[&str] = &[
+    "# Shows:",
+    "# Change:",
+    "# Look for:",
+    "# Expect:",
+    "# Chart:",
+];
+
+/// What is wrong with lesson `file`'s header (`scenarios/lessons/README.md` explains the
+/// form): its title, its fields, the test its `# Expect:` names, and its chart.
+fn lesson_header_problems(file: &str, text: &str) -> Vec<String> {
+    let stem = file.trim_end_matches(".toml");
+    let number = stem.split('_').next().unwrap_or_default();
+    let header: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.starts_with('#') || l.is_empty())
+        .collect();
+    let mut problems = Vec::new();
+    let title = format!("# Lesson {}:", number.trim_start_matches('0'));
+    if !header.first().is_some_and(|l| l.starts_with(&title)) {
+        problems.push(format!("the first line is not `{title} <title>`"));
+    }
+    let mut last = 0;
+    for field in LESSON_FIELDS {
+        match header.iter().position(|l| l.starts_with(field)) {
+            Some(i) if i >= last => last = i,
+            Some(_) => problems.push(format!("`{field}` is out of order ({LESSON_FIELDS:?})")),
+            None => problems.push(format!("no `{field}` line")),
+        }
+    }
+    // `# Expect:` (and the lines that continue it) name the test that asserts the number,
+    // as `tests/integration/<module>.rs::<test>`; that test must exist.
+    let expect: String = header
+        .iter()
+        .skip_while(|l| !l.starts_with("# Expect:"))
+        .take_while(|l| !l.starts_with("# Chart:"))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let named: Vec<&str> = expect
+        .split_whitespace()
+        .filter(|w| w.starts_with("tests/integration/") && w.contains(".rs::"))
+        .collect();
+    if named.is_empty() {
+        problems.push("`# Expect:` names no `tests/integration/<module>.rs::<test>`".into());
+    }
+    for w in named {
+        let w = w.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        let (path, test) = w.split_once("::").unwrap();
+        let found = fs::read_to_string(repo().join(path))
+            .is_ok_and(|src| src.contains(&format!("fn {test}(")));
+        if !found {
+            problems.push(format!("`# Expect:` names {w}, which does not exist"));
+        }
+    }
+    if let Some(chart) = header.iter().find_map(|l| l.strip_prefix("# Chart: ")) {
+        {
+            let ok = chart.split_once(" => ").is_some_and(|(command, svg)| {
+                (command == "run" || command.starts_with("run ") || command.starts_with("sweep "))
+                    && svg.ends_with(".svg")
+            });
+            if !ok {
+                problems.push(format!(
+                    "`# Chart: {chart}` is not `run|sweep [ARGS] => <chart>.svg` \
+                     (results/lessons/regenerate.sh reads it)"
+                ));
+            }
+            if !repo().join(format!("results/lessons/{stem}.svg")).is_file() {
+                problems.push(format!(
+                    "results/lessons/{stem}.svg is missing: run results/lessons/regenerate.sh {number}"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Every lesson has a teacher's header, a test for its number and its chart, and the
+/// index lists it.
+#[test]
+fn every_lesson_has_its_header_test_and_chart() {
+    let index = fs::read_to_string(repo().join("scenarios/lessons/README.md")).unwrap();
+    let mut problems = Vec::new();
+    for file in tomls("lessons/") {
+        let name = file.trim_start_matches("lessons/");
+        let text = fs::read_to_string(repo().join("scenarios").join(&file)).unwrap();
+        for p in lesson_header_problems(name, &text) {
+            problems.push(format!("scenarios/{file}: {p}"));
+        }
+        if !index.contains(&format!("({name})")) {
+            problems.push(format!(
+                "scenarios/lessons/README.md does not link ({name})"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The header check refuses what a teacher would miss.
+#[test]
+fn a_lesson_header_without_its_fields_is_refused() {
+    let p = lesson_header_problems("03_x.toml", "# Lesson 3: x\n# Shows: a\n\nseed = 1\n");
+    assert!(p.iter().any(|p| p.contains("no `# Change:`")), "{p:?}");
+    assert!(p.iter().any(|p| p.contains("names no")), "{p:?}");
+    let p = lesson_header_problems(
+        "03_x.toml",
+        "# Lesson 4: x\n# Shows: a\n# Change: b\n# Look for: c\n\
+         # Expect: 1, tests/integration/lessons.rs::no_such_test\n# Chart: walk => a.svg\n",
+    );
+    assert!(p.iter().any(|p| p.contains("`# Lesson 3:")), "{p:?}");
+    assert!(p.iter().any(|p| p.contains("does not exist")), "{p:?}");
+    assert!(p.iter().any(|p| p.contains("is not `run|sweep")), "{p:?}");
+}
+
 macro_rules! lessons {
     ($($test:ident: $file:literal,)*) => {
         $(
@@ -376,12 +503,8 @@ macro_rules! lessons {
         #[test]
         fn every_scenario_has_its_lessons_checked() {
             let listed = [$($file),*];
-            let mut files: Vec<String> = fs::read_dir(repo().join("scenarios"))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|f| f.ends_with(".toml"))
-                .collect();
-            files.sort();
+            let mut files = tomls("");
+            files.extend(tomls("lessons/"));
             for f in &files {
                 assert!(listed.contains(&f.as_str()), "scenarios/{f}: add it to `lessons!`");
             }
@@ -469,9 +592,8 @@ fn readme_command(starts: &str, nth: usize) -> (tempfile::TempDir, Vec<String>) 
     let dir = tempfile::tempdir().unwrap();
     let scenarios = dir.path().join("scenarios");
     fs::create_dir(&scenarios).unwrap();
-    for f in fs::read_dir(repo().join("scenarios")).unwrap() {
-        let f = f.unwrap();
-        fs::copy(f.path(), scenarios.join(f.file_name())).unwrap();
+    for f in tomls("") {
+        fs::copy(repo().join("scenarios").join(&f), scenarios.join(&f)).unwrap();
     }
     (dir, command)
 }
