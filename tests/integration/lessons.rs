@@ -41,6 +41,7 @@ const MEASURES: &[(&str, &str)] = &[
     ("origin queue peak", "origin.peak_queue"),
     ("origin queue mean", "origin.mean_queue"),
     ("origin queue wait", "origin.mean_queue_wait_ms"),
+    ("origin utilization", "origin.utilization"),
     ("herd requests", "origin.herd_requests"),
     ("herd events", "origin.herd_events"),
     ("peak key concurrency", "origin.peak_key_concurrency"),
@@ -215,6 +216,10 @@ fn parse_header(file: &str, text: &str) -> Result<Vec<Suggestion>, String> {
                 .last_mut()
                 .ok_or_else(|| at("a claim before any `# Try:`".into()))?;
             s.claims.push(parse_claim(claim.trim()).map_err(at)?);
+        } else if comment.starts_with(" Chart: ") {
+            // A lesson's chart command (`sweep --grid ...`): `lesson_header_problems`
+            // checks its form, and results/lessons/regenerate.sh runs it.
+            continue;
         } else if ["--set", "--grid", "→"].iter().any(|w| comment.contains(w)) {
             return Err(at(format!(
                 "`{line}` suggests a command outside the `# Try: --set K=V` / `#   → measure \
@@ -523,6 +528,17 @@ lessons! {
     sync_expiry: "sync_expiry.toml",
     write_back_crash: "write_back_crash.toml",
     write_strategies: "write_strategies.toml",
+    lesson_01_hit_ratio_origin_load: "lessons/01_hit_ratio_origin_load.toml",
+    lesson_02_zipf_skew: "lessons/02_zipf_skew.toml",
+    lesson_03_cache_before_slow_db: "lessons/03_cache_before_slow_db.toml",
+    lesson_04_micro_cache: "lessons/04_micro_cache.toml",
+    lesson_05_cdn_origin_shield: "lessons/05_cdn_origin_shield.toml",
+    lesson_06_layered_ttls: "lessons/06_layered_ttls.toml",
+    lesson_07_stampede_defences: "lessons/07_stampede_defences.toml",
+    lesson_08_sync_expiry_warming: "lessons/08_sync_expiry_warming.toml",
+    lesson_09_ttl_tradeoff: "lessons/09_ttl_tradeoff.toml",
+    lesson_10_read_write_mix: "lessons/10_read_write_mix.toml",
+    lesson_20c_flash_crowd: "lessons/20c_flash_crowd.toml",
 }
 
 /// The parser refuses what it cannot check, so a header cannot slip a claim past it.
