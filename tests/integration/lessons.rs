@@ -55,6 +55,7 @@ const MEASURES: &[(&str, &str)] = &[
     ("availability", "availability"),
     ("lost writes", "lost_writes"),
     ("leaks", "leaks"),
+    ("not modified", "not_modified"),
 ];
 
 /// Per-layer measures: `<layer name> <label>` reads `layers.<layer name>.<field>`.
@@ -68,6 +69,7 @@ const LAYER_MEASURES: &[(&str, &str)] = &[
     ("skipped", "skipped"),
     ("orphaned", "orphaned"),
     ("purged", "purged"),
+    ("revalidations", "revalidations"),
 ];
 
 /// The one-sided 99% point of Student's t with 2 degrees of freedom (three seeds).
@@ -518,6 +520,16 @@ lessons! {
     flash_crowd: "flash_crowd.toml",
     hot_key_stampede: "hot_key_stampede.toml",
     layered_ttls: "layered_ttls.toml",
+    lesson_11_eviction_policies: "lessons/11_eviction_policies.toml",
+    lesson_12_write_strategies: "lessons/12_write_strategies.toml",
+    lesson_13_invalidation: "lessons/13_invalidation.toml",
+    lesson_14_negative_caching: "lessons/14_negative_caching.toml",
+    lesson_15_private_leaks: "lessons/15_private_leaks.toml",
+    lesson_16_immutable_etag: "lessons/16_immutable_etag.toml",
+    lesson_17_outages: "lessons/17_outages.toml",
+    lesson_18_per_instance_caches: "lessons/18_per_instance_caches.toml",
+    lesson_19_latency_ladder: "lessons/19_latency_ladder.toml",
+    lesson_21_daily_cycle: "lessons/21_daily_cycle.toml",
     private_on_shared_cache: "private_on_shared_cache.toml",
     quickstart: "quickstart.toml",
     sync_expiry: "sync_expiry.toml",

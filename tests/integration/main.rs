@@ -28,6 +28,8 @@
 //!   by bucket, the layer table's columns, bucket times without float noise.
 //! - `lessons`: every scenario header's suggested variants and the README's commands
 //!   show the direction they claim; immutable classes are never rewritten.
+//! - `lessons_11_to_21`: the number each of lessons 11-19 and 21 (`scenarios/lessons/`)
+//!   expects, against its model.
 //! - `report`: the one-file HTML report: self-contained, escaped, every chart, the
 //!   theory block and warnings of a fixture; headless Chromium loads it (ignored by
 //!   `cargo test`; `.ci/run` runs it).
@@ -47,6 +49,7 @@ mod golden;
 mod http;
 mod lab;
 mod lessons;
+mod lessons_11_to_21;
 mod load;
 mod outputs;
 mod path;
