@@ -217,6 +217,10 @@ fn parse_header(file: &str, text: &str) -> Result<Vec<Suggestion>, String> {
                 .last_mut()
                 .ok_or_else(|| at("a claim before any `# Try:`".into()))?;
             s.claims.push(parse_claim(claim.trim()).map_err(at)?);
+        } else if comment.starts_with(" Chart: ") {
+            // A lesson's chart command: `lesson_header_problems` checks its form and
+            // results/lessons/regenerate.sh runs it; it claims nothing to check here.
+            continue;
         } else if ["--set", "--grid", "→"].iter().any(|w| comment.contains(w)) {
             return Err(at(format!(
                 "`{line}` suggests a command outside the `# Try: --set K=V` / `#   → measure \
@@ -557,7 +561,8 @@ fn headers_that_cannot_be_checked_are_refused() {
     assert!(e.contains("not scenarios/x.toml"), "{e}");
     let ok = parse_header(
         "x.toml",
-        "# Try: tiersim run scenarios/x.toml --set a.b=1 --set c=2\n\
+        "# Chart: sweep --grid a.b=1,2 => sweep_hit_ratio.svg\n\
+         # Try: tiersim run scenarios/x.toml --set a.b=1 --set c=2\n\
          #   → redis hit ratio (layers.redis.hit_ratio) falls ×5\n\
          #   → origin load (origin.mean_rps) holds\n\nname = \"x\"\n# --set after the header\n",
     )
