@@ -698,11 +698,12 @@ fn lab(
         Some(a) => format!("http://{a}/"),
         None => format!("http://{addr}/"),
     };
+    // Before the URL line: whoever reads it may send Ctrl-C at once.
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let mut out = std::io::stdout();
     // Tests and scripts read the URL from this first line.
     let _ = writeln!(out, "tiersim lab: {name} at {url} (Ctrl-C stops)");
     let _ = out.flush();
-    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     server.serve(&STOP);
     eprintln!("tiersim lab: stopped");
     Ok(0)

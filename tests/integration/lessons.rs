@@ -56,6 +56,7 @@ const MEASURES: &[(&str, &str)] = &[
     ("availability", "availability"),
     ("lost writes", "lost_writes"),
     ("leaks", "leaks"),
+    ("not modified", "not_modified"),
 ];
 
 /// Per-layer measures: `<layer name> <label>` reads `layers.<layer name>.<field>`.
@@ -69,6 +70,7 @@ const LAYER_MEASURES: &[(&str, &str)] = &[
     ("skipped", "skipped"),
     ("orphaned", "orphaned"),
     ("purged", "purged"),
+    ("revalidations", "revalidations"),
 ];
 
 /// The one-sided 99% point of Student's t with 2 degrees of freedom (three seeds).
@@ -538,7 +540,17 @@ lessons! {
     lesson_08_sync_expiry_warming: "lessons/08_sync_expiry_warming.toml",
     lesson_09_ttl_tradeoff: "lessons/09_ttl_tradeoff.toml",
     lesson_10_read_write_mix: "lessons/10_read_write_mix.toml",
+    lesson_11_eviction_policies: "lessons/11_eviction_policies.toml",
+    lesson_12_write_strategies: "lessons/12_write_strategies.toml",
+    lesson_13_invalidation: "lessons/13_invalidation.toml",
+    lesson_14_negative_caching: "lessons/14_negative_caching.toml",
+    lesson_15_private_leaks: "lessons/15_private_leaks.toml",
+    lesson_16_immutable_etag: "lessons/16_immutable_etag.toml",
+    lesson_17_outages: "lessons/17_outages.toml",
+    lesson_18_per_instance_caches: "lessons/18_per_instance_caches.toml",
+    lesson_19_latency_ladder: "lessons/19_latency_ladder.toml",
     lesson_20c_flash_crowd: "lessons/20c_flash_crowd.toml",
+    lesson_21_daily_cycle: "lessons/21_daily_cycle.toml",
 }
 
 /// The parser refuses what it cannot check, so a header cannot slip a claim past it.
@@ -561,7 +573,8 @@ fn headers_that_cannot_be_checked_are_refused() {
     assert!(e.contains("not scenarios/x.toml"), "{e}");
     let ok = parse_header(
         "x.toml",
-        "# Try: tiersim run scenarios/x.toml --set a.b=1 --set c=2\n\
+        "# Chart: sweep --grid a.b=1,2 => sweep_hit_ratio.svg\n\
+         # Try: tiersim run scenarios/x.toml --set a.b=1 --set c=2\n\
          #   → redis hit ratio (layers.redis.hit_ratio) falls ×5\n\
          #   → origin load (origin.mean_rps) holds\n\nname = \"x\"\n# --set after the header\n",
     )

@@ -30,6 +30,8 @@
 //!   show the direction they claim; immutable classes are never rewritten.
 //! - `lessons_1_to_10`: the numbers lessons 1 to 10 and 20c of `scenarios/lessons/`
 //!   tell a student, each against its model.
+//! - `lessons_11_to_21`: the number each of lessons 11-19 and 21 (`scenarios/lessons/`)
+//!   expects, against its model.
 //! - `report`: the one-file HTML report: self-contained, escaped, every chart, the
 //!   theory block and warnings of a fixture; headless Chromium loads it (ignored by
 //!   `cargo test`; `.ci/run` runs it).
@@ -49,6 +51,7 @@ mod golden;
 mod http;
 mod lab;
 mod lessons;
+mod lessons_11_to_21;
 mod lessons_1_to_10;
 mod load;
 mod outputs;
