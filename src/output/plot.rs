@@ -11,6 +11,7 @@
 //! | input file | charts |
 //! |---|---|
 //! | `timeseries.csv` | `origin_rps`: origin requests/s over time, herd buckets marked, fault windows shaded; with a rate profile, the offered load (arrivals/s) beside it |
+//! | `timeseries.csv`, for a run with a rate profile or overload controls | `load`: offered load, goodput, failures (refusals, timeouts, retries when present) per second, and the origin queue, over time |
 //! | `latency.csv` | `latency_ccdf`: the share of reads slower than x, log axes, percentiles marked |
 //! | `layers.csv` | `served_share`: who answered, one bar |
 //! | `sweep_summary.csv` | `sweep_hit_ratio` (a panel per cache layer), `sweep_latency` (a panel per percentile), `sweep_served_share` (a bar per grid point) |
@@ -143,6 +144,9 @@ fn charts_of(dir: &Path) -> Result<(Vec<chart::Chart>, Vec<String>), PlotError> 
             input::warmup_s(dir),
             offered,
         )?);
+        if input::load_varies(dir) {
+            charts.push(run::load(&t, input::warmup_s(dir))?);
+        }
     }
     if let Some(t) = latency {
         charts.push(run::latency_ccdf(&t)?);

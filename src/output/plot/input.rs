@@ -118,6 +118,48 @@ pub(super) fn faults(dir: &Path) -> Result<Vec<Fault>, PlotError> {
     Ok(Vec::new())
 }
 
+/// Whether the run in `dir` has load worth charting over time: a rate that is not a
+/// number (`workload.rate` or a class's rate, in the stored scenario), or overload
+/// controls that did something (any non-zero number under `summary.json`'s
+/// `overload`). A constant-rate run without them says no.
+pub(super) fn load_varies(dir: &Path) -> bool {
+    let stored = |name: &str| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(dir.join(name)).ok()?;
+        if name.ends_with(".toml") {
+            serde_json::to_value(toml::from_str::<toml::Table>(&text).ok()?).ok()
+        } else {
+            serde_json::from_str(&text).ok()
+        }
+    };
+    fn nonzero(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+            serde_json::Value::Object(m) => m.values().any(nonzero),
+            serde_json::Value::Array(a) => a.iter().any(nonzero),
+            _ => false,
+        }
+    }
+    let profiled = ["scenario.json", "scenario.toml"]
+        .iter()
+        .find_map(|n| stored(n))
+        .and_then(|doc| {
+            let w = doc.get("workload")?;
+            let rate = w
+                .get("rate")
+                .is_some_and(|r| !r.is_number() && !r.is_null());
+            let classes = w
+                .get("class_rates")
+                .and_then(|c| c.as_object())
+                .is_some_and(|c| c.values().any(|r| !r.is_number()));
+            Some(rate || classes)
+        })
+        .unwrap_or(false);
+    profiled
+        || stored("summary.json")
+            .and_then(|s| s.get("overload").map(nonzero))
+            .unwrap_or(false)
+}
+
 /// Whether the run whose outputs are in `dir` had a rate profile: its stored scenario
 /// (`scenario.json` or `scenario.toml`) has a table as `workload.rate`. A folder
 /// without one, or with one that does not parse, says no: the chart then draws the
