@@ -47,16 +47,22 @@ pub enum CapacityError {
         axis: String,
         /// The value tried.
         value: String,
-        /// Why the scenario refuses it.
+        /// Why the scenario refuses it (boxed: the error stays small on the `Ok` path).
         #[source]
-        source: ScenarioError,
+        source: Box<ScenarioError>,
     },
     /// The base scenario is invalid.
     #[error(transparent)]
-    Scenario(#[from] ScenarioError),
+    Scenario(Box<ScenarioError>),
     /// Output could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+}
+
+impl From<ScenarioError> for CapacityError {
+    fn from(e: ScenarioError) -> Self {
+        CapacityError::Scenario(Box::new(e))
+    }
 }
 
 /// What an objective bounds.
@@ -501,7 +507,7 @@ impl Search {
                 .map_err(|source| CapacityError::Point {
                     axis: axis.to_owned(),
                     value: number(v),
-                    source,
+                    source: Box::new(source),
                 })?;
         }
         Ok(search)
@@ -554,7 +560,7 @@ impl Search {
             .map_err(|source| CapacityError::Point {
                 axis: self.settings.axis.clone(),
                 value: number(v),
-                source,
+                source: Box::new(source),
             })?;
         let point = self.point(v);
         let reps: Vec<u32> = (from..to).collect();

@@ -106,7 +106,14 @@ pub(super) fn capacity_latency(t: &Table, dir: &Path) -> Result<Chart, PlotError
         .fold(f64::NEG_INFINITY, f64::max);
     // A hockey stick spans decades: past ×30 the latency axis is logarithmic.
     let y = if latency && y_lo > 0.0 && y_hi / y_lo > 30.0 {
-        Axis::log()
+        // Whole decades, so the axis has a labelled tick below the flat part.
+        Axis {
+            range: Some((
+                10f64.powf(y_lo.log10().floor()),
+                10f64.powf(y_hi.log10().ceil()),
+            )),
+            ..Axis::log()
+        }
     } else {
         Axis::linear()
     };
@@ -160,22 +167,22 @@ pub(super) fn capacity_latency(t: &Table, dir: &Path) -> Result<Chart, PlotError
     );
     rule.draw = Draw::Rule;
     panel.series.push(rule);
-    if let Some(a) = m.answer {
-        if let Some(r) = rows.iter().find(|r| r.0 == a) {
-            panel.notes.push(Note {
-                x: r.0,
-                y: r.1,
-                text: format!(
-                    "{}answer {}",
-                    if m.outcome == "at_least_high" {
-                        "at least: "
-                    } else {
-                        ""
-                    },
-                    crate::output::number(a)
-                ),
-            });
-        }
+    if let Some(a) = m.answer
+        && let Some(r) = rows.iter().find(|r| r.0 == a)
+    {
+        panel.notes.push(Note {
+            x: r.0,
+            y: r.1,
+            text: format!(
+                "{}answer {}",
+                if m.outcome == "at_least_high" {
+                    "at least: "
+                } else {
+                    ""
+                },
+                crate::output::number(a)
+            ),
+        });
     }
     let x = if x_lo > 0.0 && x_hi / x_lo > 20.0 {
         Axis::log()
