@@ -173,6 +173,45 @@ enum Command {
         #[command(flatten)]
         options: RunOptions,
     },
+    /// Find the largest value of an axis (the arrival rate by default) that meets every
+    /// objective: bisection with replications; writes capacity.csv, capacity.json and
+    /// the latency-against-load chart.
+    Capacity {
+        /// A scenario file (.toml or .json).
+        scenario: PathBuf,
+        /// An objective (repeatable): p50|p90|p99|p999|mean|max<=N ms|s (read
+        /// latency), availability>=X (a share or a percentage), origin.utilization<=X.
+        #[arg(long, value_name = "OBJECTIVE", required = true)]
+        slo: Vec<String>,
+        /// The scenario key to search; the objectives must worsen as it grows.
+        #[arg(long, default_value = "workload.rate")]
+        axis: String,
+        /// Where to search, LO..HI (whole numbers: the search tries whole numbers only)
+        /// [default: the scenario's value ×1/4 to ×4]
+        #[arg(long, value_name = "LO..HI")]
+        range: Option<String>,
+        /// Runs per point, each with its own seed (as a sweep derives them).
+        #[arg(long, default_value_t = 3)]
+        replications: u32,
+        /// Runs per point at most: a point whose interval straddles an objective gets
+        /// --replications more at a time up to this [default: 4 × --replications, at least 10]
+        #[arg(long, value_name = "N")]
+        max_replications: Option<u32>,
+        /// Stop when the bracket is within this share of the answer (0.02 = 2%).
+        #[arg(long, default_value_t = 0.02)]
+        tolerance: f64,
+        /// Bisection steps at most, after the range's two ends.
+        #[arg(long, default_value_t = 20)]
+        max_steps: u32,
+        /// Parallel runs [default: all cores]
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output folder [default: results/<scenario name>-capacity]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        options: ScenarioOptions,
+    },
     /// Join the folders of a sharded sweep into one sweep.csv and sweep_summary.csv.
     Merge {
         /// Shard folders (`sweep --shard K/N --out DIR`), all shards of one sweep.
@@ -558,6 +597,84 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             options.draw_if_asked(&out)?;
             options.report_if_asked(&out, Some(&scenario))?;
             Ok(0)
+        }
+        Command::Capacity {
+            scenario,
+            slo,
+            axis,
+            range,
+            replications,
+            max_replications,
+            tolerance,
+            max_steps,
+            jobs,
+            out,
+            options,
+        } => {
+            use tiersim::sweep::capacity::{Objective, Outcome, Question, Range, Search};
+            let objectives = slo
+                .iter()
+                .map(|s| Objective::parse(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad_input)?;
+            let range = range
+                .as_deref()
+                .map(Range::parse)
+                .transpose()
+                .map_err(bad_input)?;
+            let overrides = parse_overrides(&options.set)?;
+            let source = Source::read(&scenario).map_err(bad_input)?;
+            let question = Question {
+                axis,
+                range,
+                objectives,
+                replications,
+                max_replications,
+                tolerance,
+                max_steps,
+                seed: options.seed,
+            };
+            let search =
+                Search::new(source.clone(), overrides.clone(), question).map_err(bad_input)?;
+            let out = out.unwrap_or_else(|| {
+                Path::new("results").join(format!("{}-capacity", search.name()))
+            });
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let s = search.settings();
+            // The high end's run is taken as the largest; `jobs` of them at once.
+            let (_, plan) = source
+                .plan(&search.overrides(s.range.hi))
+                .map_err(bad_input)?;
+            check_memory(
+                &plan,
+                options.max_memory,
+                jobs.min(s.max_replications as usize) as u64,
+                false,
+            )?;
+            let bar = progress_bar(
+                None,
+                "{spinner} {pos} runs  {per_sec}  {elapsed}",
+                options.quiet,
+            );
+            let found = search.run(jobs, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            found.write(&out, &this_command())?;
+            draw(&out, &out, ImageFormat::Both)?;
+            say(&found.table());
+            say(&format!(
+                "{}\nwrote {}\n",
+                found.answer_text(),
+                out.display()
+            ));
+            Ok(match found.outcome {
+                // The range the user gave holds no answer: theirs to widen.
+                Outcome::NoneInRange => {
+                    eprintln!("error: --range: {}", found.answer_text());
+                    2
+                }
+                Outcome::AtLeastHigh | Outcome::Found => 0,
+            })
         }
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Plot { dir, out, format } => {

@@ -7,6 +7,35 @@ pub mod html;
 pub mod plot;
 pub mod report;
 
+/// A number as a person reads it: a whole number with thousands separated, else to at
+/// most four decimals.
+///
+/// ```
+/// use tiersim::output::number;
+/// assert_eq!(number(41200.0), "41,200");
+/// assert_eq!(number(999.0), "999");
+/// assert_eq!(number(1234.56789), "1234.5679");
+/// ```
+pub fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let digits = (v.abs() as u64).to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        return if v < 0.0 { format!("-{out}") } else { out };
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_owned()
+}
+
 /// Escapes `text` for HTML element content and double-quoted attribute values: the five
 /// characters that can open markup, an entity or close an attribute. The
 /// HTML report and the SVG charts both write text through it.

@@ -11,6 +11,9 @@
 //! the mean of every metric over the replications and the half-width of its 95%
 //! confidence interval (Student's t), as Icarus reports them.
 //!
+//! `capacity` searches one axis for the largest value that meets service-level
+//! objectives, running each point's replications as a sweep seeds them.
+//!
 //! It knows scenarios, overrides and reports, and runs each job through
 //! [`crate::simulate`]; it knows nothing of the engine's insides, and nothing below it
 //! knows sweeps.
@@ -25,6 +28,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+pub mod capacity;
 pub mod fingerprint;
 pub mod merge;
 pub mod shard;

@@ -11,10 +11,12 @@
 //! | input file | charts |
 //! |---|---|
 //! | `timeseries.csv` | `origin_rps`: origin requests/s over time, herd buckets marked, fault windows shaded; with a rate profile, the offered load (arrivals/s) beside it |
+//! | `timeseries.csv`, for a run with a rate profile or overload controls | `load`: offered load, goodput, failures (refusals, timeouts, retries when present) per second, and the origin queue, over time |
 //! | `latency.csv` | `latency_ccdf`: the share of reads slower than x, log axes, percentiles marked |
 //! | `layers.csv` | `served_share`: who answered, one bar |
 //! | `sweep_summary.csv` | `sweep_hit_ratio` (a panel per cache layer), `sweep_latency` (a panel per percentile), `sweep_served_share` (a bar per grid point) |
 //! | `replay.csv` | `miss_ratio_curve`: miss ratio against cache size, a line per policy |
+//! | `capacity.csv` (with `capacity.json`) | `capacity_latency`: the objective's metric against the searched axis with its interval, the bound and the answer |
 //!
 //! It reads the output files, not the library's types, so it charts any run's files and
 //! knows nothing of the engine. Fault windows come from `summary.json` when it lists
@@ -22,6 +24,7 @@
 //! or `scenario.toml`).
 
 mod bars;
+mod capacity;
 mod chart;
 mod input;
 mod legend;
@@ -52,7 +55,7 @@ pub enum ImageFormat {
 pub enum PlotError {
     /// The folder holds no file a chart is drawn from.
     #[error(
-        "{0}: no run, sweep or replay output here (looked for timeseries.csv, latency.csv, layers.csv, sweep_summary.csv, replay.csv)"
+        "{0}: no run, sweep or replay output here (looked for timeseries.csv, latency.csv, layers.csv, sweep_summary.csv, replay.csv, capacity.csv)"
     )]
     Nothing(PathBuf),
     /// An input file could not be read or parsed.
@@ -132,6 +135,7 @@ fn charts_of(dir: &Path) -> Result<(Vec<chart::Chart>, Vec<String>), PlotError> 
     let layers = rows("layers.csv", "no layer")?;
     let sweep = rows("sweep_summary.csv", "no point finished")?;
     let replay = rows("replay.csv", "no point")?;
+    let capacity = rows("capacity.csv", "no point was evaluated")?;
     if let Some(t) = timeseries {
         let offered = input::rate_profile(dir);
         charts.push(run::origin_rps(
@@ -140,6 +144,9 @@ fn charts_of(dir: &Path) -> Result<(Vec<chart::Chart>, Vec<String>), PlotError> 
             input::warmup_s(dir),
             offered,
         )?);
+        if input::load_varies(dir) {
+            charts.push(run::load(&t, input::warmup_s(dir))?);
+        }
     }
     if let Some(t) = latency {
         charts.push(run::latency_ccdf(&t)?);
@@ -155,6 +162,9 @@ fn charts_of(dir: &Path) -> Result<(Vec<chart::Chart>, Vec<String>), PlotError> 
     }
     if let Some(t) = replay {
         charts.push(sweep::miss_ratio_curve(&t)?);
+    }
+    if let Some(t) = capacity {
+        charts.push(capacity::capacity_latency(&t, dir)?);
     }
     if !found {
         return Err(PlotError::Nothing(dir.to_owned()));

@@ -2,6 +2,8 @@
 //!
 //! - `theory`: the simulator against closed-form results of caching and queueing theory.
 //! - `architecture`: the top-level modules import each other in no circle.
+//! - `capacity`: `tiersim capacity` against M/M/1's closed form, the range's ends, bad
+//!   flags, the same curve for any `--jobs`.
 //! - `cli`: the real `tiersim` binary, run in temporary folders.
 //! - `cluster`: sweeps split into shards and merged; `--backend slurm` against a real
 //!   Slurm cluster on loopback (ignored by `cargo test`; `.ci/run` runs it).
@@ -41,6 +43,7 @@
 //!   controls.
 
 mod architecture;
+mod capacity;
 mod cli;
 mod cluster;
 mod counters;

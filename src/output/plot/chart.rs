@@ -66,6 +66,8 @@ pub(super) enum Draw {
     Markers,
     /// A step line: each value holds until the next point's x.
     Steps,
+    /// A plain line without markers: a bound or a reference, not data.
+    Rule,
 }
 
 /// A named series of one panel.

@@ -118,6 +118,52 @@ pub(super) fn faults(dir: &Path) -> Result<Vec<Fault>, PlotError> {
     Ok(Vec::new())
 }
 
+/// Whether the run in `dir` has load worth charting over time: a rate that is not a
+/// number (`workload.rate` or a class's rate, in the stored scenario), or overload
+/// controls that did something (a non-zero count under `summary.json`'s `overload`:
+/// refusals, timeouts, retries, wasted work, breaker time; not its `*_rps` rates nor
+/// `first_attempts`, which every run has). A constant-rate run without them says no.
+pub(super) fn load_varies(dir: &Path) -> bool {
+    let stored = |name: &str| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(dir.join(name)).ok()?;
+        if name.ends_with(".toml") {
+            serde_json::to_value(toml::from_str::<toml::Table>(&text).ok()?).ok()
+        } else {
+            serde_json::from_str(&text).ok()
+        }
+    };
+    // Rates and first attempts measure every run's load, not what a control did.
+    fn nonzero(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+            serde_json::Value::Object(m) => m
+                .iter()
+                .any(|(k, v)| !k.ends_with("_rps") && k != "first_attempts" && nonzero(v)),
+            serde_json::Value::Array(a) => a.iter().any(nonzero),
+            _ => false,
+        }
+    }
+    let profiled = ["scenario.json", "scenario.toml"]
+        .iter()
+        .find_map(|n| stored(n))
+        .and_then(|doc| {
+            let w = doc.get("workload")?;
+            let rate = w
+                .get("rate")
+                .is_some_and(|r| !r.is_number() && !r.is_null());
+            let classes = w
+                .get("class_rates")
+                .and_then(|c| c.as_object())
+                .is_some_and(|c| c.values().any(|r| !r.is_number()));
+            Some(rate || classes)
+        })
+        .unwrap_or(false);
+    profiled
+        || stored("summary.json")
+            .and_then(|s| s.get("overload").map(nonzero))
+            .unwrap_or(false)
+}
+
 /// Whether the run whose outputs are in `dir` had a rate profile: its stored scenario
 /// (`scenario.json` or `scenario.toml`) has a table as `workload.rate`. A folder
 /// without one, or with one that does not parse, says no: the chart then draws the
@@ -163,6 +209,30 @@ fn fault(f: &serde_json::Value) -> Result<Fault, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_varies_with_a_profile_or_an_overload_count_not_with_rates() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("scenario.json", r#"{"workload": {"rate": 5000.0}}"#);
+        write(
+            "summary.json",
+            r#"{"overload": {"offered_rps": 5000.0, "goodput_rps": 4990.0, "throughput_rps": 1900.0,
+                "first_attempts": 9000, "rejected": {"total": 0, "shed": 0}, "timeouts": 0}}"#,
+        );
+        assert!(!load_varies(dir.path()), "rates alone are every run's");
+        write(
+            "summary.json",
+            r#"{"overload": {"offered_rps": 5000.0, "rejected": {"total": 3, "shed": 3}}}"#,
+        );
+        assert!(load_varies(dir.path()), "a control refused requests");
+        write("summary.json", "{}");
+        write(
+            "scenario.json",
+            r#"{"workload": {"rate": {"profile": "steps", "steps": [[0, 100], [10, 200]]}}}"#,
+        );
+        assert!(load_varies(dir.path()), "a rate profile");
+    }
 
     #[test]
     fn faults_come_from_the_scenario_beside_and_summary_json_first() {

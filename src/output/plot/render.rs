@@ -530,7 +530,7 @@ fn draw_panel<DB: DrawingBackend>(
             .filter_map(|&(x, y)| map.px(x + dodge, y))
             .collect();
         match s.draw {
-            Draw::Line if categories.is_none() => {
+            Draw::Line | Draw::Rule if categories.is_none() => {
                 root.draw(&PathElement::new(pts.clone(), color.stroke_width(2)))?;
             }
             Draw::Steps => {

@@ -48,20 +48,7 @@ pub(super) fn origin_rps(
     } else {
         None
     };
-    let width = match t.rows.as_slice() {
-        [a, b, ..] => t.num(b, ts) - t.num(a, ts),
-        _ => 1.0,
-    };
-    let width = if width > 0.0 {
-        (width * 1e9).round() / 1e9
-    } else {
-        1.0
-    };
-    let k = if t.rows.len() <= MAX_POINTS {
-        1
-    } else {
-        t.rows.len().div_ceil(POINTS)
-    };
+    let (width, k) = buckets(t, ts);
     let (mut line, mut band, mut herds) = (Vec::new(), Vec::new(), Vec::new());
     let mut offered_line = Vec::new();
     for chunk in t.rows.chunks(k) {
@@ -134,20 +121,8 @@ pub(super) fn origin_rps(
         .filter(|f| f.start_s < last && f.start_s + f.duration_s > first)
         .map(shade)
         .collect();
-    if let Some(w) = warmup_s.filter(|&w| w > first) {
-        panel.shades.insert(
-            0,
-            Shade {
-                from: first,
-                to: w.min(last),
-                label: format!(
-                    "warm-up ({} s to {} s): left out of every figure but this chart",
-                    seconds(first),
-                    seconds(w)
-                ),
-                tag: "warm-up".into(),
-            },
-        );
+    if let Some(w) = warmup(first, last, warmup_s) {
+        panel.shades.insert(0, w);
     }
     Ok(Chart {
         file: "origin_rps".into(),
@@ -157,6 +132,150 @@ pub(super) fn origin_rps(
             x: XAxis::Numeric(Axis::linear()),
             x_label: "simulated time (s)".into(),
             panels: vec![panel],
+        },
+    })
+}
+
+/// A time series' bucket width (s, from its first two rows) and how many buckets make
+/// one point: one up to [`MAX_POINTS`] rows, else enough for about [`POINTS`] points.
+fn buckets(t: &Table, ts: usize) -> (f64, usize) {
+    let width = match t.rows.as_slice() {
+        [a, b, ..] => t.num(b, ts) - t.num(a, ts),
+        _ => 1.0,
+    };
+    let width = if width > 0.0 {
+        (width * 1e9).round() / 1e9
+    } else {
+        1.0
+    };
+    let k = if t.rows.len() <= MAX_POINTS {
+        1
+    } else {
+        t.rows.len().div_ceil(POINTS)
+    };
+    (width, k)
+}
+
+/// The warm-up's shade over rows from `first` to `last` s, when the measured window
+/// starts (at `warmup_s`) after the first row.
+fn warmup(first: f64, last: f64, warmup_s: Option<f64>) -> Option<Shade> {
+    let w = warmup_s.filter(|&w| w > first)?;
+    Some(Shade {
+        from: first,
+        to: w.min(last),
+        label: format!(
+            "warm-up ({} s to {} s): left out of every figure but this chart",
+            seconds(first),
+            seconds(w)
+        ),
+        tag: "warm-up".into(),
+    })
+}
+
+/// Load over time, for a run whose load changes (a rate profile) or that has overload
+/// controls: offered load (arrivals/s), goodput (answered/s) and failures/s (with
+/// refusals, timeouts and retries when the file has those columns) in one panel, the
+/// origin queue in a second (its time-weighted mean, a band up to each bucket's peak). `k` buckets
+/// make a point past [`MAX_POINTS`], as in [`origin_rps`]: rates are their mean, the
+/// queue's peak their largest. Columns absent from an older file are left out.
+pub(super) fn load(t: &Table, warmup_s: Option<f64>) -> Result<Chart, PlotError> {
+    let ts = t.col("t_s")?;
+    let (width, k) = buckets(t, ts);
+    let rates: Vec<(&str, usize, usize)> = [
+        ("offered load: arrivals/s", "requests", 0),
+        ("goodput: answered/s", "completed", 2),
+        ("failed/s", "failed", 1),
+        (
+            "rejected/s (rate limit, full queue, shed, breaker)",
+            "rejected",
+            3,
+        ),
+        ("timeouts/s", "timeouts", 4),
+        ("retries/s", "retries", 5),
+    ]
+    .into_iter()
+    .filter_map(|(name, col, look)| Some((name, t.opt(col)?, look)))
+    .collect();
+    let (peak, mean) = (t.opt("origin_queue"), t.opt("origin_queue_mean"));
+    let mut top = Panel::new("", "requests per second", Axis::linear());
+    for (name, col, look) in rates {
+        let points = t
+            .rows
+            .chunks(k)
+            .map(|c| {
+                let sum: f64 = c.iter().map(|r| t.num(r, col)).sum();
+                let span = width * c.len() as f64;
+                (t.num(&c[0], ts) + span / 2.0, sum / span)
+            })
+            .collect();
+        top.series.push(Series::new(name, look, points));
+    }
+    let mut bottom = Panel::new("", "queries waiting at the origin", Axis::linear());
+    let x = |c: &[Vec<String>]| t.num(&c[0], ts) + width * c.len() as f64 / 2.0;
+    let peak_of = |c: &[Vec<String>], col| c.iter().map(|r| t.num(r, col)).fold(0.0, f64::max);
+    match (mean, peak) {
+        // The mean is the line; the band reaches up to the bucket's peak.
+        (Some(m), p) => {
+            let chunks = t.rows.chunks(k);
+            let line = chunks
+                .clone()
+                .map(|c| {
+                    (
+                        x(c),
+                        c.iter().map(|r| t.num(r, m)).sum::<f64>() / c.len() as f64,
+                    )
+                })
+                .collect();
+            let mut s = Series::new("origin queue: time-weighted mean", 6, line);
+            if let Some(p) = p {
+                s.band = chunks
+                    .map(|c| {
+                        let mean = c.iter().map(|r| t.num(r, m)).sum::<f64>() / c.len() as f64;
+                        (x(c), mean, peak_of(c, p).max(mean))
+                    })
+                    .collect();
+                s.band_label = "up to the longest queue in the bucket".into();
+            }
+            bottom.series.push(s);
+        }
+        // Older files have the peak only.
+        (None, Some(p)) => bottom.series.push(Series::new(
+            "origin queue: longest in the bucket",
+            6,
+            t.rows.chunks(k).map(|c| (x(c), peak_of(c, p))).collect(),
+        )),
+        (None, None) => {}
+    }
+    let (first, last) = match (t.rows.first(), t.rows.last()) {
+        (Some(a), Some(b)) => (t.num(a, ts), t.num(b, ts) + width),
+        _ => (0.0, 0.0),
+    };
+    let mut panels = vec![top];
+    if !bottom.series.is_empty() {
+        panels.push(bottom);
+    }
+    if let Some(w) = warmup(first, last, warmup_s) {
+        for p in &mut panels {
+            p.shades.push(w.clone());
+        }
+    }
+    let bucket = seconds(width);
+    let note = if k > 1 {
+        format!(
+            "{} buckets of {bucket} s, {k} to a point: rates are their mean, the queue's peak their largest",
+            t.rows.len()
+        )
+    } else {
+        format!("{} buckets of {bucket} s", t.rows.len())
+    };
+    Ok(Chart {
+        file: "load".into(),
+        title: "Load over time: offered, answered, refused; the origin queue".into(),
+        note,
+        body: Body::Panels {
+            x: XAxis::Numeric(Axis::linear()),
+            x_label: "simulated time (s)".into(),
+            panels,
         },
     })
 }
@@ -407,6 +526,112 @@ mod tests {
         for (m, b) in marks.iter().zip(&buckets) {
             assert!((m - b).abs() < 1e-9, "{marks:?} vs {buckets:?}");
         }
+    }
+
+    /// The charts of a short run of a shipped scenario, its resolved scenario stored
+    /// beside the outputs as `tiersim run` stores it.
+    fn charts_of_run(name: &str, set: &[&str]) -> Vec<Chart> {
+        let set: Vec<_> = set
+            .iter()
+            .map(|s| crate::scenario::Override::parse(s).unwrap())
+            .collect();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+        let (scenario, plan) = crate::scenario::load(&path, &set).unwrap();
+        let report = crate::simulate(&plan);
+        let dir = tempfile::tempdir().unwrap();
+        report.write(dir.path()).unwrap();
+        std::fs::write(
+            dir.path().join("scenario.json"),
+            serde_json::to_vec(&scenario).unwrap(),
+        )
+        .unwrap();
+        super::super::charts_of(dir.path()).unwrap().0
+    }
+
+    /// A profiled run (the flash crowd) gets the load chart with offered load, goodput,
+    /// failures and the origin queue; a constant-rate run without overload controls
+    /// (the app tier) gets none.
+    #[test]
+    fn load_is_drawn_for_a_profiled_run_only() {
+        // 45 s: the crowd starts at 35 s and peaks 5 s later.
+        let charts = charts_of_run("flash_crowd", &["duration_s=45", "warmup_requests=1000"]);
+        let load = charts
+            .iter()
+            .find(|c| c.file == "load")
+            .expect("a load chart");
+        let Body::Panels { panels, .. } = &load.body else {
+            panic!("a line chart")
+        };
+        let names: Vec<&str> = panels
+            .iter()
+            .flat_map(|p| p.series.iter().map(|s| s.name.as_str()))
+            .collect();
+        for want in [
+            "offered load: arrivals/s",
+            "goodput: answered/s",
+            "failed/s",
+            "origin queue: time-weighted mean",
+        ] {
+            assert!(names.contains(&want), "{want} missing in {names:?}");
+        }
+        let queue = &panels[1].series[0];
+        assert_eq!(queue.band.len(), queue.points.len(), "the peak as a band");
+        // The crowd's peak (5× the base of 2,000/s) shows in the offered load.
+        let offered = &panels[0].series[0].points;
+        let peak = offered.iter().map(|p| p.1).fold(0.0, f64::max);
+        assert!(peak > 6_000.0, "peak offered {peak}/s");
+        assert!(
+            charts_of_run("app_tier", &["requests=20000", "warmup_requests=1000"])
+                .iter()
+                .all(|c| c.file != "load"),
+            "a constant rate without overload controls draws no load chart"
+        );
+    }
+
+    /// The new columns of the overload work are drawn when the file has them.
+    #[test]
+    fn load_reads_rejections_timeouts_and_retries_when_present() {
+        let t = Table {
+            path: "timeseries.csv".into(),
+            headers: [
+                "t_s",
+                "requests",
+                "completed",
+                "failed",
+                "rejected",
+                "timeouts",
+                "retries",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: (0..10)
+                .map(|i| {
+                    [i, 100, 90, 10, 4, 3, 20]
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect()
+                })
+                .collect(),
+        };
+        let chart = load(&t, Some(2.0)).unwrap();
+        let Body::Panels { panels, .. } = &chart.body else {
+            panic!("a line chart")
+        };
+        // No queue columns: one panel.
+        assert_eq!(panels.len(), 1);
+        let rates: Vec<(&str, f64)> = panels[0]
+            .series
+            .iter()
+            .map(|s| (s.name.as_str(), s.points[0].1))
+            .collect();
+        assert_eq!(rates.len(), 6, "{rates:?}");
+        assert_eq!(rates[4], ("timeouts/s", 3.0));
+        assert_eq!(rates[5], ("retries/s", 20.0));
+        assert_eq!(
+            (panels[0].shades[0].from, panels[0].shades[0].to),
+            (0.0, 2.0)
+        );
     }
 
     #[test]
