@@ -520,6 +520,7 @@ lessons! {
     layered_ttls: "layered_ttls.toml",
     private_on_shared_cache: "private_on_shared_cache.toml",
     quickstart: "quickstart.toml",
+    rate_limit_lesson: "lessons/20b_rate_limit.toml",
     sync_expiry: "sync_expiry.toml",
     write_back_crash: "write_back_crash.toml",
     write_strategies: "write_strategies.toml",
