@@ -39,11 +39,10 @@
 //! # One walk, two instantiations
 //!
 //! There is one lookup and one fill. A run with none of a defence, a fault, versioned
-//! keys, missing keys, content classes or a cache layer's rate limit runs the walk's
-//! `Plain` instantiation, whose feature hooks compile to nothing; any other runs `Full`,
-//! whose hooks ask the features. The plan decides which, once (`full`). `write_back`
-//! and `write_through` are cheap checks on both, and so are the database's overload
-//! controls (one `Option` at the origin).
+//! keys, missing keys, content classes or an overload control runs the walk's `Plain`
+//! instantiation, whose feature hooks compile to nothing; any other runs `Full`, whose
+//! hooks ask the features. The plan decides which, once (`full`). `write_back` and
+//! `write_through` are cheap checks on both.
 //!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup. Why the code is shaped as
@@ -175,15 +174,12 @@ impl<'p> Engine<'p> {
         let faults = FaultState::new(n + 1, &plan.faults);
         let writes = Writes::new(&plan.writes, n);
         let overload = Overload::new(plan);
-        // A cache layer's rate limit is a hook of the full walk; the database's
-        // controls are checked at the origin, on either walk.
-        let limits_layers = overload.as_ref().is_some_and(|o| o.at_layers);
         let full = defences.any()
             || !plan.faults.is_empty()
             || writes.versioned
             || missing
             || http.active
-            || limits_layers;
+            || overload.is_some();
         Engine {
             plan,
             events: EventQueue::new(ahead.lanes()),

@@ -138,8 +138,6 @@ pub struct OriginStats {
     /// Queries CoDel dropped at the head of the queue (`shed`), counted where they
     /// arrived (`reads`, ...).
     pub shed: u64,
-    /// Queries completed (served), whoever asked.
-    pub completed: u64,
 }
 
 /// Client requests refused by an overload control, by cause: each counted once, at
@@ -259,7 +257,6 @@ impl OriginStats {
             rate_limited,
             queue_full,
             shed,
-            completed,
         } = *self;
         OriginStats {
             reads: reads - before.reads,
@@ -278,7 +275,6 @@ impl OriginStats {
             rate_limited: rate_limited - before.rate_limited,
             queue_full: queue_full - before.queue_full,
             shed: shed - before.shed,
-            completed: completed - before.completed,
             peak_queue,
             peak_key_concurrency,
         }

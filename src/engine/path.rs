@@ -33,7 +33,7 @@ impl Walk for Plain {
 }
 
 /// The walk of a run with a defence, a fault, versioned keys, missing keys, content
-/// classes or a cache layer's rate limit: every hook asks its feature.
+/// classes or an overload control: every hook asks its feature.
 pub(super) struct Full;
 
 impl Walk for Full {
@@ -403,8 +403,9 @@ impl Engine<'_> {
         if W::FULL && !self.faults.is_up(db_position) {
             return self.fail(req, db_position, now, Cause::Fault);
         }
-        // The database's rate limit and queue bound: one check of an `Option` per query.
-        if let Some(o) = &mut self.overload
+        // Hook: the database's rate limit and queue bound.
+        if W::FULL
+            && let Some(o) = &mut self.overload
             && let Some(cause) = o.database_refuses(now, self.db.queue_len(), self.db.all_busy())
         {
             return self.fail(req, db_position, now, cause);
@@ -485,7 +486,7 @@ impl Engine<'_> {
     /// response starts back out, filling every layer it passes.
     pub(super) fn served<W: Walk>(&mut self, req: u32, now: SimTime) {
         self.meter.account_origin(&self.db, now);
-        if self.overload.as_ref().is_some_and(|o| o.codel.is_some()) {
+        if W::FULL && self.overload.as_ref().is_some_and(|o| o.codel.is_some()) {
             self.shed_heads(now);
         }
         if let Some((next, service)) = self.db.depart() {
@@ -502,7 +503,6 @@ impl Engine<'_> {
             ..
         } = self.requests[req];
         if measured {
-            self.meter.m.origin.completed += 1;
             self.meter.m.timeseries.origin_done(now, now - at_origin);
         }
         if write && background {

@@ -189,7 +189,8 @@ pub struct OverloadReport {
     /// Client requests answered successfully per second over the same span: the
     /// offered ones less those that failed.
     pub goodput_rps: f64,
-    /// Database queries completed per second over the same span, whoever asked.
+    /// Database queries served per second over the same span, whoever asked (counted
+    /// as they start: every query started completes before the run ends).
     pub throughput_rps: f64,
     /// Refusals by cause.
     pub rejected: RejectedReport,
@@ -400,7 +401,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -617,7 +618,8 @@ impl Report {
             overload: OverloadReport {
                 offered_rps: per_s(m.reads + m.writes),
                 goodput_rps: per_s((m.reads + m.writes).saturating_sub(m.failed)),
-                throughput_rps: per_s(o.completed),
+                // Every query that starts completes: a run ends when its last query does.
+                throughput_rps: per_s(o.started),
                 rejected: RejectedReport {
                     rate_limited: m.rejections.rate_limited,
                     queue_full: m.rejections.queue_full,
