@@ -257,11 +257,16 @@ impl Engine<'_> {
     }
 
     /// CoDel (`shed`) looks at the queries at the head of the database's queue as a
-    /// connection frees at `now`: each it drops fails with cause `shed`.
+    /// connection frees at `now`: each it drops fails with cause `shed`; a flush at the
+    /// head is served.
     #[cold]
     pub(super) fn shed_heads(&mut self, now: SimTime) {
         while let Some(head) = self.db.head() {
             let r = self.requests[head];
+            if r.write && r.background {
+                // `write_back`'s flush: nothing would retry it (see `origin`).
+                return;
+            }
             let last = self.db.queue_len() == 1;
             let codel = self.overload.as_mut().and_then(|o| o.codel.as_mut());
             let Some(codel) = codel else { return };

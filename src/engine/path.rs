@@ -403,8 +403,10 @@ impl Engine<'_> {
         if W::FULL && !self.faults.is_up(db_position) {
             return self.fail(req, db_position, now, Cause::Fault);
         }
-        // Hook: the database's rate limit and queue bound.
+        // Hook: the database's rate limit and queue bound. `write_back`'s flushes are
+        // exempt: nothing would retry a refused one, and its writes would vanish.
         if W::FULL
+            && !(self.requests[req].write && self.requests[req].background)
             && let Some(o) = &mut self.overload
             && let Some(cause) = o.database_refuses(now, self.db.queue_len(), self.db.all_busy())
         {
