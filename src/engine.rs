@@ -30,6 +30,7 @@
 //! | `defence` | stampede defences ([`crate::layer::stampede`]) | flights in flight, `xfetch`'s δ | serve stale, keep an expired copy, wait, poll at t, refresh, go inward |
 //! | `faults` | faults ([`crate::scenario::fault`]) | what is down now | up, skip or fail; what a window's opening crashes |
 //! | `writes` | write strategies ([`crate::workload::write`]) | `write_back`'s dirty keys and durable versions | what a commit does to a layer; whether a fill may replace a copy; when to flush |
+//! | `overload` | overload controls ([`crate::layer::overload`]) | token buckets, the queue bound, CoDel's drop schedule | admit or refuse (429, 503) at a layer or the database; drop the queue's head (`shed`); why a request failed (`Cause`) |
 //! | `http` | content classes ([`crate::layer::http`]) | each layer's rule per class, key sizes | revalidate or answer, 304, leak, how long a stored copy lives, bytes sent |
 //!
 //! Measurements are kept apart (`measure`), and so is read-ahead (`read_ahead`): what
@@ -38,10 +39,10 @@
 //! # One walk, two instantiations
 //!
 //! There is one lookup and one fill. A run with none of a defence, a fault, versioned
-//! keys, missing keys or content classes runs the walk's `Plain` instantiation, whose
-//! feature hooks compile to nothing; any other runs `Full`, whose hooks ask the
-//! features. The plan decides which, once (`full`). `write_back` and `write_through`
-//! are cheap checks on both.
+//! keys, missing keys, content classes or an overload control runs the walk's `Plain`
+//! instantiation, whose feature hooks compile to nothing; any other runs `Full`, whose
+//! hooks ask the features. The plan decides which, once (`full`). `write_back` and
+//! `write_through` are cheap checks on both.
 //!
 //! Hot-path rules: no allocation per request (requests live in a reused slab), one
 //! pending arrival at a time, expiry checked lazily on lookup. Why the code is shaped as
@@ -55,6 +56,7 @@ mod event;
 mod faults;
 mod http;
 mod measure;
+pub mod overload;
 mod path;
 mod queue;
 mod read_ahead;
@@ -76,6 +78,7 @@ use event::Event;
 use faults::FaultState;
 use http::Http;
 use measure::Meter;
+use overload::Overload;
 use path::{Full, Plain, Walk};
 use queue::EventQueue;
 use read_ahead::{ARRIVAL_LANE, Clients, ReadAhead};
@@ -121,6 +124,8 @@ pub struct Engine<'p> {
     faults: FaultState,
     writes: Writes,
     http: Http<'p>,
+    /// Rate limits, the queue bound and shedding, if the plan sets any.
+    overload: Option<Overload>,
     /// Keys `0..real_keys` exist; ids from `real_keys` up are missing keys.
     real_keys: u32,
     /// Whether any feature beyond a plain lookup and fill is on: the run walks `Full`.
@@ -168,8 +173,13 @@ impl<'p> Engine<'p> {
         let defences = Defences::new(plan);
         let faults = FaultState::new(n + 1, &plan.faults);
         let writes = Writes::new(&plan.writes, n);
-        let full =
-            defences.any() || !plan.faults.is_empty() || writes.versioned || missing || http.active;
+        let overload = Overload::new(plan);
+        let full = defences.any()
+            || !plan.faults.is_empty()
+            || writes.versioned
+            || missing
+            || http.active
+            || overload.is_some();
         Engine {
             plan,
             events: EventQueue::new(ahead.lanes()),
@@ -187,6 +197,7 @@ impl<'p> Engine<'p> {
             faults,
             writes,
             http,
+            overload,
             real_keys: plan.workload.keys,
             full,
             generated: 0,

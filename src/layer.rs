@@ -14,6 +14,7 @@
 
 pub mod http;
 pub mod latency;
+pub mod overload;
 mod runtime;
 pub mod stampede;
 pub mod topology;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::SimTime;
 use crate::base::Invalid;
 use crate::layer::latency::{Latency, LatencySpec};
+use crate::layer::overload::{RateLimit, RateLimitSpec, Shed, ShedSpec};
 use crate::layer::stampede::{Stampede, StampedeSpec};
 use crate::layer::topology::{Balancer, DEFAULT_VNODES, MAX_NODES, Regions};
 use crate::policy::PolicySpec;
@@ -172,6 +174,17 @@ pub struct LayerSpec {
     /// `workload.missing_ratio`) is cached; absent means such answers are not stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negative_ttl_s: Option<f64>,
+    /// Any layer: a token bucket in front of it, `{ rps, burst }`; a request that finds
+    /// no token is refused (see [`crate::layer::overload`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Database: the most queries waiting for a connection (those in service not
+    /// counted); one more is refused at once. Unbounded when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queue: Option<u64>,
+    /// Database: CoDel load shedding, `{ target_ms, interval_ms }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shed: Option<ShedSpec>,
 }
 
 /// How a validated cache layer's nodes are laid out and picked.
@@ -285,6 +298,8 @@ pub struct CachePlan {
     pub topology: Topology,
     /// How long a "not found" answer is cached, if it is.
     pub negative_ttl: Option<SimTime>,
+    /// Its token bucket, if it has one.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A validated database.
@@ -299,6 +314,12 @@ pub struct DatabasePlan {
     /// The service time's distribution as the scenario gives it (its parameters, for
     /// analysis: `theory`'s queueing models read its mean and variance).
     pub service_spec: LatencySpec,
+    /// Its token bucket, if it has one.
+    pub rate_limit: Option<RateLimit>,
+    /// The most queries waiting for a connection, if bounded.
+    pub max_queue: Option<u32>,
+    /// CoDel load shedding, if on.
+    pub shed: Option<Shed>,
 }
 
 /// A validated layer.
@@ -318,6 +339,10 @@ impl LayerSpec {
         let latency = match &self.latency {
             Some(l) => l.resolve().map_err(|e| e.under("latency"))?,
             None => LatencySpec::default().resolve()?,
+        };
+        let rate_limit = match &self.rate_limit {
+            Some(r) => Some(r.resolve().map_err(|e| e.under("rate_limit"))?),
+            None => None,
         };
         if self.kind == LayerKind::Database {
             for (key, set) in [
@@ -343,18 +368,49 @@ impl LayerSpec {
             if connections == 0 {
                 return Err(Invalid::new("connections", "is 0; must be at least 1"));
             }
+            let max_queue = match self.max_queue {
+                None => None,
+                Some(k) if k <= u64::from(u32::MAX) => Some(k as u32),
+                Some(k) => {
+                    return Err(Invalid::new(
+                        "max_queue",
+                        format!(
+                            "is {k}; must be a number of waiting queries from 0 to {} (omit \
+                             it for an unbounded queue)",
+                            u32::MAX
+                        ),
+                    ));
+                }
+            };
+            let shed = match &self.shed {
+                Some(s) => Some(s.resolve().map_err(|e| e.under("shed"))?),
+                None => None,
+            };
             return Ok(LayerPlan::Database(DatabasePlan {
                 name: self.name.clone(),
                 connections,
                 service: latency,
                 service_spec: self.latency.clone().unwrap_or_default(),
+                rate_limit,
+                max_queue,
+                shed,
             }));
         }
-        if self.connections.is_some() {
-            return Err(Invalid::new(
-                "connections",
-                "applies only to kind `database`",
-            ));
+        for (key, set) in [
+            ("connections", self.connections.is_some()),
+            ("max_queue", self.max_queue.is_some()),
+            ("shed", self.shed.is_some()),
+        ] {
+            if set {
+                return Err(Invalid::new(
+                    key,
+                    format!(
+                        "applies only to kind `database` (the queue for its connections), not \
+                         to kind `{}`; a cache layer takes `rate_limit`",
+                        self.kind.as_str()
+                    ),
+                ));
+            }
         }
         let capacity = match (self.capacity, self.capacity_bytes) {
             (None, None) => {
@@ -534,6 +590,7 @@ impl LayerSpec {
             }
         };
         Ok(LayerPlan::Cache(CachePlan {
+            rate_limit,
             topology,
             negative_ttl,
             propagation_delay,

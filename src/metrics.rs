@@ -90,6 +90,9 @@ pub struct LayerStats {
     /// Body bytes it received from the layer inward (or the origin): the responses to
     /// its misses and its background refreshes, 304s (no body) left out.
     pub bytes_fetched: u64,
+    /// Requests its rate limit refused (429s), counted in `failed` too (unless a
+    /// `stale_if_error` layer outside answered them) and not in `requests`.
+    pub rate_limited: u64,
 }
 
 /// Counters of the origin.
@@ -126,6 +129,46 @@ pub struct OriginStats {
     pub request_bytes: u64,
     /// Body bytes sent: origin egress.
     pub bytes_sent: u64,
+    /// Queries the database's rate limit refused (429s), not counted in `reads`,
+    /// `refreshes` or `writes`.
+    pub rate_limited: u64,
+    /// Queries refused because the queue was full (`max_queue`, 503s), not counted in
+    /// `reads`, `refreshes` or `writes`.
+    pub queue_full: u64,
+    /// Queries CoDel dropped at the head of the queue (`shed`), counted where they
+    /// arrived (`reads`, ...).
+    pub shed: u64,
+}
+
+/// Client requests refused by an overload control, by cause: each counted once, at
+/// the control that refused it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rejections {
+    /// By a rate limit, at any layer (429).
+    pub rate_limited: u64,
+    /// By the database's full queue (503).
+    pub queue_full: u64,
+    /// By CoDel at the database's queue.
+    pub shed: u64,
+    /// By the application's open circuit breaker.
+    pub breaker_open: u64,
+}
+
+impl Rejections {
+    /// Every refusal.
+    pub fn total(&self) -> u64 {
+        self.rate_limited + self.queue_full + self.shed + self.breaker_open
+    }
+
+    /// What was counted since `before`, a copy taken earlier.
+    pub fn since(&self, before: &Rejections) -> Rejections {
+        Rejections {
+            rate_limited: self.rate_limited - before.rate_limited,
+            queue_full: self.queue_full - before.queue_full,
+            shed: self.shed - before.shed,
+            breaker_open: self.breaker_open - before.breaker_open,
+        }
+    }
 }
 
 impl LayerStats {
@@ -158,6 +201,7 @@ impl LayerStats {
             hit_bytes,
             bytes_sent,
             bytes_fetched,
+            rate_limited,
         } = *self;
         LayerStats {
             requests: requests - before.requests,
@@ -185,6 +229,7 @@ impl LayerStats {
             hit_bytes: hit_bytes - before.hit_bytes,
             bytes_sent: bytes_sent - before.bytes_sent,
             bytes_fetched: bytes_fetched - before.bytes_fetched,
+            rate_limited: rate_limited - before.rate_limited,
         }
     }
 }
@@ -209,6 +254,9 @@ impl OriginStats {
             bytes_sent,
             peak_queue,
             peak_key_concurrency,
+            rate_limited,
+            queue_full,
+            shed,
         } = *self;
         OriginStats {
             reads: reads - before.reads,
@@ -224,6 +272,9 @@ impl OriginStats {
             not_modified: not_modified - before.not_modified,
             request_bytes: request_bytes - before.request_bytes,
             bytes_sent: bytes_sent - before.bytes_sent,
+            rate_limited: rate_limited - before.rate_limited,
+            queue_full: queue_full - before.queue_full,
+            shed: shed - before.shed,
             peak_queue,
             peak_key_concurrency,
         }
@@ -395,6 +446,10 @@ pub struct Bucket {
     /// Time-weighted mean origin queue over the part of the bucket inside the
     /// measured window (every query counted, as `origin_queue`).
     pub origin_queue_mean: f64,
+    /// Client requests refused by an overload control (any cause: rate limit, full
+    /// queue, shed, open breaker).
+    #[serde(default)]
+    pub rejected: u64,
     /// The queue-length integral over the bucket, ns (not written: the mean is).
     #[serde(skip)]
     pub queue_area_ns: u128,
@@ -554,6 +609,11 @@ impl TimeSeries {
     /// A measured request failed at `t`.
     pub fn failed(&mut self, t: SimTime) {
         self.row(t).failed += 1;
+    }
+
+    /// A measured client request was refused at `t` (an overload control).
+    pub fn rejected(&mut self, t: SimTime) {
+        self.row(t).rejected += 1;
     }
 
     /// A measured request completed at `done` after `latency`.

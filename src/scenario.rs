@@ -210,6 +210,16 @@ impl Plan {
         *self.regions.first.last().expect("validated regions")
     }
 
+    /// Whether any overload control is set: a `rate_limit` on some layer, or the
+    /// database's `max_queue` or `shed` (see [`crate::layer::overload`]).
+    pub fn overload_controls(&self) -> bool {
+        let db = &self.database;
+        self.caches.iter().any(|c| c.rate_limit.is_some())
+            || db.rate_limit.is_some()
+            || db.max_queue.is_some()
+            || db.shed.is_some()
+    }
+
     /// Whether requests need a client drawn: some layer's node depends on it, or a layer
     /// counts leaks (`ignore_private`).
     pub fn needs_clients(&self) -> bool {

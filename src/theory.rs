@@ -544,6 +544,12 @@ fn database_fails(plan: &Plan) -> Option<String> {
                 .to_owned(),
         );
     }
+    if plan.database.rate_limit.is_some() || plan.database.shed.is_some() {
+        return Some(
+            "a rate limit or shedding at the database refuses queries the queueing formulas would admit"
+                .to_owned(),
+        );
+    }
     if plan.caches.iter().any(|c| c.sync_expiry.is_some()) {
         return Some(
             "a batch fill (`sync_expiry`) expires all at once, so queries come in a burst; the queueing formulas assume Poisson arrivals"
@@ -592,6 +598,9 @@ fn database(plan: &Plan, report: &Report, input: Option<&Input>, rows: &mut Vec<
     };
     let mean_s = db.service_spec.mean_ms() / 1000.0;
     let c = db.connections;
+    if let Some(k) = db.max_queue {
+        return bounded(plan, report, fails, lambda, rows, k);
+    }
     let a = lambda * mean_s;
     let fails = fails.or_else(|| scv.clone().err()).or_else(|| {
         (a >= f64::from(c)).then(|| {
@@ -637,6 +646,80 @@ fn database(plan: &Plan, report: &Report, input: Option<&Input>, rows: &mut Vec<
             format!("Little's law on {queue_model}, {source}"),
             lambda * wait_s,
         )),
+        o.mean_queue,
+    ));
+}
+
+/// The database's rows when its queue is bounded (`max_queue`): M/M/c/K with
+/// `K = connections + max_queue`, at the arrival rate `lambda` of the queries offered
+/// (admitted and refused), when the service is exponential and nothing else shapes the
+/// queue; otherwise one line saying which assumption fails.
+fn bounded(
+    plan: &Plan,
+    report: &Report,
+    fails: Option<String>,
+    lambda: f64,
+    rows: &mut Vec<TheoryRow>,
+    max_queue: u32,
+) {
+    let db = &plan.database;
+    let o = &report.origin;
+    let offered = o.requests + o.queue_full;
+    let blocked = if offered > 0 {
+        o.queue_full as f64 / offered as f64
+    } else {
+        0.0
+    };
+    let fails = fails
+        .or_else(|| {
+            (!matches!(db.service_spec, LatencySpec::Exponential { .. })).then(|| {
+                "its service time is not exponential; M/M/c/K (the bounded queue) needs it"
+                    .to_owned()
+            })
+        })
+        .or_else(|| {
+            (db.rate_limit.is_some() || db.shed.is_some()).then(|| {
+                "a rate limit or shedding at the database refuses queries M/M/c/K would admit"
+                    .to_owned()
+            })
+        });
+    if let Some(why) = fails {
+        rows.push(row(&db.name, "queue_full_share", Err(why), blocked));
+        return;
+    }
+    // The simulated query rate counts the admitted; the model takes the offered.
+    let lambda = if plan.caches.is_empty() && plan.workload.trace.is_none() {
+        lambda
+    } else {
+        lambda * offered as f64 / o.requests.max(1) as f64
+    };
+    let c = db.connections;
+    let k = c.saturating_add(max_queue);
+    let mean_s = db.service_spec.mean_ms() / 1000.0;
+    let q = queue::mmck(c, k, lambda, mean_s);
+    let model = format!("M/M/c/K, K = {k} (connections + max_queue)");
+    rows.push(row(
+        &db.name,
+        "queue_full_share",
+        Ok((
+            format!("{model}: blocking probability (origin.queue_full / queries offered)"),
+            q.loss,
+        )),
+        blocked,
+    ));
+    rows.push(row(
+        &db.name,
+        "mean_queue_wait_ms",
+        Ok((
+            format!("{model}: wait of the admitted"),
+            q.mean_wait * 1000.0,
+        )),
+        o.mean_queue_wait_ms,
+    ));
+    rows.push(row(
+        &db.name,
+        "mean_queue",
+        Ok((format!("{model}: mean number waiting"), q.mean_queue)),
         o.mean_queue,
     ));
 }

@@ -270,10 +270,10 @@ impl Estimate {
             key: "metrics.bucket_s".into(),
             bytes: s.rows * (size_of::<Bucket>() as u64 * 2 + CSV_ROW_BYTES)
                 + TimeSeries::histogram_bytes()
-                + (plan.caches.len() as u64 + 3) * LatencyHistogram::heap_bytes(),
+                + (plan.caches.len() as u64 + 4) * LatencyHistogram::heap_bytes(),
         });
         if plan.warmup_auto {
-            let per = (plan.caches.len() as u64 + 2) * LatencyHistogram::heap_bytes()
+            let per = (plan.caches.len() as u64 + 3) * LatencyHistogram::heap_bytes()
                 + plan.caches.len() as u64 * size_of::<crate::metrics::LayerStats>() as u64
                 + size_of::<crate::metrics::OriginStats>() as u64;
             parts.push(Part {

@@ -120,6 +120,22 @@ impl Database {
         }
     }
 
+    /// The query at the head of the queue, if any waits.
+    pub fn head(&self) -> Option<u32> {
+        self.waiting.front().copied()
+    }
+
+    /// Removes the query at the head of the queue without starting it (shed).
+    pub fn remove_head(&mut self) {
+        self.waiting.pop_front();
+    }
+
+    /// Whether every connection is serving a query.
+    #[inline]
+    pub fn all_busy(&self) -> bool {
+        self.busy == self.connections
+    }
+
     /// The service time if it is constant.
     pub fn constant_service(&self) -> Option<SimTime> {
         self.service.constant()

@@ -12,6 +12,7 @@ use crate::engine::Engine;
 use crate::engine::defence::{Before, OnMiss};
 use crate::engine::event::Event;
 use crate::engine::faults::Status;
+use crate::engine::overload::Cause;
 use crate::engine::path::{Full, Walk};
 use crate::engine::request::{Passing, Request, Visit};
 use crate::engine::writes::Writes;
@@ -146,7 +147,7 @@ impl Engine<'_> {
         match self.faults.whole(i) {
             Status::Up => {}
             Status::Skip => return self.hop(req, i + 1, now),
-            Status::Fail => return self.fail(req, i, now),
+            Status::Fail => return self.fail(req, i, now, Cause::Fault),
         }
         let Request {
             key,
@@ -189,11 +190,37 @@ impl Engine<'_> {
     }
 
     /// Request `req` failed at path position `at` (a layer or the database down without
-    /// fallback). The flights it led end and their waiters fail with it; then the
-    /// innermost `stale_if_error` layer outside `at` with a copy expired less than its
-    /// window ago answers it, or it counts as failed.
+    /// fallback, or refused by an overload control: `cause`). A refusal is counted once,
+    /// for this request (the layer's or the database's counter by cause, the run's
+    /// rejections, the time series); then it fails as any failure does.
     #[cold]
-    pub(super) fn fail(&mut self, req: u32, at: usize, now: SimTime) {
+    pub(super) fn fail(&mut self, req: u32, at: usize, now: SimTime, cause: Cause) {
+        let r = self.requests[req];
+        if cause != Cause::Fault && r.measured {
+            if let Some(stats) = self.meter.m.layers.get_mut(at) {
+                stats.rate_limited += 1;
+            } else {
+                let o = &mut self.meter.m.origin;
+                match cause {
+                    Cause::RateLimited => o.rate_limited += 1,
+                    Cause::QueueFull => o.queue_full += 1,
+                    Cause::Shed => o.shed += 1,
+                    _ => {}
+                }
+            }
+            if !r.background {
+                cause.count_in(&mut self.meter.m.rejections);
+                self.meter.m.timeseries.rejected(now);
+            }
+        }
+        self.fail_one(req, at, now);
+    }
+
+    /// The flights request `req` led end and their waiters fail with it; then the
+    /// innermost `stale_if_error` layer outside `at` with a copy expired less than its
+    /// window ago answers it, or it counts as failed (a read's latency, to its failure,
+    /// goes to `latency_all_ms`).
+    fn fail_one(&mut self, req: u32, at: usize, now: SimTime) {
         let r = self.requests[req];
         let from = r.from as usize;
         let mut waiters = Vec::new();
@@ -215,6 +242,9 @@ impl Engine<'_> {
             if counted {
                 self.meter.m.failed += 1;
                 self.meter.m.timeseries.failed(now);
+                if !r.write {
+                    self.meter.m.failed_latency.record(now - r.arrived);
+                }
                 if let Some(stats) = self.meter.m.layers.get_mut(at) {
                     stats.failed += 1;
                 }
@@ -222,7 +252,32 @@ impl Engine<'_> {
             self.requests.free(req);
         }
         for w in waiters {
-            self.fail(w, at, now);
+            self.fail_one(w, at, now);
+        }
+    }
+
+    /// CoDel (`shed`) looks at the queries at the head of the database's queue as a
+    /// connection frees at `now`: each it drops fails with cause `shed`; a flush at the
+    /// head is served.
+    #[cold]
+    pub(super) fn shed_heads(&mut self, now: SimTime) {
+        while let Some(head) = self.db.head() {
+            let r = self.requests[head];
+            if r.write && r.background {
+                // `write_back`'s flush: nothing would retry it (see `origin`).
+                return;
+            }
+            let last = self.db.queue_len() == 1;
+            let codel = self.overload.as_mut().and_then(|o| o.codel.as_mut());
+            let Some(codel) = codel else { return };
+            if !codel.drop_head(now - r.at_origin, now, last) {
+                return;
+            }
+            self.db.remove_head();
+            if !r.write {
+                self.db.read_served(r.key);
+            }
+            self.fail(head, self.layers.len(), now, Cause::Shed);
         }
     }
 
@@ -234,7 +289,7 @@ impl Engine<'_> {
         match self.faults.whole(layer) {
             Status::Up => {}
             Status::Skip => return self.origin::<W>(req, now),
-            Status::Fail => return self.fail(req, layer, now),
+            Status::Fail => return self.fail(req, layer, now, Cause::Fault),
         }
         let key = self.requests[req].key;
         let durable = self.db.version(key);

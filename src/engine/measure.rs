@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::SimTime;
 use crate::engine::database::Database;
 use crate::metrics::steady::{self, Truncation};
-use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
+use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, Rejections, TimeSeries};
 
 /// Everything a run measures, raw: the caller turns it into a report
 /// ([`crate::output::report::Report::new`]).
@@ -40,6 +40,11 @@ pub struct Measured {
     pub stale_age: LatencyHistogram,
     /// Reads and writes that failed.
     pub failed: u64,
+    /// Latency of the client reads that failed, to their failure: with the answered
+    /// ones' (`latency`), every read's (`latency_all_ms`).
+    pub failed_latency: LatencyHistogram,
+    /// Client requests refused by an overload control, by cause.
+    pub rejections: Rejections,
     /// `write_back`: writes accepted and lost in a crash before their flush.
     pub lost_writes: u64,
     /// `write_back`: flushes.
@@ -93,6 +98,8 @@ struct Checkpoint {
     origin: OriginStats,
     served_latency: Vec<LatencyHistogram>,
     stale_age: LatencyHistogram,
+    failed_latency: LatencyHistogram,
+    rejections: Rejections,
     /// `reads, writes, stale_reads, failed, lost_writes, flushes, flushed_writes,
     /// saved_bytes`.
     scalars: [u64; 8],
@@ -145,6 +152,8 @@ impl Meter {
                 stale_reads: 0,
                 stale_age: LatencyHistogram::default(),
                 failed: 0,
+                failed_latency: LatencyHistogram::default(),
+                rejections: Rejections::default(),
                 lost_writes: 0,
                 flushes: 0,
                 flushed_writes: 0,
@@ -186,6 +195,8 @@ impl Meter {
             origin: m.origin,
             served_latency: m.served_latency.clone(),
             stale_age: m.stale_age.clone(),
+            failed_latency: m.failed_latency.clone(),
+            rejections: m.rejections,
             scalars: scalars(m),
         });
         // Peaks restart: each checkpoint keeps its segment's.
@@ -325,6 +336,8 @@ impl Meter {
                 now.subtract(before);
             }
             m.stale_age.subtract(&c.stale_age);
+            m.failed_latency.subtract(&c.failed_latency);
+            m.rejections = m.rejections.since(&c.rejections);
             let [reads, writes, stale, failed, lost, flushes, flushed, saved] = c.scalars;
             m.reads -= reads;
             m.writes -= writes;

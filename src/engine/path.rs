@@ -14,6 +14,7 @@ use crate::engine::Engine;
 use crate::engine::event::Event;
 use crate::engine::faults::Status;
 use crate::engine::http::{self, Freshness, OnHit};
+use crate::engine::overload::Cause;
 use crate::engine::request::{NO_VALIDATOR, Passing, Request, Visit};
 use crate::engine::writes::Writes;
 use crate::store::cache::{Lookup, Meta};
@@ -31,8 +32,8 @@ impl Walk for Plain {
     const FULL: bool = false;
 }
 
-/// The walk of a run with a defence, a fault, versioned keys, missing keys or content
-/// classes: every hook asks its feature.
+/// The walk of a run with a defence, a fault, versioned keys, missing keys, content
+/// classes or an overload control: every hook asks its feature.
 pub(super) struct Full;
 
 impl Walk for Full {
@@ -247,10 +248,19 @@ impl Engine<'_> {
                     return true;
                 }
                 Status::Fail => {
-                    self.fail(req, i, now);
+                    self.fail(req, i, now, Cause::Fault);
                     return false;
                 }
             }
+        }
+        // Hook: the layer's rate limit refuses the request (a 429), before any lookup.
+        if W::FULL
+            && !POLLING
+            && let Some(o) = &mut self.overload
+            && o.layer_refuses(i, now)
+        {
+            self.fail(req, i, now, Cause::RateLimited);
+            return false;
         }
         let defended = W::FULL && self.defences.is_active(i);
         // A defended layer's lookup follows its defence alone, not HTTP revalidation.
@@ -391,7 +401,16 @@ impl Engine<'_> {
     pub(super) fn origin<W: Walk>(&mut self, req: u32, now: SimTime) {
         let db_position = self.layers.len();
         if W::FULL && !self.faults.is_up(db_position) {
-            return self.fail(req, db_position, now);
+            return self.fail(req, db_position, now, Cause::Fault);
+        }
+        // Hook: the database's rate limit and queue bound. `write_back`'s flushes are
+        // exempt: nothing would retry a refused one, and its writes would vanish.
+        if W::FULL
+            && !(self.requests[req].write && self.requests[req].background)
+            && let Some(o) = &mut self.overload
+            && let Some(cause) = o.database_refuses(now, self.db.queue_len(), self.db.all_busy())
+        {
+            return self.fail(req, db_position, now, cause);
         }
         self.meter.account_origin(&self.db, now);
         let r = &mut self.requests[req];
@@ -469,6 +488,9 @@ impl Engine<'_> {
     /// response starts back out, filling every layer it passes.
     pub(super) fn served<W: Walk>(&mut self, req: u32, now: SimTime) {
         self.meter.account_origin(&self.db, now);
+        if W::FULL && self.overload.as_ref().is_some_and(|o| o.codel.is_some()) {
+            self.shed_heads(now);
+        }
         if let Some((next, service)) = self.db.depart() {
             self.start_query(next, now, service);
         }

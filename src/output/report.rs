@@ -111,6 +111,9 @@ pub struct LayerReport {
     /// Body bytes it fetched from the layer inward (or the origin): its inward traffic,
     /// the misses' responses and its background refreshes; 0 for the database.
     pub bytes_fetched: u64,
+    /// Requests its rate limit refused (429s; `rate_limit`), counted in `failed` too
+    /// unless a `stale_if_error` layer outside answered them.
+    pub rate_limited: u64,
 }
 
 /// The origin's line of a report.
@@ -152,6 +155,45 @@ pub struct OriginReport {
     pub not_modified: u64,
     /// Body bytes it sent: origin egress.
     pub bytes_sent: u64,
+    /// Queries its rate limit refused (429s), not counted in `requests`.
+    pub rate_limited: u64,
+    /// Queries refused because `max_queue` queries were waiting (503s), not counted in
+    /// `requests`.
+    pub queue_full: u64,
+    /// Queries CoDel dropped from the head of the queue (`shed`), counted in `requests`.
+    pub shed: u64,
+}
+
+/// Refusals by cause, in `summary.json`'s `overload` object: client requests, each
+/// counted once at the control that refused it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RejectedReport {
+    /// By a rate limit at any layer (429).
+    pub rate_limited: u64,
+    /// By the database's full queue (503).
+    pub queue_full: u64,
+    /// By CoDel at the database's queue.
+    pub shed: u64,
+    /// By the application's open circuit breaker.
+    pub breaker_open: u64,
+    /// All of them.
+    pub total: u64,
+}
+
+/// Load and what came of it, in `summary.json` (always present; zeros where nothing
+/// is configured).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OverloadReport {
+    /// Client requests arriving per second over the measured span (`span_s`).
+    pub offered_rps: f64,
+    /// Client requests answered successfully per second over the same span: the
+    /// offered ones less those that failed.
+    pub goodput_rps: f64,
+    /// Database queries served per second over the same span, whoever asked (counted
+    /// as they start: every query started completes before the run ends).
+    pub throughput_rps: f64,
+    /// Refusals by cause.
+    pub rejected: RejectedReport,
 }
 
 /// One row of `summary.json`'s `theory` block: a model's prediction for one quantity
@@ -217,8 +259,12 @@ pub struct Report {
     pub layers: Vec<LayerReport>,
     /// The origin's load.
     pub origin: OriginReport,
-    /// End-to-end read latency.
+    /// End-to-end read latency of the reads answered.
     pub latency_ms: LatencySummary,
+    /// End-to-end latency of every client read, a failed one counted to its failure.
+    pub latency_all_ms: LatencySummary,
+    /// Offered load, goodput, throughput and refusals (overload controls).
+    pub overload: OverloadReport,
     /// Reads served with an outdated version.
     pub stale_reads: u64,
     /// Their age: time since the origin's version moved past the one served, ms.
@@ -263,6 +309,10 @@ pub struct Report {
     /// (`run --theory`, `tiersim theory`; filled by `crate::theory`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theory: Option<Vec<TheoryRow>>,
+    /// Whether the scenario sets an overload control: the table then shows the
+    /// `overload:` line.
+    #[serde(skip)]
+    pub overload_controls: bool,
     /// The time series, written to `timeseries.csv`.
     #[serde(skip)]
     pub timeseries: Vec<Bucket>,
@@ -346,6 +396,19 @@ fn unsteady(
     None
 }
 
+/// `n` with a comma between each group of three digits: `12,000`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
@@ -404,6 +467,7 @@ impl Report {
                 byte_hit_ratio: Some(ratio(s.hit_bytes, s.request_bytes)),
                 bytes_sent: s.bytes_sent,
                 bytes_fetched: s.bytes_fetched,
+                rate_limited: s.rate_limited,
             })
             .collect();
         for (l, &n) in layers.iter_mut().zip(&m.orphans_resident) {
@@ -448,6 +512,7 @@ impl Report {
             byte_hit_ratio: None,
             bytes_sent: o.bytes_sent,
             bytes_fetched: 0,
+            rate_limited: o.rate_limited,
         });
         let timeseries_cut_at_s = m.timeseries.cut_at_s();
         let timeseries = m.timeseries.finish(m.series_span.0, m.series_span.1);
@@ -473,6 +538,8 @@ impl Report {
                 0.0
             }
         };
+        let span_s = m.span.as_secs_f64();
+        let per_s = |n: u64| if span_s > 0.0 { n as f64 / span_s } else { 0.0 };
         Report {
             scenario: plan.name.clone(),
             seed: plan.seed,
@@ -522,6 +589,9 @@ impl Report {
                 failed: m.failed - m.layers.iter().map(|s| s.failed).sum::<u64>(),
                 not_modified: o.not_modified,
                 bytes_sent: o.bytes_sent,
+                rate_limited: o.rate_limited,
+                queue_full: o.queue_full,
+                shed: o.shed,
             },
             leaks: m.layers.iter().map(|s| s.leaks).sum(),
             not_modified: o.not_modified + m.layers.iter().map(|s| s.not_modified).sum::<u64>(),
@@ -540,6 +610,25 @@ impl Report {
             flushes: m.flushes,
             flushed_writes: m.flushed_writes,
             latency_ms: m.latency.summary(),
+            latency_all_ms: {
+                let mut all = m.latency.clone();
+                all.add(&m.failed_latency);
+                all.summary()
+            },
+            overload: OverloadReport {
+                offered_rps: per_s(m.reads + m.writes),
+                goodput_rps: per_s((m.reads + m.writes).saturating_sub(m.failed)),
+                // Every query that starts completes: a run ends when its last query does.
+                throughput_rps: per_s(o.started),
+                rejected: RejectedReport {
+                    rate_limited: m.rejections.rate_limited,
+                    queue_full: m.rejections.queue_full,
+                    shed: m.rejections.shed,
+                    breaker_open: m.rejections.breaker_open,
+                    total: m.rejections.total(),
+                },
+            },
+            overload_controls: plan.overload_controls(),
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
             stale_read_age_ms: m.stale_age.summary(),
@@ -748,6 +837,22 @@ impl Report {
                 "availability: {:.4}% ({} failed requests)",
                 self.availability * 100.0,
                 self.failed_requests
+            );
+        }
+        if self.overload_controls {
+            let v = &self.overload;
+            let r = &v.rejected;
+            let _ = writeln!(
+                out,
+                "overload: offered {}/s, goodput {}/s (availability {:.1}%), rejected {} (rate limit {}, queue full {}, shed {}, breaker {})",
+                grouped(v.offered_rps.round() as u64),
+                grouped(v.goodput_rps.round() as u64),
+                self.availability * 100.0,
+                grouped(r.total),
+                grouped(r.rate_limited),
+                grouped(r.queue_full),
+                grouped(r.shed),
+                grouped(r.breaker_open),
             );
         }
         if self.flushes + self.lost_writes > 0 {

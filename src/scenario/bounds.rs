@@ -8,6 +8,8 @@
 //! | a latency's mean (any distribution; a Pareto needs shape > 1), a CDN round trip, a propagation delay, a lock's TTL and wait: at most the expected run, or [`MIN_LATENCY_LIMIT_S`] for a shorter run | a request slower than the whole run models nothing; a minute is longer than any real call waits before it times out |
 //! | `workload.flush_interval_s`: at least 1 ns and at least `span / (10 × requests)` | below the clock's resolution it rounds to 0 and the timer fires forever; flushes outnumbering requests ten to one model nothing and only cost events |
 //! | `metrics.bucket_s`: 1 µs to 10 years, coarsened (never refused) when the run would need more than [`MAX_BUCKETS`] rows | [`MAX_BUCKETS`] says why |
+//! | a database's `shed.target_ms` and `shed.interval_ms`: at most the expected run, as a latency | a target no query can wait that long for never drops anything |
+//! | `rate_limit.rps`: at most 1e9 a second; `rate_limit.burst`: 1 to 1e11 tokens ([`crate::layer::overload`]) | a token a nanosecond is the clock's resolution; more tokens than requests admit all |
 //! | `sync_expiry.at_s`: at most the expected arrivals | a warm-up after the last request fills nothing a request reads |
 //! | `warmup_requests`: fewer than the expected requests | otherwise nothing is measured |
 //! | a fault's `start_s` and `duration_s`: at most 10 years | as for the run |
@@ -348,6 +350,10 @@ fn check_layer(
     {
         within("stampede.lock_ttl_ms", *lock_ttl_ms)?;
         within("stampede.wait_timeout_ms", *wait_timeout_ms)?;
+    }
+    if let Some(shed) = &l.shed {
+        within("shed.target_ms", shed.target_ms)?;
+        within("shed.interval_ms", shed.interval_ms)?;
     }
     if let Some(at) = cache.and_then(|c| c.sync_expiry).map(|s| s.at)
         && at > SimTime::from_secs_f64(h.arrivals_s)

@@ -10,9 +10,8 @@
 //!   2nd ed., 1990); exact for one connection (Pollaczek–Khinchine), an approximation
 //!   within a few percent at moderate load for more.
 //! - M/M/c/K (Gross & Harris, *Fundamentals of Queueing Theory*, section 2.5): at most
-//!   `K` queries in the system, the rest turned away. tiersim's database queue is
-//!   unbounded today, so `theory` never applies it to a run; it applies once the
-//!   database takes a `max_queue`, with `K = connections + max_queue`.
+//!   `K` queries in the system, the rest turned away: `theory` applies it to a database
+//!   with a `max_queue`, with `K = connections + max_queue`.
 
 /// Erlang B: the probability that all `c` servers are busy in an M/M/c/c loss system
 /// at offered load `a`, by the stable recursion `B(k) = a B(k-1) / (k + a B(k-1))`.

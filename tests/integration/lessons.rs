@@ -549,6 +549,7 @@ lessons! {
     lesson_17_outages: "lessons/17_outages.toml",
     lesson_18_per_instance_caches: "lessons/18_per_instance_caches.toml",
     lesson_19_latency_ladder: "lessons/19_latency_ladder.toml",
+    lesson_20b_rate_limit: "lessons/20b_rate_limit.toml",
     lesson_20c_flash_crowd: "lessons/20c_flash_crowd.toml",
     lesson_21_daily_cycle: "lessons/21_daily_cycle.toml",
 }

@@ -19,6 +19,8 @@
 //!   WebDriver (ignored by `cargo test`; `.ci/run` runs it).
 //! - `load`: rate profiles' arrivals against ∫λ (chi-square), hot-set shifts and churn,
 //!   LFU against LRU under churn, and the profile keys' errors.
+//! - `overload`: the bounded queue against M/M/c/K, token buckets' rate and burst,
+//!   CoDel against the unbounded queue, the overload measures adding up, bad values.
 //! - `golden`: every scenario's output files and replays of the shared traces, byte for
 //!   byte against `tests/golden/`.
 //! - `path`: the whole path: two-tier TTL, a shield before many PoPs, balancers, rings, browsers.
@@ -58,6 +60,7 @@ mod lessons_11_to_21;
 mod lessons_1_to_10;
 mod load;
 mod outputs;
+mod overload;
 mod path;
 mod plot;
 mod properties;
