@@ -14,6 +14,7 @@ use crate::engine::event::Event;
 use crate::engine::faults::Status;
 use crate::engine::path::{Full, Walk};
 use crate::engine::request::{Passing, Request, Visit};
+use crate::engine::resilience::{Call, Cause};
 use crate::engine::writes::Writes;
 use crate::workload::write::OnCommit;
 
@@ -146,7 +147,7 @@ impl Engine<'_> {
         match self.faults.whole(i) {
             Status::Up => {}
             Status::Skip => return self.hop(req, i + 1, now),
-            Status::Fail => return self.fail(req, i, now),
+            Status::Fail => return self.fail(req, i, Cause::Fault, now),
         }
         let Request {
             key,
@@ -188,12 +189,36 @@ impl Engine<'_> {
         }
     }
 
-    /// Request `req` failed at path position `at` (a layer or the database down without
-    /// fallback). The flights it led end and their waiters fail with it; then the
-    /// innermost `stale_if_error` layer outside `at` with a copy expired less than its
-    /// window ago answers it, or it counts as failed.
+    /// Request `req` failed at path position `at` for `cause` (a layer or the database
+    /// down without fallback, or a call to the database refused or timed out). A call
+    /// to the database may be retried (`resilience` decides); otherwise the request
+    /// fails ([`Self::fail_now`]).
     #[cold]
-    pub(super) fn fail(&mut self, req: u32, at: usize, now: SimTime) {
+    pub(super) fn fail(&mut self, req: u32, at: usize, cause: Cause, now: SimTime) {
+        if at == self.layers.len()
+            && let Some(res) = &mut self.resilience
+        {
+            let after = res.failed(req, cause, now);
+            if let Some(open) = after.opened
+                && self.meter.measuring()
+            {
+                let o = &mut self.meter.m.overload;
+                o.breaker_opened += 1;
+                o.breaker_open_ns += open.as_nanos();
+            }
+            if let Some(t) = after.retry_at {
+                self.events.push(t, Event::Retry { req });
+                return;
+            }
+        }
+        self.fail_now(req, at, now);
+    }
+
+    /// Request `req` fails at path position `at`, with no retry. The flights it led end
+    /// and their waiters fail with it; then the innermost `stale_if_error` layer outside
+    /// `at` with a copy expired less than its window ago answers it, or it counts as
+    /// failed.
+    fn fail_now(&mut self, req: u32, at: usize, now: SimTime) {
         let r = self.requests[req];
         let from = r.from as usize;
         let mut waiters = Vec::new();
@@ -222,7 +247,7 @@ impl Engine<'_> {
             self.requests.free(req);
         }
         for w in waiters {
-            self.fail(w, at, now);
+            self.fail_now(w, at, now);
         }
     }
 
@@ -234,7 +259,7 @@ impl Engine<'_> {
         match self.faults.whole(layer) {
             Status::Up => {}
             Status::Skip => return self.origin::<W>(req, now),
-            Status::Fail => return self.fail(req, layer, now),
+            Status::Fail => return self.fail(req, layer, Cause::Fault, now),
         }
         let key = self.requests[req].key;
         let durable = self.db.version(key);
@@ -355,6 +380,90 @@ impl Engine<'_> {
             let version = self.db.version(key);
             let size = self.http.size_of(key);
             self.layers[i].fill_homes(key, version, size, now);
+        }
+    }
+
+    /// Request `req` calls the database at `now` (`[application]` set): the breaker
+    /// may refuse the call, which then fails; a call that goes gets its deadline.
+    /// Returns whether it goes on to the database.
+    #[inline(never)]
+    pub(super) fn app_call(&mut self, req: u32, now: SimTime) -> bool {
+        let Some(res) = &mut self.resilience else {
+            return true;
+        };
+        let call = res.call(req, now);
+        let measured = self.requests[req].measured;
+        let db = self.layers.len();
+        let up = self.faults.is_up(db);
+        let (retry, made) = match call {
+            Call::Made { retry, deadline } => {
+                // A call to a database that is down fails at once: no deadline.
+                if let Some((at, call)) = deadline
+                    && up
+                {
+                    self.events.push(at, Event::Timeout { req, call });
+                }
+                (retry, true)
+            }
+            Call::Refused { retry } => (retry, false),
+        };
+        if measured {
+            let o = &mut self.meter.m.overload;
+            if retry {
+                o.retries += 1;
+                o.retry_queries += u64::from(made && up);
+                self.meter.m.timeseries.retry(now);
+            } else {
+                o.first_attempts += 1;
+            }
+            o.breaker_open += u64::from(!made);
+        }
+        if !made {
+            self.fail(req, db, Cause::BreakerOpen, now);
+        }
+        made
+    }
+
+    /// The deadline of call `call` of request `req` (`application.timeout_ms`): if the
+    /// call is still waiting for the database, the application gives up on it. Its
+    /// query stays in the database under the old slot (its answer will go to nobody);
+    /// the request goes on in a new slot, and the failure may be retried.
+    #[cold]
+    pub(super) fn timeout(&mut self, req: u32, call: u32, now: SimTime) {
+        let Some(res) = &mut self.resilience else {
+            return;
+        };
+        if !res.overran(req, call) {
+            return;
+        }
+        let r = self.requests[req];
+        let moved = self.requests.alloc(r);
+        res.abandon(req, moved);
+        let db = self.layers.len();
+        // The flights it led wait for the request, not for the abandoned query.
+        self.defences.relead(r.from as usize, db, r.key, req, moved);
+        if r.measured {
+            self.meter.m.overload.timeouts += 1;
+            self.meter.m.timeseries.timeout(now);
+        }
+        self.fail(moved, db, Cause::Timeout, now);
+    }
+
+    /// Request `req`'s query was answered at `now` (`[application]` set): whether its
+    /// caller had given up (the answer goes to nobody; its service time was wasted).
+    #[inline(never)]
+    pub(super) fn answered(&mut self, req: u32, now: SimTime) -> bool {
+        let Some(res) = &mut self.resilience else {
+            return false;
+        };
+        match res.answered(req, now) {
+            Some(service) => {
+                if self.requests[req].measured {
+                    self.meter.m.overload.wasted_ns += service.as_nanos();
+                }
+                true
+            }
+            None => false,
         }
     }
 }

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::SimTime;
 use crate::engine::database::Database;
 use crate::metrics::steady::{self, Truncation};
-use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, TimeSeries};
+use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, Overload, TimeSeries};
 
 /// Everything a run measures, raw: the caller turns it into a report
 /// ([`crate::output::report::Report::new`]).
@@ -40,6 +40,8 @@ pub struct Measured {
     pub stale_age: LatencyHistogram,
     /// Reads and writes that failed.
     pub failed: u64,
+    /// The application's timeouts, retries and breaker (`[application]`).
+    pub overload: Overload,
     /// `write_back`: writes accepted and lost in a crash before their flush.
     pub lost_writes: u64,
     /// `write_back`: flushes.
@@ -91,6 +93,7 @@ struct Checkpoint {
     layers: Vec<LayerStats>,
     /// The origin's counters; its peaks are those of the segment ending here.
     origin: OriginStats,
+    overload: Overload,
     served_latency: Vec<LatencyHistogram>,
     stale_age: LatencyHistogram,
     /// `reads, writes, stale_reads, failed, lost_writes, flushes, flushed_writes,
@@ -145,6 +148,7 @@ impl Meter {
                 stale_reads: 0,
                 stale_age: LatencyHistogram::default(),
                 failed: 0,
+                overload: Overload::default(),
                 lost_writes: 0,
                 flushes: 0,
                 flushed_writes: 0,
@@ -184,6 +188,7 @@ impl Meter {
             arrivals,
             layers: m.layers.clone(),
             origin: m.origin,
+            overload: m.overload,
             served_latency: m.served_latency.clone(),
             stale_age: m.stale_age.clone(),
             scalars: scalars(m),
@@ -325,6 +330,7 @@ impl Meter {
                 now.subtract(before);
             }
             m.stale_age.subtract(&c.stale_age);
+            m.overload = m.overload.since(&c.overload);
             let [reads, writes, stale, failed, lost, flushes, flushed, saved] = c.scalars;
             m.reads -= reads;
             m.writes -= writes;

@@ -15,6 +15,7 @@ use crate::engine::event::Event;
 use crate::engine::faults::Status;
 use crate::engine::http::{self, Freshness, OnHit};
 use crate::engine::request::{NO_VALIDATOR, Passing, Request, Visit};
+use crate::engine::resilience::Cause;
 use crate::engine::writes::Writes;
 use crate::store::cache::{Lookup, Meta};
 
@@ -247,7 +248,7 @@ impl Engine<'_> {
                     return true;
                 }
                 Status::Fail => {
-                    self.fail(req, i, now);
+                    self.fail(req, i, Cause::Fault, now);
                     return false;
                 }
             }
@@ -390,8 +391,12 @@ impl Engine<'_> {
     /// Request `req` reaches the database at `now`: it queues, or its query starts.
     pub(super) fn origin<W: Walk>(&mut self, req: u32, now: SimTime) {
         let db_position = self.layers.len();
+        // The application's breaker may refuse the call; a call gets its deadline.
+        if self.resilience.is_some() && !self.app_call(req, now) {
+            return;
+        }
         if W::FULL && !self.faults.is_up(db_position) {
-            return self.fail(req, db_position, now);
+            return self.fail(req, db_position, Cause::Fault, now);
         }
         self.meter.account_origin(&self.db, now);
         let r = &mut self.requests[req];
@@ -453,6 +458,9 @@ impl Engine<'_> {
                 .durable(r.key)
                 .unwrap_or_else(|| self.db.version(r.key));
         }
+        if let Some(res) = &mut self.resilience {
+            res.started(req, now);
+        }
         if r.measured {
             self.meter.m.origin.started += 1;
             self.meter.m.origin.wait_ns += (now - r.at_origin).as_nanos() as u128;
@@ -466,12 +474,14 @@ impl Engine<'_> {
     }
 
     /// The database finished request `req`'s query at `now`: a write commits, a read's
-    /// response starts back out, filling every layer it passes.
+    /// response starts back out, filling every layer it passes. A query whose caller
+    /// gave up (`application.timeout_ms`) commits, fills nothing and answers nobody.
     pub(super) fn served<W: Walk>(&mut self, req: u32, now: SimTime) {
         self.meter.account_origin(&self.db, now);
         if let Some((next, service)) = self.db.depart() {
             self.start_query(next, now, service);
         }
+        let ghost = self.resilience.is_some() && self.answered(req, now);
         let Request {
             key,
             version,
@@ -494,6 +504,8 @@ impl Engine<'_> {
             // A write that went around the write-back layer (down, with fallback).
             self.writes.committed_around(key);
             self.committed(key, now);
+        } else if ghost {
+            self.db.read_served(key);
         } else {
             self.db.read_served(key);
             if W::FULL
@@ -513,7 +525,11 @@ impl Engine<'_> {
                 now,
             );
         }
-        self.complete::<W>(req, now, self.layers.len());
+        if ghost {
+            self.requests.free(req);
+        } else {
+            self.complete::<W>(req, now, self.layers.len());
+        }
     }
 
     /// A response passes layers on its way out (see [`Passing`]) and fills them.

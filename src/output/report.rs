@@ -173,6 +173,63 @@ pub struct TheoryRow {
     pub fails: Option<String>,
 }
 
+/// `summary.json`'s `overload`: the application's calls to the database under
+/// `[application]` (see [`crate::scenario::application`]), counted for measured
+/// requests, background refreshes and flushes included.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OverloadReport {
+    /// Calls that overran `timeout_ms`.
+    pub timeouts: u64,
+    /// Calls beyond a request's first.
+    pub retries: u64,
+    /// First calls.
+    pub first_attempts: u64,
+    /// Retries that reached the database as queries.
+    pub retry_queries: u64,
+    /// Database service time spent on queries whose caller had given up, seconds.
+    pub wasted_s: f64,
+    /// Time the breaker spent open, refusing every call (half-open not counted):
+    /// `open_s` for each opening, seconds.
+    pub breaker_open_s: f64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
+    /// Calls refused, by cause.
+    pub rejected: Rejected,
+}
+
+/// Calls refused at once, by cause.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Rejected {
+    /// By the open (or half-open and busy) breaker.
+    pub breaker_open: u64,
+}
+
+impl OverloadReport {
+    fn new(o: &crate::metrics::Overload) -> Self {
+        OverloadReport {
+            timeouts: o.timeouts,
+            retries: o.retries,
+            first_attempts: o.first_attempts,
+            retry_queries: o.retry_queries,
+            wasted_s: o.wasted_ns as f64 / 1e9,
+            breaker_open_s: o.breaker_open_ns as f64 / 1e9,
+            breaker_opened: o.breaker_opened,
+            rejected: Rejected {
+                breaker_open: o.breaker_open,
+            },
+        }
+    }
+
+    /// Calls per first call: `(first_attempts + retries) / first_attempts`, 1 with none.
+    pub fn amplification(&self) -> f64 {
+        if self.first_attempts == 0 {
+            1.0
+        } else {
+            (self.first_attempts + self.retries) as f64 / self.first_attempts as f64
+        }
+    }
+}
+
 /// What a run measured. Serializes as `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
@@ -228,6 +285,13 @@ pub struct Report {
     pub failed_requests: u64,
     /// `1 - failed_requests / requests`; 1 when there were none.
     pub availability: f64,
+    /// What overload did and what was done about it: the application's timeouts,
+    /// retries and breaker (`[application]`); zeros when nothing is configured.
+    pub overload: OverloadReport,
+    /// Whether the scenario configures any overload control (the table's `overload:`
+    /// line).
+    #[serde(skip)]
+    pub overload_configured: bool,
     /// `write_back`: writes accepted by the write-back layer and lost in its crash
     /// before a flush carried them to the database.
     pub lost_writes: u64,
@@ -536,6 +600,8 @@ impl Report {
             origin_egress_bytes: o.bytes_sent,
             failed_requests: m.failed,
             availability: 1.0 - ratio(m.failed, m.reads + m.writes),
+            overload: OverloadReport::new(&m.overload),
+            overload_configured: plan.application.is_some(),
             lost_writes: m.lost_writes,
             flushes: m.flushes,
             flushed_writes: m.flushed_writes,
@@ -748,6 +814,21 @@ impl Report {
                 "availability: {:.4}% ({} failed requests)",
                 self.availability * 100.0,
                 self.failed_requests
+            );
+        }
+        if self.overload_configured {
+            let o = &self.overload;
+            let _ = writeln!(
+                out,
+                "overload: rejected {} (breaker {}), timeouts {}, retries {} (amplification {:.2}), wasted {:.1} s, breaker open {:.1} s ({} openings)",
+                o.rejected.breaker_open,
+                o.rejected.breaker_open,
+                o.timeouts,
+                o.retries,
+                o.amplification(),
+                o.wasted_s,
+                o.breaker_open_s,
+                o.breaker_opened
             );
         }
         if self.flushes + self.lost_writes > 0 {

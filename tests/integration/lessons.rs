@@ -55,6 +55,10 @@ const MEASURES: &[(&str, &str)] = &[
     ("availability", "availability"),
     ("lost writes", "lost_writes"),
     ("leaks", "leaks"),
+    ("timeouts", "overload.timeouts"),
+    ("retries", "overload.retries"),
+    ("wasted work", "overload.wasted_s"),
+    ("breaker rejections", "overload.rejected.breaker_open"),
 ];
 
 /// Per-layer measures: `<layer name> <label>` reads `layers.<layer name>.<field>`.
@@ -518,6 +522,7 @@ lessons! {
     flash_crowd: "flash_crowd.toml",
     hot_key_stampede: "hot_key_stampede.toml",
     layered_ttls: "layered_ttls.toml",
+    metastable_retry_storm: "metastable_retry_storm.toml",
     private_on_shared_cache: "private_on_shared_cache.toml",
     quickstart: "quickstart.toml",
     sync_expiry: "sync_expiry.toml",
