@@ -525,6 +525,7 @@ lessons! {
     metastable_retry_storm: "metastable_retry_storm.toml",
     private_on_shared_cache: "private_on_shared_cache.toml",
     quickstart: "quickstart.toml",
+    retry_storm_lesson: "lessons/20a_retry_storm.toml",
     sync_expiry: "sync_expiry.toml",
     write_back_crash: "write_back_crash.toml",
     write_strategies: "write_strategies.toml",

@@ -382,6 +382,46 @@ fn a_retry_storm_outlives_its_trigger_unless_backoff_or_a_breaker_stops_it() {
     assert_eq!(backoff.overload.breaker_opened, 0);
 }
 
+/// Lesson 20a (`scenarios/lessons/20a_retry_storm.toml`): from 15 s on, stuck, every
+/// call times out, so each request makes exactly 1 + max = 4 queries and fails; with
+/// backoff and jitter nothing times out or fails and a request is one query.
+///
+/// Tolerance: the ratios are taken over the requests and queries of the window's
+/// buckets, and a request's 4 calls span 0.6 s (its failure comes 0.8 s after it
+/// arrived), so the requests near the window's two edges count their queries on one
+/// side or the other: at 250/s about 200 requests an edge, whose difference is Poisson
+/// noise of about √400 = 20 requests × 4 queries, 0.5% of the window's 15,000 queries.
+/// 2% is four times that.
+#[test]
+fn retry_storm_lesson_multiplies_the_load_by_one_plus_max() {
+    let lesson = |sets: &[&str]| {
+        let path = repo().join("scenarios/lessons/20a_retry_storm.toml");
+        let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+        tiersim::simulate(&load(&path, &overrides).unwrap().1)
+    };
+    let stuck = lesson(&[]);
+    let (req, origin, failed, _) = totals(&stuck, 15.0, 30.0);
+    assert!(req > 3500, "{req}");
+    let per_request = origin as f64 / req as f64;
+    assert!((per_request / 4.0 - 1.0).abs() < 0.02, "{per_request}");
+    let failed_share = failed as f64 / req as f64;
+    assert!((failed_share - 1.0).abs() < 0.02, "{failed_share}");
+
+    let backoff = lesson(&[
+        "application.retries.backoff_ms=2000",
+        "application.retries.jitter=1",
+    ]);
+    let (req, origin, failed, retries) = totals(&backoff, 15.0, 30.0);
+    let timeouts: u64 = buckets(&backoff, 15.0, 30.0).map(|b| b.timeouts).sum();
+    assert_eq!((failed, timeouts), (0, 0));
+    assert_eq!(
+        origin,
+        req + retries,
+        "a query per request, and the last late retries"
+    );
+    assert!(retries * 100 < req, "{retries}");
+}
+
 /// Each bad `[application]` value is refused naming the file, the key and what is
 /// allowed; exit 2, no panic.
 #[test]
