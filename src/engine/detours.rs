@@ -384,44 +384,34 @@ impl Engine<'_> {
     }
 
     /// Request `req` calls the database at `now` (`[application]` set): the breaker
-    /// may refuse the call, which then fails; a call that goes gets its deadline.
-    /// Returns whether it goes on to the database.
+    /// may refuse the call, which then fails (`None`); a call that goes may have a
+    /// deadline, `(at, call id)`, which the walk schedules if the query may overrun it.
     #[inline(never)]
-    pub(super) fn app_call(&mut self, req: u32, now: SimTime) -> bool {
-        let Some(res) = &mut self.resilience else {
-            return true;
-        };
+    pub(super) fn app_call(&mut self, req: u32, now: SimTime) -> Option<Option<(SimTime, u32)>> {
+        let res = self.resilience.as_mut()?;
         let call = res.call(req, now);
         let measured = self.requests[req].measured;
         let db = self.layers.len();
-        let up = self.faults.is_up(db);
-        let (retry, made) = match call {
-            Call::Made { retry, deadline } => {
-                // A call to a database that is down fails at once: no deadline.
-                if let Some((at, call)) = deadline
-                    && up
-                {
-                    self.events.push(at, Event::Timeout { req, call });
-                }
-                (retry, true)
-            }
-            Call::Refused { retry } => (retry, false),
+        let (retry, deadline) = match call {
+            Call::Made { retry, deadline } => (retry, Some(deadline)),
+            Call::Refused { retry } => (retry, None),
         };
         if measured {
+            let up = self.faults.is_up(db);
             let o = &mut self.meter.m.overload;
             if retry {
                 o.retries += 1;
-                o.retry_queries += u64::from(made && up);
+                o.retry_queries += u64::from(deadline.is_some() && up);
                 self.meter.m.timeseries.retry(now);
             } else {
                 o.first_attempts += 1;
             }
-            o.breaker_open += u64::from(!made);
+            o.breaker_open += u64::from(deadline.is_none());
         }
-        if !made {
+        if deadline.is_none() {
             self.fail(req, db, Cause::BreakerOpen, now);
         }
-        made
+        deadline
     }
 
     /// The deadline of call `call` of request `req` (`application.timeout_ms`): if the

@@ -391,9 +391,13 @@ impl Engine<'_> {
     /// Request `req` reaches the database at `now`: it queues, or its query starts.
     pub(super) fn origin<W: Walk>(&mut self, req: u32, now: SimTime) {
         let db_position = self.layers.len();
-        // The application's breaker may refuse the call; a call gets its deadline.
-        if self.resilience.is_some() && !self.app_call(req, now) {
-            return;
+        // The application's breaker may refuse the call; a call may have a deadline.
+        let mut deadline = None;
+        if self.resilience.is_some() {
+            match self.app_call(req, now) {
+                None => return,
+                Some(d) => deadline = d,
+            }
         }
         if W::FULL && !self.faults.is_up(db_position) {
             return self.fail(req, db_position, Cause::Fault, now);
@@ -444,6 +448,13 @@ impl Engine<'_> {
         }
         if let Some(service) = started {
             self.start_query(req, now, service);
+        }
+        // Only a query that may overrun its deadline needs the event: one that started
+        // at once and ends in time does not.
+        if let Some((at, call)) = deadline
+            && started.is_none_or(|service| now + service > at)
+        {
+            self.events.push(at, Event::Timeout { req, call });
         }
     }
 
