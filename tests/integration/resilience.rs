@@ -12,7 +12,7 @@ use std::fs;
 use tiersim::output::report::Report;
 use tiersim::scenario::{Override, load};
 
-use crate::support::{assert_bad_input, buckets, repo, run, tiersim};
+use crate::support::{assert_bad_input, buckets, plan, repo, run, tiersim};
 
 /// A database alone (`connections`, a constant `service_ms`) behind `rate` requests/s of
 /// reads over 1,000 uniform keys for `duration_s`, with `application` and `extra` (faults,
@@ -420,6 +420,36 @@ fn retry_storm_lesson_multiplies_the_load_by_one_plus_max() {
         "a query per request, and the last late retries"
     );
     assert!(retries * 100 < req, "{retries}");
+}
+
+/// Erlang C and its kin assume each query once, waited for to its end: with an
+/// `[application]` table the theory row of the database names that assumption.
+#[test]
+fn theory_says_the_queue_models_do_not_cover_timeouts_and_retries() {
+    let text = |application: &str| {
+        db_only(
+            100.0,
+            5.0,
+            r#"connections = 2
+            latency = { dist = "exponential", mean_ms = 5 }"#,
+            application,
+            "",
+        )
+    };
+    let fails = |application: &str| {
+        let plan = plan(&text(application));
+        let report = tiersim::simulate(&plan);
+        let rows = tiersim::theory::compare(&plan, &report);
+        let db: Vec<_> = rows.iter().filter(|r| r.layer == "db").cloned().collect();
+        assert!(!db.is_empty());
+        db.into_iter().map(|r| r.fails).collect::<Vec<_>>()
+    };
+    // Without the table (an empty one is none) Erlang C applies.
+    assert!(fails("").iter().all(Option::is_none));
+    for why in fails("timeout_ms = 50") {
+        let why = why.expect("no model");
+        assert!(why.contains("[application]"), "{why}");
+    }
 }
 
 /// Each bad `[application]` value is refused naming the file, the key and what is
