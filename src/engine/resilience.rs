@@ -51,6 +51,9 @@ struct Slot {
     started: SimTime,
 }
 
+/// Bytes of one slot's call state, for the memory estimate (`budget`).
+pub(super) const SLOT_BYTES: u64 = size_of::<Slot>() as u64;
+
 /// What the application does with a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Call {

@@ -422,6 +422,35 @@ fn retry_storm_lesson_multiplies_the_load_by_one_plus_max() {
     assert!(retries * 100 < req, "{retries}");
 }
 
+/// The memory estimate counts every call a request may make: the storm's origin
+/// backlog (every call timing out, each leaving its query queued: about 31,000 at the
+/// peak) is within the estimate's backlog part, which counting each request once would
+/// put at the run's 20,750 requests.
+#[test]
+fn the_memory_estimate_counts_the_retries_queued_in_a_storm() {
+    let path = repo().join("scenarios/metastable_retry_storm.toml");
+    let (_, plan) = load(&path, &[]).unwrap();
+    let estimate = tiersim::engine::budget::Estimate::of(&plan);
+    let backlog = estimate
+        .parts
+        .iter()
+        .find(|p| p.what.starts_with("origin backlog"))
+        .expect("a backlog part");
+    let queued: u64 = backlog
+        .what
+        .split_whitespace()
+        .nth(4)
+        .and_then(|n| n.parse().ok())
+        .expect("up to N");
+    let r = tiersim::simulate(&plan);
+    assert!(r.origin.peak_queue > 20_000, "{}", r.origin.peak_queue);
+    assert!(
+        r.origin.peak_queue <= queued,
+        "{} > {queued}",
+        r.origin.peak_queue
+    );
+}
+
 /// Erlang C and its kin assume each query once, waited for to its end: with an
 /// `[application]` table the theory row of the database names that assumption.
 #[test]
