@@ -32,6 +32,7 @@
 //! | `writes` | write strategies ([`crate::workload::write`]) | `write_back`'s dirty keys and durable versions | what a commit does to a layer; whether a fill may replace a copy; when to flush |
 //! | `overload` | overload controls ([`crate::layer::overload`]) | token buckets, the queue bound, CoDel's drop schedule | admit or refuse (429, 503) at a layer or the database; drop the queue's head (`shed`); why a request failed (`Cause`) |
 //! | `http` | content classes ([`crate::layer::http`]) | each layer's rule per class, key sizes | revalidate or answer, 304, leak, how long a stored copy lives, bytes sent |
+//! | `resilience` | the application's calls ([`crate::scenario::application`]) | each call's deadline and retries, the breaker | call or refuse, time out, retry when, open or close the breaker |
 //!
 //! Measurements are kept apart (`measure`), and so is read-ahead (`read_ahead`): what
 //! is prefetched when, which changes speed and never results.
@@ -61,6 +62,7 @@ mod path;
 mod queue;
 mod read_ahead;
 mod request;
+mod resilience;
 mod writes;
 
 pub use measure::{AutoWarmup, CHECKPOINTS, Measured};
@@ -83,6 +85,7 @@ use path::{Full, Plain, Walk};
 use queue::EventQueue;
 use read_ahead::{ARRIVAL_LANE, Clients, ReadAhead};
 use request::Requests;
+use resilience::Resilience;
 use writes::Writes;
 
 /// How far a run has got, for progress bars.
@@ -126,6 +129,8 @@ pub struct Engine<'p> {
     http: Http<'p>,
     /// Rate limits, the queue bound and shedding, if the plan sets any.
     overload: Option<Overload>,
+    /// The application's timeouts, retries and breaker, if `[application]` sets any.
+    resilience: Option<Resilience>,
     /// Keys `0..real_keys` exist; ids from `real_keys` up are missing keys.
     real_keys: u32,
     /// Whether any feature beyond a plain lookup and fill is on: the run walks `Full`.
@@ -198,6 +203,7 @@ impl<'p> Engine<'p> {
             writes,
             http,
             overload,
+            resilience: Resilience::new(plan),
             real_keys: plan.workload.keys,
             full,
             generated: 0,
@@ -407,6 +413,8 @@ impl<'p> Engine<'p> {
                 self.faults.end(&self.plan.faults[fault as usize]);
             }
             Event::Flush => self.timed_flush::<W>(now),
+            Event::Timeout { req, call } => self.timeout(req, call, now),
+            Event::Retry { req } => self.origin::<W>(req, now),
         }
     }
 }

@@ -29,6 +29,43 @@ pub const MAX_BUCKETS: u64 = 100_000;
 /// Events past it are left out of the series, which says where it was cut.
 pub const MAX_ROWS: usize = 2 * MAX_BUCKETS as usize;
 
+/// What the application's timeouts, retries and breaker did (`[application]`):
+/// calls made for measured requests, client reads and writes and background ones alike
+/// (a background refresh or flush is a call too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Calls {
+    /// Calls that overran the deadline.
+    pub timeouts: u64,
+    /// Calls after a request's first.
+    pub retries: u64,
+    /// First calls.
+    pub first_attempts: u64,
+    /// Retries that reached the database as queries (not refused by the breaker, the
+    /// database up).
+    pub retry_queries: u64,
+    /// Database service time spent on queries whose caller had given up, ns.
+    pub wasted_ns: u64,
+    /// Time the breaker spent open (refusing every call; half-open not counted), ns.
+    pub breaker_open_ns: u64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
+}
+
+impl Calls {
+    /// The counts since `before` (a checkpoint).
+    pub fn since(&self, before: &Calls) -> Calls {
+        Calls {
+            timeouts: self.timeouts - before.timeouts,
+            retries: self.retries - before.retries,
+            first_attempts: self.first_attempts - before.first_attempts,
+            retry_queries: self.retry_queries - before.retry_queries,
+            wasted_ns: self.wasted_ns - before.wasted_ns,
+            breaker_open_ns: self.breaker_open_ns - before.breaker_open_ns,
+            breaker_opened: self.breaker_opened - before.breaker_opened,
+        }
+    }
+}
+
 /// Counters of one cache layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LayerStats {
@@ -453,6 +490,13 @@ pub struct Bucket {
     /// The queue-length integral over the bucket, ns (not written: the mean is).
     #[serde(skip)]
     pub queue_area_ns: u128,
+    /// Calls from the application to the database that overran `application.timeout_ms`
+    /// (absent from files written before it: read as 0).
+    #[serde(default)]
+    pub timeouts: u64,
+    /// Calls from the application that were retries (`application.retries`).
+    #[serde(default)]
+    pub retries: u64,
 }
 
 /// Writes seconds in plain decimal notation (Rust's shortest round-trip form, never an
@@ -604,6 +648,16 @@ impl TimeSeries {
     #[inline]
     pub fn write(&mut self, t: SimTime) {
         self.row(t).writes += 1;
+    }
+
+    /// A measured call overran its deadline at `t`.
+    pub fn timeout(&mut self, t: SimTime) {
+        self.row(t).timeouts += 1;
+    }
+
+    /// A measured call was retried at `t`.
+    pub fn retry(&mut self, t: SimTime) {
+        self.row(t).retries += 1;
     }
 
     /// A measured request failed at `t`.

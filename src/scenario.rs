@@ -12,6 +12,7 @@
 //! It knows every part's spec and plan (workload, layers, faults, sweep grid) and how
 //! they fit together, not how any part runs: no engine, no output.
 
+pub mod application;
 pub mod bounds;
 mod error;
 pub mod fault;
@@ -68,6 +69,10 @@ pub struct Scenario {
     /// Layers down for a window (see [`crate::scenario::fault`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<crate::scenario::fault::FaultSpec>,
+    /// How the application calls the database: timeouts, retries, a circuit breaker
+    /// (see [`crate::scenario::application`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<application::ApplicationSpec>,
     /// Axes and replications for `tiersim sweep`; ignored by `run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<grid::SweepSpec>,
@@ -196,6 +201,8 @@ pub struct Plan {
     pub regions: crate::layer::topology::Regions,
     /// Layers down for a window.
     pub faults: Vec<crate::scenario::fault::Fault>,
+    /// The application's timeouts, retries and breaker; `None` when none is set.
+    pub application: Option<application::ApplicationPlan>,
 }
 
 /// The most bytes the browser caches of a path may take (clients x capacity x 20).
@@ -375,12 +382,17 @@ impl Scenario {
             .enumerate()
             .map(|(i, f)| f.resolve(&stops).map_err(|e| e.at(i).under("faults")))
             .collect::<Result<Vec<_>, _>>()?;
+        let application = match &self.application {
+            None => None,
+            Some(a) => a.resolve().map_err(|e| e.under("application"))?,
+        };
         let horizon = bounds::horizon(self, requests, &workload)?;
         bounds::check(self, &horizon, &caches)?;
         let asked = SimTime::from_secs_f64(bucket_s);
         let bucket = bounds::bucket_for(asked, horizon.span_s);
         Ok(Plan {
             faults,
+            application,
             writes,
             name: self.name.clone(),
             seed: self.seed,

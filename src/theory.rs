@@ -526,6 +526,12 @@ fn service_scv(s: &LatencySpec) -> Result<f64, String> {
 /// Why the queueing models do not apply to the database, if they do not.
 fn database_fails(plan: &Plan) -> Option<String> {
     let w = &plan.workload;
+    if plan.application.is_some() {
+        return Some(
+            "the application may time out, retry or refuse its calls (`[application]`); the queueing formulas assume each query once, waited for to its end"
+                .to_owned(),
+        );
+    }
     if !plan.faults.is_empty() {
         return Some(
             "a fault takes a layer down for a window; the formulas assume every layer up for the whole run"

@@ -32,6 +32,8 @@ pub enum Stream {
     Balancer(usize),
     /// Each key's object size (`workload.classes`).
     Sizes,
+    /// The application's retry jitter (`[application]`).
+    Application,
     /// Internal randomness of the eviction policy of layer `layer`, node `node`.
     Policy {
         /// Position of the layer in the path.
@@ -50,6 +52,7 @@ impl Stream {
             Stream::Stampede(i) => 0x1_0000 + i as u64,
             Stream::Clients => 3,
             Stream::Sizes => 4,
+            Stream::Application => 5,
             Stream::Balancer(i) => 0x2_0000 + i as u64,
             Stream::Policy { layer, node } => 0x1_0000_0000 + ((layer as u64) << 24) + node as u64,
         }

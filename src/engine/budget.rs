@@ -232,7 +232,7 @@ impl Estimate {
                 bytes: 16 << 20,
             });
         }
-        let per_request = request_bytes();
+        let per_request = request_bytes(plan);
         parts.push(Part {
             what: format!(
                 "requests in flight: about {:.0} at once (Little's law at the path's mean \
@@ -526,13 +526,20 @@ impl Sizes {
         } else {
             f64::INFINITY
         };
-        let backlog = ((rate - capacity).max(0.0) * h.arrivals_s).min(requests);
-        let busy = 2.0 * rate * (h.hops_mean_s + service);
-        let in_flight = (busy + 1024.0).min(requests + 1024.0);
+        // With retries every request may call the database 1 + max times (a timed-out
+        // call's query stays queued beside its retry): the worst case is every call.
+        let calls = 1.0
+            + plan
+                .application
+                .and_then(|a| a.retries)
+                .map_or(0.0, |r| f64::from(r.max));
+        let backlog = ((rate * calls - capacity).max(0.0) * h.arrivals_s).min(requests * calls);
+        let busy = 2.0 * rate * calls * (h.hops_mean_s + service);
+        let in_flight = (busy + 1024.0).min(requests * calls + 1024.0);
         // An origin slower than the requests ends the run when its queue has drained:
         // every request through it, in the worst case, after the arrivals' own span.
         let drain_s = if backlog > 0.0 {
-            requests * service / f64::from(plan.database.connections)
+            requests * calls * service / f64::from(plan.database.connections)
         } else {
             0.0
         };
@@ -693,15 +700,21 @@ fn in_flight_bytes(plan: &Plan, s: &Sizes) -> u64 {
         * plan.caches.len() as f64
         * s.writes
         / plan.horizon.arrivals_s.max(1e-9);
-    2 * request_bytes()
+    2 * request_bytes(plan)
         * (s.in_flight + propagations.min(s.writes * plan.caches.len() as f64)) as u64
 }
 
 /// Bytes of one request in flight: its record and free-list place, its event, its place
 /// in the origin queue or among a flight's waiters, and a sample it may leave for a
-/// later time-series bucket.
-fn request_bytes() -> u64 {
-    size_of::<Request>() as u64
+/// later time-series bucket; with `[application]`, its call state.
+fn request_bytes(plan: &Plan) -> u64 {
+    let calls = if plan.application.is_some() {
+        super::resilience::SLOT_BYTES
+    } else {
+        0
+    };
+    calls
+        + size_of::<Request>() as u64
         + 4
         + 16
         + size_of::<Event>().next_multiple_of(16) as u64

@@ -343,6 +343,23 @@ impl Defences {
         }
     }
 
+    /// Request `old`'s fetch of `key`, started at layer `from`, goes on as request `new`
+    /// (its call timed out and it moved slots): the flights it led in `from..at` are
+    /// led by `new`.
+    pub fn relead(&mut self, from: usize, at: usize, key: u32, old: u32, new: u32) {
+        if !self.any {
+            return;
+        }
+        let to = at.min(self.layers.len());
+        for defence in &mut self.layers[from..to] {
+            if let Some(f) = defence.flights.get_mut(&key)
+                && f.leader == old
+            {
+                f.leader = new;
+            }
+        }
+    }
+
     /// A request for `key` failed at path position `at` at `now`, having started at
     /// layer `from`: the innermost layer of `from..at` that is up, serves
     /// `stale_if_error`, and holds a copy of `key` expired less than its window ago (or

@@ -15,6 +15,7 @@ use crate::engine::faults::Status;
 use crate::engine::overload::Cause;
 use crate::engine::path::{Full, Walk};
 use crate::engine::request::{Passing, Request, Visit};
+use crate::engine::resilience::Call;
 use crate::engine::writes::Writes;
 use crate::workload::write::OnCommit;
 
@@ -147,7 +148,7 @@ impl Engine<'_> {
         match self.faults.whole(i) {
             Status::Up => {}
             Status::Skip => return self.hop(req, i + 1, now),
-            Status::Fail => return self.fail(req, i, now, Cause::Fault),
+            Status::Fail => return self.fail(req, i, Cause::Fault, now),
         }
         let Request {
             key,
@@ -189,14 +190,16 @@ impl Engine<'_> {
         }
     }
 
-    /// Request `req` failed at path position `at` (a layer or the database down without
-    /// fallback, or refused by an overload control: `cause`). A refusal is counted once,
-    /// for this request (the layer's or the database's counter by cause, the run's
-    /// rejections, the time series); then it fails as any failure does.
+    /// Request `req` failed at path position `at` for `cause` (a layer or the database
+    /// down without fallback, refused by an overload control, or a call to the database
+    /// that timed out or met the open breaker). A refusal is counted once, for this
+    /// request (the layer's or the database's counter by cause, the run's rejections,
+    /// the time series); then a call to the database may be retried (`resilience`
+    /// decides), or the request fails ([`Self::fail_now`]).
     #[cold]
-    pub(super) fn fail(&mut self, req: u32, at: usize, now: SimTime, cause: Cause) {
+    pub(super) fn fail(&mut self, req: u32, at: usize, cause: Cause, now: SimTime) {
         let r = self.requests[req];
-        if cause != Cause::Fault && r.measured {
+        if !matches!(cause, Cause::Fault | Cause::Timeout) && r.measured {
             if let Some(stats) = self.meter.m.layers.get_mut(at) {
                 stats.rate_limited += 1;
             } else {
@@ -213,14 +216,30 @@ impl Engine<'_> {
                 self.meter.m.timeseries.rejected(now);
             }
         }
-        self.fail_one(req, at, now);
+        if at == self.layers.len()
+            && let Some(res) = &mut self.resilience
+        {
+            let after = res.failed(req, cause, now);
+            if let Some(open) = after.opened
+                && self.meter.measuring()
+            {
+                let o = &mut self.meter.m.calls;
+                o.breaker_opened += 1;
+                o.breaker_open_ns += open.as_nanos();
+            }
+            if let Some(t) = after.retry_at {
+                self.events.push(t, Event::Retry { req });
+                return;
+            }
+        }
+        self.fail_now(req, at, now);
     }
 
-    /// The flights request `req` led end and their waiters fail with it; then the
-    /// innermost `stale_if_error` layer outside `at` with a copy expired less than its
-    /// window ago answers it, or it counts as failed (a read's latency, to its failure,
-    /// goes to `latency_all_ms`).
-    fn fail_one(&mut self, req: u32, at: usize, now: SimTime) {
+    /// Request `req` fails at path position `at`, with no retry. The flights it led end
+    /// and their waiters fail with it; then the innermost `stale_if_error` layer outside
+    /// `at` with a copy expired less than its window ago answers it, or it counts as
+    /// failed (a read's latency, to its failure, goes to `latency_all_ms`).
+    fn fail_now(&mut self, req: u32, at: usize, now: SimTime) {
         let r = self.requests[req];
         let from = r.from as usize;
         let mut waiters = Vec::new();
@@ -252,7 +271,7 @@ impl Engine<'_> {
             self.requests.free(req);
         }
         for w in waiters {
-            self.fail_one(w, at, now);
+            self.fail_now(w, at, now);
         }
     }
 
@@ -277,7 +296,19 @@ impl Engine<'_> {
             if !r.write {
                 self.db.read_served(r.key);
             }
-            self.fail(head, self.layers.len(), now, Cause::Shed);
+            if self
+                .resilience
+                .as_mut()
+                .is_some_and(|res| res.drop_ghost(head))
+            {
+                // A query whose caller timed out: dropped unserved, no client to fail.
+                if r.measured {
+                    self.meter.m.origin.shed += 1;
+                }
+                self.requests.free(head);
+                continue;
+            }
+            self.fail(head, self.layers.len(), Cause::Shed, now);
         }
     }
 
@@ -289,7 +320,7 @@ impl Engine<'_> {
         match self.faults.whole(layer) {
             Status::Up => {}
             Status::Skip => return self.origin::<W>(req, now),
-            Status::Fail => return self.fail(req, layer, now, Cause::Fault),
+            Status::Fail => return self.fail(req, layer, Cause::Fault, now),
         }
         let key = self.requests[req].key;
         let durable = self.db.version(key);
@@ -410,6 +441,79 @@ impl Engine<'_> {
             let version = self.db.version(key);
             let size = self.http.size_of(key);
             self.layers[i].fill_homes(key, version, size, now);
+        }
+    }
+
+    /// Request `req` calls the database at `now` (`[application]` set): the breaker
+    /// may refuse the call, which then fails (`None`); a call that goes may have a
+    /// deadline, `(at, call id)`, which the walk schedules if the query may overrun it.
+    #[inline(never)]
+    pub(super) fn app_call(&mut self, req: u32, now: SimTime) -> Option<Option<(SimTime, u32)>> {
+        let res = self.resilience.as_mut()?;
+        let call = res.call(req, now);
+        let measured = self.requests[req].measured;
+        let db = self.layers.len();
+        let (retry, deadline) = match call {
+            Call::Made { retry, deadline } => (retry, Some(deadline)),
+            Call::Refused { retry } => (retry, None),
+        };
+        if measured {
+            let up = self.faults.is_up(db);
+            let o = &mut self.meter.m.calls;
+            if retry {
+                o.retries += 1;
+                o.retry_queries += u64::from(deadline.is_some() && up);
+                self.meter.m.timeseries.retry(now);
+            } else {
+                o.first_attempts += 1;
+            }
+        }
+        if deadline.is_none() {
+            self.fail(req, db, Cause::BreakerOpen, now);
+        }
+        deadline
+    }
+
+    /// The deadline of call `call` of request `req` (`application.timeout_ms`): if the
+    /// call is still waiting for the database, the application gives up on it. Its
+    /// query stays in the database under the old slot (its answer will go to nobody);
+    /// the request goes on in a new slot, and the failure may be retried.
+    #[cold]
+    pub(super) fn timeout(&mut self, req: u32, call: u32, now: SimTime) {
+        let Some(res) = &mut self.resilience else {
+            return;
+        };
+        if !res.overran(req, call) {
+            return;
+        }
+        let r = self.requests[req];
+        let moved = self.requests.alloc(r);
+        res.abandon(req, moved);
+        let db = self.layers.len();
+        // The flights it led wait for the request, not for the abandoned query.
+        self.defences.relead(r.from as usize, db, r.key, req, moved);
+        if r.measured {
+            self.meter.m.calls.timeouts += 1;
+            self.meter.m.timeseries.timeout(now);
+        }
+        self.fail(moved, db, Cause::Timeout, now);
+    }
+
+    /// Request `req`'s query was answered at `now` (`[application]` set): whether its
+    /// caller had given up (the answer goes to nobody; its service time was wasted).
+    #[inline(never)]
+    pub(super) fn answered(&mut self, req: u32, now: SimTime) -> bool {
+        let Some(res) = &mut self.resilience else {
+            return false;
+        };
+        match res.answered(req, now) {
+            Some(service) => {
+                if self.requests[req].measured {
+                    self.meter.m.calls.wasted_ns += service.as_nanos();
+                }
+                true
+            }
+            None => false,
         }
     }
 }

@@ -26,4 +26,9 @@ pub(super) enum Event {
     FaultEnd { fault: u32 },
     /// The write-back layer's timed flush.
     Flush,
+    /// The deadline of call `call` of request `req` (`application.timeout_ms`); stale if
+    /// that call has ended (see `resilience`).
+    Timeout { req: u32, call: u32 },
+    /// Request `req` calls the database again (`application.retries`).
+    Retry { req: u32 },
 }

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::SimTime;
 use crate::engine::database::Database;
 use crate::metrics::steady::{self, Truncation};
-use crate::metrics::{LatencyHistogram, LayerStats, OriginStats, Rejections, TimeSeries};
+use crate::metrics::{Calls, LatencyHistogram, LayerStats, OriginStats, Rejections, TimeSeries};
 
 /// Everything a run measures, raw: the caller turns it into a report
 /// ([`crate::output::report::Report::new`]).
@@ -45,6 +45,8 @@ pub struct Measured {
     pub failed_latency: LatencyHistogram,
     /// Client requests refused by an overload control, by cause.
     pub rejections: Rejections,
+    /// The application's timeouts, retries and breaker (`[application]`).
+    pub calls: Calls,
     /// `write_back`: writes accepted and lost in a crash before their flush.
     pub lost_writes: u64,
     /// `write_back`: flushes.
@@ -96,6 +98,7 @@ struct Checkpoint {
     layers: Vec<LayerStats>,
     /// The origin's counters; its peaks are those of the segment ending here.
     origin: OriginStats,
+    calls: Calls,
     served_latency: Vec<LatencyHistogram>,
     stale_age: LatencyHistogram,
     failed_latency: LatencyHistogram,
@@ -154,6 +157,7 @@ impl Meter {
                 failed: 0,
                 failed_latency: LatencyHistogram::default(),
                 rejections: Rejections::default(),
+                calls: Calls::default(),
                 lost_writes: 0,
                 flushes: 0,
                 flushed_writes: 0,
@@ -193,6 +197,7 @@ impl Meter {
             arrivals,
             layers: m.layers.clone(),
             origin: m.origin,
+            calls: m.calls,
             served_latency: m.served_latency.clone(),
             stale_age: m.stale_age.clone(),
             failed_latency: m.failed_latency.clone(),
@@ -338,6 +343,7 @@ impl Meter {
             m.stale_age.subtract(&c.stale_age);
             m.failed_latency.subtract(&c.failed_latency);
             m.rejections = m.rejections.since(&c.rejections);
+            m.calls = m.calls.since(&c.calls);
             let [reads, writes, stale, failed, lost, flushes, flushed, saved] = c.scalars;
             m.reads -= reads;
             m.writes -= writes;

@@ -248,7 +248,7 @@ impl Engine<'_> {
                     return true;
                 }
                 Status::Fail => {
-                    self.fail(req, i, now, Cause::Fault);
+                    self.fail(req, i, Cause::Fault, now);
                     return false;
                 }
             }
@@ -259,7 +259,7 @@ impl Engine<'_> {
             && let Some(o) = &mut self.overload
             && o.layer_refuses(i, now)
         {
-            self.fail(req, i, now, Cause::RateLimited);
+            self.fail(req, i, Cause::RateLimited, now);
             return false;
         }
         let defended = W::FULL && self.defences.is_active(i);
@@ -400,8 +400,16 @@ impl Engine<'_> {
     /// Request `req` reaches the database at `now`: it queues, or its query starts.
     pub(super) fn origin<W: Walk>(&mut self, req: u32, now: SimTime) {
         let db_position = self.layers.len();
+        // The application's breaker may refuse the call; a call may have a deadline.
+        let mut deadline = None;
+        if self.resilience.is_some() {
+            match self.app_call(req, now) {
+                None => return,
+                Some(d) => deadline = d,
+            }
+        }
         if W::FULL && !self.faults.is_up(db_position) {
-            return self.fail(req, db_position, now, Cause::Fault);
+            return self.fail(req, db_position, Cause::Fault, now);
         }
         // Hook: the database's rate limit and queue bound. `write_back`'s flushes are
         // exempt: nothing would retry a refused one, and its writes would vanish.
@@ -410,7 +418,7 @@ impl Engine<'_> {
             && let Some(o) = &mut self.overload
             && let Some(cause) = o.database_refuses(now, self.db.queue_len(), self.db.all_busy())
         {
-            return self.fail(req, db_position, now, cause);
+            return self.fail(req, db_position, cause, now);
         }
         self.meter.account_origin(&self.db, now);
         let r = &mut self.requests[req];
@@ -459,6 +467,13 @@ impl Engine<'_> {
         if let Some(service) = started {
             self.start_query(req, now, service);
         }
+        // Only a query that may overrun its deadline needs the event: one that started
+        // at once and ends in time does not.
+        if let Some((at, call)) = deadline
+            && started.is_none_or(|service| now + service > at)
+        {
+            self.events.push(at, Event::Timeout { req, call });
+        }
     }
 
     /// Request `req`'s query starts at `now` and takes `service`; a read reads the
@@ -471,6 +486,9 @@ impl Engine<'_> {
                 .writes
                 .durable(r.key)
                 .unwrap_or_else(|| self.db.version(r.key));
+        }
+        if let Some(res) = &mut self.resilience {
+            res.started(req, now);
         }
         if r.measured {
             self.meter.m.origin.started += 1;
@@ -485,7 +503,8 @@ impl Engine<'_> {
     }
 
     /// The database finished request `req`'s query at `now`: a write commits, a read's
-    /// response starts back out, filling every layer it passes.
+    /// response starts back out, filling every layer it passes. A query whose caller
+    /// gave up (`application.timeout_ms`) commits, fills nothing and answers nobody.
     pub(super) fn served<W: Walk>(&mut self, req: u32, now: SimTime) {
         self.meter.account_origin(&self.db, now);
         if W::FULL && self.overload.as_ref().is_some_and(|o| o.codel.is_some()) {
@@ -494,6 +513,7 @@ impl Engine<'_> {
         if let Some((next, service)) = self.db.depart() {
             self.start_query(next, now, service);
         }
+        let ghost = self.resilience.is_some() && self.answered(req, now);
         let Request {
             key,
             version,
@@ -516,6 +536,8 @@ impl Engine<'_> {
             // A write that went around the write-back layer (down, with fallback).
             self.writes.committed_around(key);
             self.committed(key, now);
+        } else if ghost {
+            self.db.read_served(key);
         } else {
             self.db.read_served(key);
             if W::FULL
@@ -535,7 +557,11 @@ impl Engine<'_> {
                 now,
             );
         }
-        self.complete::<W>(req, now, self.layers.len());
+        if ghost {
+            self.requests.free(req);
+        } else {
+            self.complete::<W>(req, now, self.layers.len());
+        }
     }
 
     /// A response passes layers on its way out (see [`Passing`]) and fills them.

@@ -194,6 +194,23 @@ pub struct OverloadReport {
     pub throughput_rps: f64,
     /// Refusals by cause.
     pub rejected: RejectedReport,
+    /// The application's calls to the database under `[application]` (see
+    /// [`crate::scenario::application`]), counted for measured requests, background
+    /// refreshes and flushes included: calls that overran `timeout_ms`.
+    pub timeouts: u64,
+    /// Calls beyond a request's first.
+    pub retries: u64,
+    /// First calls.
+    pub first_attempts: u64,
+    /// Retries that reached the database as queries.
+    pub retry_queries: u64,
+    /// Database service time spent on queries whose caller had given up, seconds.
+    pub wasted_s: f64,
+    /// Time the breaker spent open, refusing every call (half-open not counted):
+    /// `open_s` for each opening, seconds.
+    pub breaker_open_s: f64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
 }
 
 /// One row of `summary.json`'s `theory` block: a model's prediction for one quantity
@@ -213,6 +230,17 @@ pub struct TheoryRow {
     pub simulated: f64,
     /// One sentence naming the assumption that fails, when no model applies.
     pub fails: Option<String>,
+}
+
+impl OverloadReport {
+    /// Calls per first call: `(first_attempts + retries) / first_attempts`, 1 with none.
+    pub fn amplification(&self) -> f64 {
+        if self.first_attempts == 0 {
+            1.0
+        } else {
+            (self.first_attempts + self.retries) as f64 / self.first_attempts as f64
+        }
+    }
 }
 
 /// What a run measured. Serializes as `summary.json`.
@@ -309,8 +337,8 @@ pub struct Report {
     /// (`run --theory`, `tiersim theory`; filled by `crate::theory`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theory: Option<Vec<TheoryRow>>,
-    /// Whether the scenario sets an overload control: the table then shows the
-    /// `overload:` line.
+    /// Whether the scenario sets an overload control or `[application]`: the table then
+    /// shows the `overload:` line.
     #[serde(skip)]
     pub overload_controls: bool,
     /// The time series, written to `timeseries.csv`.
@@ -627,8 +655,15 @@ impl Report {
                     breaker_open: m.rejections.breaker_open,
                     total: m.rejections.total(),
                 },
+                timeouts: m.calls.timeouts,
+                retries: m.calls.retries,
+                first_attempts: m.calls.first_attempts,
+                retry_queries: m.calls.retry_queries,
+                wasted_s: m.calls.wasted_ns as f64 / 1e9,
+                breaker_open_s: m.calls.breaker_open_ns as f64 / 1e9,
+                breaker_opened: m.calls.breaker_opened,
             },
-            overload_controls: plan.overload_controls(),
+            overload_controls: plan.overload_controls() || plan.application.is_some(),
             latency_cdf: m.latency.cdf(),
             stale_reads: m.stale_reads,
             stale_read_age_ms: m.stale_age.summary(),
@@ -854,6 +889,18 @@ impl Report {
                 grouped(r.shed),
                 grouped(r.breaker_open),
             );
+            if v.first_attempts > 0 {
+                let _ = writeln!(
+                    out,
+                    "  calls: timeouts {}, retries {} (amplification {:.2}), wasted {:.1} s, breaker open {:.1} s ({} openings)",
+                    grouped(v.timeouts),
+                    grouped(v.retries),
+                    v.amplification(),
+                    v.wasted_s,
+                    v.breaker_open_s,
+                    v.breaker_opened
+                );
+            }
         }
         if self.flushes + self.lost_writes > 0 {
             let _ = writeln!(

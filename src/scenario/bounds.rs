@@ -13,6 +13,7 @@
 //! | `sync_expiry.at_s`: at most the expected arrivals | a warm-up after the last request fills nothing a request reads |
 //! | `warmup_requests`: fewer than the expected requests | otherwise nothing is measured |
 //! | a fault's `start_s` and `duration_s`: at most 10 years | as for the run |
+//! | `application.retries.max`: at most [`MAX_RETRIES`] | each retry is a call; a hundred already turns one request into a storm, and more would only multiply events |
 //! | `workload.drift.shifts[].at_s`: at most 10 years; `workload.drift.churn.interval_s`: the keys it moves over the run at most [`MAX_FLUSHES_PER_REQUEST`] per request | each churn moves `round(share × top)` keys: more moves than requests model nothing and only cost time |
 //!
 //! Bounds that need no horizon sit with their keys: a lock's `poll_ms`
@@ -34,6 +35,9 @@ pub const MAX_REQUESTS: u64 = 100_000_000_000;
 
 /// A latency may be as long as the run, or this long in a shorter run (seconds).
 pub const MIN_LATENCY_LIMIT_S: f64 = 60.0;
+
+/// The most retries after a first call (`application.retries.max`).
+pub const MAX_RETRIES: u32 = 100;
 
 /// The most timed flushes per request over a run.
 pub const MAX_FLUSHES_PER_REQUEST: f64 = 10.0;

@@ -93,7 +93,8 @@ fn run_default_scenario_writes_every_output() {
     assert!(
         ts.starts_with(
             "t_s,requests,origin_requests,origin_queue,origin_herd,completed,p99_ms,\
-             origin_rps,origin_p99_ms,writes,failed,herd_events,origin_queue_mean,rejected\n"
+             origin_rps,origin_p99_ms,writes,failed,herd_events,origin_queue_mean,rejected,\
+             timeouts,retries\n"
         ),
         "{}",
         ts.lines().next().unwrap_or_default()

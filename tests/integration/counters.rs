@@ -47,10 +47,11 @@ fn scenarios() -> Vec<String> {
 
 /// Overrides that put `mode` on the scenario's innermost cache layer, made single-node
 /// (defences are modelled on single-node layers): every refresh it starts goes to the
-/// origin. `None` where the layer cannot take one.
+/// origin. `None` where the layer cannot take one, or the path has no cache layer
+/// (`metastable_retry_storm`, a database alone).
 fn defend_innermost(name: &str, mode: &[&str]) -> Option<Vec<String>> {
     let base = scenario(name, &[]).unwrap();
-    let inner = &base.layers[base.layers.len() - 2];
+    let inner = &base.layers[base.layers.len().checked_sub(2)?];
     let mut set = Vec::new();
     if inner.kind == LayerKind::Cdn {
         // A CDN is refused a defence even with one PoP: a scenario whose innermost

@@ -57,6 +57,10 @@ const MEASURES: &[(&str, &str)] = &[
     ("lost writes", "lost_writes"),
     ("leaks", "leaks"),
     ("not modified", "not_modified"),
+    ("timeouts", "overload.timeouts"),
+    ("retries", "overload.retries"),
+    ("wasted work", "overload.wasted_s"),
+    ("breaker rejections", "overload.rejected.breaker_open"),
 ];
 
 /// Per-layer measures: `<layer name> <label>` reads `layers.<layer name>.<field>`.
@@ -525,6 +529,7 @@ lessons! {
     flash_crowd: "flash_crowd.toml",
     hot_key_stampede: "hot_key_stampede.toml",
     layered_ttls: "layered_ttls.toml",
+    metastable_retry_storm: "metastable_retry_storm.toml",
     private_on_shared_cache: "private_on_shared_cache.toml",
     quickstart: "quickstart.toml",
     sync_expiry: "sync_expiry.toml",
@@ -549,6 +554,7 @@ lessons! {
     lesson_17_outages: "lessons/17_outages.toml",
     lesson_18_per_instance_caches: "lessons/18_per_instance_caches.toml",
     lesson_19_latency_ladder: "lessons/19_latency_ladder.toml",
+    lesson_20a_retry_storm: "lessons/20a_retry_storm.toml",
     lesson_20b_rate_limit: "lessons/20b_rate_limit.toml",
     lesson_20c_flash_crowd: "lessons/20c_flash_crowd.toml",
     lesson_21_daily_cycle: "lessons/21_daily_cycle.toml",

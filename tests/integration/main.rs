@@ -39,6 +39,8 @@
 //! - `report`: the one-file HTML report: self-contained, escaped, every chart, the
 //!   theory block and warnings of a fixture; headless Chromium loads it (ignored by
 //!   `cargo test`; `.ci/run` runs it).
+//! - `resilience`: the application's timeouts, retries with backoff and the circuit
+//!   breaker against exact counts; the metastable retry storm and what stops it.
 //! - `store`: the cache store seen from a scenario: custom policies, the browser store's
 //!   capability check.
 //! - `fuzz`: the fuzz harness (`fuzz/`) against fake binaries, and the real binary on its
@@ -66,6 +68,7 @@ mod plot;
 mod properties;
 mod regression;
 mod report;
+mod resilience;
 mod stampede;
 mod steady;
 mod store;
