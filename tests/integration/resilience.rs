@@ -554,3 +554,43 @@ fn bad_application_keys_are_refused_with_the_file_the_key_and_the_rule() {
         "a refused run writes nothing"
     );
 }
+
+/// The origin's refusals (a database rate limit's 429s) are failed calls the
+/// application retries like any other. With a rate limit far below the arrivals and
+/// immediate retries, every refused call is either retried or is a request's last
+/// failure, so `rejected.total = retries + failed_requests` exactly (the database is up
+/// and fast, so no call fails otherwise); and the breaker, counting 429s as failures,
+/// opens.
+#[test]
+fn the_origin_refusals_are_retried_and_open_the_breaker() {
+    let r = run(&db_only(
+        2_000.0,
+        4.0,
+        r#"connections = 50
+        latency = { dist = "constant", ms = 1 }
+        rate_limit = { rps = 200, burst = 10 }"#,
+        "retries = { max = 2, backoff_ms = 0, multiplier = 1.0, jitter = 0.0 }",
+        "",
+    ));
+    let o = &r.overload;
+    assert!(o.rejected.rate_limited > 1000, "{:?}", o.rejected);
+    assert_eq!(o.rejected.total, o.rejected.rate_limited);
+    assert_eq!(o.rejected.total, o.retries + r.failed_requests, "{o:?}");
+    assert_eq!(o.timeouts, 0);
+    let with_breaker = run(&db_only(
+        2_000.0,
+        4.0,
+        r#"connections = 50
+        latency = { dist = "constant", ms = 1 }
+        rate_limit = { rps = 200, burst = 10 }"#,
+        "breaker = { failure_ratio = 0.5, window_s = 1, min_calls = 20, open_s = 0.5, probes = 3 }",
+        "",
+    ));
+    let b = &with_breaker.overload;
+    assert!(b.breaker_opened > 0, "{b:?}");
+    assert!(b.rejected.breaker_open > 0, "{b:?}");
+    assert_eq!(
+        b.rejected.total,
+        b.rejected.rate_limited + b.rejected.breaker_open
+    );
+}
