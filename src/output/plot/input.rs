@@ -77,10 +77,15 @@ pub(super) struct Fault {
 pub(super) const FAULT_SOURCES: [&str; 3] = ["summary.json", "scenario.json", "scenario.toml"];
 
 /// Where the measured window of the run in `dir` starts (`summary.json`'s
-/// `warmup_s`), if its summary says; the time series' rows before it are warm-up.
+/// `warmup_s`), if its summary says and it left a warm-up out; the time series' rows
+/// before it are warm-up.
 pub(super) fn warmup_s(dir: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
     let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    // With nothing left out, `warmup_s` is the first arrival's time: no warm-up to shade.
+    if doc.get("warmup_requests").and_then(|w| w.as_u64()) == Some(0) {
+        return None;
+    }
     doc.get("warmup_s")?.as_f64()
 }
 

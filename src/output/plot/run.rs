@@ -549,6 +549,18 @@ mod tests {
         super::super::charts_of(dir.path()).unwrap().0
     }
 
+    /// A run that left no warm-up out shades none, though its `warmup_s` (the first
+    /// arrival's time) is after the first row's start.
+    #[test]
+    fn no_warm_up_is_shaded_when_none_was_left_out() {
+        let charts = charts_of_run("flash_crowd", &["duration_s=45", "warmup_requests=0"]);
+        assert!(!charts.is_empty());
+        for c in &charts {
+            let text = format!("{c:?}");
+            assert!(!text.contains("warm-up ("), "{}: {text:.200}", c.title);
+        }
+    }
+
     /// A profiled run (the flash crowd) gets the load chart with offered load, goodput,
     /// failures and the origin queue; a constant-rate run without overload controls
     /// (the app tier) gets none.
