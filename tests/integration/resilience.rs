@@ -594,3 +594,35 @@ fn the_origin_refusals_are_retried_and_open_the_breaker() {
         b.rejected.rate_limited + b.rejected.breaker_open
     );
 }
+
+/// A run with failed reads prints the latency of every read beside that of the
+/// answered ones: in the retry storm every failed read waited out 1 + `max` deadlines
+/// (four of 200 ms), so every read's p99 is far above the answered reads' (which are
+/// under one deadline).
+#[test]
+fn the_table_prints_every_reads_latency_when_reads_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = repo().join("scenarios/metastable_retry_storm.toml");
+    let out = crate::support::tiersim_ok(
+        dir.path(),
+        &["run", file.to_str().unwrap(), "-q", "--out", "out"],
+    );
+    let text = crate::support::stdout(&out);
+    let p99 = |prefix: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in\n{text}"));
+        let at = line.find("p99 ").unwrap() + 4;
+        line[at..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let answered = p99("latency ms: ");
+    let every = p99("latency ms, every read");
+    assert!(answered < 200.0, "{answered}");
+    assert!(every >= 4.0 * 200.0 * 0.99, "{every}");
+}
