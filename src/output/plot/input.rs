@@ -123,20 +123,29 @@ pub(super) fn faults(dir: &Path) -> Result<Vec<Fault>, PlotError> {
     Ok(Vec::new())
 }
 
+/// The document `name` (JSON, or TOML read as JSON) in `dir`, if it is there and parses.
+fn stored(dir: &Path, name: &str) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join(name)).ok()?;
+    if name.ends_with(".toml") {
+        serde_json::to_value(toml::from_str::<toml::Table>(&text).ok()?).ok()
+    } else {
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// The scenario stored beside a run's outputs: `scenario.json`, else `scenario.toml`.
+fn stored_scenario(dir: &Path) -> Option<serde_json::Value> {
+    ["scenario.json", "scenario.toml"]
+        .iter()
+        .find_map(|n| stored(dir, n))
+}
+
 /// Whether the run in `dir` has load worth charting over time: a rate that is not a
 /// number (`workload.rate` or a class's rate, in the stored scenario), or overload
 /// controls that did something (a non-zero count under `summary.json`'s `overload`:
 /// refusals, timeouts, retries, wasted work, breaker time; not its `*_rps` rates nor
 /// `first_attempts`, which every run has). A constant-rate run without them says no.
 pub(super) fn load_varies(dir: &Path) -> bool {
-    let stored = |name: &str| -> Option<serde_json::Value> {
-        let text = std::fs::read_to_string(dir.join(name)).ok()?;
-        if name.ends_with(".toml") {
-            serde_json::to_value(toml::from_str::<toml::Table>(&text).ok()?).ok()
-        } else {
-            serde_json::from_str(&text).ok()
-        }
-    };
     // Rates and first attempts measure every run's load, not what a control did.
     fn nonzero(v: &serde_json::Value) -> bool {
         match v {
@@ -148,9 +157,7 @@ pub(super) fn load_varies(dir: &Path) -> bool {
             _ => false,
         }
     }
-    let profiled = ["scenario.json", "scenario.toml"]
-        .iter()
-        .find_map(|n| stored(n))
+    let profiled = stored_scenario(dir)
         .and_then(|doc| {
             let w = doc.get("workload")?;
             let rate = w
@@ -164,7 +171,7 @@ pub(super) fn load_varies(dir: &Path) -> bool {
         })
         .unwrap_or(false);
     profiled
-        || stored("summary.json")
+        || stored(dir, "summary.json")
             .and_then(|s| s.get("overload").map(nonzero))
             .unwrap_or(false)
 }
@@ -174,17 +181,7 @@ pub(super) fn load_varies(dir: &Path) -> bool {
 /// without one, or with one that does not parse, says no: the chart then draws the
 /// origin's load alone, as before.
 pub(super) fn rate_profile(dir: &Path) -> bool {
-    let stored = |name: &str| -> Option<serde_json::Value> {
-        let text = std::fs::read_to_string(dir.join(name)).ok()?;
-        if name.ends_with(".toml") {
-            serde_json::to_value(toml::from_str::<toml::Table>(&text).ok()?).ok()
-        } else {
-            serde_json::from_str(&text).ok()
-        }
-    };
-    ["scenario.json", "scenario.toml"]
-        .iter()
-        .find_map(|n| stored(n))
+    stored_scenario(dir)
         .and_then(|doc| doc.get("workload")?.get("rate").map(|r| r.is_object()))
         .unwrap_or(false)
 }
