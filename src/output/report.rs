@@ -184,7 +184,8 @@ pub struct RejectedReport {
 /// is configured).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct OverloadReport {
-    /// Client requests arriving per second over the measured span (`span_s`).
+    /// Client requests arriving per second over the arrivals' window (`duration_s`, as
+    /// the origin's `mean_rps`).
     pub offered_rps: f64,
     /// Client requests answered successfully per second over the same span: the
     /// offered ones less those that failed.
@@ -644,7 +645,13 @@ impl Report {
                 all.summary()
             },
             overload: OverloadReport {
-                offered_rps: per_s(m.reads + m.writes),
+                // Over the arrivals' window: a backlog drained after the last arrival
+                // (a retry storm's) lengthens the span, not the load offered.
+                offered_rps: if window_s > 0.0 {
+                    (m.reads + m.writes) as f64 / window_s
+                } else {
+                    0.0
+                },
                 goodput_rps: per_s((m.reads + m.writes).saturating_sub(m.failed)),
                 // Every query that starts completes: a run ends when its last query does.
                 throughput_rps: per_s(o.started),
