@@ -504,6 +504,11 @@ enum Shape {
     Grid,
     Rate,
     Drift,
+    RateLimit,
+    Shed,
+    Application,
+    Retries,
+    Breaker,
 }
 
 use Shape::*;
@@ -529,6 +534,7 @@ fn catalogue(path: &[Step]) -> &'static [(&'static str, Shape)] {
             ("metrics", Text),
             ("faults", Fault),
             ("sweep", Sweep),
+            ("application", Application),
         ],
         ["workload"] => &[
             ("keys", Count),
@@ -614,6 +620,29 @@ fn catalogue(path: &[Step]) -> &'static [(&'static str, Shape)] {
             ("shards", Count),
             ("vnodes", Count),
             ("negative_ttl_s", Seconds),
+            ("rate_limit", RateLimit),
+            ("max_queue", Count),
+            ("shed", Shed),
+        ],
+        ["layers", "*", "rate_limit"] => &[("rps", Count), ("burst", Count)],
+        ["layers", "*", "shed"] => &[("target_ms", Ms), ("interval_ms", Ms)],
+        ["application"] => &[
+            ("timeout_ms", Ms),
+            ("retries", Retries),
+            ("breaker", Breaker),
+        ],
+        ["application", "retries"] => &[
+            ("max", Count),
+            ("backoff_ms", Ms),
+            ("multiplier", Ratio),
+            ("jitter", Ratio),
+        ],
+        ["application", "breaker"] => &[
+            ("failure_ratio", Ratio),
+            ("window_s", Seconds),
+            ("min_calls", Count),
+            ("open_s", Seconds),
+            ("probes", Count),
         ],
         ["layers", "*", "latency"] => &[
             ("dist", Dist),
@@ -1453,6 +1482,53 @@ fn value_for(g: &mut Gen, shape: Shape, tree: &Value, ext: f64) -> Val {
                 }
                 "xfetch" => pairs.push(("beta", number(g, &[0.0, 0.5, 1.0, 2.0], ext, false))),
                 _ => {}
+            }
+            table(pairs)
+        }
+        RateLimit => {
+            let rps = value_for(g, Count, tree, ext);
+            let burst = value_for(g, Count, tree, ext);
+            table(vec![("rps", rps), ("burst", burst)])
+        }
+        Shed => {
+            let target = value_for(g, Ms, tree, ext);
+            let interval = value_for(g, Ms, tree, ext);
+            table(vec![("target_ms", target), ("interval_ms", interval)])
+        }
+        Retries => {
+            let mut pairs = vec![("max", number(g, &[0.0, 1.0, 3.0, 100.0], ext, true))];
+            for (k, shape) in [("backoff_ms", Ms), ("multiplier", Ratio), ("jitter", Ratio)] {
+                if g.chance(0.7) {
+                    pairs.push((k, value_for(g, shape, tree, ext)));
+                }
+            }
+            table(pairs)
+        }
+        Breaker => {
+            let mut pairs = Vec::new();
+            for (k, shape) in [
+                ("failure_ratio", Ratio),
+                ("window_s", Seconds),
+                ("min_calls", Count),
+                ("open_s", Seconds),
+                ("probes", Count),
+            ] {
+                if g.chance(0.7) {
+                    pairs.push((k, value_for(g, shape, tree, ext)));
+                }
+            }
+            table(pairs)
+        }
+        Application => {
+            let mut pairs = Vec::new();
+            if g.chance(0.7) {
+                pairs.push(("timeout_ms", value_for(g, Ms, tree, ext)));
+            }
+            if g.chance(0.6) {
+                pairs.push(("retries", value_for(g, Retries, tree, ext)));
+            }
+            if g.chance(0.4) {
+                pairs.push(("breaker", value_for(g, Breaker, tree, ext)));
             }
             table(pairs)
         }
