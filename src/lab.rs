@@ -15,28 +15,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::engine::budget::Estimate;
+use crate::layer::stampede::StampedeSpec;
 use crate::policy::PolicySpec;
 use crate::scenario::{Override, Source};
+use crate::workload::write::WriteStrategy;
 
 /// Requests per lab run unless `--max-requests` says otherwise.
 pub const DEFAULT_MAX_REQUESTS: u64 = 200_000;
 
 /// The memory one lab run may take, at most (less when the system has less available).
 pub const MAX_RUN_MEMORY: u64 = 1 << 30;
-
-/// Stampede modes, as a scenario file spells them.
-const STAMPEDE_MODES: [&str; 7] = [
-    "none",
-    "coalesce",
-    "lock",
-    "stale_while_revalidate",
-    "stale_if_error",
-    "refresh_ahead",
-    "xfetch",
-];
-
-/// Write strategies, as a scenario file spells them.
-const WRITE_STRATEGIES: [&str; 4] = ["cache_aside", "write_through", "write_back", "write_around"];
 
 /// One control of the page: a `--set` key and the values it may take.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -258,7 +246,7 @@ impl Lab {
             out.push(select(
                 key("stampede.mode"),
                 format!("{name} stampede defence"),
-                &STAMPEDE_MODES,
+                &StampedeSpec::MODES,
                 mode,
             ));
         }
@@ -278,7 +266,7 @@ impl Lab {
             out.push(select(
                 "workload.write_strategy".into(),
                 "write strategy".into(),
-                &WRITE_STRATEGIES,
+                &WriteStrategy::NAMES,
                 strategy,
             ));
         }

@@ -294,6 +294,17 @@ impl StampedeSpec {
         })
     }
 
+    /// Every mode's name, as the file spells it, in the order the README lists them.
+    pub const MODES: [&'static str; 7] = [
+        "none",
+        "coalesce",
+        "lock",
+        "stale_while_revalidate",
+        "stale_if_error",
+        "refresh_ahead",
+        "xfetch",
+    ];
+
     /// The mode's name, as the file spells it.
     pub fn mode(&self) -> &'static str {
         match self {
@@ -316,6 +327,15 @@ impl StampedeSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `MODES` is the list the parser accepts, each name read back by `mode`.
+    #[test]
+    fn every_mode_name_parses_to_its_mode() {
+        for name in StampedeSpec::MODES {
+            let s: StampedeSpec = toml::from_str(&format!("mode = \"{name}\"")).unwrap();
+            assert_eq!(s.mode(), name);
+        }
+    }
 
     #[test]
     fn specs_parse_with_defaults_and_reject_bad_values() {

@@ -50,6 +50,12 @@ pub enum WriteStrategy {
     WriteAround,
 }
 
+impl WriteStrategy {
+    /// Every strategy's name, as the file spells it.
+    pub const NAMES: [&'static str; 4] =
+        ["cache_aside", "write_through", "write_back", "write_around"];
+}
+
 /// `workload.invalidation`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -226,6 +232,24 @@ pub enum OnCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `NAMES` is what the parser accepts, one name per strategy.
+    #[test]
+    fn every_strategy_name_parses() {
+        let parsed: Vec<WriteStrategy> = WriteStrategy::NAMES
+            .iter()
+            .map(|n| serde_json::from_value(serde_json::Value::String(n.to_string())).unwrap())
+            .collect();
+        assert_eq!(
+            parsed,
+            [
+                WriteStrategy::CacheAside,
+                WriteStrategy::WriteThrough,
+                WriteStrategy::WriteBack,
+                WriteStrategy::WriteAround
+            ]
+        );
+    }
 
     #[test]
     fn defaults_follow_the_strategy() {
