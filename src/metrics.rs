@@ -51,21 +51,6 @@ pub struct Calls {
     pub breaker_opened: u64,
 }
 
-impl Calls {
-    /// The counts since `before` (a checkpoint).
-    pub fn since(&self, before: &Calls) -> Calls {
-        Calls {
-            timeouts: self.timeouts - before.timeouts,
-            retries: self.retries - before.retries,
-            first_attempts: self.first_attempts - before.first_attempts,
-            retry_queries: self.retry_queries - before.retry_queries,
-            wasted_ns: self.wasted_ns - before.wasted_ns,
-            breaker_open_ns: self.breaker_open_ns - before.breaker_open_ns,
-            breaker_opened: self.breaker_opened - before.breaker_opened,
-        }
-    }
-}
-
 /// Counters of one cache layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LayerStats {
@@ -196,127 +181,90 @@ impl Rejections {
     pub fn total(&self) -> u64 {
         self.rate_limited + self.queue_full + self.shed + self.breaker_open
     }
-
-    /// What was counted since `before`, a copy taken earlier.
-    pub fn since(&self, before: &Rejections) -> Rejections {
-        Rejections {
-            rate_limited: self.rate_limited - before.rate_limited,
-            queue_full: self.queue_full - before.queue_full,
-            shed: self.shed - before.shed,
-            breaker_open: self.breaker_open - before.breaker_open,
-        }
-    }
 }
 
-impl LayerStats {
-    /// What was counted since `before`, a copy taken earlier. Every field is named, so
-    /// a new counter does not compile until it says how it subtracts.
-    pub fn since(&self, before: &LayerStats) -> LayerStats {
-        let LayerStats {
-            requests,
-            hits,
-            misses,
-            evictions,
-            expirations,
-            stale_hits,
-            coalesced,
-            coalesced_wait_ns,
-            stale_served,
-            refreshes,
-            refresh_cycles,
-            lock_timeouts,
-            stale_on_error,
-            skipped,
-            failed,
-            orphaned,
-            purged,
-            negative_hits,
-            revalidations,
-            not_modified,
-            leaks,
-            request_bytes,
-            hit_bytes,
-            bytes_sent,
-            bytes_fetched,
-            rate_limited,
-        } = *self;
-        LayerStats {
-            requests: requests - before.requests,
-            hits: hits - before.hits,
-            misses: misses - before.misses,
-            evictions: evictions - before.evictions,
-            expirations: expirations - before.expirations,
-            stale_hits: stale_hits - before.stale_hits,
-            coalesced: coalesced - before.coalesced,
-            coalesced_wait_ns: coalesced_wait_ns - before.coalesced_wait_ns,
-            stale_served: stale_served - before.stale_served,
-            refreshes: refreshes - before.refreshes,
-            refresh_cycles: refresh_cycles - before.refresh_cycles,
-            lock_timeouts: lock_timeouts - before.lock_timeouts,
-            stale_on_error: stale_on_error - before.stale_on_error,
-            skipped: skipped - before.skipped,
-            failed: failed - before.failed,
-            orphaned: orphaned - before.orphaned,
-            purged: purged - before.purged,
-            negative_hits: negative_hits - before.negative_hits,
-            revalidations: revalidations - before.revalidations,
-            not_modified: not_modified - before.not_modified,
-            leaks: leaks - before.leaks,
-            request_bytes: request_bytes - before.request_bytes,
-            hit_bytes: hit_bytes - before.hit_bytes,
-            bytes_sent: bytes_sent - before.bytes_sent,
-            bytes_fetched: bytes_fetched - before.bytes_fetched,
-            rate_limited: rate_limited - before.rate_limited,
+/// `since` of a struct of counters: what was counted since `before`, a copy taken
+/// earlier (a warm-up checkpoint), each counter less `before`'s. Every field is named
+/// once, so a new one does not compile until it says whether it subtracts (`counts`)
+/// or is kept as this copy's (`keeps`: the peaks, which the caller keeps per segment).
+macro_rules! since {
+    ($t:ident { counts: $($c:ident),* $(,)? $(; keeps: $($k:ident),* $(,)?)? }) => {
+        impl $t {
+            /// What was counted since `before`, a copy taken earlier (see `since!`).
+            pub fn since(&self, before: &$t) -> $t {
+                let $t { $($c,)* $($($k,)*)? } = *self;
+                $t { $($c: $c - before.$c,)* $($($k,)*)? }
+            }
         }
-    }
+    };
 }
 
-impl OriginStats {
-    /// What was counted since `before`, a copy taken earlier; the peaks are this
-    /// copy's (the caller keeps them per segment).
-    pub fn since(&self, before: &OriginStats) -> OriginStats {
-        let OriginStats {
-            reads,
-            refreshes,
-            writes,
-            herd_requests,
-            herd_events,
-            started,
-            wait_ns,
-            queue_area,
-            busy_area,
-            not_found,
-            not_modified,
-            request_bytes,
-            bytes_sent,
-            peak_queue,
-            peak_key_concurrency,
-            rate_limited,
-            queue_full,
-            shed,
-        } = *self;
-        OriginStats {
-            reads: reads - before.reads,
-            refreshes: refreshes - before.refreshes,
-            writes: writes - before.writes,
-            herd_requests: herd_requests - before.herd_requests,
-            herd_events: herd_events - before.herd_events,
-            started: started - before.started,
-            wait_ns: wait_ns - before.wait_ns,
-            queue_area: queue_area - before.queue_area,
-            busy_area: busy_area - before.busy_area,
-            not_found: not_found - before.not_found,
-            not_modified: not_modified - before.not_modified,
-            request_bytes: request_bytes - before.request_bytes,
-            bytes_sent: bytes_sent - before.bytes_sent,
-            rate_limited: rate_limited - before.rate_limited,
-            queue_full: queue_full - before.queue_full,
-            shed: shed - before.shed,
-            peak_queue,
-            peak_key_concurrency,
-        }
-    }
-}
+since!(Calls {
+    counts: timeouts,
+    retries,
+    first_attempts,
+    retry_queries,
+    wasted_ns,
+    breaker_open_ns,
+    breaker_opened,
+});
+
+since!(Rejections {
+    counts: rate_limited,
+    queue_full,
+    shed,
+    breaker_open,
+});
+
+since!(LayerStats {
+    counts: requests,
+    hits,
+    misses,
+    evictions,
+    expirations,
+    stale_hits,
+    coalesced,
+    coalesced_wait_ns,
+    stale_served,
+    refreshes,
+    refresh_cycles,
+    lock_timeouts,
+    stale_on_error,
+    skipped,
+    failed,
+    orphaned,
+    purged,
+    negative_hits,
+    revalidations,
+    not_modified,
+    leaks,
+    request_bytes,
+    hit_bytes,
+    bytes_sent,
+    bytes_fetched,
+    rate_limited,
+});
+
+since!(OriginStats {
+    counts:
+    reads,
+    refreshes,
+    writes,
+    herd_requests,
+    herd_events,
+    started,
+    wait_ns,
+    queue_area,
+    busy_area,
+    not_found,
+    not_modified,
+    request_bytes,
+    bytes_sent,
+    rate_limited,
+    queue_full,
+    shed;
+    keeps: peak_queue, peak_key_concurrency,
+});
 
 /// A latency histogram in nanoseconds, 3 significant digits, with an exact mean.
 #[derive(Clone, Debug)]
