@@ -40,8 +40,8 @@ pub struct Calls {
     pub retries: u64,
     /// First calls.
     pub first_attempts: u64,
-    /// Retries that reached the database as queries (not refused by the breaker, the
-    /// database up).
+    /// Retries that reached the database as queries (not refused by the breaker, a
+    /// fault or the origin's controls).
     pub retry_queries: u64,
     /// Database service time spent on queries whose caller had given up, ns.
     pub wasted_ns: u64,

@@ -19,6 +19,14 @@ use crate::engine::resilience::Call;
 use crate::engine::writes::Writes;
 use crate::workload::write::OnCommit;
 
+/// A call from the application to the database that the breaker let through.
+pub(super) struct AppCall {
+    /// It follows a failed call of the same request.
+    pub retry: bool,
+    /// Its deadline and call id, with `application.timeout_ms`.
+    pub deadline: Option<(SimTime, u32)>,
+}
+
 impl Engine<'_> {
     /// Layer `i`'s defence, before the visit's request looks its key up (`latency`
     /// being the round trip): `Some(inward)` if it answered from an expired copy or
@@ -445,33 +453,32 @@ impl Engine<'_> {
     }
 
     /// Request `req` calls the database at `now` (`[application]` set): the breaker
-    /// may refuse the call, which then fails (`None`); a call that goes may have a
-    /// deadline, `(at, call id)`, which the walk schedules if the query may overrun it.
+    /// may refuse the call, which then fails (`None`); a call that goes says whether it
+    /// is a retry, and may have a deadline, `(at, call id)`, which the walk schedules if
+    /// the query may overrun it.
     #[inline(never)]
-    pub(super) fn app_call(&mut self, req: u32, now: SimTime) -> Option<Option<(SimTime, u32)>> {
+    pub(super) fn app_call(&mut self, req: u32, now: SimTime) -> Option<AppCall> {
         let res = self.resilience.as_mut()?;
         let call = res.call(req, now);
         let measured = self.requests[req].measured;
-        let db = self.layers.len();
-        let (retry, deadline) = match call {
+        let (retry, made) = match call {
             Call::Made { retry, deadline } => (retry, Some(deadline)),
             Call::Refused { retry } => (retry, None),
         };
         if measured {
-            let up = self.faults.is_up(db);
             let o = &mut self.meter.m.calls;
             if retry {
                 o.retries += 1;
-                o.retry_queries += u64::from(deadline.is_some() && up);
                 self.meter.m.timeseries.retry(now);
             } else {
                 o.first_attempts += 1;
             }
         }
-        if deadline.is_none() {
-            self.fail(req, db, Cause::BreakerOpen, now);
-        }
-        deadline
+        let Some(deadline) = made else {
+            self.fail(req, self.layers.len(), Cause::BreakerOpen, now);
+            return None;
+        };
+        Some(AppCall { retry, deadline })
     }
 
     /// The deadline of call `call` of request `req` (`application.timeout_ms`): if the

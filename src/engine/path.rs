@@ -401,11 +401,11 @@ impl Engine<'_> {
     pub(super) fn origin<W: Walk>(&mut self, req: u32, now: SimTime) {
         let db_position = self.layers.len();
         // The application's breaker may refuse the call; a call may have a deadline.
-        let mut deadline = None;
+        let mut call = None;
         if self.resilience.is_some() {
             match self.app_call(req, now) {
                 None => return,
-                Some(d) => deadline = d,
+                made => call = made,
             }
         }
         if W::FULL && !self.faults.is_up(db_position) {
@@ -420,6 +420,14 @@ impl Engine<'_> {
         {
             return self.fail(req, db_position, cause, now);
         }
+        // Admitted: a retry that reaches the database is a retry query.
+        if let Some(c) = &call
+            && c.retry
+            && self.requests[req].measured
+        {
+            self.meter.m.calls.retry_queries += 1;
+        }
+        let deadline = call.and_then(|c| c.deadline);
         self.meter.account_origin(&self.db, now);
         let r = &mut self.requests[req];
         r.at_origin = now;

@@ -577,6 +577,9 @@ fn the_origin_refusals_are_retried_and_open_the_breaker() {
     assert_eq!(o.rejected.total, o.rejected.rate_limited);
     assert_eq!(o.rejected.total, o.retries + r.failed_requests, "{o:?}");
     assert_eq!(o.timeouts, 0);
+    // A retry the rate limit refused never reached the database: not a retry query.
+    assert!(o.retry_queries < o.retries, "{o:?}");
+    assert!(o.retry_queries + o.rejected.total >= o.retries, "{o:?}");
     let with_breaker = run(&db_only(
         2_000.0,
         4.0,
