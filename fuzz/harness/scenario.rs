@@ -1383,6 +1383,25 @@ fn plain(v: Val) -> Value {
 }
 
 /// A value of `shape`: plausible, with each number extreme with probability `ext`.
+/// A table of the keys `catalogue` lists at `path` (`*`: an array item), each there
+/// with chance `p`, with values drawn for their shapes.
+fn catalogued(g: &mut Gen, path: &[&str], p: f64, tree: &Value, ext: f64) -> Val {
+    let steps: Vec<Step> = path
+        .iter()
+        .map(|k| match *k {
+            "*" => Step::Index(0),
+            k => Step::Key(k.to_owned()),
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for &(k, shape) in catalogue(&steps) {
+        if g.chance(p) {
+            pairs.push((k, value_for(g, shape, tree, ext)));
+        }
+    }
+    table(pairs)
+}
+
 fn value_for(g: &mut Gen, shape: Shape, tree: &Value, ext: f64) -> Val {
     let count = [0.0, 1.0, 2.0, 3.0, 8.0, 64.0, 1000.0, 100_000.0];
     let seconds = [0.0, 0.001, 0.1, 1.0, 2.5, 60.0, 300.0, 3600.0];
@@ -1485,53 +1504,12 @@ fn value_for(g: &mut Gen, shape: Shape, tree: &Value, ext: f64) -> Val {
             }
             table(pairs)
         }
-        RateLimit => {
-            let rps = value_for(g, Count, tree, ext);
-            let burst = value_for(g, Count, tree, ext);
-            table(vec![("rps", rps), ("burst", burst)])
-        }
-        Shed => {
-            let target = value_for(g, Ms, tree, ext);
-            let interval = value_for(g, Ms, tree, ext);
-            table(vec![("target_ms", target), ("interval_ms", interval)])
-        }
-        Retries => {
-            let mut pairs = vec![("max", number(g, &[0.0, 1.0, 3.0, 100.0], ext, true))];
-            for (k, shape) in [("backoff_ms", Ms), ("multiplier", Ratio), ("jitter", Ratio)] {
-                if g.chance(0.7) {
-                    pairs.push((k, value_for(g, shape, tree, ext)));
-                }
-            }
-            table(pairs)
-        }
-        Breaker => {
-            let mut pairs = Vec::new();
-            for (k, shape) in [
-                ("failure_ratio", Ratio),
-                ("window_s", Seconds),
-                ("min_calls", Count),
-                ("open_s", Seconds),
-                ("probes", Count),
-            ] {
-                if g.chance(0.7) {
-                    pairs.push((k, value_for(g, shape, tree, ext)));
-                }
-            }
-            table(pairs)
-        }
-        Application => {
-            let mut pairs = Vec::new();
-            if g.chance(0.7) {
-                pairs.push(("timeout_ms", value_for(g, Ms, tree, ext)));
-            }
-            if g.chance(0.6) {
-                pairs.push(("retries", value_for(g, Retries, tree, ext)));
-            }
-            if g.chance(0.4) {
-                pairs.push(("breaker", value_for(g, Breaker, tree, ext)));
-            }
-            table(pairs)
-        }
+        // The overload tables: the keys their catalogue entries list.
+        RateLimit => catalogued(g, &["layers", "*", "rate_limit"], 1.0, tree, ext),
+        Shed => catalogued(g, &["layers", "*", "shed"], 1.0, tree, ext),
+        Retries => catalogued(g, &["application", "retries"], 0.7, tree, ext),
+        Breaker => catalogued(g, &["application", "breaker"], 0.7, tree, ext),
+        Application => catalogued(g, &["application"], 0.6, tree, ext),
         SyncExpiry => {
             let keys = value_for(g, Count, tree, ext);
             let at = value_for(g, Seconds, tree, ext);
