@@ -17,14 +17,13 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Point, mean_ci95};
 pub use crate::output::number;
-use crate::output::report::{OutputError, write_atomic};
+use crate::output::report::{OutputError, Report, write_atomic};
 use crate::scenario::{Override, ScenarioError, Source};
 
 /// Why a capacity search could not be set up or finished.
@@ -68,8 +67,8 @@ impl From<ScenarioError> for CapacityError {
 /// What an objective bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
-    /// A statistic of client read latency, in milliseconds: `latency_all_ms` when the
-    /// summary has it (failed reads counted at their failure), else `latency_ms`.
+    /// A statistic of client read latency, in milliseconds, of every read
+    /// (`latency_all_ms`: a failed one counted at its failure).
     Latency(&'static str),
     /// The share of client requests answered successfully (`availability`).
     Availability,
@@ -87,21 +86,23 @@ impl Metric {
         }
     }
 
-    /// The metric of one run's summary (`summary.json` as JSON).
-    fn of(&self, summary: &Value) -> f64 {
-        let num = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(f64::NAN);
-        match self {
+    /// The metric of one run's report.
+    fn of(&self, report: &Report) -> f64 {
+        match *self {
             Metric::Latency(stat) => {
-                let latency = summary
-                    .get("latency_all_ms")
-                    .filter(|v| v.is_object())
-                    .or_else(|| summary.get("latency_ms"));
-                num(latency.and_then(|l| l.get(*stat)))
+                let l = &report.latency_all_ms;
+                match stat {
+                    "p50" => l.p50,
+                    "p90" => l.p90,
+                    "p99" => l.p99,
+                    "p999" => l.p999,
+                    "mean" => l.mean,
+                    "max" => l.max,
+                    _ => unreachable!("LATENCY_STATS names the statistics"),
+                }
             }
-            Metric::Availability => num(summary.get("availability")),
-            Metric::OriginUtilization => {
-                num(summary.get("origin").and_then(|o| o.get("utilization")))
-            }
+            Metric::Availability => report.availability,
+            Metric::OriginUtilization => report.origin.utilization,
         }
     }
 }
@@ -373,8 +374,6 @@ pub struct Capacity {
     pub answer: Option<f64>,
     /// The smallest value not shown to pass (none when the high end passes).
     pub failing: Option<f64>,
-    /// Whether `latency_all_ms` (every read, failures too) was read, else `latency_ms`.
-    pub latency_all: bool,
 }
 
 /// The planner's question as asked on the command line, before it is checked.
@@ -404,8 +403,6 @@ pub struct Search {
     base: Vec<Override>,
     settings: Settings,
     name: String,
-    /// Set when a run's summary had `latency_all_ms` (read in place of `latency_ms`).
-    latency_all: AtomicBool,
 }
 
 impl Search {
@@ -487,7 +484,6 @@ impl Search {
             name: plan.name.clone(),
             source,
             base,
-            latency_all: AtomicBool::new(false),
             settings: Settings {
                 axis: axis.to_owned(),
                 range,
@@ -570,12 +566,12 @@ impl Search {
                     let mut plan = plan.clone();
                     plan.seed = point.seed(self.settings.seed, r);
                     let report = crate::simulate(&plan);
-                    let doc = serde_json::to_value(&report).expect("reports serialize");
-                    if doc.get("latency_all_ms").is_some_and(Value::is_object) {
-                        self.latency_all.store(true, Ordering::Relaxed);
-                    }
                     tick();
-                    let metrics = self.settings.objectives.iter().map(|o| o.metric.of(&doc));
+                    let metrics = self
+                        .settings
+                        .objectives
+                        .iter()
+                        .map(|o| o.metric.of(&report));
                     (plan.seed, metrics.collect())
                 })
                 .collect()
@@ -703,7 +699,6 @@ impl Search {
             outcome,
             answer,
             failing,
-            latency_all: self.latency_all.load(Ordering::Relaxed),
         })
     }
 }
@@ -922,7 +917,6 @@ impl Capacity {
                 "bound": o.bound,
                 "direction": if o.upper { "<=" } else { ">=" },
             })).collect::<Vec<_>>(),
-            "latency_source": if self.latency_all { "latency_all_ms" } else { "latency_ms" },
             "tolerance": s.tolerance,
             "replications": s.replications,
             "max_replications": s.max_replications,
